@@ -1,0 +1,38 @@
+# Two commands: `make demo` (the main job) and `make test` (lint, types, tests).
+# Both build .venv with the package and the extras they need, and Graphviz's `dot`
+# when it is missing and apt-get can install it.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-dev
+
+.PHONY: demo test lint typecheck unit bench dot clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+dot:
+	@sh scripts/ensure_dot.sh
+
+demo: $(STAMP) dot
+	$(VENV)/bin/tinygrad-edu demo
+
+test: $(STAMP) dot lint typecheck unit
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check tinygrad_edu viz tests examples benchmarks
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy tinygrad_edu viz
+
+unit: $(STAMP)
+	$(PY) -m pytest -n 2 -p xdist tests
+
+bench: $(STAMP)
+	$(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,87 @@
+"""tinygrad_edu: an autograd engine on numpy, small enough to read in one sitting.
+
+`import tinygrad_edu as torch` runs most PyTorch scripts: the names below follow PyTorch
+(and numpy where PyTorch has no opinion).
+"""
+
+from tinygrad_edu import autograd  # first: the engine, before the Tensor that uses it
+from tinygrad_edu.autograd import (
+    Function,
+    detect_anomaly,
+    enable_grad,
+    get_default_dtype,
+    is_grad_enabled,
+    no_grad,
+    record_gradients,
+    set_default_dtype,
+    set_grad_enabled,
+)
+from tinygrad_edu.autograd import grad as grad
+from tinygrad_edu.creation import (
+    Generator,
+    arange,
+    as_tensor,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    manual_seed,
+    normal,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from tinygrad_edu.errors import ShapeError
+from tinygrad_edu.functional import *  # noqa: F403  (exp, log, sum, ... as functions)
+from tinygrad_edu.functional import (
+    broadcast_tensors,
+    cat,
+    concat,
+    concatenate,
+    diag,
+    dot,
+    einsum,
+    is_tensor,
+    outer,
+    stack,
+    trace,
+    where,
+)
+from tinygrad_edu.tensor import Tensor
+
+# dtypes, with PyTorch's names
+import numpy as _np  # noqa: E402
+
+float32 = float = _np.dtype(_np.float32)  # noqa: A001
+float64 = double = _np.dtype(_np.float64)
+float16 = half = _np.dtype(_np.float16)
+int64 = long = _np.dtype(_np.int64)
+int32 = int = _np.dtype(_np.int32)  # noqa: A001
+int16 = _np.dtype(_np.int16)
+int8 = _np.dtype(_np.int8)
+uint8 = _np.dtype(_np.uint8)
+bool = _np.dtype(_np.bool_)  # noqa: A001
+dtype = _np.dtype
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Tensor", "Function", "ShapeError", "Generator", "autograd", "grad", "no_grad",
+    "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly", "record_gradients",
+    "set_default_dtype", "get_default_dtype", "tensor", "as_tensor", "from_numpy", "zeros",
+    "ones", "empty", "full", "eye", "arange", "linspace", "randn", "rand", "randint",
+    "randperm", "normal", "zeros_like", "ones_like", "empty_like", "full_like", "randn_like",
+    "rand_like", "manual_seed", "cat", "concat", "concatenate", "stack", "where", "einsum",
+    "outer", "dot", "diag", "trace", "is_tensor", "broadcast_tensors",
+]

@@ -1,0 +1,399 @@
+"""Operators and elementwise maths of Tensor (a mixin; `tensor.py` assembles the class).
+
+Binary operators first settle one dtype (PyTorch's rule: a Python scalar takes the tensor's
+dtype; float beats int; the wider float wins) and one shape (through `expand`), so the
+primitives in `ops/elementwise.py` only ever see equal operands.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tinygrad_edu.autograd import _state
+from tinygrad_edu.errors import ShapeError
+from tinygrad_edu.ops.elementwise import (
+    Abs, Add, Div, Exp, Log, Maximum, Minimum, Mul, Neg, Pow, Sigmoid, Sqrt, Sub, Tanh, Where,
+)
+from tinygrad_edu.ops.linalg import MatMul
+
+if TYPE_CHECKING:
+    from tinygrad_edu.tensor import Tensor
+
+_PY_SCALARS = (int, float, bool, np.generic)
+
+
+def _scalar_dtype(value: Any, like: np.dtype) -> np.dtype:
+    """A Python scalar is 'weak': it takes the tensor's dtype unless it is a float meeting an
+    integer tensor, which gives the default float dtype (as in PyTorch)."""
+    if like.kind == "f":
+        return like
+    if isinstance(value, float | np.floating):
+        return _state.default_dtype
+    if isinstance(value, bool | np.bool_):
+        return like
+    return like if like.kind in "iu" else np.dtype(np.int64)
+
+
+def _result_dtype(a: np.dtype, b: np.dtype) -> np.dtype:
+    if a.kind == "f" and b.kind != "f":
+        return a
+    if b.kind == "f" and a.kind != "f":
+        return b
+    return np.promote_types(a, b)
+
+
+def _operand(self: Tensor, other: Any) -> Tensor:
+    if isinstance(other, type(self)):
+        return other
+    if isinstance(other, _PY_SCALARS):
+        return self._wrap(np.asarray(other, dtype=_scalar_dtype(other, self.data.dtype)))
+    return type(self)(other)
+
+
+def _promote(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    dt = _result_dtype(a.data.dtype, b.data.dtype)
+    return a.to(dt), b.to(dt)
+
+
+def broadcast_pair(a: Tensor, b: Tensor, op: str) -> tuple[Tensor, Tensor]:
+    """Both operands expanded to their common shape, or an error naming the op and shapes."""
+    try:
+        shape = np.broadcast_shapes(a.data.shape, b.data.shape)
+    except ValueError:
+        raise ShapeError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together"
+                         ) from None
+    return (a if a.data.shape == shape else a._expand_to(shape),
+            b if b.data.shape == shape else b._expand_to(shape))
+
+
+def _binary(self: Tensor, other: Any, op: Any, name: str, reverse: bool = False) -> Tensor:
+    b = _operand(self, other)
+    a = self
+    if reverse:
+        a, b = b, a
+    if a.data.dtype != b.data.dtype:
+        a, b = _promote(a, b)
+    if a.data.shape != b.data.shape:
+        a, b = broadcast_pair(a, b, name)
+    return op.apply(a, b)
+
+
+def _compare(self: Tensor, other: Any, ufunc: Any, name: str) -> Tensor:
+    b = _operand(self, other)
+    try:
+        return self._wrap(np.asarray(ufunc(self.data, b.data)))
+    except ValueError:
+        raise ShapeError(f"{name}: shapes {self.shape} and {b.shape} cannot be broadcast "
+                         "together") from None
+
+
+class MathsMixin:
+    __slots__ = ()
+
+    # ------------------------------------------------------------------ arithmetic
+    def __add__(self: Tensor, other: Any) -> Tensor:
+        return _binary(self, other, Add, "add")
+
+    def __radd__(self: Tensor, other: Any) -> Tensor:
+        return _binary(self, other, Add, "add", reverse=True)
+
+    def __sub__(self: Tensor, other: Any) -> Tensor:
+        return _binary(self, other, Sub, "sub")
+
+    def __rsub__(self: Tensor, other: Any) -> Tensor:
+        return _binary(self, other, Sub, "sub", reverse=True)
+
+    def __mul__(self: Tensor, other: Any) -> Tensor:
+        return _binary(self, other, Mul, "mul")
+
+    def __rmul__(self: Tensor, other: Any) -> Tensor:
+        return _binary(self, other, Mul, "mul", reverse=True)
+
+    def __truediv__(self: Tensor, other: Any) -> Tensor:
+        if self.data.dtype.kind != "f" and not _is_float(other):
+            return self.to(_state.default_dtype) / other
+        return _binary(self, other, Div, "div")
+
+    def __rtruediv__(self: Tensor, other: Any) -> Tensor:
+        if self.data.dtype.kind != "f" and not _is_float(other):
+            return other / self.to(_state.default_dtype)
+        return _binary(self, other, Div, "div", reverse=True)
+
+    def __pow__(self: Tensor, other: Any) -> Tensor:
+        return _binary(self, other, Pow, "pow")
+
+    def __rpow__(self: Tensor, other: Any) -> Tensor:
+        return _binary(self, other, Pow, "pow", reverse=True)
+
+    def __neg__(self: Tensor) -> Tensor:
+        return Neg.apply(self)
+
+    def __pos__(self: Tensor) -> Tensor:
+        return self
+
+    def __abs__(self: Tensor) -> Tensor:
+        return Abs.apply(self)
+
+    def __matmul__(self: Tensor, other: Any) -> Tensor:
+        return self.matmul(other)
+
+    def __rmatmul__(self: Tensor, other: Any) -> Tensor:
+        return _operand(self, other).matmul(self)
+
+    def add(self: Tensor, other: Any, alpha: float = 1) -> Tensor:
+        return self + (other if alpha == 1 else other * alpha)
+
+    def sub(self: Tensor, other: Any, alpha: float = 1) -> Tensor:
+        return self - (other if alpha == 1 else other * alpha)
+
+    def mul(self: Tensor, other: Any) -> Tensor:
+        return self * other
+
+    def div(self: Tensor, other: Any) -> Tensor:
+        return self / other
+
+    def pow(self: Tensor, exponent: Any) -> Tensor:
+        return self**exponent
+
+    def neg(self: Tensor) -> Tensor:
+        return -self
+
+    def matmul(self: Tensor, other: Any) -> Tensor:
+        """Matrix product with numpy's rules: 1-D operands are promoted and the added axis
+        removed again; batch axes broadcast."""
+        b = _operand(self, other)
+        a = self
+        if a.data.dtype != b.data.dtype:
+            a, b = _promote(a, b)
+        if a.ndim == 0 or b.ndim == 0:
+            raise ShapeError(f"matmul: both operands need at least one dimension; got shapes "
+                             f"{a.shape} and {b.shape}")
+        if a.ndim == 2 and b.ndim == 2:
+            if a.data.shape[1] != b.data.shape[0]:
+                raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} do not align "
+                                 f"({a.shape[1]} != {b.shape[0]})")
+            return MatMul.apply(a, b)
+        squeeze_a, squeeze_b = a.ndim == 1, b.ndim == 1
+        if squeeze_a:
+            a = a.reshape(1, a.shape[0])
+        if squeeze_b:
+            b = b.reshape(b.shape[0], 1)
+        if a.shape[-1] != b.shape[-2]:
+            raise ShapeError(f"matmul: shapes {self.shape} and {_operand(self, other).shape} do "
+                             f"not align ({a.shape[-1]} != {b.shape[-2]})")
+        if a.shape[:-2] != b.shape[:-2]:
+            try:
+                batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+            except ValueError:
+                raise ShapeError(f"matmul: batch shapes {a.shape[:-2]} and {b.shape[:-2]} "
+                                 "cannot be broadcast together") from None
+            a = a._expand_to(batch + a.shape[-2:])
+            b = b._expand_to(batch + b.shape[-2:])
+        out = MatMul.apply(a, b)
+        if squeeze_a:
+            out = out.reshape(out.shape[:-2] + out.shape[-1:])
+        if squeeze_b:
+            out = out.reshape(out.shape[:-1])
+        return out
+
+    def dot(self: Tensor, other: Any) -> Tensor:
+        return self.matmul(other)
+
+    # ------------------------------------------------------------------ comparisons
+    def __lt__(self: Tensor, other: Any) -> Tensor:  # type: ignore[override]
+        return _compare(self, other, np.less, "lt")
+
+    def __le__(self: Tensor, other: Any) -> Tensor:  # type: ignore[override]
+        return _compare(self, other, np.less_equal, "le")
+
+    def __gt__(self: Tensor, other: Any) -> Tensor:  # type: ignore[override]
+        return _compare(self, other, np.greater, "gt")
+
+    def __ge__(self: Tensor, other: Any) -> Tensor:  # type: ignore[override]
+        return _compare(self, other, np.greater_equal, "ge")
+
+    def __eq__(self: Tensor, other: Any) -> Tensor:  # type: ignore[override]
+        return _compare(self, other, np.equal, "eq")
+
+    def __ne__(self: Tensor, other: Any) -> Tensor:  # type: ignore[override]
+        return _compare(self, other, np.not_equal, "ne")
+
+    def __invert__(self: Tensor) -> Tensor:
+        return self._wrap(~self.data)
+
+    def __and__(self: Tensor, other: Any) -> Tensor:
+        return _compare(self, other, np.logical_and, "logical_and")
+
+    def __or__(self: Tensor, other: Any) -> Tensor:
+        return _compare(self, other, np.logical_or, "logical_or")
+
+    def lt(self: Tensor, other: Any) -> Tensor:
+        return self < other
+
+    def le(self: Tensor, other: Any) -> Tensor:
+        return self <= other
+
+    def gt(self: Tensor, other: Any) -> Tensor:
+        return self > other
+
+    def ge(self: Tensor, other: Any) -> Tensor:
+        return self >= other
+
+    def eq(self: Tensor, other: Any) -> Tensor:
+        return self == other
+
+    def ne(self: Tensor, other: Any) -> Tensor:
+        return self != other
+
+    def equal(self: Tensor, other: Any) -> bool:
+        o = _operand(self, other)
+        return self.shape == o.shape and bool(np.array_equal(self.data, o.data))
+
+    def allclose(self: Tensor, other: Any, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
+        return bool(np.allclose(self.data, _operand(self, other).data, rtol=rtol, atol=atol))
+
+    def isclose(self: Tensor, other: Any, rtol: float = 1e-5, atol: float = 1e-8) -> Tensor:
+        return self._wrap(np.isclose(self.data, _operand(self, other).data, rtol=rtol, atol=atol))
+
+    def isnan(self: Tensor) -> Tensor:
+        return self._wrap(np.isnan(self.data))
+
+    def isfinite(self: Tensor) -> Tensor:
+        return self._wrap(np.isfinite(self.data))
+
+    def sign(self: Tensor) -> Tensor:
+        """sign(x); piecewise constant, so it has no gradient (as in PyTorch: zero)."""
+        return self._wrap(np.sign(self.data))
+
+    # ------------------------------------------------------------------ unary maths
+    def exp(self: Tensor) -> Tensor:
+        return Exp.apply(self)
+
+    def log(self: Tensor) -> Tensor:
+        return Log.apply(self)
+
+    def sqrt(self: Tensor) -> Tensor:
+        return Sqrt.apply(self)
+
+    def rsqrt(self: Tensor) -> Tensor:
+        return 1.0 / Sqrt.apply(self)
+
+    def abs(self: Tensor) -> Tensor:
+        """|x|; its derivative at 0 is 0 (as PyTorch)."""
+        return Abs.apply(self)
+
+    def square(self: Tensor) -> Tensor:
+        return self * self
+
+    def reciprocal(self: Tensor) -> Tensor:
+        return 1.0 / self
+
+    def log1p(self: Tensor) -> Tensor:
+        return (self + 1.0).log()
+
+    def sigmoid(self: Tensor) -> Tensor:
+        """1 / (1 + e^-x), finite with a finite gradient for any x (a stable primitive)."""
+        return Sigmoid.apply(self)
+
+    def tanh(self: Tensor) -> Tensor:
+        return Tanh.apply(self)
+
+    def relu(self: Tensor) -> Tensor:
+        """max(x, 0) with relu'(0) = 0, as PyTorch and the courses' `dout * (x > 0)`."""
+        positive = self.data > 0
+        zero = self._wrap(np.zeros((), dtype=self.data.dtype))._expand_to(self.data.shape)
+        return Where.apply(self, zero, cond=positive)
+
+    def leaky_relu(self: Tensor, negative_slope: float = 0.01) -> Tensor:
+        """x for x > 0, slope * x otherwise; the slope at 0 is `negative_slope` (PyTorch)."""
+        return Where.apply(self, self * negative_slope, cond=self.data > 0)
+
+    def silu(self: Tensor) -> Tensor:
+        """x * sigmoid(x) (swish)."""
+        return self * self.sigmoid()
+
+    def swish(self: Tensor) -> Tensor:
+        return self.silu()
+
+    def softplus(self: Tensor) -> Tensor:
+        """log(1 + e^x), stably: relu(x) + log(1 + e^-|x|)."""
+        return self.relu() + ((-self.abs()).exp() + 1.0).log()
+
+    def gelu(self: Tensor) -> Tensor:
+        """The tanh approximation of GELU."""
+        c = float(np.sqrt(2.0 / np.pi))
+        return 0.5 * self * (1.0 + (c * (self + 0.044715 * self * self * self)).tanh())
+
+    def maximum(self: Tensor, other: Any) -> Tensor:
+        """Elementwise max; at ties each operand gets half the gradient."""
+        return _binary(self, other, Maximum, "maximum")
+
+    def minimum(self: Tensor, other: Any) -> Tensor:
+        """Elementwise min; at ties each operand gets half the gradient."""
+        return _binary(self, other, Minimum, "minimum")
+
+    def where(self: Tensor, condition: Any, other: Any) -> Tensor:
+        """`self` where `condition` else `other` (PyTorch's `x.where(cond, y)`)."""
+        from tinygrad_edu.functional import where
+
+        return where(condition, self, other)
+
+    def clamp(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
+        """Limit to [min, max]; the gradient is 1 inside and at the bounds, 0 outside."""
+        out = self
+        if min is not None:
+            low = _operand(self, min)
+            out = out.where(out.data >= np.asarray(low.data), low)
+        if max is not None:
+            high = _operand(self, max)
+            out = out.where(out.data <= np.asarray(high.data), high)
+        return out
+
+    def clip(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
+        return self.clamp(min, max)
+
+    def masked_fill(self: Tensor, mask: Any, value: Any) -> Tensor:
+        m = mask.data if hasattr(mask, "data") else np.asarray(mask)
+        if m.dtype != np.bool_:
+            raise TypeError(f"masked_fill: mask must be bool, got {m.dtype}")
+        return self.where(~m, value)
+
+    # ------------------------------------------------------------------ softmax family
+    def logsumexp(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+                  keepdims: bool | None = None) -> Tensor:
+        """log(sum(exp(x))), stable: the max is subtracted first. The max is a constant
+        here, which is exact: the function does not depend on the shift."""
+        axes = self._axes(axis if axis is not None else dim, "logsumexp")
+        kd = bool(keepdims if keepdims is not None else keepdim)
+        shift = self._wrap(_finite_max(self.data, axes))
+        out = (self - shift).exp().sum(axis=axes, keepdims=True).log() + shift
+        return out if kd else out.reshape(_drop(out.shape, axes))
+
+    def softmax(self: Tensor, dim: int = -1, *, axis: int | None = None) -> Tensor:
+        """exp(x) / sum(exp(x)) along `dim` (the last axis by default), max-shifted."""
+        axes = self._axes(axis if axis is not None else dim, "softmax")
+        e = (self - self._wrap(_finite_max(self.data, axes))).exp()
+        return e / e.sum(axis=axes, keepdims=True)
+
+    def log_softmax(self: Tensor, dim: int = -1, *, axis: int | None = None) -> Tensor:
+        """x - logsumexp(x) along `dim`: finite for any logits."""
+        axes = self._axes(axis if axis is not None else dim, "log_softmax")
+        return self - self.logsumexp(axis=axes, keepdims=True)
+
+
+def _finite_max(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    m = x.max(axis=axes, keepdims=True) if x.size else np.zeros((1,) * x.ndim, x.dtype)
+    return np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False)
+
+
+def _drop(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(n for i, n in enumerate(shape) if i not in axes)
+
+
+def _is_float(x: Any) -> bool:
+    if isinstance(x, float | np.floating):
+        return True
+    d = getattr(x, "dtype", None)
+    return d is not None and np.dtype(d).kind == "f"

@@ -1,0 +1,230 @@
+"""Movement ops of Tensor (a mixin): reshape, permute, expand, indexing, padding, splits."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tinygrad_edu.autograd import _state
+from tinygrad_edu.errors import ShapeError
+from tinygrad_edu.ops.movement import Expand, GetItem, Pad, Permute, Reshape
+
+if TYPE_CHECKING:
+    from tinygrad_edu.tensor import Tensor
+
+
+def _shape_args(args: tuple[Any, ...]) -> tuple[int, ...]:
+    if len(args) == 1 and isinstance(args[0], tuple | list):
+        return tuple(int(n) for n in args[0])
+    return tuple(int(n) for n in args)
+
+
+def _index_to_numpy(index: Any) -> Any:
+    from tinygrad_edu.tensor import Tensor
+
+    def conv(i: Any) -> Any:
+        if isinstance(i, Tensor):
+            return i.data
+        if isinstance(i, list):
+            return np.asarray([x.data if isinstance(x, Tensor) else x for x in i])
+        return i
+
+    return tuple(conv(i) for i in index) if isinstance(index, tuple) else conv(index)
+
+
+def _resolve_shape(shape: tuple[int, ...], size: int) -> tuple[int, ...] | None:
+    """`shape` with one -1 filled in, or None if it cannot hold `size` elements."""
+    unknown = [i for i, n in enumerate(shape) if n == -1]
+    if len(unknown) > 1 or any(n < -1 for n in shape):
+        return None
+    known = int(np.prod([n for n in shape if n != -1]))
+    if unknown:
+        if known == 0 or size % known:
+            return None
+        return tuple(size // known if n == -1 else n for n in shape)
+    return shape if known == size else None
+
+
+class MovementMixin:
+    __slots__ = ()
+
+    def _expand_to(self: Tensor, shape: tuple[int, ...]) -> Tensor:
+        if self.requires_grad and _state.grad_enabled:
+            return Expand.apply(self, shape=shape)
+        return self._wrap(np.broadcast_to(self.data, shape))
+
+    def reshape(self: Tensor, *shape: Any) -> Tensor:
+        new = _shape_args(shape)
+        if new == self.data.shape:
+            return self
+        target = _resolve_shape(new, self.data.size)
+        if target is None:
+            raise ShapeError(f"reshape: cannot reshape a tensor of shape {self.shape} "
+                             f"({self.numel()} elements) into {new}")
+        if target == self.data.shape:
+            return self
+        return Reshape.apply(self, shape=target)
+
+    def view(self: Tensor, *shape: Any) -> Tensor:
+        if len(shape) == 1 and not isinstance(shape[0], int | tuple | list):
+            return self.to(shape[0])
+        return self.reshape(*shape)
+
+    def view_as(self: Tensor, other: Tensor) -> Tensor:
+        return self.reshape(other.shape)
+
+    def reshape_as(self: Tensor, other: Tensor) -> Tensor:
+        return self.reshape(other.shape)
+
+    def flatten(self: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+        if self.ndim == 0:
+            return self.reshape(1)
+        s, e = self._axis(start_dim, "flatten"), self._axis(end_dim, "flatten")
+        shape = self.shape
+        return self.reshape(shape[:s] + (int(np.prod(shape[s:e + 1])),) + shape[e + 1:])
+
+    def unflatten(self: Tensor, dim: int, sizes: tuple[int, ...]) -> Tensor:
+        d = self._axis(dim, "unflatten")
+        return self.reshape(self.shape[:d] + tuple(sizes) + self.shape[d + 1:])
+
+    def squeeze(self: Tensor, dim: Any = None) -> Tensor:
+        if dim is None:
+            return self.reshape(tuple(n for n in self.shape if n != 1))
+        axes = self._axes(dim, "squeeze")
+        return self.reshape(tuple(n for i, n in enumerate(self.shape)
+                                  if not (i in axes and n == 1)))
+
+    def unsqueeze(self: Tensor, dim: int) -> Tensor:
+        nd = self.ndim + 1
+        if not -nd <= dim < nd:
+            raise IndexError(f"unsqueeze: dim {dim} is out of range for a tensor of shape "
+                             f"{self.shape} (valid: {-nd}..{nd - 1})")
+        d = dim % nd
+        return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
+
+    def permute(self: Tensor, *dims: Any) -> Tensor:
+        axes = _shape_args(dims)
+        if sorted(a % max(self.ndim, 1) for a in axes) != list(range(self.ndim)):
+            raise ValueError(f"permute: {axes} is not a permutation of the {self.ndim} dims "
+                             f"of a tensor of shape {self.shape}")
+        axes = tuple(a % self.ndim for a in axes)
+        if axes == tuple(range(self.ndim)):
+            return self
+        return Permute.apply(self, axes=axes)
+
+    def transpose(self: Tensor, *dims: int) -> Tensor:
+        """`transpose(d0, d1)` swaps two dims (PyTorch); with no arguments it reverses
+        all dims (numpy)."""
+        if not dims:
+            return self.permute(*reversed(range(self.ndim)))
+        if len(dims) != 2:
+            return self.permute(*dims)
+        a, b = self._axis(dims[0], "transpose"), self._axis(dims[1], "transpose")
+        order = list(range(self.ndim))
+        order[a], order[b] = order[b], order[a]
+        return self.permute(*order)
+
+    def t(self: Tensor) -> Tensor:
+        return self.transpose() if self.ndim == 2 else self
+
+    @property
+    def T(self: Tensor) -> Tensor:  # noqa: N802 (numpy/PyTorch name)
+        return self.permute(*reversed(range(self.ndim)))
+
+    @property
+    def mT(self: Tensor) -> Tensor:  # noqa: N802
+        if self.ndim < 2:
+            raise ShapeError(f"mT: needs at least 2 dims, got shape {self.shape}")
+        return self.transpose(-2, -1)
+
+    def expand(self: Tensor, *sizes: Any) -> Tensor:
+        """Broadcast to `sizes` (a view); -1 keeps a dim (PyTorch)."""
+        target = _shape_args(sizes)
+        lead = len(target) - self.ndim
+        if lead < 0:
+            raise ShapeError(f"expand: cannot expand shape {self.shape} to {target} (fewer dims)")
+        full = tuple(self.shape[i - lead] if n == -1 and i >= lead else n
+                     for i, n in enumerate(target))
+        try:
+            np.broadcast_shapes(self.shape, full)
+            ok = np.broadcast_shapes(self.shape, full) == full
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ShapeError(f"expand: cannot broadcast shape {self.shape} to {full}")
+        return self if full == self.shape else self._expand_to(full)
+
+    def broadcast_to(self: Tensor, shape: Any) -> Tensor:
+        return self.expand(*_shape_args((shape,)))
+
+    def expand_as(self: Tensor, other: Tensor) -> Tensor:
+        return self.expand(other.shape)
+
+    def __getitem__(self: Tensor, index: Any) -> Tensor:
+        idx = _index_to_numpy(index)
+        try:
+            if self.requires_grad and _state.grad_enabled:
+                return GetItem.apply(self, index=idx)
+            return self._wrap(np.asarray(self.data[idx]))
+        except IndexError as e:
+            raise IndexError(f"getitem: index {index!r} is invalid for a tensor of shape "
+                             f"{self.shape} ({e})") from None
+
+    def pad(self: Tensor, pad_width: Any, value: float = 0.0) -> Tensor:
+        """numpy-style constant padding: an int, one (before, after) pair, or a pair per axis."""
+        widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (self.ndim, 2))
+        if (widths < 0).any():
+            raise ValueError(f"pad: widths must be non-negative, got {pad_width!r}")
+        return Pad.apply(self, widths=tuple(map(tuple, widths.tolist())), value=value)
+
+    def repeat(self: Tensor, *sizes: Any) -> Tensor:
+        """Tile the tensor `sizes` times along each dim (PyTorch's repeat, numpy's tile)."""
+        reps = _shape_args(sizes)
+        if len(reps) < self.ndim:
+            raise ValueError(f"repeat: {len(reps)} sizes for a tensor of shape {self.shape}")
+        x = self.reshape((1,) * (len(reps) - self.ndim) + self.shape)
+        inter = tuple(v for n in x.shape for v in (1, n))
+        big = tuple(v for r, n in zip(reps, x.shape) for v in (r, n))
+        return x.reshape(inter).expand(big).reshape(tuple(r * n for r, n in zip(reps, x.shape)))
+
+    def flip(self: Tensor, dims: Any) -> Tensor:
+        axes = self._axes(dims, "flip")
+        return self[tuple(slice(None, None, -1) if i in axes else slice(None)
+                          for i in range(self.ndim))]
+
+    def split(self: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+        """Pieces of `split_size` along `dim` (the last may be smaller), or given sizes."""
+        d = self._axis(dim, "split")
+        n = self.shape[d]
+        if isinstance(split_size_or_sections, int):
+            size = split_size_or_sections
+            if size <= 0:
+                raise ValueError(f"split: split_size must be positive, got {size}")
+            sizes = [min(size, n - s) for s in range(0, n, size)]
+        else:
+            sizes = list(split_size_or_sections)
+            if sum(sizes) != n:
+                raise ValueError(f"split: sizes {sizes} do not sum to {n} (dim {dim} of shape "
+                                 f"{self.shape})")
+        lead = (slice(None),) * d
+        out, start = [], 0
+        for s in sizes:
+            out.append(self[(*lead, slice(start, start + s))])
+            start += s
+        return tuple(out)
+
+    def chunk(self: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        n = self.shape[self._axis(dim, "chunk")]
+        return self.split(max(1, -(-n // chunks)), dim)
+
+    def gather(self: Tensor, dim: int, index: Any) -> Tensor:
+        """out[i][j] = self[index[i][j]][j] for dim 0 (and so on), as PyTorch's gather."""
+        d = self._axis(dim, "gather")
+        idx = np.asarray(index.data if hasattr(index, "data") else index)
+        if idx.ndim != self.ndim:
+            raise ShapeError(f"gather: index has {idx.ndim} dims but input has {self.ndim} "
+                             f"(shapes {idx.shape} and {self.shape})")
+        grids = list(np.ix_(*[np.arange(n) for n in idx.shape]))
+        grids[d] = idx
+        return self[tuple(grids)]

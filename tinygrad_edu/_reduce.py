@@ -1,0 +1,197 @@
+"""Reductions of Tensor (a mixin). Primitives: sum and max; the rest is composed.
+
+Every reduction takes numpy's `axis=`/`keepdims=` and PyTorch's `dim=`/`keepdim=`.
+Where they disagree, PyTorch wins and the docstring says so: `max/min` given a `dim`
+return `(values, indices)`; `var/std` default to the unbiased estimate (correction=1).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+import numpy as np
+
+from tinygrad_edu.autograd import _state
+from tinygrad_edu.ops.reduce import Max, Sum
+
+if TYPE_CHECKING:
+    from tinygrad_edu.tensor import Tensor
+
+
+class ValuesIndices(NamedTuple):
+    """What `max/min/topk/sort` with a dim return, as PyTorch's `return_types`."""
+
+    values: Any
+    indices: Any
+
+
+def _pick(axis: Any, dim: Any, keepdims: Any, keepdim: Any) -> tuple[Any, bool]:
+    return (axis if axis is not None else dim), bool(keepdims if keepdims is not None else keepdim)
+
+
+class ReduceMixin:
+    __slots__ = ()
+
+    def _axes(self: Tensor, axis: Any, op: str) -> tuple[int, ...]:
+        """Normalized, validated axes (None = all)."""
+        nd = self.data.ndim
+        if axis is None:
+            return tuple(range(nd))
+        items = tuple(axis) if isinstance(axis, list | tuple) else (axis,)
+        out = []
+        for a in items:
+            if not isinstance(a, int | np.integer) or isinstance(a, bool):
+                raise TypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}")
+            if not -max(nd, 1) <= a < max(nd, 1):
+                raise IndexError(f"{op}: axis {a} is out of range for a tensor of shape "
+                                 f"{self.shape} (valid: {-max(nd, 1)}..{max(nd, 1) - 1})")
+            out.append(int(a) % nd if nd else 0)
+        if len(set(out)) != len(out):
+            raise ValueError(f"{op}: axis {axis!r} repeats an axis")
+        return tuple(sorted(out)) if nd else ()
+
+    def sum(self: Tensor, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
+            keepdim: bool = False, dtype: Any = None) -> Tensor:
+        ax, kd = _pick(axis, dim, keepdims, keepdim)
+        x = self if dtype is None else self.to(dtype)
+        return Sum.apply(x, axis=self._axes(ax, "sum"), keepdims=kd)
+
+    def mean(self: Tensor, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
+             keepdim: bool = False, dtype: Any = None) -> Tensor:
+        ax, kd = _pick(axis, dim, keepdims, keepdim)
+        axes = self._axes(ax, "mean")
+        x = self if self.data.dtype.kind == "f" else self.to(dtype or _state.default_dtype)
+        count = int(np.prod([self.shape[a] for a in axes])) if axes else 1
+        return Sum.apply(x, axis=axes, keepdims=kd) * (1.0 / max(count, 1))
+
+    def _max_like(self: Tensor, op: str, sign: float, dim: Any, keepdim: bool, axis: Any,
+                  keepdims: Any) -> Any:
+        from tinygrad_edu.tensor import Tensor
+
+        if isinstance(dim, Tensor):  # torch.max(a, b): elementwise
+            return self.maximum(dim) if sign > 0 else self.minimum(dim)
+        values_only = dim is None
+        ax, kd = _pick(axis, dim, keepdims, keepdim)
+        axes = self._axes(ax, op)
+        x = self if sign > 0 else -self
+        values = Max.apply(x, axis=axes, keepdims=kd)
+        values = values if sign > 0 else -values
+        if values_only:
+            return values
+        if len(axes) != 1:
+            raise ValueError(f"{op}: dim= must be a single int to get (values, indices); use "
+                             "axis= (numpy style) or amax for several axes")
+        arg = np.argmax if sign > 0 else np.argmin
+        idx = arg(self.data, axis=axes[0], keepdims=kd)
+        return ValuesIndices(values, Tensor._wrap(np.asarray(idx, dtype=np.int64)))
+
+    def max(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+            keepdims: bool | None = None) -> Any:
+        """Largest value. PyTorch semantics: with `dim` (positional or keyword) it returns
+        `(values, indices)`; numpy's `axis=` returns values only; with neither, the overall
+        max. Tied maxima share the gradient equally. `max(other_tensor)` is elementwise."""
+        return self._max_like("max", 1.0, dim, keepdim, axis, keepdims)
+
+    def min(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+            keepdims: bool | None = None) -> Any:
+        """Smallest value; `dim` gives `(values, indices)` as PyTorch, `axis=` values only."""
+        return self._max_like("min", -1.0, dim, keepdim, axis, keepdims)
+
+    def amax(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+             keepdims: bool | None = None) -> Tensor:
+        """Largest value over one or several axes; always values only."""
+        ax, kd = _pick(axis, dim, keepdims, keepdim)
+        return Max.apply(self, axis=self._axes(ax, "amax"), keepdims=kd)
+
+    def amin(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+             keepdims: bool | None = None) -> Tensor:
+        ax, kd = _pick(axis, dim, keepdims, keepdim)
+        return -Max.apply(-self, axis=self._axes(ax, "amin"), keepdims=kd)
+
+    def argmax(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+               keepdims: bool | None = None) -> Tensor:
+        ax, kd = _pick(axis, dim, keepdims, keepdim)
+        if ax is None:
+            return self._wrap(np.asarray(np.argmax(self.data), dtype=np.int64))
+        a = self._axes(ax, "argmax")[0]
+        return self._wrap(np.asarray(np.argmax(self.data, axis=a, keepdims=kd), dtype=np.int64))
+
+    def argmin(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+               keepdims: bool | None = None) -> Tensor:
+        ax, kd = _pick(axis, dim, keepdims, keepdim)
+        if ax is None:
+            return self._wrap(np.asarray(np.argmin(self.data), dtype=np.int64))
+        a = self._axes(ax, "argmin")[0]
+        return self._wrap(np.asarray(np.argmin(self.data, axis=a, keepdims=kd), dtype=np.int64))
+
+    def var(self: Tensor, dim: Any = None, keepdim: bool = False, *, correction: Any = None,
+            unbiased: bool | None = None, axis: Any = None, keepdims: bool | None = None,
+            ddof: int | None = None) -> Tensor:
+        """Variance. PyTorch's default: unbiased (correction=1); numpy's `ddof=0` and
+        `correction=0` give the biased one the courses' batch norm uses."""
+        ax, kd = _pick(axis, dim, keepdims, keepdim)
+        axes = self._axes(ax, "var")
+        if ddof is not None:
+            corr = ddof
+        elif correction is not None:
+            corr = correction
+        elif unbiased is not None:
+            corr = 1 if unbiased else 0
+        else:
+            corr = 1
+        n = int(np.prod([self.shape[a] for a in axes])) if axes else 1
+        centered = self - self.mean(axis=axes, keepdims=True)
+        return (centered * centered).sum(axis=axes, keepdims=kd) * (1.0 / max(n - corr, 0))
+
+    def std(self: Tensor, dim: Any = None, keepdim: bool = False, *, correction: Any = None,
+            unbiased: bool | None = None, axis: Any = None, keepdims: bool | None = None,
+            ddof: int | None = None) -> Tensor:
+        """Standard deviation; same defaults as `var` (unbiased, as PyTorch)."""
+        return self.var(dim, keepdim, correction=correction, unbiased=unbiased, axis=axis,
+                        keepdims=keepdims, ddof=ddof).sqrt()
+
+    def norm(self: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
+        """Vector p-norm over `dim` (all elements by default); 'fro' is the 2-norm."""
+        if p in ("fro", 2, 2.0):
+            return (self * self).sum(dim=dim, keepdim=keepdim).sqrt()
+        if p in (1, 1.0):
+            return self.abs().sum(dim=dim, keepdim=keepdim)
+        if p in (float("inf"), "inf"):
+            return self.abs().amax(dim=dim, keepdim=keepdim)
+        return (self.abs() ** float(p)).sum(dim=dim, keepdim=keepdim) ** (1.0 / float(p))
+
+    def prod(self: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
+        """Product, as exp(sum(log|x|)) with the sign restored (needs nonzero entries)."""
+        sign = np.prod(np.sign(self.data), axis=self._axes(dim, "prod"), keepdims=keepdim)
+        return self.abs().log().sum(dim=dim, keepdim=keepdim).exp() * self._wrap(
+            sign.astype(self.data.dtype))
+
+    def all(self: Tensor, dim: Any = None) -> Tensor:
+        return self._wrap(np.asarray(np.all(self.data, axis=dim)))
+
+    def any(self: Tensor, dim: Any = None) -> Tensor:
+        return self._wrap(np.asarray(np.any(self.data, axis=dim)))
+
+    def topk(self: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
+             ) -> ValuesIndices:
+        """The k largest (or smallest) entries along `dim` and their indices."""
+        a = self._axis(dim, "topk")
+        if not 0 <= k <= self.shape[a]:
+            raise ValueError(f"topk: k={k} is out of range for dim {dim} of shape {self.shape}")
+        order = np.argsort(-self.data if largest else self.data, axis=a, kind="stable")
+        idx = np.take(order, np.arange(k), axis=a).astype(np.int64)
+        index = self._wrap(idx)
+        return ValuesIndices(self.gather(a, index), index)
+
+    def sort(self: Tensor, dim: int = -1, descending: bool = False) -> ValuesIndices:
+        a = self._axis(dim, "sort")
+        return self.topk(self.shape[a], a, largest=descending)
+
+    def cumsum(self: Tensor, dim: int) -> Tensor:
+        """Running sum along `dim`, as a product with a triangular matrix of ones."""
+        a = self._axis(dim, "cumsum")
+        n = self.shape[a]
+        tri = self._wrap(np.triu(np.ones((n, n), dtype=self.data.dtype)))
+        moved = self.transpose(a, -1) if a != self.ndim - 1 else self
+        out = moved @ tri
+        return out.transpose(a, -1) if a != self.ndim - 1 else out

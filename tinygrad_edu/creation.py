@@ -1,0 +1,188 @@
+"""Constructors, at module level as PyTorch has them (`tinygrad_edu.zeros(...)`).
+
+Randomness comes from a `numpy.random.Generator`: the one passed as `generator=` (a numpy
+Generator, a `tinygrad_edu.Generator` or an int seed), else the library's default one,
+which `manual_seed` resets. numpy's global `np.random` state is never touched.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinygrad_edu.autograd import _state
+from tinygrad_edu.tensor import Tensor, _rng, _to_array
+
+
+class Generator:
+    """A seedable random source, as `torch.Generator` (wraps a numpy Generator)."""
+
+    def __init__(self, device: str = "cpu") -> None:
+        self.rng = np.random.default_rng()
+
+    def manual_seed(self, seed: int) -> Generator:
+        self.rng = np.random.default_rng(int(seed))
+        return self
+
+
+def manual_seed(seed: int) -> Generator:
+    """Reset the library's default generator (used by every random function without
+    an explicit `generator`)."""
+    _state.generator = np.random.default_rng(int(seed))
+    g = Generator()
+    g.rng = _state.generator
+    return g
+
+
+def default_generator() -> np.random.Generator:
+    return _state.generator
+
+
+def _shape(size: tuple[Any, ...]) -> tuple[int, ...]:
+    if len(size) == 1 and isinstance(size[0], tuple | list):
+        size = tuple(size[0])
+    return tuple(int(n) for n in size)
+
+
+def _make(data: np.ndarray, dtype: Any, requires_grad: bool, float_default: bool = True
+          ) -> Tensor:
+    if dtype is not None:
+        data = data.astype(np.dtype(dtype), copy=False)
+    elif float_default and data.dtype.kind == "f":
+        data = data.astype(_state.default_dtype, copy=False)
+    return Tensor(data, requires_grad=requires_grad)
+
+
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None,
+           name: str | None = None) -> Tensor:
+    """A new tensor (a copy). Python floats -> float32 (the default dtype), ints -> int64,
+    bools -> bool; numpy input keeps its dtype."""
+    arr = _to_array(data, dtype)
+    if isinstance(data, np.ndarray | Tensor) and arr is (data.data if isinstance(data, Tensor)
+                                                          else data):
+        arr = arr.copy()
+    return Tensor(arr, requires_grad=requires_grad, name=name)
+
+
+def as_tensor(data: Any, dtype: Any = None) -> Tensor:
+    return Tensor(_to_array(data, dtype))
+
+
+def from_numpy(array: np.ndarray) -> Tensor:
+    """A tensor sharing memory with `array` (its dtype kept)."""
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"from_numpy: expected a numpy array, got {type(array).__name__}")
+    return Tensor(array)
+
+
+def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.zeros(_shape(size), dtype=dtype or _state.default_dtype), None, requires_grad)
+
+
+def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.ones(_shape(size), dtype=dtype or _state.default_dtype), None, requires_grad)
+
+
+def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+
+def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    shape = _shape((size,)) if isinstance(size, tuple | list) else _shape((size,))
+    if dtype is None:
+        dtype = _to_array(fill_value).dtype
+    return _make(np.full(shape, fill_value, dtype=dtype), None, requires_grad, False)
+
+
+def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return _make(np.eye(n, m, dtype=dtype or _state.default_dtype), None, requires_grad)
+
+
+def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None,
+           requires_grad: bool = False) -> Tensor:
+    """Like PyTorch: integer arguments give int64, any float argument the default float."""
+    if end is None:
+        start, end = 0, start
+    values = np.arange(start, end, step)
+    if dtype is None and values.dtype.kind in "iu":
+        values = values.astype(np.int64)
+    return _make(values, dtype, requires_grad)
+
+
+def linspace(start: float, end: float, steps: int, dtype: Any = None,
+             requires_grad: bool = False) -> Tensor:
+    return _make(np.linspace(start, end, steps), dtype, requires_grad)
+
+
+def randn(*size: Any, dtype: Any = None, generator: Any = None, requires_grad: bool = False,
+          seed: int | None = None) -> Tensor:
+    """Standard normal samples."""
+    rng = _rng(generator if seed is None else seed)
+    return _make(rng.standard_normal(_shape(size)), dtype, requires_grad)
+
+
+def rand(*size: Any, dtype: Any = None, generator: Any = None, requires_grad: bool = False,
+         seed: int | None = None) -> Tensor:
+    """Uniform samples in [0, 1)."""
+    rng = _rng(generator if seed is None else seed)
+    return _make(rng.random(_shape(size)), dtype, requires_grad)
+
+
+def randint(low: int, high: int | None = None, size: Any = (), dtype: Any = None,
+            generator: Any = None, seed: int | None = None) -> Tensor:
+    """Integers in [low, high) (int64), as `torch.randint(low, high, size)`."""
+    if high is None:
+        low, high = 0, low
+    rng = _rng(generator if seed is None else seed)
+    return Tensor(rng.integers(low, high, size=_shape((size,)), dtype=np.dtype(dtype or np.int64)))
+
+
+def randperm(n: int, dtype: Any = None, generator: Any = None, seed: int | None = None) -> Tensor:
+    rng = _rng(generator if seed is None else seed)
+    return Tensor(rng.permutation(n).astype(np.dtype(dtype or np.int64)))
+
+
+def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, generator: Any = None,
+           dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    rng = _rng(generator)
+    m = np.asarray(mean.data if isinstance(mean, Tensor) else mean)
+    s = np.asarray(std.data if isinstance(std, Tensor) else std)
+    shape = _shape((size,)) if size is not None else np.broadcast_shapes(m.shape, s.shape)
+    return _make(rng.normal(m, s, shape), dtype, requires_grad)
+
+
+def _like(x: Any, dtype: Any) -> tuple[tuple[int, ...], Any]:
+    arr = x.data if isinstance(x, Tensor) else np.asarray(x)
+    return arr.shape, dtype or arr.dtype
+
+
+def zeros_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    shape, dt = _like(x, dtype)
+    return Tensor(np.zeros(shape, dt), requires_grad=requires_grad)
+
+
+def ones_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    shape, dt = _like(x, dtype)
+    return Tensor(np.ones(shape, dt), requires_grad=requires_grad)
+
+
+def empty_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    return zeros_like(x, dtype, requires_grad)
+
+
+def full_like(x: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    shape, dt = _like(x, dtype)
+    return Tensor(np.full(shape, fill_value, dt), requires_grad=requires_grad)
+
+
+def randn_like(x: Any, dtype: Any = None, generator: Any = None,
+               requires_grad: bool = False) -> Tensor:
+    shape, dt = _like(x, dtype)
+    return Tensor(_rng(generator).standard_normal(shape).astype(dt), requires_grad=requires_grad)
+
+
+def rand_like(x: Any, dtype: Any = None, generator: Any = None,
+              requires_grad: bool = False) -> Tensor:
+    shape, dt = _like(x, dtype)
+    return Tensor(_rng(generator).random(shape).astype(dt), requires_grad=requires_grad)

@@ -1,0 +1,256 @@
+"""Module-level functional forms: cat/stack, where, einsum, and the maths as functions
+(`tinygrad_edu.exp(x)`), as PyTorch has them."""
+
+from __future__ import annotations
+
+import string
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from tinygrad_edu.autograd import _state
+from tinygrad_edu.errors import ShapeError
+from tinygrad_edu.ops.elementwise import Where
+from tinygrad_edu.ops.linalg import einsum_normalized
+from tinygrad_edu.ops.movement import Concat
+from tinygrad_edu.tensor import Tensor, as_tensor
+
+
+def _tensors(xs: Sequence[Any], op: str) -> list[Tensor]:
+    if isinstance(xs, Tensor) or not len(xs):
+        raise ValueError(f"{op}: expected a non-empty sequence of tensors")
+    ts = [as_tensor(x) for x in xs]
+    dt = ts[0].dtype
+    for t in ts[1:]:
+        dt = np.promote_types(dt, t.dtype) if (dt.kind == "f") == (t.dtype.kind == "f") else (
+            dt if dt.kind == "f" else t.dtype)
+    return [t.to(dt) for t in ts]
+
+
+def cat(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """Join tensors along an existing axis (`concatenate` in numpy)."""
+    ts = _tensors(tensors, "cat")
+    ref = ts[0]
+    d = ref._axis(axis if axis is not None else dim, "cat")
+    for i, t in enumerate(ts):
+        if t.ndim != ref.ndim or t.shape[:d] + t.shape[d + 1:] != ref.shape[:d] + ref.shape[d + 1:]:
+            raise ShapeError(f"cat: tensor {i} has shape {t.shape}, which does not match "
+                             f"{ref.shape} outside dim {d}")
+    return Concat.apply(*ts, axis=d)
+
+
+concatenate = cat
+concat = cat
+
+
+def stack(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Tensor:
+    """Join tensors of equal shape along a new axis."""
+    ts = _tensors(tensors, "stack")
+    for i, t in enumerate(ts):
+        if t.shape != ts[0].shape:
+            raise ShapeError(f"stack: tensor {i} has shape {t.shape} but tensor 0 has "
+                             f"{ts[0].shape}; stack needs equal shapes")
+    d = axis if axis is not None else dim
+    return cat([t.unsqueeze(d) for t in ts], dim=d)
+
+
+def where(condition: Any, input: Any, other: Any) -> Tensor:
+    """`input` where `condition` else `other`; the gradient flows to the chosen side only."""
+    cond = np.asarray(condition.data if isinstance(condition, Tensor) else condition)
+    if cond.dtype != np.bool_:
+        cond = cond.astype(bool)
+    a = input if isinstance(input, Tensor) else None
+    b = other if isinstance(other, Tensor) else None
+    if a is None and b is None:
+        a = as_tensor(input)
+    if a is None:
+        assert b is not None
+        a = _scalar_for(input, b)
+    if b is None:
+        b = _scalar_for(other, a)
+    if a.dtype != b.dtype:
+        dt = a.dtype if a.dtype.kind == "f" and b.dtype.kind != "f" else (
+            b.dtype if b.dtype.kind == "f" and a.dtype.kind != "f" else
+            np.promote_types(a.dtype, b.dtype))
+        a, b = a.to(dt), b.to(dt)
+    try:
+        shape = np.broadcast_shapes(cond.shape, a.shape, b.shape)
+    except ValueError:
+        raise ShapeError(f"where: condition {cond.shape}, input {a.shape} and other {b.shape} "
+                         "cannot be broadcast together") from None
+    if a.shape != shape:
+        a = a._expand_to(shape)
+    if b.shape != shape:
+        b = b._expand_to(shape)
+    return Where.apply(a, b, cond=np.broadcast_to(cond, shape))
+
+
+def _scalar_for(value: Any, like: Tensor) -> Tensor:
+    arr = np.asarray(value)
+    if arr.ndim == 0 and like.dtype.kind == "f":
+        return Tensor._wrap(arr.astype(like.dtype))
+    return as_tensor(value)
+
+
+# ----------------------------------------------------------------------------- einsum
+
+
+def _parse_einsum(subscripts: str, shapes: list[tuple[int, ...]]
+                  ) -> tuple[list[str], str, tuple[int, ...]]:
+    """Explicit labels per operand and for the output, with '...' spelled out in fresh
+    letters. Returns (input labels, output labels, broadcast ellipsis shape)."""
+    spec = subscripts.replace(" ", "")
+    if "->" in spec:
+        lhs, out = spec.split("->")
+        explicit = True
+    else:
+        lhs, out, explicit = spec, "", False
+    terms = lhs.split(",")
+    if len(terms) != len(shapes):
+        raise ValueError(f"einsum: subscripts '{subscripts}' name {len(terms)} operands but "
+                         f"{len(shapes)} were given")
+    letters = set(string.ascii_letters)
+    for ch in lhs.replace(",", "").replace(".", "") + out.replace(".", ""):
+        if ch not in letters:
+            raise ValueError(f"einsum: invalid character '{ch}' in subscripts '{subscripts}'")
+    used = set(lhs + out)
+    fresh = [c for c in string.ascii_letters if c not in used]
+    ell_shapes = []
+    for i, (term, shape) in enumerate(zip(terms, shapes)):
+        named = len(term.replace("...", ""))
+        if "..." in term:
+            if term.count("...") > 1:
+                raise ValueError(f"einsum: operand {i} has more than one '...' in "
+                                 f"'{subscripts}'")
+            if named > len(shape):
+                raise ValueError(f"einsum: operand {i} has {len(shape)} axes (shape {shape}) "
+                                 f"but its subscripts '{term}' name {named}")
+            ell_shapes.append(shape[term.index("..."):term.index("...") + len(shape) - named])
+        else:
+            if named != len(shape):
+                raise ValueError(f"einsum: operand {i} has {len(shape)} axes (shape {shape}) "
+                                 f"but its subscripts '{term}' name {named}")
+            ell_shapes.append(())
+    try:
+        ell = tuple(np.broadcast_shapes(*ell_shapes)) if ell_shapes else ()
+    except ValueError:
+        raise ShapeError(f"einsum: the '...' parts {ell_shapes} cannot be broadcast together"
+                         ) from None
+    if len(ell) > len(fresh):
+        raise ValueError("einsum: too many axes for the available labels")
+    ell_labels = "".join(fresh[: len(ell)])
+    inputs = []
+    for term, es in zip(terms, ell_shapes):
+        inputs.append(term.replace("...", ell_labels[len(ell) - len(es):]))
+    if explicit:
+        if out.count("...") > 1:
+            raise ValueError(f"einsum: output '{out}' has more than one '...'")
+        output = out.replace("...", ell_labels)
+        for ch in output:
+            if output.count(ch) > 1:
+                raise ValueError(f"einsum: output subscripts '{out}' repeat '{ch}'")
+            if ch not in "".join(inputs):
+                raise ValueError(f"einsum: output label '{ch}' in '{subscripts}' appears in no "
+                                 "operand")
+    else:
+        counts = {c: "".join(inputs).count(c) for c in set("".join(inputs))}
+        output = ell_labels + "".join(sorted(c for c in counts
+                                             if counts[c] == 1 and c not in ell_labels))
+    return inputs, output, ell
+
+
+def einsum(subscripts: str, *operands: Any, optimize: Any = None) -> Tensor:
+    """numpy's einsum with gradients for every operand: any subscripts numpy accepts,
+    including repeated labels ('ii->'), implicit output and '...' broadcasting."""
+    if len(operands) == 1 and isinstance(operands[0], list | tuple):
+        operands = tuple(operands[0])
+    ts = _tensors(list(operands), "einsum")
+    inputs, output, ell = _parse_einsum(subscripts, [t.shape for t in ts])
+    sizes: dict[str, int] = {}
+    for i, (labels, t) in enumerate(zip(inputs, ts)):
+        for j, (ch, n) in enumerate(zip(labels, t.shape)):
+            if ch in labels[:j] and sizes.get(ch) != n:
+                raise ShapeError(f"einsum: operand {i} repeats label '{ch}' over axes of "
+                                 f"different sizes (shape {t.shape})")
+            if n != 1:
+                if sizes.get(ch, n) != n and sizes[ch] != 1:
+                    raise ShapeError(f"einsum: label '{ch}' has size {sizes[ch]} in one operand "
+                                     f"and {n} in operand {i} (shape {t.shape}) for "
+                                     f"'{subscripts}'")
+                sizes[ch] = n
+            else:
+                sizes.setdefault(ch, 1)
+    # Size-1 axes that broadcast against a longer axis go through Expand, so the gradient
+    # is summed back in the one place that does that.
+    expanded = []
+    for labels, t in zip(inputs, ts):
+        target = tuple(sizes[ch] for ch in labels)
+        expanded.append(t if t.shape == target else t._expand_to(target))
+    opt = optimize if optimize is not None else len(ts) > 1
+    return einsum_normalized(tuple(inputs), output, expanded, opt)
+
+
+# ----------------------------------------------------------------------------- maths
+
+
+def _unary(name: str) -> Any:
+    def fn(input: Any, *args: Any, **kwargs: Any) -> Any:
+        return getattr(as_tensor(input), name)(*args, **kwargs)
+
+    fn.__name__ = name
+    fn.__doc__ = f"`tinygrad_edu.{name}(x, ...)` is `x.{name}(...)`."
+    return fn
+
+
+_NAMES = ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "clamp", "clip", "square",
+          "sum", "mean", "max", "min", "amax", "amin", "argmax", "argmin", "var", "std", "norm",
+          "logsumexp", "softmax", "log_softmax", "reshape", "flatten", "squeeze", "unsqueeze",
+          "transpose", "permute", "matmul", "maximum", "minimum", "topk", "sort", "gather",
+          "masked_fill", "allclose", "isclose", "equal", "numel", "chunk", "split", "neg",
+          "pow", "rsqrt", "sign", "cumsum", "prod", "flip", "isnan", "isfinite", "silu",
+          "log1p", "reciprocal", "mul", "add", "sub", "div", "t", "broadcast_to", "all", "any")
+globals().update({name: _unary(name) for name in _NAMES})
+
+
+def outer(a: Any, b: Any) -> Tensor:
+    return einsum("i,j->ij", a, b)
+
+
+def dot(a: Any, b: Any) -> Tensor:
+    return einsum("i,i->", a, b)
+
+
+def diag(x: Any) -> Tensor:
+    """The diagonal of a matrix, or the diagonal matrix of a vector."""
+    t = as_tensor(x)
+    if t.ndim == 2:
+        return einsum("ii->i", t)
+    if t.ndim == 1:
+        return einsum("i,ij->ij", t, Tensor._wrap(np.eye(t.shape[0], dtype=t.dtype)))
+    raise ShapeError(f"diag: expected a 1-D or 2-D tensor, got shape {t.shape}")
+
+
+def trace(x: Any) -> Tensor:
+    t = as_tensor(x)
+    if t.ndim != 2:
+        raise ShapeError(f"trace: expected a matrix, got shape {t.shape}")
+    return einsum("ii->", t)
+
+
+def is_tensor(x: Any) -> bool:
+    return isinstance(x, Tensor)
+
+
+def is_grad_enabled() -> bool:
+    return _state.grad_enabled
+
+
+def broadcast_tensors(*tensors: Any) -> tuple[Tensor, ...]:
+    ts = [as_tensor(t) for t in tensors]
+    shape = np.broadcast_shapes(*[t.shape for t in ts])
+    return tuple(t.expand(shape) for t in ts)
+
+
+__all__ = [*_NAMES, "cat", "concat", "concatenate", "stack", "where", "einsum", "outer", "dot",
+           "diag", "trace", "is_tensor", "broadcast_tensors"]

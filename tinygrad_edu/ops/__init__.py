@@ -1,0 +1,1 @@
+"""The primitive ops: one small `Function` subclass per op, grouped by kind."""

@@ -1,0 +1,280 @@
+"""Elementwise primitives. Binary ones see operands of equal shape and dtype: the Tensor
+front end broadcasts through `Expand` first, whose backward is the only place a gradient
+is summed back to a smaller shape."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tinygrad_edu.autograd import Function
+
+if TYPE_CHECKING:
+    from tinygrad_edu.tensor import Tensor
+
+
+def _const(like: Tensor, array: Any) -> Tensor:
+    """A constant (no graph) with the dtype of `like`."""
+    return like._wrap(np.asarray(array, dtype=like.data.dtype))
+
+
+class Add(Function):
+    """y = a + b;  dy/da = 1, dy/db = 1."""
+
+    __slots__ = ()
+    reads_inputs = False
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a + b
+
+    def backward(self, grad: Tensor) -> tuple[Tensor, Tensor]:
+        return grad, grad
+
+
+class Sub(Function):
+    """y = a - b;  dy/da = 1, dy/db = -1."""
+
+    __slots__ = ()
+    reads_inputs = False
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a - b
+
+    def backward(self, grad: Tensor) -> tuple[Tensor, Tensor | None]:
+        return grad, (-grad if self.needs_input_grad[1] else None)
+
+
+class Mul(Function):
+    """y = a * b;  dy/da = b, dy/db = a."""
+
+    __slots__ = ()
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a * b
+
+    def backward(self, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        return (grad * b if na else None), (grad * a if nb else None)
+
+
+class Div(Function):
+    """y = a / b;  dy/da = 1 / b, dy/db = -a / b^2."""
+
+    __slots__ = ()
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return a / b
+
+    def backward(self, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        return (grad / b if na else None), (-grad * a / (b * b) if nb else None)
+
+
+class Neg(Function):
+    """y = -x;  dy/dx = -1."""
+
+    __slots__ = ()
+    reads_inputs = False
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return -x
+
+    def backward(self, grad: Tensor) -> Tensor:
+        return -grad
+
+
+class Pow(Function):
+    """y = a ** b;  dy/da = b a^(b-1), dy/db = y log(a).
+
+    dy/db is taken as 0 where a <= 0 (a real power of a non-positive base has no
+    derivative in b; 0 keeps the gradient finite instead of NaN).
+    """
+
+    __slots__ = ()
+    reads_output = True
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.power(a, b)
+
+    def backward(self, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        ga = grad * b * a ** (b - 1) if na else None
+        gb = None
+        if nb:
+            positive = a.data > 0
+            safe_a = a.where(positive, _const(a, 1.0))
+            gb = grad * self.output * safe_a.log()
+        return ga, gb
+
+
+class Exp(Function):
+    """y = exp(x);  dy/dx = y."""
+
+    __slots__ = ()
+    reads_inputs = False
+    reads_output = True
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.exp(x)
+
+    def backward(self, grad: Tensor) -> Tensor:
+        return grad * self.output
+
+
+class Log(Function):
+    """y = log(x);  dy/dx = 1 / x."""
+
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.log(x)
+
+    def backward(self, grad: Tensor) -> Tensor:
+        (x,) = self.inputs
+        return grad / x
+
+
+class Sqrt(Function):
+    """y = sqrt(x);  dy/dx = 1 / (2 y)."""
+
+    __slots__ = ()
+    reads_inputs = False
+    reads_output = True
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.sqrt(x)
+
+    def backward(self, grad: Tensor) -> Tensor:
+        return grad / (self.output * 2.0)
+
+
+class Abs(Function):
+    """y = |x|;  dy/dx = sign(x), and 0 at x = 0 (PyTorch's choice; a subgradient)."""
+
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.abs(x)
+
+    def backward(self, grad: Tensor) -> Tensor:
+        (x,) = self.inputs
+        return grad * _const(grad, np.sign(x.data))
+
+
+class Sigmoid(Function):
+    """y = 1 / (1 + exp(-x));  dy/dx = y (1 - y).
+
+    Computed as exp(-log(1 + exp(-x))) with logaddexp, so no exp ever overflows and tiny
+    values keep their precision; the derivative uses only y, which lies in [0, 1].
+    """
+
+    __slots__ = ()
+    reads_inputs = False
+    reads_output = True
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.exp(-np.logaddexp(0, -x)).astype(x.dtype, copy=False)
+
+    def backward(self, grad: Tensor) -> Tensor:
+        y = self.output
+        return grad * y * (1.0 - y)
+
+
+class Tanh(Function):
+    """y = tanh(x);  dy/dx = 1 - y^2 (finite for any x, since |y| <= 1)."""
+
+    __slots__ = ()
+    reads_inputs = False
+    reads_output = True
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.tanh(x)
+
+    def backward(self, grad: Tensor) -> Tensor:
+        y = self.output
+        return grad * (1.0 - y * y)
+
+
+class Maximum(Function):
+    """y = max(a, b) elementwise;  the gradient goes to the larger operand.
+
+    Ties share the gradient equally (1/2 each), so the two gradients still sum to the
+    upstream value. (relu is not built on this: relu'(0) = 0.)
+    """
+
+    __slots__ = ()
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.maximum(a, b)
+
+    def backward(self, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = self.inputs
+        share = (a.data > b.data) + 0.5 * (a.data == b.data)
+        na, nb = self.needs_input_grad
+        return (grad * _const(grad, share) if na else None,
+                grad * _const(grad, 1.0 - share) if nb else None)
+
+
+class Minimum(Function):
+    """y = min(a, b) elementwise;  the gradient goes to the smaller operand; ties split."""
+
+    __slots__ = ()
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.minimum(a, b)
+
+    def backward(self, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = self.inputs
+        share = (a.data < b.data) + 0.5 * (a.data == b.data)
+        na, nb = self.needs_input_grad
+        return (grad * _const(grad, share) if na else None,
+                grad * _const(grad, 1.0 - share) if nb else None)
+
+
+class Where(Function):
+    """y = a where cond else b;  dy/da = cond, dy/db = not cond (cond is a constant mask)."""
+
+    __slots__ = ("cond",)
+    reads_inputs = False
+
+    def forward(self, a: np.ndarray, b: np.ndarray, cond: np.ndarray) -> np.ndarray:
+        self.cond = cond
+        return np.where(cond, a, b)
+
+    def backward(self, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        zero = grad._wrap(np.zeros((), dtype=grad.data.dtype))
+        zeros = zero.expand(grad.shape)
+        na, nb = self.needs_input_grad
+        return (Where.apply(grad, zeros, cond=self.cond) if na else None,
+                Where.apply(zeros, grad, cond=self.cond) if nb else None)
+
+
+class Cast(Function):
+    """y = x converted to `dtype`;  dy/dx = 1 (the gradient is converted back)."""
+
+    __slots__ = ("source",)
+    reads_inputs = False
+
+    def forward(self, x: np.ndarray, dtype: np.dtype) -> np.ndarray:
+        self.source = x.dtype
+        return x.astype(dtype)
+
+    def backward(self, grad: Tensor) -> Tensor:
+        return grad.to(self.source)
+
+
+class Copy(Function):
+    """y = a copy of x (its own memory);  dy/dx = 1."""
+
+    __slots__ = ()
+    reads_inputs = False
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return x.copy()
+
+    def backward(self, grad: Tensor) -> Tensor:
+        return grad

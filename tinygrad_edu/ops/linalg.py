@@ -1,0 +1,87 @@
+"""matmul and einsum. Both see operands whose batch/ellipsis axes are already broadcast
+(the front end expands them), so their gradients never need un-broadcasting here."""
+
+from __future__ import annotations
+
+import string
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tinygrad_edu.autograd import Function
+
+if TYPE_CHECKING:
+    from tinygrad_edu.tensor import Tensor
+
+
+class MatMul(Function):
+    """y = a @ b (2-D or batched with equal batch shapes);  da = g @ b^T, db = a^T @ g."""
+
+    __slots__ = ()
+
+    def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        return np.matmul(a, b)
+
+    def backward(self, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        a, b = self.inputs
+        na, nb = self.needs_input_grad
+        return (grad @ b.mT if na else None), (a.mT @ grad if nb else None)
+
+
+class Einsum(Function):
+    """y = einsum(subscripts, *xs) with explicit output and no ellipsis (the front end
+    normalizes both).
+
+    The gradient of operand k is itself one einsum: the upstream gradient times the other
+    operands, written to k's subscripts. Two tricks make that always expressible: a label
+    that only k has (summed away in the forward) gets a ones vector, so the gradient is
+    broadcast along it; a label repeated in k ('ii') gets fresh labels tied together by
+    identity matrices, so the gradient lands on the diagonal.
+    """
+
+    __slots__ = ("inputs_labels", "out_labels", "optimize")
+
+    def forward(self, *xs: np.ndarray, inputs_labels: tuple[str, ...], out_labels: str,
+                optimize: Any) -> np.ndarray:
+        self.inputs_labels, self.out_labels, self.optimize = inputs_labels, out_labels, optimize
+        spec = ",".join(inputs_labels) + "->" + out_labels
+        return np.asarray(np.einsum(spec, *xs, optimize=optimize))
+
+    def backward(self, grad: Tensor) -> tuple[Tensor | None, ...]:
+        return tuple(
+            self._operand_grad(grad, k) if needs else None
+            for k, needs in enumerate(self.needs_input_grad)
+        )
+
+    def _operand_grad(self, grad: Tensor, k: int) -> Tensor:
+        x = self.inputs[k]
+        labels = self.inputs_labels[k]
+        used = set("".join(self.inputs_labels) + self.out_labels)
+        fresh = iter(c for c in string.ascii_letters if c not in used)
+        operands = [grad] + [t for i, t in enumerate(self.inputs) if i != k]
+        specs = [self.out_labels] + [s for i, s in enumerate(self.inputs_labels) if i != k]
+        elsewhere = set("".join(specs))
+        target = []
+        seen: set[str] = set()
+        for label, size in zip(labels, x.shape):
+            if label in seen:  # repeated label: a fresh one, tied to the first by an identity
+                new = next(fresh)
+                operands.append(grad._wrap(np.eye(size, dtype=grad.data.dtype)))
+                specs.append(label + new)
+                target.append(new)
+                continue
+            seen.add(label)
+            target.append(label)
+            if label not in elsewhere:  # summed away in the forward: broadcast back
+                operands.append(grad._wrap(np.ones(size, dtype=grad.data.dtype)))
+                specs.append(label)
+                elsewhere.add(label)
+        return einsum_normalized(tuple(specs), "".join(target), operands, self.optimize)
+
+
+def einsum_normalized(inputs_labels: tuple[str, ...], out_labels: str, operands: list[Tensor],
+                      optimize: Any) -> Tensor:
+    if len(operands) > 2 and optimize is False:
+        optimize = "greedy"
+    return Einsum.apply(*operands, inputs_labels=inputs_labels, out_labels=out_labels,
+                        optimize=optimize)

@@ -1,0 +1,56 @@
+"""Reductions: sum and max. Everything else (mean, var, min, logsumexp) is composed."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from tinygrad_edu.autograd import Function
+
+if TYPE_CHECKING:
+    from tinygrad_edu.tensor import Tensor
+
+
+def _keepdims_shape(shape: tuple[int, ...], axis: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(1 if i in axis else n for i, n in enumerate(shape))
+
+
+class Sum(Function):
+    """y = sum of x over `axis`;  dy/dx = 1 (the gradient is broadcast back)."""
+
+    __slots__ = ("axis", "keepdims", "in_shape")
+    reads_inputs = False
+
+    def forward(self, x: np.ndarray, axis: tuple[int, ...], keepdims: bool) -> np.ndarray:
+        self.axis, self.keepdims, self.in_shape = axis, keepdims, x.shape
+        return np.asarray(x.sum(axis=axis, keepdims=keepdims))
+
+    def backward(self, grad: Tensor) -> Tensor:
+        if not self.keepdims:
+            grad = grad.reshape(_keepdims_shape(self.in_shape, self.axis))
+        return grad.expand(self.in_shape)
+
+
+class Max(Function):
+    """y = max of x over `axis`;  dy/dx = 1 at the maximum, 0 elsewhere.
+
+    Tied maxima share the gradient equally, so the input gradients still sum to the
+    upstream value (the numeric derivative along a vector of ones agrees).
+    """
+
+    __slots__ = ("axis", "keepdims")
+    reads_output = True
+
+    def forward(self, x: np.ndarray, axis: tuple[int, ...], keepdims: bool) -> np.ndarray:
+        self.axis, self.keepdims = axis, keepdims
+        return np.asarray(x.max(axis=axis, keepdims=keepdims))
+
+    def backward(self, grad: Tensor) -> Tensor:
+        (x,) = self.inputs
+        kd_shape = _keepdims_shape(x.shape, self.axis)
+        y = self.output.data.reshape(kd_shape)
+        mask = x.data == y
+        share = mask / mask.sum(axis=self.axis, keepdims=True)
+        g = grad if self.keepdims else grad.reshape(kd_shape)
+        return g.expand(x.shape) * grad._wrap(share.astype(x.data.dtype, copy=False))

@@ -1,0 +1,431 @@
+"""Tensor: a numpy array that remembers the op that made it.
+
+Operators and methods follow PyTorch; where numpy and PyTorch disagree, the Tensor speaks
+PyTorch and its docstring says so. Reductions, movement ops and the composite maths live in
+mixins (`_reduce.py`, `_movement.py`, `_maths.py`) so each file reads in one sitting.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+
+from tinygrad_edu import autograd
+from tinygrad_edu._maths import MathsMixin
+from tinygrad_edu._movement import MovementMixin
+from tinygrad_edu._reduce import ReduceMixin
+from tinygrad_edu.autograd import Function, _state
+
+_SCALARS = (int, float, bool, np.generic)
+
+
+def _dtype_of_python(data: Any) -> np.dtype | None:
+    """PyTorch's rule for Python data: any float -> default float, else int64, else bool."""
+    arr = np.asarray(data)
+    if arr.dtype.kind == "f":
+        return _state.default_dtype
+    if arr.dtype.kind in "iu":
+        return np.dtype(np.int64)
+    if arr.dtype.kind == "b":
+        return np.dtype(np.bool_)
+    if arr.dtype.kind == "c":
+        raise TypeError("tensor: complex numbers are not supported")
+    if arr.dtype == object:
+        raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} data "
+                        "(ragged lists or non-numbers?)")
+    return None
+
+
+def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
+    if isinstance(data, Tensor):
+        arr = data.data
+    elif isinstance(data, np.ndarray):
+        arr = data
+    else:
+        if isinstance(data, list | tuple) and any(isinstance(x, Tensor) for x in data):
+            data = [x.data if isinstance(x, Tensor) else x for x in data]
+        try:
+            inferred = _dtype_of_python(data)
+        except ValueError as e:
+            raise ValueError(f"tensor: cannot make a tensor from this data ({e})") from None
+        arr = np.asarray(data, dtype=inferred)
+    if dtype is not None:
+        dt = np.dtype(dtype)
+        if arr.dtype != dt:
+            arr = arr.astype(dt)
+    return arr
+
+
+def as_tensor(x: Any, dtype: Any = None) -> Tensor:
+    """A constant Tensor for x (a Tensor is returned unchanged)."""
+    if isinstance(x, Tensor):
+        return x if dtype is None else x.to(dtype)
+    return Tensor._wrap(_to_array(x, dtype))
+
+
+class Tensor(MathsMixin, ReduceMixin, MovementMixin):
+    """An n-d array with autograd.
+
+    `Tensor(data, requires_grad=False, dtype=None, name=None)`: numpy input keeps its dtype;
+    Python floats become the default dtype (float32), ints int64, bools bool, as in PyTorch.
+    """
+
+    __slots__ = ("data", "grad", "requires_grad", "_ctx", "name", "_version", "_retains_grad",
+                 "__weakref__")
+    __array_priority__ = 1000  # so `ndarray + Tensor` calls Tensor.__radd__
+
+    data: np.ndarray
+    grad: Tensor | None
+    requires_grad: bool
+    _ctx: Function | None
+    name: str | None
+    _version: int
+    _retains_grad: bool
+
+    def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
+                 name: str | None = None) -> None:
+        self.data = _to_array(data, dtype)
+        self.grad = None
+        self._ctx = None
+        self.name = name
+        self._version = 0
+        self._retains_grad = False
+        self.requires_grad = False
+        if requires_grad:
+            self.requires_grad_(True)
+
+    @staticmethod
+    def _wrap(data: np.ndarray) -> Tensor:
+        """A constant tensor around an array, without any conversion (internal fast path)."""
+        t = Tensor.__new__(Tensor)
+        t.data = data
+        t.grad = None
+        t.requires_grad = False
+        t._ctx = None
+        t.name = None
+        t._version = 0
+        t._retains_grad = False
+        return t
+
+    # ------------------------------------------------------------------ basic properties
+    __hash__ = object.__hash__
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self.data.shape
+
+    @property
+    def ndim(self) -> int:
+        return self.data.ndim
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self.data.dtype
+
+    def size(self, dim: int | None = None) -> Any:
+        """The shape, or one dimension of it (PyTorch: a method, not numpy's `.size` count)."""
+        if dim is None:
+            return self.data.shape
+        return self.data.shape[self._axis(dim, "size")]
+
+    def numel(self) -> int:
+        """Number of elements (numpy's `.size`)."""
+        return int(self.data.size)
+
+    def dim(self) -> int:
+        return self.data.ndim
+
+    def __len__(self) -> int:
+        if self.data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.data.shape[0]
+
+    def __iter__(self) -> Iterator[Tensor]:
+        for i in range(len(self)):
+            yield self[i]
+
+    @property
+    def is_leaf(self) -> bool:
+        return self._ctx is None
+
+    @property
+    def grad_fn(self) -> Function | None:
+        return self._ctx
+
+    @property
+    def device(self) -> str:
+        return "cpu"
+
+    def is_floating_point(self) -> bool:
+        return self.data.dtype.kind == "f"
+
+    def _axis(self, axis: int, op: str) -> int:
+        nd = self.data.ndim
+        if not isinstance(axis, int | np.integer):
+            raise TypeError(f"{op}: dim must be an int, got {type(axis).__name__}")
+        if not -max(nd, 1) <= axis < max(nd, 1):
+            raise IndexError(f"{op}: dim {axis} is out of range for a tensor of shape "
+                             f"{self.shape} (valid: {-max(nd, 1)}..{max(nd, 1) - 1})")
+        return int(axis) % max(nd, 1)
+
+    # ------------------------------------------------------------------ autograd flags
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        if requires_grad and self.data.dtype.kind != "f":
+            raise RuntimeError(f"requires_grad: only floating-point tensors can require "
+                               f"gradients; this one is {self.dtype} with shape {self.shape}")
+        if not requires_grad and self._ctx is not None:
+            raise RuntimeError("requires_grad_: cannot turn off requires_grad of a non-leaf "
+                               "tensor; use detach()")
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def retain_grad(self) -> Tensor:
+        """Keep `.grad` on this non-leaf tensor after backward (leaves always get it)."""
+        if not self.requires_grad:
+            raise RuntimeError(f"retain_grad: tensor of shape {self.shape} does not require grad")
+        if self._ctx is not None:
+            self._retains_grad = True
+        return self
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph (shares memory, as in PyTorch)."""
+        return Tensor._wrap(self.data)
+
+    def detach_(self) -> Tensor:
+        self._ctx = None
+        self.requires_grad = False
+        return self
+
+    def backward(self, gradient: Any = None, retain_graph: bool | None = None,
+                 create_graph: bool = False, inputs: Any = None) -> None:
+        """Accumulate gradients into the leaves' `.grad`. A non-scalar output needs `gradient`."""
+        if not self.requires_grad:
+            raise RuntimeError(f"backward: tensor of shape {self.shape} does not require grad "
+                               "and has no graph (no input had requires_grad=True, or it was "
+                               "made under no_grad())")
+        autograd.backward(self, gradient, retain_graph, create_graph, inputs)
+
+    def zero_grad_(self) -> None:
+        self.grad = None
+
+    # ------------------------------------------------------------------ conversion
+    def numpy(self) -> np.ndarray:
+        return self.data
+
+    def item(self) -> Any:
+        if self.data.size != 1:
+            raise ValueError(f"item: only one-element tensors can be converted to a Python "
+                             f"scalar; this one has shape {self.shape}")
+        return self.data.item()
+
+    def tolist(self) -> Any:
+        return self.data.tolist()
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        return self.data if dtype is None else self.data.astype(dtype)
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+            raise TypeError(f"only integer tensors of one element can be used as an index "
+                            f"(got {self.dtype}, shape {self.shape})")
+        return int(self.item())
+
+    def __bool__(self) -> bool:
+        if self.data.size != 1:
+            raise RuntimeError(f"bool: a tensor of shape {self.shape} has more than one value; "
+                               "use .any() or .all()")
+        return bool(self.data.item())
+
+    def __repr__(self) -> str:
+        body = np.array2string(self.data, precision=4, separator=", ", prefix="tensor(",
+                               threshold=200, edgeitems=3)
+        extras = []
+        if self.data.dtype != _state.default_dtype and self.data.dtype != np.int64:
+            extras.append(f"dtype={self.dtype}")
+        if self._ctx is not None:
+            extras.append(f"grad_fn=<{self._ctx.op}>")
+        elif self.requires_grad:
+            extras.append("requires_grad=True")
+        if self.name:
+            extras.append(f"name={self.name!r}")
+        return "tensor(" + body + "".join(", " + e for e in extras) + ")"
+
+    def to(self, *args: Any, **kwargs: Any) -> Tensor:
+        """`to(dtype)`; a device argument ('cpu') is accepted and ignored."""
+        dtype = kwargs.get("dtype")
+        for a in args:
+            if isinstance(a, str) and a in ("cpu",):
+                continue
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            else:
+                dtype = a
+        if dtype is None:
+            return self
+        dt = np.dtype(dtype)
+        if dt == self.data.dtype:
+            return self
+        from tinygrad_edu.ops.elementwise import Cast
+
+        if self.requires_grad and dt.kind != "f":
+            return Tensor._wrap(self.data.astype(dt))
+        return Cast.apply(self, dtype=dt)
+
+    def type(self, dtype: Any = None) -> Any:
+        return str(self.dtype) if dtype is None else self.to(dtype)
+
+    def float(self) -> Tensor:
+        return self.to(np.float32)
+
+    def double(self) -> Tensor:
+        return self.to(np.float64)
+
+    def half(self) -> Tensor:
+        return self.to(np.float16)
+
+    def long(self) -> Tensor:
+        return self.to(np.int64)
+
+    def int(self) -> Tensor:
+        return self.to(np.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(np.bool_)
+
+    def cpu(self) -> Tensor:
+        return self
+
+    def clone(self) -> Tensor:
+        """A copy with its own memory, still in the graph (its gradient passes through)."""
+        from tinygrad_edu.ops.elementwise import Copy
+
+        return Copy.apply(self)
+
+    def contiguous(self) -> Tensor:
+        return self
+
+    # ------------------------------------------------------------------ in-place
+    def _inplace_check(self, op: str) -> None:
+        if _state.grad_enabled and self.requires_grad:
+            kind = "a leaf tensor that requires grad" if self._ctx is None else "a tensor in a graph"
+            raise RuntimeError(f"{op}: in-place change of {kind} (shape {self.shape}) while grad "
+                               "mode is on; wrap it in `with no_grad():` or use the "
+                               "out-of-place op")
+
+    def _assign(self, values: Any, op: str) -> Tensor:
+        self._inplace_check(op)
+        v = values.data if isinstance(values, Tensor) else values
+        try:
+            if not self.data.flags.writeable:
+                self.data = self.data.copy()
+            self.data[...] = v
+        except ValueError as e:
+            shape = np.shape(v)
+            raise RuntimeError(f"{op}: cannot write values of shape {shape} into a tensor of "
+                               f"shape {self.shape} ({e})") from None
+        self._version += 1
+        return self
+
+    def zero_(self) -> Tensor:
+        return self._assign(0, "zero_")
+
+    def fill_(self, value: Any) -> Tensor:
+        return self._assign(value, "fill_")
+
+    def copy_(self, src: Any) -> Tensor:
+        return self._assign(src, "copy_")
+
+    def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
+        o = other.data if isinstance(other, Tensor) else other
+        return self._assign(self.data + alpha * o if alpha != 1 else self.data + o, "add_")
+
+    def sub_(self, other: Any, alpha: float = 1.0) -> Tensor:
+        o = other.data if isinstance(other, Tensor) else other
+        return self._assign(self.data - alpha * o, "sub_")
+
+    def mul_(self, other: Any) -> Tensor:
+        o = other.data if isinstance(other, Tensor) else other
+        return self._assign(self.data * o, "mul_")
+
+    def div_(self, other: Any) -> Tensor:
+        o = other.data if isinstance(other, Tensor) else other
+        return self._assign(self.data / o, "div_")
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
+        return self._assign(np.clip(self.data, min, max), "clamp_")
+
+    def normal_(self, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
+        rng = _rng(generator)
+        return self._assign(rng.normal(mean, std, self.shape), "normal_")
+
+    def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
+        rng = _rng(generator)
+        return self._assign(rng.uniform(a, b, self.shape), "uniform_")
+
+    def __iadd__(self, other: Any) -> Tensor:
+        return self.add_(other)
+
+    def __isub__(self, other: Any) -> Tensor:
+        return self.sub_(other)
+
+    def __imul__(self, other: Any) -> Tensor:
+        return self.mul_(other)
+
+    def __itruediv__(self, other: Any) -> Tensor:
+        return self.div_(other)
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        self._inplace_check("__setitem__")
+        if not self.data.flags.writeable:
+            self.data = self.data.copy()
+        idx = _index_arrays(index)
+        self.data[idx] = value.data if isinstance(value, Tensor) else value
+        self._version += 1
+
+    # ------------------------------------------------------------------ drawing
+    def draw(self, **kwargs: Any) -> Any:
+        """The graph that produced this tensor, as a graphviz.Digraph (see `viz.draw_graph`)."""
+        import viz
+
+        return viz.draw_graph(self, **kwargs)
+
+
+def _index_arrays(index: Any) -> Any:
+    """Tensors inside an index become arrays (integer tensors act as integer arrays)."""
+    if isinstance(index, Tensor):
+        return index.data
+    if isinstance(index, tuple):
+        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
+    if isinstance(index, list) and any(isinstance(i, Tensor) for i in index):
+        return np.asarray([i.data if isinstance(i, Tensor) else i for i in index])
+    return index
+
+
+def _rng(generator: Any) -> np.random.Generator:
+    if generator is None:
+        return _state.generator
+    if isinstance(generator, np.random.Generator):
+        return generator
+    inner = getattr(generator, "rng", None)
+    if isinstance(inner, np.random.Generator):
+        return inner
+    if isinstance(generator, int | np.integer):
+        return np.random.default_rng(int(generator))
+    raise TypeError(f"expected a numpy Generator, a tinygrad_edu.Generator or a seed, "
+                    f"got {type(generator).__name__}")
+
+
+# Ops import Tensor from this module, so they are imported after the class exists.
+from tinygrad_edu.ops import elementwise as _elementwise  # noqa: E402,F401
