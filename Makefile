@@ -29,7 +29,7 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy tinygrad_edu viz
 
 unit: $(STAMP)
-	$(PY) -m pytest -n 2 -p xdist tests
+	$(PY) -m pytest -n 2 tests
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py

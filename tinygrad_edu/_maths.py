@@ -58,14 +58,22 @@ def _promote(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
 
 
 def broadcast_pair(a: Tensor, b: Tensor, op: str) -> tuple[Tensor, Tensor]:
-    """Both operands expanded to their common shape, or an error naming the op and shapes."""
+    """Operands that need a gradient are expanded (through `Expand`) to the common shape;
+    constants are left for numpy to broadcast, since no gradient has to be summed back to
+    them. Shapes that cannot broadcast are an error naming the op."""
+    if b.data.ndim == 0 and not b.requires_grad:
+        return a, b
+    if a.data.ndim == 0 and not a.requires_grad:
+        return a, b
     try:
         shape = np.broadcast_shapes(a.data.shape, b.data.shape)
     except ValueError:
         raise ShapeError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together"
                          ) from None
-    return (a if a.data.shape == shape else a._expand_to(shape),
-            b if b.data.shape == shape else b._expand_to(shape))
+    if not _state.grad_enabled:
+        return a, b
+    return (a._expand_to(shape) if a.requires_grad and a.data.shape != shape else a,
+            b._expand_to(shape) if b.requires_grad and b.data.shape != shape else b)
 
 
 def _binary(self: Tensor, other: Any, op: Any, name: str, reverse: bool = False) -> Tensor:

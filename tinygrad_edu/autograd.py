@@ -37,6 +37,17 @@ class _State:
 _state = _State()
 
 
+class _TensorTypes:
+    """Filled in by tensor.py once Tensor exists (tensor.py imports this module first)."""
+
+    Tensor: Any = None
+    as_tensor: Any = None
+    new: Any = None
+
+
+_tensor_types = _TensorTypes()
+
+
 # ----------------------------------------------------------------------------- modes
 
 
@@ -236,24 +247,23 @@ class Function:
 
     @classmethod
     def apply(cls, *inputs: Any, **attrs: Any) -> Any:
-        from tinygrad_edu.tensor import Tensor, as_tensor
-
         fn = object.__new__(cls)
         fn.saved = None
         if cls._torch_style:
             return _apply_torch_style(fn, inputs, attrs)
-        tensors = [x if isinstance(x, Tensor) else as_tensor(x) for x in inputs]
-        data = fn.forward(*[t.data for t in tensors], **attrs)
-        out = Tensor.__new__(Tensor)
-        out.data = data if isinstance(data, np.ndarray) else np.asarray(data)
-        out.grad = None
-        out.name = None
-        out._version = 0
-        out._retains_grad = False
+        wrap = _tensor_types.as_tensor
+        tensors = tuple([x if isinstance(x, _tensor_types.Tensor) else wrap(x) for x in inputs])
+        if len(tensors) == 1:
+            data = fn.forward(tensors[0].data, **attrs)
+        elif len(tensors) == 2:
+            data = fn.forward(tensors[0].data, tensors[1].data, **attrs)
+        else:
+            data = fn.forward(*[t.data for t in tensors], **attrs)
+        out = _tensor_types.new(data if isinstance(data, np.ndarray) else np.asarray(data))
         if _state.grad_enabled:
             needs = tuple([t.requires_grad for t in tensors])
             if True in needs:
-                fn.inputs = tuple(tensors)
+                fn.inputs = tensors
                 fn.needs_input_grad = needs
                 fn._out = weakref.ref(out)
                 fn.shape = out.data.shape
@@ -264,9 +274,6 @@ class Function:
                 fn.created_at = _creation_site() if _state.anomaly else None
                 out.requires_grad = True
                 out._ctx = fn
-                return out
-        out.requires_grad = False
-        out._ctx = None
         return out
 
     def __repr__(self) -> str:

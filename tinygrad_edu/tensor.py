@@ -427,5 +427,6 @@ def _rng(generator: Any) -> np.random.Generator:
                     f"got {type(generator).__name__}")
 
 
-# Ops import Tensor from this module, so they are imported after the class exists.
-from tinygrad_edu.ops import elementwise as _elementwise  # noqa: E402,F401
+autograd._tensor_types.Tensor = Tensor
+autograd._tensor_types.as_tensor = as_tensor
+autograd._tensor_types.new = Tensor._wrap

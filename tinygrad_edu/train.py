@@ -1,0 +1,359 @@
+"""The Solver: the deep-learning courses' training loop, for two kinds of model.
+
+- an `nn.Module` (gradients by `backward()`): scores = model(X), loss = loss_fn(scores, y)
+  (or `model.loss(X, y)` when the model defines it, e.g. to add its L2 penalty);
+- a course model: an object with a `params` dict of numpy arrays and
+  `loss(X, y=None)` returning scores, or `(loss, grads)` when y is given.
+
+Both get the courses' options (update_rule, optim_config, lr_decay per epoch, batch_size,
+num_epochs, num_train_samples, num_val_samples, print_every, checkpoint_name, verbose),
+the histories (loss, train/val accuracy, val loss), the best-validation parameters
+restored at the end, optional early stopping and a tqdm progress bar.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tinygrad_edu.autograd import no_grad
+from tinygrad_edu.tensor import Tensor
+
+_COURSE_RULES = ("sgd", "sgd_momentum", "rmsprop", "adam")
+
+
+class DivergedError(FloatingPointError):
+    """The loss became NaN/Inf or exploded; the Solver stops and records it."""
+
+
+def _is_module(model: Any) -> bool:
+    from tinygrad_edu.nn.module import Module
+
+    return isinstance(model, Module)
+
+
+def _build_optimizer(rule: Any, params: list[Tensor], config: dict[str, Any]) -> Any:
+    """A tinygrad_edu.optim optimizer from a course rule name and its config keys."""
+    from tinygrad_edu import optim
+
+    if not isinstance(rule, str):
+        return rule
+    lr = config.get("learning_rate", config.get("lr", 1e-2))
+    wd = config.get("weight_decay", 0.0)
+    if rule == "sgd":
+        return optim.SGD(params, lr=lr, weight_decay=wd)
+    if rule in ("sgd_momentum", "momentum"):
+        return optim.SGD(params, lr=lr, momentum=config.get("momentum", 0.9), weight_decay=wd)
+    if rule == "rmsprop":
+        return optim.RMSprop(params, lr=lr, alpha=config.get("decay_rate", 0.99),
+                             eps=config.get("epsilon", 1e-8), weight_decay=wd)
+    if rule == "adam":
+        return optim.Adam(params, lr=lr, betas=(config.get("beta1", 0.9),
+                                                config.get("beta2", 0.999)),
+                          eps=config.get("epsilon", 1e-8), weight_decay=wd)
+    raise ValueError(f"Solver: unknown update_rule {rule!r}; use one of {_COURSE_RULES} or an "
+                     "optimizer object")
+
+
+class Solver:
+    """Train a model on `data` = dict(X_train, y_train, X_val, y_val) (numpy arrays).
+
+    `update_rule`: 'sgd', 'sgd_momentum', 'rmsprop', 'adam', or an optimizer object
+    (tinygrad_edu.optim, for nn.Modules). `optim_config` uses the courses' keys
+    (learning_rate, momentum, decay_rate, beta1, beta2, epsilon). `lr_decay` multiplies the
+    learning rate after every epoch. Accuracy is checked every epoch (or every `acc_every`
+    iterations) on `num_train_samples` training and `num_val_samples` validation samples.
+    """
+
+    def __init__(self, model: Any, data: dict[str, Any], *, loss_fn: Callable[..., Any] | None
+                 = None, update_rule: Any = "sgd", optim_config: dict[str, Any] | None = None,
+                 lr_decay: float = 1.0, batch_size: int = 100, num_epochs: int = 10,
+                 num_train_samples: int | None = 1000, num_val_samples: int | None = None,
+                 print_every: int = 10, acc_every: int | None = None,
+                 checkpoint_name: str | None = None, verbose: bool = True,
+                 progress: bool | None = None, early_stopping: int | None = None,
+                 scheduler: Any = None, seed: int | None = 0,
+                 diverge_factor: float = 1e3) -> None:
+        for key in ("X_train", "y_train", "X_val", "y_val"):
+            if key not in data:
+                raise KeyError(f"Solver: data is missing '{key}' (needs X_train, y_train, "
+                               "X_val, y_val)")
+        self.model = model
+        self.X_train, self.y_train = np.asarray(data["X_train"]), np.asarray(data["y_train"])
+        self.X_val, self.y_val = np.asarray(data["X_val"]), np.asarray(data["y_val"])
+        if len(self.X_train) != len(self.y_train) or len(self.X_val) != len(self.y_val):
+            raise ValueError(f"Solver: X/y lengths differ: train {len(self.X_train)} vs "
+                             f"{len(self.y_train)}, val {len(self.X_val)} vs {len(self.y_val)}")
+        self.autograd_model = _is_module(model)
+        if not self.autograd_model and not isinstance(getattr(model, "params", None), dict):
+            raise TypeError("Solver: model must be an nn.Module or have a `params` dict and "
+                            f"a loss(X, y) method; got {type(model).__name__}")
+        self.loss_fn = loss_fn
+        self.update_rule = update_rule
+        self.optim_config = dict(optim_config or {})
+        self.lr_decay = lr_decay
+        self.batch_size = batch_size
+        self.num_epochs = num_epochs
+        self.num_train_samples = num_train_samples
+        self.num_val_samples = num_val_samples
+        self.print_every = print_every
+        self.acc_every = acc_every
+        self.checkpoint_name = checkpoint_name
+        self.verbose = verbose
+        self.progress = progress
+        self.early_stopping = early_stopping
+        self.scheduler = scheduler
+        self.diverge_factor = diverge_factor
+        self.rng = np.random.default_rng(seed)
+        self._reset()
+
+    # ------------------------------------------------------------------ setup
+    def _reset(self) -> None:
+        self.epoch = 0
+        self.best_val_acc = 0.0
+        self.best_params: dict[str, np.ndarray] = {}
+        self.loss_history: list[float] = []
+        self.train_acc_history: list[float] = []
+        self.val_acc_history: list[float] = []
+        self.val_loss_history: list[float] = []
+        self.diverged = False
+        self.stopped_early = False
+        self.train_time = 0.0
+        if self.autograd_model:
+            params = list(self.model.parameters())
+            self.optimizer = _build_optimizer(self.update_rule, params, self.optim_config)
+        else:
+            if self.update_rule not in _COURSE_RULES and not callable(self.update_rule):
+                raise ValueError(f"Solver: update_rule {self.update_rule!r} for a course model "
+                                 f"must be one of {_COURSE_RULES} or a function "
+                                 "(w, dw, config) -> (w, config)")
+            self.optim_configs = {name: dict(self.optim_config) for name in self.model.params}
+
+    def _params_snapshot(self) -> dict[str, np.ndarray]:
+        if self.autograd_model:
+            return {k: np.array(v) for k, v in self.model.state_dict().items()}
+        return {k: v.copy() for k, v in self.model.params.items()}
+
+    def _restore(self, snapshot: dict[str, np.ndarray]) -> None:
+        if self.autograd_model:
+            self.model.load_state_dict(snapshot)
+        else:
+            for k, v in snapshot.items():
+                self.model.params[k] = v.copy()
+
+    # ------------------------------------------------------------------ one step
+    def _step(self) -> float:
+        n = self.X_train.shape[0]
+        idx = self.rng.choice(n, min(self.batch_size, n), replace=False)
+        X, y = self.X_train[idx], self.y_train[idx]
+        if self.autograd_model:
+            return self._autograd_step(X, y)
+        return self._course_step(X, y)
+
+    def _autograd_step(self, X: np.ndarray, y: np.ndarray) -> float:
+        self.model.train()
+        loss = self._loss_tensor(Tensor(X), Tensor(y))
+        self.optimizer.zero_grad()
+        loss.backward()
+        self.optimizer.step()
+        return float(loss.item())
+
+    def _loss_tensor(self, X: Tensor, y: Tensor) -> Tensor:
+        if self.loss_fn is None and hasattr(self.model, "loss"):
+            return self.model.loss(X, y)
+        from tinygrad_edu.nn.losses import cross_entropy
+
+        fn = self.loss_fn or cross_entropy
+        return fn(self.model(X), y)
+
+    def _course_step(self, X: np.ndarray, y: np.ndarray) -> float:
+        from tinygrad_edu.optim import course
+
+        loss, grads = self.model.loss(X, y)
+        rule = self.update_rule if callable(self.update_rule) else getattr(course,
+                                                                           self.update_rule)
+        for name, w in self.model.params.items():
+            next_w, self.optim_configs[name] = rule(w, grads[name], self.optim_configs[name])
+            self.model.params[name] = next_w
+        return float(loss)
+
+    # ------------------------------------------------------------------ evaluation
+    def predict(self, X: Any, batch_size: int = 256) -> np.ndarray:
+        """Class predictions (argmax of the scores), in eval mode and without a graph."""
+        return np.argmax(self.scores(X, batch_size), axis=1)
+
+    def scores(self, X: Any, batch_size: int = 256) -> np.ndarray:
+        X = np.asarray(X.data if isinstance(X, Tensor) else X)
+        out = []
+        if self.autograd_model:
+            was_training = self.model.training
+            self.model.eval()
+            with no_grad():
+                for i in range(0, X.shape[0], batch_size):
+                    out.append(self.model(Tensor(X[i:i + batch_size])).data)
+            self.model.train(was_training)
+        else:
+            for i in range(0, X.shape[0], batch_size):
+                out.append(np.asarray(self.model.loss(X[i:i + batch_size])))
+        return np.concatenate(out, axis=0) if out else np.zeros((0,))
+
+    def check_accuracy(self, X: Any, y: Any, num_samples: int | None = None,
+                       batch_size: int = 256) -> float:
+        """Accuracy on (a random subsample of `num_samples` of) X, y."""
+        X, y = np.asarray(X), np.asarray(y)
+        if num_samples is not None and X.shape[0] > num_samples:
+            mask = self.rng.choice(X.shape[0], num_samples, replace=False)
+            X, y = X[mask], y[mask]
+        if X.shape[0] == 0:
+            return float("nan")
+        return float(np.mean(self.predict(X, batch_size) == y))
+
+    def evaluate(self, X: Any, y: Any, batch_size: int = 256) -> dict[str, float]:
+        """Loss and accuracy on a held-out set."""
+        from tinygrad_edu.nn.losses import cross_entropy
+
+        X, y = np.asarray(X), np.asarray(y)
+        s = self.scores(X, batch_size)
+        acc = float(np.mean(np.argmax(s, axis=1) == y))
+        if self.autograd_model and self.loss_fn is not None:
+            with no_grad():
+                loss = float(self.loss_fn(Tensor(s), Tensor(y)).item())
+        else:
+            with no_grad():
+                loss = float(cross_entropy(Tensor(s), Tensor(y.astype(np.int64))).item())
+        return {"loss": loss, "acc": acc}
+
+    # ------------------------------------------------------------------ the loop
+    def _set_lr_decay(self) -> None:
+        if self.lr_decay == 1.0:
+            return
+        if self.autograd_model:
+            for group in self.optimizer.param_groups:
+                group["lr"] *= self.lr_decay
+        else:
+            for cfg in self.optim_configs.values():
+                cfg["learning_rate"] = cfg.get("learning_rate", 1e-2) * self.lr_decay
+
+    def _record_accuracy(self, it: int, total: int) -> None:
+        train_acc = self.check_accuracy(self.X_train, self.y_train, self.num_train_samples)
+        val_acc = self.check_accuracy(self.X_val, self.y_val, self.num_val_samples)
+        self.train_acc_history.append(train_acc)
+        self.val_acc_history.append(val_acc)
+        if self.autograd_model or hasattr(self.model, "loss"):
+            self.val_loss_history.append(self.evaluate(self.X_val, self.y_val)["loss"])
+        if self.verbose:
+            self._print(f"(Epoch {self.epoch} / {self.num_epochs}) train acc: {train_acc:.4f}; "
+                        f"val_acc: {val_acc:.4f}")
+        if val_acc > self.best_val_acc or not self.best_params:
+            self.best_val_acc = val_acc
+            self.best_params = self._params_snapshot()
+            self._since_best = 0
+        else:
+            self._since_best += 1
+
+    def _print(self, msg: str) -> None:
+        bar = getattr(self, "_bar", None)
+        if bar is not None:
+            bar.write(msg)
+        else:
+            print(msg)
+
+    def _make_bar(self, total: int) -> Any:
+        show = self.progress if self.progress is not None else sys.stderr.isatty()
+        if not show:
+            return None
+        try:
+            from tqdm.auto import tqdm
+        except ImportError:
+            return None
+        return tqdm(total=total, desc="train", unit="it", leave=False)
+
+    def train(self) -> Solver:
+        """Run the loop; at the end the best-validation parameters are restored."""
+        num_train = self.X_train.shape[0]
+        per_epoch = max(num_train // self.batch_size, 1)
+        total = self.num_epochs * per_epoch
+        self._since_best = 0
+        self._bar = self._make_bar(total)
+        first_loss: float | None = None
+        start = time.perf_counter()
+        try:
+            for t in range(total):
+                loss = self._step()
+                self.loss_history.append(loss)
+                first_loss = loss if first_loss is None else first_loss
+                if not math.isfinite(loss) or (abs(loss) > self.diverge_factor
+                                               * max(abs(first_loss), 1.0)):
+                    self.diverged = True
+                    if self.verbose:
+                        self._print(f"(Iteration {t + 1}) loss diverged ({loss}); stopping")
+                    break
+                if self._bar is not None:
+                    self._bar.update(1)
+                    if t % 10 == 0:
+                        self._bar.set_postfix(loss=f"{loss:.4f}")
+                if self.verbose and self.print_every and t % self.print_every == 0:
+                    self._print(f"(Iteration {t + 1} / {total}) loss: {loss:f}")
+                epoch_end = (t + 1) % per_epoch == 0
+                if epoch_end:
+                    self.epoch += 1
+                    self._set_lr_decay()
+                    if self.scheduler is not None:
+                        self.scheduler.step()
+                first_it, last_it = t == 0, t == total - 1
+                by_iters = self.acc_every and (t + 1) % self.acc_every == 0
+                if first_it or last_it or epoch_end or by_iters:
+                    self._record_accuracy(t, total)
+                    if epoch_end and self.checkpoint_name:
+                        self.save_checkpoint(f"{self.checkpoint_name}_epoch_{self.epoch}.npz")
+                    if (self.early_stopping is not None and self._since_best
+                            >= self.early_stopping):
+                        self.stopped_early = True
+                        if self.verbose:
+                            self._print(f"early stopping after epoch {self.epoch}")
+                        break
+        finally:
+            if self._bar is not None:
+                self._bar.close()
+            self._bar = None
+        self.train_time = time.perf_counter() - start
+        if self.best_params:
+            self._restore(self.best_params)
+        return self
+
+    @property
+    def history(self) -> dict[str, list[float]]:
+        return {"loss_history": list(self.loss_history),
+                "train_acc_history": list(self.train_acc_history),
+                "val_acc_history": list(self.val_acc_history),
+                "val_loss_history": list(self.val_loss_history)}
+
+    def save_checkpoint(self, path: str | Path) -> Path:
+        """Parameters and histories to .npz (no pickles: loads with allow_pickle=False)."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        arrays = {f"param/{k}": v for k, v in self._params_snapshot().items()}
+        for k, v in self.history.items():
+            arrays[f"history/{k}"] = np.asarray(v, dtype=np.float64)
+        arrays["epoch"] = np.asarray(self.epoch)
+        np.savez(path, **arrays)
+        return path
+
+    def load_checkpoint(self, path: str | Path) -> None:
+        with np.load(Path(path), allow_pickle=False) as f:
+            params = {k[len("param/"):]: f[k] for k in f.files if k.startswith("param/")}
+            self._restore(params)
+            for k in self.history:
+                setattr(self, k, f[f"history/{k}"].tolist())
+            self.epoch = int(f["epoch"])
+
+
+def clone_model(model: Any) -> Any:
+    return copy.deepcopy(model)
