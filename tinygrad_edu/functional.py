@@ -12,7 +12,7 @@ import numpy as np
 from tinygrad_edu.autograd import _state
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.ops.elementwise import Where
-from tinygrad_edu.ops.linalg import einsum_normalized
+from tinygrad_edu.ops.linalg import Linear, einsum_normalized
 from tinygrad_edu.ops.movement import Concat
 from tinygrad_edu.tensor import Tensor, as_tensor
 
@@ -213,6 +213,30 @@ _NAMES = ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "clamp", "clip
 globals().update({name: _unary(name) for name in _NAMES})
 
 
+def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
+    """y = x @ weight.T + bias, weight in PyTorch's (out_features, in_features) layout.
+
+    One fused primitive (see `ops.linalg.Linear`); same values and gradients as the
+    composite `x @ weight.T + bias`."""
+    x, w = as_tensor(input), as_tensor(weight)
+    if w.ndim != 2:
+        raise ShapeError(f"linear: weight must be 2-D (out_features, in_features), got shape "
+                         f"{w.shape}")
+    if x.ndim == 0 or x.shape[-1] != w.shape[1]:
+        raise ShapeError(f"linear: input of shape {x.shape} does not match weight of shape "
+                         f"{w.shape} (expected last dim {w.shape[1]})")
+    if x.dtype != w.dtype:
+        dt = np.promote_types(x.dtype, w.dtype) if x.dtype.kind == "f" else w.dtype
+        x, w = x.to(dt), w.to(dt)
+    if bias is None:
+        return Linear.apply(x, w)
+    b = as_tensor(bias)
+    if b.shape != (w.shape[0],):
+        raise ShapeError(f"linear: bias of shape {b.shape} does not match weight of shape "
+                         f"{w.shape} (expected ({w.shape[0]},))")
+    return Linear.apply(x, w, b.to(w.dtype))
+
+
 def outer(a: Any, b: Any) -> Tensor:
     return einsum("i,j->ij", a, b)
 
@@ -252,5 +276,5 @@ def broadcast_tensors(*tensors: Any) -> tuple[Tensor, ...]:
     return tuple(t.expand(shape) for t in ts)
 
 
-__all__ = [*_NAMES, "cat", "concat", "concatenate", "stack", "where", "einsum", "outer", "dot",
+__all__ = [*_NAMES, "linear", "cat", "concat", "concatenate", "stack", "where", "einsum", "outer", "dot",
            "diag", "trace", "is_tensor", "broadcast_tensors"]

@@ -1,0 +1,201 @@
+"""What the `tinygrad-edu` subcommands do (the parser lives in cli.py)."""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from tinygrad_edu.cli import OPTIMIZERS, CLIError, write_json
+
+
+def _load(name: str, data_dir: str | None, flatten: bool, seed: int = 0) -> Any:
+    from tinygrad_edu import data
+
+    try:
+        return data.load_dataset(name, data_dir=data_dir, flatten=flatten, seed=seed)
+    except (FileNotFoundError, ImportError, ValueError) as e:
+        raise CLIError(str(e).splitlines()[0]) from None
+
+
+def _viz() -> Any:
+    try:
+        import viz
+    except ImportError as e:  # pragma: no cover - viz ships with the package
+        raise CLIError(f"viz is not importable ({e}); pip install 'tinygrad-edu[viz]'") from None
+    return viz
+
+
+# ----------------------------------------------------------------------------- demo
+
+
+def _autoencoder_check(out: Path) -> Path | None:
+    """The tour's first stop: dL/dW for L = 0.5*||W^T W x - x||^2, three ways."""
+    from tinygrad_edu import Tensor, record_gradients
+    from tinygrad_edu.gradcheck import numerical_grad, rel_error
+
+    rng = np.random.default_rng(0)
+    m, n = 3, 5
+    W0, x0 = rng.standard_normal((m, n)), rng.standard_normal(n)
+    W = Tensor(W0, requires_grad=True, name="W")
+    x = Tensor(x0, name="x")
+    r = W.T @ (W @ x) - x
+    loss = 0.5 * (r * r).sum()
+    loss.name = "L"
+    with record_gradients() as tape:
+        loss.backward(retain_graph=True)
+    g = W0.T @ W0 @ x0 - x0
+    closed = np.outer(W0 @ x0, g) + np.outer(W0 @ g, x0)
+
+    def f(w: np.ndarray) -> float:
+        res = w.T @ w @ x0 - x0
+        return float(0.5 * res @ res)
+
+    numeric = numerical_grad(f, W0.copy())
+    print("1) Autoencoder L = 0.5*||W^T W x - x||^2, W in R^{3x5}: dL/dW = W x g^T + W g x^T")
+    print(f"   rel_error(backward, closed form) = {rel_error(W.grad.data, closed):.2e}")
+    print(f"   rel_error(backward, numeric)     = {rel_error(W.grad.data, numeric):.2e}")
+    if rel_error(W.grad.data, closed) > 1e-8:
+        raise CLIError("the autoencoder gradient disagrees with its closed form")
+    viz = _viz()
+    try:
+        graph = viz.draw_graph(loss, tape=tape, params={"W": W})
+        path = viz.render(graph, out / "autoencoder_graph.svg", format="svg")
+    except Exception as e:  # noqa: BLE001 - a missing `dot` must not stop the tour
+        print(f"2) Graph: not rendered ({str(e).splitlines()[0]})")
+        return None
+    print(f"2) Graph with the gradient on every edge (W feeds two paths): {path}")
+    return Path(path)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    _autoencoder_check(out)
+    from tinygrad_edu import data
+
+    data_dir = args.data_dir or data.find_mnist_dir()
+    name = "mnist" if data_dir else "digits"
+    if name == "digits":
+        try:
+            import sklearn  # noqa: F401
+        except ImportError:
+            name = "spirals"
+    splits = _load(name, data_dir, flatten=True)
+    print(f"3) Training a 2-layer MLP on {name} ({len(splits.X_train)} train / "
+          f"{len(splits.X_val)} val / {len(splits.X_test)} test) with Adam")
+    solver, model = _fit("mlp", splits, epochs=args.epochs, batch_size=128, lr=1e-3,
+                         optimizer="adam", hidden=[128], progress=not args.no_progress,
+                         verbose=False, seed=0)
+    test = solver.evaluate(splits.X_test, splits.y_test)
+    curves = _viz().plot_history(solver.history, out / "curves.png")
+    print(f"   curves: {curves}")
+    print(f"   final: test accuracy {test['acc']:.4f} (loss {test['loss']:.4f}) after "
+          f"{args.epochs} epochs, {solver.train_time:.1f} s training; demo took "
+          f"{time.perf_counter() - start:.1f} s")
+    return 0
+
+
+# ----------------------------------------------------------------------------- train
+
+
+def _build_model(kind: str, splits: Any, hidden: list[int], seed: int) -> Any:
+    from tinygrad_edu import manual_seed, models
+
+    manual_seed(seed)
+    num_classes = int(len(splits.class_names)) if getattr(splits, "class_names", None) else int(
+        np.max(splits.y_train) + 1)
+    if kind == "mlp":
+        in_dim = int(np.prod(splits.X_train.shape[1:]))
+        return models.MLP([in_dim, *hidden, num_classes])
+    shape = splits.X_train.shape[1:]
+    if len(shape) != 3:
+        raise CLIError(f"--model convnet needs image data (N, C, H, W); this dataset has "
+                       f"samples of shape {shape}")
+    return models.SmallConvNet(in_channels=shape[0], num_classes=num_classes,
+                               image_size=shape[1])
+
+
+def _fit(kind: str, splits: Any, *, epochs: int, batch_size: int, lr: float, optimizer: str,
+         hidden: list[int], progress: bool, verbose: bool, seed: int, lr_decay: float = 1.0,
+         reg: float = 0.0) -> tuple[Any, Any]:
+    from tinygrad_edu.train import Solver
+
+    model = _build_model(kind, splits, hidden, seed)
+    config: dict[str, Any] = {"learning_rate": lr}
+    if reg:
+        config["weight_decay"] = reg
+    solver = Solver(model, {"X_train": splits.X_train, "y_train": splits.y_train,
+                            "X_val": splits.X_val, "y_val": splits.y_val},
+                    update_rule=OPTIMIZERS[optimizer], optim_config=config, lr_decay=lr_decay,
+                    batch_size=batch_size, num_epochs=epochs, num_train_samples=2000,
+                    verbose=verbose, progress=progress, print_every=0, seed=seed)
+    solver.train()
+    return solver, model
+
+
+def run_train(args: argparse.Namespace) -> int:
+    splits = _load(args.dataset, args.data_dir, flatten=args.model == "mlp", seed=args.seed)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    print(f"training {args.model} on {args.dataset}: {len(splits.X_train)} train, "
+          f"{len(splits.X_val)} val, {len(splits.X_test)} test")
+    solver, model = _fit(args.model, splits, epochs=args.epochs, batch_size=args.batch_size,
+                         lr=args.lr, optimizer=args.optimizer, hidden=args.hidden,
+                         progress=not args.no_progress, verbose=True, seed=args.seed,
+                         lr_decay=args.lr_decay)
+    test = solver.evaluate(splits.X_test, splits.y_test)
+    viz = _viz()
+    write_json(out / "history.json", {**solver.history, "test_acc": test["acc"],
+                                      "test_loss": test["loss"], "train_time_s":
+                                      solver.train_time, "args": vars(args)})
+    viz.plot_history(solver.history, out / "curves.png")
+    first = next(iter(model.parameters()))
+    shape = getattr(splits, "input_shape", None)
+    viz.plot_weight_grid(first.data, out / "weights.png", image_shape=shape)
+    model.save(out / "model.npz")
+    print(f"wrote {out / 'history.json'}, {out / 'curves.png'}, {out / 'weights.png'}, "
+          f"{out / 'model.npz'}")
+    print(f"test accuracy: {test['acc']:.4f} (best val {solver.best_val_acc:.4f}, "
+          f"{solver.train_time:.1f} s)")
+    return 0
+
+
+# ----------------------------------------------------------------------------- graph
+
+
+def run_graph(args: argparse.Namespace) -> int:
+    viz = _viz()
+    out = Path(args.out)
+    fmt = out.suffix.lstrip(".") or "svg"
+    if fmt not in ("svg", "png", "pdf"):
+        raise CLIError(f"--out must end in .svg, .png or .pdf, got {out.name!r}")
+    graph = viz.examples.draw(args.example)
+    path = viz.render(graph, out, format=fmt)
+    print(path)
+    return 0
+
+
+# ----------------------------------------------------------------------------- sweep
+
+
+def run_sweep(args: argparse.Namespace) -> int:
+    from tinygrad_edu.sweep import grid_search, parse_grid
+
+    try:
+        grid = parse_grid(args.grid)
+    except ValueError as e:
+        raise CLIError(str(e)) from None
+    splits = _load(args.dataset, args.data_dir, flatten=True)
+    result = grid_search(splits, grid, epochs=args.epochs, batch_size=args.batch_size,
+                         optimizer=OPTIMIZERS[args.optimizer], time_budget=args.time_budget,
+                         progress=not args.no_progress, out_dir=Path(args.out),
+                         heatmap=tuple(args.heatmap) if args.heatmap else None)
+    print(result.table())
+    print(f"wrote {result.json_path}" + (f" and {result.heatmap_path}"
+                                          if result.heatmap_path else ""))
+    return 0

@@ -1,0 +1,288 @@
+"""Convolution and pooling, composed from primitives: pad -> sliding windows -> matmul
+(convolution) or max/mean (pooling).
+
+Layout and conventions follow PyTorch: inputs (N, C, H, W) (or (N, C, L) for the 1-d
+forms), weights (C_out, C_in / groups, kh, kw), cross-correlation (the kernel is not
+flipped), output size floor((n + 2 p - r (k - 1) - 1) / s + 1). Gradients for input,
+weight and bias come from the primitives' own backwards (`Pad`, `SlidingWindows`,
+`Reshape`, `MatMul`, `Expand`, `Max`, `Sum`), so they can be differentiated again.
+
+How the convolution is computed: the padded input's windows, a strided view of shape
+(N, C, kh, kw, OH, OW), are reshaped to (N, C kh kw, OH OW) (im2col; the one copy of the
+forward) and multiplied by the weight viewed as (C_out, C kh kw): one batched matmul, whose
+output is already (N, C_out, OH OW), i.e. NCHW. With groups, the channel axis is split into
+(groups, C / groups) on both sides and the matmul is batched over the groups too.
+
+Courses' channels-last layout: `conv2d_nhwc` (input (N, H, W, C), filters (kh, kw, C_in,
+C_out), output (N, OH, OW, C_out)) and `max_pool2d_nhwc` permute to NCHW, call the same
+functions and permute back; the permutes are views, and their gradients are permutes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinygrad_edu.errors import ShapeError
+from tinygrad_edu.ops.windows import SlidingWindows, windows_view
+from tinygrad_edu.tensor import Tensor, as_tensor
+
+Ints = tuple[int, ...]
+
+
+# ----------------------------------------------------------------------------- arguments
+
+
+def _ints(value: Any, d: int, name: str, op: str, minimum: int) -> Ints:
+    """`value` as d ints >= minimum (an int is repeated, as PyTorch's `_pair`)."""
+    items = tuple(value) if isinstance(value, tuple | list) else (value,) * d
+    if len(items) != d or not all(isinstance(v, int | np.integer) and not isinstance(v, bool)
+                                   for v in items):
+        raise ValueError(f"{op}: {name} must be an int or a tuple of {d} ints, got {value!r}")
+    if any(v < minimum for v in items):
+        what = "positive" if minimum == 1 else "non-negative"
+        raise ValueError(f"{op}: {name} must be {what}, got {name}={value!r}")
+    return tuple(int(v) for v in items)
+
+
+def _padding(padding: Any, d: int, kernel: Ints, stride: Ints, dilation: Ints, op: str
+             ) -> tuple[tuple[int, int], ...]:
+    """(before, after) per spatial axis for an int, a tuple, 'valid' or 'same'."""
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * d
+        if padding != "same":
+            raise ValueError(f"{op}: padding must be an int, a tuple of {d} ints, 'valid' or "
+                             f"'same', got {padding!r}")
+        if any(s != 1 for s in stride):
+            raise ValueError(f"{op}: padding='same' is not supported for strided convolutions "
+                             f"(stride={stride}), as in PyTorch; use stride 1 or an explicit "
+                             "padding")
+        # PyTorch puts the odd extra row/column of padding after (bottom/right).
+        totals = [r * (k - 1) for k, r in zip(kernel, dilation)]
+        return tuple((t // 2, t - t // 2) for t in totals)
+    return tuple((p, p) for p in _ints(padding, d, "padding", op, 0))
+
+
+def _check_fits(op: str, x_shape: Ints, pads: tuple[tuple[int, int], ...], kernel: Ints,
+                dilation: Ints) -> None:
+    d = len(kernel)
+    padded = tuple(n + lo + hi for n, (lo, hi) in zip(x_shape[-d:], pads))
+    extent = tuple(r * (k - 1) + 1 for k, r in zip(kernel, dilation))
+    if any(e > n for e, n in zip(extent, padded)):
+        dil = f" with dilation {dilation}" if any(r != 1 for r in dilation) else ""
+        raise ShapeError(f"{op}: kernel size {kernel}{dil} (extent {extent}) is larger than "
+                         f"the padded input {padded} (input shape {x_shape}, padding "
+                         f"{tuple(p for p, _ in pads)}); the kernel must fit inside")
+
+
+def _pad(x: Tensor, pads: tuple[tuple[int, int], ...], value: float = 0.0) -> Tensor:
+    if not any(lo or hi for lo, hi in pads):
+        return x
+    return x.pad(((0, 0),) * (x.ndim - len(pads)) + pads, value=value)
+
+
+def _windows(x: Tensor, kernel: Ints, stride: Ints, dilation: Ints) -> Tensor:
+    return SlidingWindows.apply(x, kernel=kernel, stride=stride, dilation=dilation)
+
+
+# ----------------------------------------------------------------------------- convolution
+
+
+def _conv(op: str, d: int, input: Any, weight: Any, bias: Any, stride: Any, padding: Any,
+          dilation: Any, groups: Any) -> Tensor:
+    x, w = as_tensor(input), as_tensor(weight)
+    layout = "(N, C, H, W)" if d == 2 else "(N, C, L)"
+    wlayout = "(C_out, C_in / groups, kh, kw)" if d == 2 else "(C_out, C_in / groups, k)"
+    if x.ndim != d + 2:
+        hint = "; add a batch axis with x.unsqueeze(0)" if x.ndim == d + 1 else ""
+        raise ShapeError(f"{op}: expected a {d + 2}-D input {layout}, got shape {x.shape}"
+                         f"{hint}")
+    if w.ndim != d + 2:
+        raise ShapeError(f"{op}: expected a {d + 2}-D weight {wlayout}, got shape {w.shape} "
+                         f"(input shape {x.shape})")
+    if not isinstance(groups, int | np.integer) or isinstance(groups, bool) or groups < 1:
+        raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    n, c_in = x.shape[:2]
+    c_out, c_group = w.shape[:2]
+    kernel = tuple(w.shape[2:])
+    if c_out % groups:
+        raise ValueError(f"{op}: groups={groups} does not divide the {c_out} output channels "
+                         f"of weight {w.shape} (input shape {x.shape})")
+    if c_in % groups:
+        raise ValueError(f"{op}: groups={groups} does not divide the {c_in} input channels "
+                         f"of input {x.shape} (weight shape {w.shape})")
+    if c_group * groups != c_in:
+        raise ShapeError(f"{op}: input {x.shape} has {c_in} channels but weight {w.shape} "
+                         f"expects {c_group * groups} (= {c_group} per group x groups="
+                         f"{groups}); weight must be {wlayout} = ({c_out}, {c_in // groups}, "
+                         f"...)")
+    strides = _ints(stride, d, "stride", op, 1)
+    dilations = _ints(dilation, d, "dilation", op, 1)
+    pads = _padding(padding, d, kernel, strides, dilations, op)
+    _check_fits(op, x.shape, pads, kernel, dilations)
+    b = None
+    if bias is not None:
+        b = as_tensor(bias)
+        if b.shape != (c_out,):
+            raise ShapeError(f"{op}: bias has shape {b.shape} but weight {w.shape} has "
+                             f"{c_out} output channels; bias must have shape ({c_out},)")
+
+    cols = _windows(_pad(x, pads), kernel, strides, dilations)  # (N, C, *kernel, *out)
+    out_size = cols.shape[-d:]
+    taps = int(np.prod(kernel))
+    positions = int(np.prod(out_size))
+    if groups == 1:
+        out = w.reshape(c_out, c_group * taps) @ cols.reshape(n, c_in * taps, positions)
+    else:
+        cols_g = cols.reshape(n, groups, c_group * taps, positions)
+        out = w.reshape(groups, c_out // groups, c_group * taps) @ cols_g
+    out = out.reshape((n, c_out) + out_size)
+    if b is not None:
+        out = out + b.reshape((c_out,) + (1,) * d)
+    return out
+
+
+def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
+           dilation: Any = 1, groups: int = 1) -> Tensor:
+    """2-d cross-correlation, as `torch.nn.functional.conv2d`.
+
+    input (N, C_in, H, W), weight (C_out, C_in / groups, kh, kw), bias (C_out,) or None;
+    stride, dilation: int or pair; padding: int, pair, 'valid' or 'same' (stride 1 only,
+    as PyTorch). Output (N, C_out, OH, OW) with
+    OH = (H + 2 ph - dh (kh - 1) - 1) // sh + 1:
+
+        out[n, o, y, x] = bias[o] + sum_{c, i, j} weight[o, c, i, j]
+                          * padded[n, g(o) C_in/groups + c, y sh + i dh, x sw + j dw]
+
+    Gradients: d/d input is the windows' fold of weight^T @ grad, d/d weight is
+    grad @ windows^T summed over the batch, d/d bias sums grad over (N, OH, OW).
+    """
+    return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
+           dilation: Any = 1, groups: int = 1) -> Tensor:
+    """1-d cross-correlation, as `torch.nn.functional.conv1d`: input (N, C_in, L), weight
+    (C_out, C_in / groups, k); same rules as `conv2d` along the one spatial axis."""
+    return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d_nhwc(x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any = 0) -> Tensor:
+    """The courses' channels-last convolution: x (N, H, W, C_in), filters w (kh, kw, C_in,
+    C_out), bias b (C_out,), output (N, OH, OW, C_out).
+
+    Calls `conv2d` on x.permute(0, 3, 1, 2) and w.permute(3, 2, 0, 1) and permutes the
+    result back: the same kernels, so the values and gradients equal those of the NCHW
+    form after transposes.
+    """
+    xt, wt = as_tensor(x), as_tensor(w)
+    if xt.ndim != 4 or wt.ndim != 4:
+        raise ShapeError(f"conv2d_nhwc: expected input (N, H, W, C) and filters (kh, kw, "
+                         f"C_in, C_out), got shapes {xt.shape} and {wt.shape}")
+    if xt.shape[3] != wt.shape[2]:
+        raise ShapeError(f"conv2d_nhwc: input {xt.shape} has {xt.shape[3]} channels (last "
+                         f"axis) but filters {wt.shape} expect C_in={wt.shape[2]} (axis 2)")
+    out = conv2d(xt.permute(0, 3, 1, 2), wt.permute(3, 2, 0, 1), b, stride, padding)
+    return out.permute(0, 2, 3, 1)
+
+
+# ----------------------------------------------------------------------------- pooling
+
+
+def _pool_args(op: str, d: int, x: Tensor, kernel_size: Any, stride: Any, padding: Any,
+               dilation: Any) -> tuple[Ints, Ints, Ints, tuple[tuple[int, int], ...]]:
+    layout = "(N, C, H, W) or (C, H, W)" if d == 2 else "(N, C, L) or (C, L)"
+    if x.ndim not in (d + 1, d + 2):
+        raise ShapeError(f"{op}: expected a {d + 1}-D or {d + 2}-D input {layout}, got shape "
+                         f"{x.shape}")
+    kernel = _ints(kernel_size, d, "kernel_size", op, 1)
+    strides = kernel if stride is None or stride == [] else _ints(stride, d, "stride", op, 1)
+    dilations = _ints(dilation, d, "dilation", op, 1)
+    pad = _ints(padding, d, "padding", op, 0)
+    extent = tuple(r * (k - 1) + 1 for k, r in zip(kernel, dilations))
+    if any(2 * p > e for p, e in zip(pad, extent)):
+        raise ValueError(f"{op}: padding {pad} must be at most half of the kernel extent "
+                         f"{extent} (kernel_size {kernel}), as in PyTorch; input shape "
+                         f"{x.shape}")
+    pads = tuple((p, p) for p in pad)
+    _check_fits(op, x.shape, pads, kernel, dilations)
+    return kernel, strides, dilations, pads
+
+
+def _max_pool(op: str, d: int, input: Any, kernel_size: Any, stride: Any, padding: Any,
+              dilation: Any) -> Tensor:
+    x = as_tensor(input)
+    kernel, strides, dilations, pads = _pool_args(op, d, x, kernel_size, stride, padding,
+                                                  dilation)
+    # Padding never wins a max (PyTorch pads with -inf); every window holds a real element
+    # because padding is at most half the kernel.
+    low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
+    windows = _windows(_pad(x, pads, value=low), kernel, strides, dilations)
+    return windows.amax(axis=tuple(range(x.ndim - d, x.ndim)))
+
+
+def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               dilation: Any = 1) -> Tensor:
+    """Max over each kh x kw window, as `torch.nn.functional.max_pool2d` (stride defaults
+    to kernel_size; implicit padding with -inf, at most half the kernel).
+
+    Gradient: each window's upstream gradient goes to its maximum; tied maxima share it
+    equally (1/t each for t ties), so every window still passes on exactly its gradient.
+    PyTorch instead gives all of it to the first maximum found. Overlapping windows add up.
+    """
+    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation)
+
+
+def max_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               dilation: Any = 1) -> Tensor:
+    """Max over windows along the last axis of (N, C, L); same rules as `max_pool2d`."""
+    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation)
+
+
+def _avg_pool(op: str, d: int, input: Any, kernel_size: Any, stride: Any, padding: Any,
+              count_include_pad: bool) -> Tensor:
+    x = as_tensor(input)
+    kernel, strides, dilations, pads = _pool_args(op, d, x, kernel_size, stride, padding, 1)
+    axes = tuple(range(x.ndim - d, x.ndim))
+    windows = _windows(_pad(x, pads), kernel, strides, dilations)
+    if count_include_pad or not any(p for p, _ in pads):
+        return windows.mean(axis=axes)
+    # Divide by the number of real (unpadded) elements in each window: a constant.
+    ones = np.ones(x.shape[-d:], dtype=x.dtype if x.dtype.kind == "f" else np.float64)
+    ones = np.pad(ones, pads)
+    counts = windows_view(ones, kernel, strides, dilations).sum(axis=tuple(range(d)))
+    return windows.sum(axis=axes) / Tensor._wrap(counts)
+
+
+def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               count_include_pad: bool = True) -> Tensor:
+    """Mean over each kh x kw window, as `torch.nn.functional.avg_pool2d` (zero padding,
+    counted in the divisor by default as PyTorch's count_include_pad=True).
+
+    Gradient: each window's upstream gradient is spread evenly, 1 / (kh kw) to each of its
+    elements (padding included); overlapping windows add up.
+    """
+    return _avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, count_include_pad)
+
+
+def avg_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               count_include_pad: bool = True) -> Tensor:
+    """Mean over windows along the last axis of (N, C, L); same rules as `avg_pool2d`."""
+    return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, count_include_pad)
+
+
+def max_pool2d_nhwc(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
+    """Channels-last max pooling: x (N, H, W, C) -> (N, OH, OW, C), by permuting to NCHW,
+    calling `max_pool2d` and permuting back (same values, gradients and tie rule)."""
+    xt = as_tensor(x)
+    if xt.ndim != 4:
+        raise ShapeError(f"max_pool2d_nhwc: expected a 4-D input (N, H, W, C), got shape "
+                         f"{xt.shape}")
+    out = max_pool2d(xt.permute(0, 3, 1, 2), kernel_size, stride, padding)
+    return out.permute(0, 2, 3, 1)
+
+
+__all__ = ["conv1d", "conv2d", "conv2d_nhwc", "max_pool1d", "max_pool2d", "max_pool2d_nhwc",
+           "avg_pool1d", "avg_pool2d"]

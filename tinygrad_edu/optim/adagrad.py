@@ -1,0 +1,66 @@
+"""Adagrad (as `torch.optim.Adagrad`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from tinygrad_edu.autograd import no_grad
+from tinygrad_edu.optim.optimizer import Optimizer, ParamsT, _check_range, _writable
+
+
+class Adagrad(Optimizer):
+    """`Adagrad(params, lr=1e-2, lr_decay=0, weight_decay=0, initial_accumulator_value=0,
+    eps=1e-10, maximize=False)`. Per step t = 1, 2, ... with g the gradient:
+
+        g <- -g (maximize);  g <- g + weight_decay * p
+        s <- s + g^2                        (sum, starts at initial_accumulator_value)
+        p <- p - lr / (1 + (t - 1) * lr_decay) * g / (sqrt(s) + eps)
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 1e-2, lr_decay: float = 0.0,
+                 weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
+                 eps: float = 1e-10, maximize: bool = False) -> None:
+        _check_range("Adagrad", "learning rate", lr, 0.0)
+        _check_range("Adagrad", "lr_decay", lr_decay, 0.0)
+        _check_range("Adagrad", "weight_decay", weight_decay, 0.0)
+        _check_range("Adagrad", "initial_accumulator_value", initial_accumulator_value, 0.0)
+        _check_range("Adagrad", "eps", eps, 0.0)
+        defaults = dict(lr=lr, lr_decay=lr_decay, weight_decay=weight_decay,
+                        initial_accumulator_value=initial_accumulator_value, eps=eps,
+                        maximize=maximize)
+        super().__init__(params, defaults)
+
+    @no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One Adagrad update of every parameter with a gradient; returns the closure's loss."""
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
+            weight_decay = group["weight_decay"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                d = _writable(p)
+                g = p.grad.data
+                if group["maximize"]:
+                    g = -g
+                if weight_decay:
+                    g = g + weight_decay * d
+                state = self.state[p]
+                if not state:
+                    state["step"] = 0
+                    state["sum"] = np.full_like(d, group["initial_accumulator_value"])
+                state["step"] += 1
+                clr = lr / (1 + (state["step"] - 1) * lr_decay)
+                r = np.multiply(g, g)
+                state["sum"] += r
+                np.sqrt(state["sum"], out=r)
+                r += eps
+                np.divide(g, r, out=r)
+                r *= clr
+                d -= r
+                p._version += 1
+        return loss

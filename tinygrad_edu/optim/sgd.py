@@ -1,0 +1,78 @@
+"""Stochastic gradient descent, with momentum and Nesterov momentum (as `torch.optim.SGD`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from tinygrad_edu.autograd import no_grad
+from tinygrad_edu.optim.optimizer import Optimizer, ParamsT, _check_range, _writable
+
+
+class SGD(Optimizer):
+    """`SGD(params, lr=1e-3, momentum=0, dampening=0, nesterov=False, weight_decay=0,
+    maximize=False)`, PyTorch's formulas. Per step, with g the gradient:
+
+        g <- -g                          (maximize)
+        g <- g + weight_decay * p        (L2 penalty 0.5*wd*|p|^2 folded into the gradient)
+        b <- g  (first step),  b <- momentum * b + (1 - dampening) * g  (later steps)
+        g <- g + momentum * b  (nesterov)  or  g <- b
+        p <- p - lr * g
+
+    The courses write momentum as `v = mu*v - lr*g; p += v`: at a constant lr that is the
+    same trajectory (v = -lr * b). When lr changes, PyTorch's form applies the new lr to the
+    whole buffer, the courses' form only to the new gradient.
+    State per parameter: `momentum_buffer` (only when momentum != 0).
+    """
+
+    def __init__(self, params: ParamsT, lr: float = 1e-3, momentum: float = 0.0,
+                 dampening: float = 0.0, nesterov: bool = False, weight_decay: float = 0.0,
+                 maximize: bool = False) -> None:
+        _check_range("SGD", "learning rate", lr, 0.0)
+        _check_range("SGD", "momentum", momentum, 0.0)
+        _check_range("SGD", "weight_decay", weight_decay, 0.0)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError(f"SGD: Nesterov momentum requires momentum > 0 and dampening = 0 "
+                             f"(got momentum={momentum}, dampening={dampening})")
+        defaults = dict(lr=lr, momentum=momentum, dampening=dampening, nesterov=nesterov,
+                        weight_decay=weight_decay, maximize=maximize)
+        super().__init__(params, defaults)
+
+    @no_grad()
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """One SGD update of every parameter with a gradient; returns the closure's loss."""
+        loss = self._eval_closure(closure)
+        for group in self.param_groups:
+            lr, momentum = group["lr"], group["momentum"]
+            dampening, nesterov = group["dampening"], group["nesterov"]
+            weight_decay, maximize = group["weight_decay"], group["maximize"]
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                d = _writable(p)
+                g = p.grad.data
+                if maximize:
+                    g = -g
+                if weight_decay:
+                    g = g + weight_decay * d
+                if momentum:
+                    state = self.state[p]
+                    buf = state.get("momentum_buffer")
+                    if buf is None:
+                        buf = state["momentum_buffer"] = np.array(g, copy=True)
+                    else:
+                        buf *= momentum
+                        if dampening:
+                            buf += (1 - dampening) * g
+                        else:
+                            buf += g
+                    if nesterov:
+                        g = g + momentum * buf
+                    else:
+                        g = buf
+                # One temporary, as the hand-written `w -= lr * dw`.
+                d -= lr * g
+                p._version += 1
+        return loss
