@@ -248,32 +248,44 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **attrs: Any) -> Any:
         fn = object.__new__(cls)
-        fn.saved = None
         if cls._torch_style:
             return _apply_torch_style(fn, inputs, attrs)
-        wrap = _tensor_types.as_tensor
-        tensors = tuple([x if isinstance(x, _tensor_types.Tensor) else wrap(x) for x in inputs])
-        if len(tensors) == 1:
-            data = fn.forward(tensors[0].data, **attrs)
-        elif len(tensors) == 2:
-            data = fn.forward(tensors[0].data, tensors[1].data, **attrs)
+        types = _tensor_types
+        tensors = tuple([x if isinstance(x, types.Tensor) else types.as_tensor(x)
+                         for x in inputs])
+        n = len(tensors)
+        # One and two inputs are nearly every op: spelled out, they skip a list per call.
+        if n == 1:
+            t0 = tensors[0]
+            data = fn.forward(t0.data, **attrs)
+            track = t0.requires_grad and _state.grad_enabled
+        elif n == 2:
+            t0, t1 = tensors
+            data = fn.forward(t0.data, t1.data, **attrs)
+            track = (t0.requires_grad or t1.requires_grad) and _state.grad_enabled
         else:
             data = fn.forward(*[t.data for t in tensors], **attrs)
-        out = _tensor_types.new(data if isinstance(data, np.ndarray) else np.asarray(data))
-        if _state.grad_enabled:
-            needs = tuple([t.requires_grad for t in tensors])
-            if True in needs:
-                fn.inputs = tensors
-                fn.needs_input_grad = needs
-                fn._out = weakref.ref(out)
-                fn.shape = out.data.shape
-                fn.dtype = out.data.dtype
-                fn.module_path = _state.module_path
+            track = _state.grad_enabled and any([t.requires_grad for t in tensors])
+        out = types.new(data if type(data) is np.ndarray else np.asarray(data))
+        if track:
+            if n == 1:
+                fn.needs_input_grad = (True,)
+                fn.version_sum = t0._version
+            elif n == 2:
+                fn.needs_input_grad = (t0.requires_grad, t1.requires_grad)
+                fn.version_sum = t0._version + t1._version
+            else:
+                fn.needs_input_grad = tuple([t.requires_grad for t in tensors])
                 fn.version_sum = sum([t._version for t in tensors])
-                fn.released = False
-                fn.created_at = _creation_site() if _state.anomaly else None
-                out.requires_grad = True
-                out._ctx = fn
+            fn.inputs = tensors
+            fn._out = weakref.ref(out)
+            fn.shape = out.data.shape
+            fn.dtype = out.data.dtype
+            fn.module_path = _state.module_path
+            fn.released = False
+            fn.created_at = _creation_site() if _state.anomaly else None
+            out.requires_grad = True
+            out._ctx = fn
         return out
 
     def __repr__(self) -> str:
@@ -314,17 +326,14 @@ def _apply_torch_style(fn: Function, inputs: Sequence[Any], attrs: dict[str, Any
     return out
 
 
-def _call_backward(fn: Function, grad: Tensor) -> tuple[Any, ...]:
-    if fn._torch_style:
-        result = type(fn).backward(fn, grad)  # type: ignore[call-arg]
-        result = result if isinstance(result, tuple) else (result,)
-        # PyTorch returns one gradient per forward argument; keep those of tensor arguments.
-        positions = fn._torch_positions  # type: ignore[attr-defined]
-        if len(result) > len(positions):
-            result = tuple(result[p] for p in positions)
-        return result
-    result = fn.backward(grad)
-    return result if isinstance(result, tuple) else (result,)
+def _call_torch_backward(fn: Function, grad: Tensor) -> tuple[Any, ...]:
+    result = type(fn).backward(fn, grad)  # type: ignore[call-arg]
+    result = result if isinstance(result, tuple) else (result,)
+    # PyTorch returns one gradient per forward argument; keep those of tensor arguments.
+    positions = fn._torch_positions  # type: ignore[attr-defined]
+    if len(result) > len(positions):
+        result = tuple(result[p] for p in positions)
+    return result
 
 
 # ----------------------------------------------------------------------------- engine
@@ -389,54 +398,73 @@ def run_backward(
     visited: list[Function] = []
     results: dict[Any, Tensor] = {}
     anomaly = _state.anomaly
+    tensor_type = _tensor_types.Tensor
     with _GradMode(create_graph):
         while ready:
             node = ready.pop()
             visited.append(node)
             grad = pending.pop(node)
+            out = node._out()
             if tape is not None:
                 tape._add(node, grad.data)
-            out = node._out() if node._out is not None else None
             if out is not None and out._retains_grad:
                 _set_retained_grad(out, grad, create_graph)
-            if node in wanted:
+            if wanted and node in wanted:
                 results[wanted[node]] = grad
-            _check_versions(node, out)
-            input_grads = _call_backward(node, grad)
-            if len(input_grads) != len(node.inputs):
+            inputs = node.inputs
+            if node.reads_inputs and node.version_sum != (
+                    inputs[0]._version if len(inputs) == 1
+                    else sum([t._version for t in inputs])):
+                _raise_modified(node, "input")
+            if node.reads_output and out is not None and out._version:
+                _raise_modified(node, "output")
+            if node._torch_style:
+                input_grads = _call_torch_backward(node, grad)
+            else:
+                input_grads = node.backward(grad)
+                if type(input_grads) is not tuple:
+                    input_grads = (input_grads,)
+            if len(input_grads) != len(inputs):
                 raise RuntimeError(
                     f"{node.op}.backward returned {len(input_grads)} gradients for "
-                    f"{len(node.inputs)} inputs"
+                    f"{len(inputs)} inputs"
                 )
-            for i, (t, needs, g) in enumerate(zip(node.inputs, node.needs_input_grad, input_grads)):
-                if not needs or g is None:
-                    if needs and t._ctx is not None:
-                        _release_edge(t._ctx, counts, ready)
+            for i, (t, needs, g) in enumerate(zip(inputs, node.needs_input_grad, input_grads)):
+                if not needs:
                     continue
-                if not isinstance(g, Tensor):
-                    g = Tensor._wrap(np.asarray(g, dtype=t.data.dtype))
-                if g.data.shape != t.data.shape or g.data.dtype != t.data.dtype:
+                parent = t._ctx
+                if g is None:
+                    if parent is not None:
+                        _release_edge(parent, counts, ready)
+                    continue
+                if type(g) is not tensor_type:
+                    g = g if isinstance(g, tensor_type) else tensor_type._wrap(
+                        np.asarray(g, dtype=t.data.dtype))
+                gd, td = g.data, t.data
+                if gd.shape != td.shape or gd.dtype != td.dtype:
                     raise RuntimeError(
                         f"{node.op}.backward: gradient for input {i} has shape "
-                        f"{g.data.shape} and dtype {g.data.dtype}, but that input has shape "
-                        f"{t.data.shape} and dtype {t.data.dtype}"
+                        f"{gd.shape} and dtype {gd.dtype}, but that input has shape "
+                        f"{td.shape} and dtype {td.dtype}"
                     )
-                if anomaly and not np.all(np.isfinite(g.data)):
+                if anomaly and not np.all(np.isfinite(gd)):
                     raise FloatingPointError(
                         f"{node.op}.backward produced NaN/Inf in the gradient of input {i} "
-                        f"(shape {t.data.shape}); the {node.op} was created at "
+                        f"(shape {td.shape}); the {node.op} was created at "
                         f"{node.created_at or 'an unknown place'}"
                     )
                 if tape is not None:
-                    tape.edges[(node, i)] = g.data
-                parent = t._ctx
+                    tape.edges[(node, i)] = gd
                 if parent is None:
                     _accumulate_leaf(leaf_grads, t, g, tape)
                     continue
                 previous = pending.get(parent)
                 # A new array, never `+=`: one upstream array may have gone to two inputs.
                 pending[parent] = g if previous is None else previous + g
-                _release_edge(parent, counts, ready)
+                left = counts[parent] - 1
+                counts[parent] = left
+                if left == 0:
+                    ready.append(parent)
     if not retain_graph:
         for node in visited:
             _release(node)
@@ -466,19 +494,18 @@ def _set_retained_grad(t: Tensor, g: Tensor, create_graph: bool) -> None:
     t.grad = g if t.grad is None else t.grad + g
 
 
-def _check_versions(node: Function, out: Tensor | None) -> None:
-    if node.reads_inputs and sum([t._version for t in node.inputs]) != node.version_sum:
+def _raise_modified(node: Function, what: str) -> None:
+    if what == "input":
         changed = [i for i, t in enumerate(node.inputs) if t._version]
         raise RuntimeError(
             f"backward: an input of {node.op} (output shape {node.shape}) was modified in place "
             f"after {node.op} saved it for backward (inputs {changed} have in-place changes); "
             "clone() it before changing it, or change it after backward()"
         )
-    if node.reads_output and out is not None and out._version:
-        raise RuntimeError(
-            f"backward: the output of {node.op} (shape {node.shape}) was modified in place "
-            "after it was saved for backward; clone() it before changing it"
-        )
+    raise RuntimeError(
+        f"backward: the output of {node.op} (shape {node.shape}) was modified in place "
+        "after it was saved for backward; clone() it before changing it"
+    )
 
 
 def _release(node: Function) -> None:
@@ -493,17 +520,25 @@ def _release(node: Function) -> None:
 
 
 class _Released:
-    """What a freed graph keeps of an intermediate tensor: its node, shape and dtype."""
+    """What a freed graph keeps of an intermediate tensor: its node (which knows the shape
+    and dtype) and its name."""
 
-    __slots__ = ("_ctx", "shape", "dtype", "name", "requires_grad", "_version")
+    __slots__ = ("_ctx", "name")
+    requires_grad = True
+    _version = 0
+    _retains_grad = False
 
     def __init__(self, t: Tensor) -> None:
         self._ctx = t._ctx
-        self.shape = t.data.shape
-        self.dtype = t.data.dtype
         self.name = t.name
-        self.requires_grad = True
-        self._version = 0
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return self._ctx.shape  # type: ignore[union-attr]
+
+    @property
+    def dtype(self) -> np.dtype:
+        return self._ctx.dtype  # type: ignore[union-attr]
 
     @property
     def data(self) -> np.ndarray:
