@@ -4,6 +4,9 @@
 (and numpy where PyTorch has no opinion).
 """
 
+# dtypes, with PyTorch's names
+import numpy as _np  # noqa: E402
+
 from tinygrad_edu import autograd  # first: the engine, before the Tensor that uses it
 from tinygrad_edu.autograd import (
     Function,
@@ -53,15 +56,14 @@ from tinygrad_edu.functional import (
     dot,
     einsum,
     is_tensor,
+    linear,
     outer,
     stack,
     trace,
     where,
 )
+from tinygrad_edu.serialization import load, save
 from tinygrad_edu.tensor import Tensor
-
-# dtypes, with PyTorch's names
-import numpy as _np  # noqa: E402
 
 float32 = float = _np.dtype(_np.float32)  # noqa: A001
 float64 = double = _np.dtype(_np.float64)
@@ -83,5 +85,5 @@ __all__ = [
     "ones", "empty", "full", "eye", "arange", "linspace", "randn", "rand", "randint",
     "randperm", "normal", "zeros_like", "ones_like", "empty_like", "full_like", "randn_like",
     "rand_like", "manual_seed", "cat", "concat", "concatenate", "stack", "where", "einsum",
-    "outer", "dot", "diag", "trace", "is_tensor", "broadcast_tensors",
+    "outer", "dot", "diag", "trace", "is_tensor", "broadcast_tensors", "save", "load", "linear",
 ]

@@ -47,6 +47,7 @@ def _autoencoder_check(out: Path) -> Path | None:
     loss.name = "L"
     with record_gradients() as tape:
         loss.backward(retain_graph=True)
+    assert W.grad is not None
     g = W0.T @ W0 @ x0 - x0
     closed = np.outer(W0 @ x0, g) + np.outer(W0 @ g, x0)
 
@@ -78,7 +79,8 @@ def run_demo(args: argparse.Namespace) -> int:
     _autoencoder_check(out)
     from tinygrad_edu import data
 
-    data_dir = args.data_dir or data.find_mnist_dir()
+    found = args.data_dir or data.find_mnist_dir()
+    data_dir = str(found) if found else None
     name = "mnist" if data_dir else "digits"
     if name == "digits":
         try:
@@ -104,7 +106,10 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def _build_model(kind: str, splits: Any, hidden: list[int], seed: int) -> Any:
-    from tinygrad_edu import manual_seed, models
+    from tinygrad_edu import (
+        manual_seed,
+        models,  # type: ignore[attr-defined]
+    )
 
     manual_seed(seed)
     num_classes = int(len(splits.class_names)) if getattr(splits, "class_names", None) else int(
@@ -117,7 +122,7 @@ def _build_model(kind: str, splits: Any, hidden: list[int], seed: int) -> Any:
         raise CLIError(f"--model convnet needs image data (N, C, H, W); this dataset has "
                        f"samples of shape {shape}")
     return models.SmallConvNet(in_channels=shape[0], num_classes=num_classes,
-                               image_size=shape[1])
+                               input_size=tuple(shape[1:]), seed=seed)
 
 
 def _fit(kind: str, splits: Any, *, epochs: int, batch_size: int, lr: float, optimizer: str,

@@ -1,3 +1,5 @@
+# mypy: disable-error-code="misc"
+# (mixin methods annotate `self: Tensor`; mypy cannot check such self-types on mixins)
 """Operators and elementwise maths of Tensor (a mixin; `tensor.py` assembles the class).
 
 Binary operators first settle one dtype (PyTorch's rule: a Python scalar takes the tensor's
@@ -14,7 +16,20 @@ import numpy as np
 from tinygrad_edu.autograd import _state
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.ops.elementwise import (
-    Abs, Add, Div, Exp, Log, Maximum, Minimum, Mul, Neg, Pow, Sigmoid, Sqrt, Sub, Tanh, Where,
+    Abs,
+    Add,
+    Div,
+    Exp,
+    Log,
+    Maximum,
+    Minimum,
+    Mul,
+    Neg,
+    Pow,
+    Sigmoid,
+    Sqrt,
+    Sub,
+    Tanh,
 )
 from tinygrad_edu.ops.linalg import MatMul
 from tinygrad_edu.ops.reduce import LogSoftmax
@@ -321,7 +336,8 @@ class MathsMixin:
 
     def leaky_relu(self: Tensor, negative_slope: float = 0.01) -> Tensor:
         """x for x > 0, slope * x otherwise; the slope at 0 is `negative_slope` (PyTorch)."""
-        slope = (self.data > 0) * self.data.dtype.type(1.0 - negative_slope) + self.data.dtype.type(negative_slope)
+        kind = self.data.dtype.type
+        slope = (self.data > 0) * kind(1.0 - negative_slope) + kind(negative_slope)
         return Mul.apply(self, self._wrap(slope))
 
     def silu(self: Tensor) -> Tensor:
@@ -369,7 +385,7 @@ class MathsMixin:
         return self.clamp(min, max)
 
     def masked_fill(self: Tensor, mask: Any, value: Any) -> Tensor:
-        m = mask.data if hasattr(mask, "data") else np.asarray(mask)
+        m = np.asarray(mask.data if isinstance(mask, type(self)) else mask)
         if m.dtype != np.bool_:
             raise TypeError(f"masked_fill: mask must be bool, got {m.dtype}")
         return self.where(~m, value)

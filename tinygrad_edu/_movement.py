@@ -1,3 +1,5 @@
+# mypy: disable-error-code="misc"
+# (mixin methods annotate `self: Tensor`; mypy cannot check such self-types on mixins)
 """Movement ops of Tensor (a mixin): reshape, permute, expand, indexing, padding, splits."""
 
 from __future__ import annotations
@@ -210,7 +212,7 @@ class MovementMixin:
         lead = (slice(None),) * d
         out, start = [], 0
         for s in sizes:
-            out.append(self[(*lead, slice(start, start + s))])
+            out.append(self[lead + (slice(start, start + s),)])
             start += s
         return tuple(out)
 

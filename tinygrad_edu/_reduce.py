@@ -1,3 +1,5 @@
+# mypy: disable-error-code="misc"
+# (mixin methods annotate `self: Tensor`; mypy cannot check such self-types on mixins)
 """Reductions of Tensor (a mixin). Primitives: sum and max; the rest is composed.
 
 Every reduction takes numpy's `axis=`/`keepdims=` and PyTorch's `dim=`/`keepdim=`.
@@ -78,6 +80,8 @@ class ReduceMixin:
         values = values if sign > 0 else -values
         if values_only:
             return values
+        if not self.data.ndim:  # a 0-d tensor's one element is at index 0 (as PyTorch)
+            return ValuesIndices(values, Tensor._wrap(np.zeros((), dtype=np.int64)))
         if len(axes) != 1:
             raise ValueError(f"{op}: dim= must be a single int to get (values, indices); use "
                              "axis= (numpy style) or amax for several axes")
@@ -190,6 +194,8 @@ class ReduceMixin:
     def cumsum(self: Tensor, dim: int) -> Tensor:
         """Running sum along `dim`, as a product with a triangular matrix of ones."""
         a = self._axis(dim, "cumsum")
+        if not self.data.ndim:  # one element: the running sum is the tensor (as PyTorch)
+            return self.clone()
         n = self.shape[a]
         tri = self._wrap(np.triu(np.ones((n, n), dtype=self.data.dtype)))
         moved = self.transpose(a, -1) if a != self.ndim - 1 else self

@@ -90,9 +90,30 @@ def enable_grad() -> _GradMode:
     return _GradMode(True)
 
 
+class _SetGradEnabled(_GradMode):
+    """As `torch.set_grad_enabled`, the mode changes at the call, so a plain call works
+    too; as a context manager the previous mode comes back on exit, and as a decorator
+    the call's change is undone at once (only the decorated function runs in `mode`)."""
+
+    __slots__ = ()
+
+    def __init__(self, enabled: bool) -> None:
+        super().__init__(enabled)
+        self.previous.append(_state.grad_enabled)
+        _state.grad_enabled = enabled
+
+    def __enter__(self) -> None:
+        return None
+
+    def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        if self.previous:
+            _state.grad_enabled = self.previous.pop()
+        return super().__call__(fn)
+
+
 def set_grad_enabled(mode: bool) -> _GradMode:
-    """Grad mode on or off for a block, as `torch.set_grad_enabled`."""
-    return _GradMode(bool(mode))
+    """Grad mode on or off, as `torch.set_grad_enabled`: a call, a block or a decorator."""
+    return _SetGradEnabled(bool(mode))
 
 
 def is_grad_enabled() -> bool:
@@ -208,6 +229,8 @@ class Function:
     version_sum: int
     released: bool
     created_at: str | None
+    saved: Any
+    _out: Any
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -372,7 +395,6 @@ def run_backward(
 ) -> dict[Any, Tensor]:
     """The engine. Returns the gradients of the leaves reached (keyed by tensor) and of the
     requested `inputs` (keyed by tensor); `.grad` is left for the caller to update."""
-    from tinygrad_edu.tensor import Tensor
 
     tape = _state.tape
     wanted: dict[Function, Tensor] = {}
@@ -571,7 +593,8 @@ def backward(
     seeds = _seed_gradients(outputs, grad_tensors, "backward")
     keep = create_graph if retain_graph is None else retain_graph
     only = _as_tensor_list(inputs) if inputs is not None else None
-    results = run_backward(outputs, seeds, retain_graph=keep, create_graph=create_graph, inputs=only)
+    results = run_backward(outputs, seeds, retain_graph=keep, create_graph=create_graph,
+                           inputs=only)
     targets = only if only is not None else [t for t in results if t._ctx is None]
     for t in targets:
         g = results.get(t)

@@ -77,11 +77,11 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.zeros(_shape(size), dtype=dtype or _state.default_dtype), None, requires_grad)
+    return _make(np.zeros(_shape(size), dtype=dtype or _state.default_dtype), dtype, requires_grad)
 
 
 def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.ones(_shape(size), dtype=dtype or _state.default_dtype), None, requires_grad)
+    return _make(np.ones(_shape(size), dtype=dtype or _state.default_dtype), dtype, requires_grad)
 
 
 def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
@@ -96,7 +96,7 @@ def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = Fa
 
 
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.eye(n, m, dtype=dtype or _state.default_dtype), None, requires_grad)
+    return _make(np.eye(n, m, dtype=dtype or _state.default_dtype), dtype, requires_grad)
 
 
 def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None,

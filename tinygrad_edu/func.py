@@ -57,13 +57,14 @@ def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
             result = f(*new, **kwargs)
         out, aux = (result if has_aux else (result, None))
         out = _scalar(out, "grad")
+        grads: tuple[Tensor, ...]
         if not out.requires_grad:
             grads = tuple(Tensor(np.zeros_like(new[n].data)) for n in nums)
         else:
-            grads = autograd.grad(out, [new[n] for n in nums], create_graph=nested,
-                                  allow_unused=True)
+            raw = autograd.grad(out, [new[n] for n in nums], create_graph=nested,
+                                allow_unused=True)
             grads = tuple(g if g is not None else Tensor(np.zeros_like(new[n].data))
-                          for g, n in zip(grads, nums))
+                          for g, n in zip(raw, nums))
         g_out = grads[0] if isinstance(argnums, int) else grads
         value = out if nested else out.detach()
         return ((value, aux), g_out) if has_aux else (value, g_out)
@@ -191,7 +192,9 @@ def hvp(f: Callable[..., Any], primal: Any, tangent: Any) -> tuple[Tensor, Tenso
     """`(grad f(x), H v)` for a scalar function of one tensor, without building H."""
     (x,), _, nested = _prepare((primal,), 0)
     with autograd.enable_grad():
-        (g,) = autograd.grad(_scalar(f(x), "hvp"), [x], create_graph=True)
+        (g_or_none,) = autograd.grad(_scalar(f(x), "hvp"), [x], create_graph=True,
+                                     allow_unused=True)
+        g = g_or_none if g_or_none is not None else Tensor(np.zeros_like(x.data))
         v = as_tensor(tangent, dtype=x.dtype)
         if not g.requires_grad:
             return g, Tensor(np.zeros_like(x.data))

@@ -276,5 +276,6 @@ def broadcast_tensors(*tensors: Any) -> tuple[Tensor, ...]:
     return tuple(t.expand(shape) for t in ts)
 
 
-__all__ = [*_NAMES, "linear", "cat", "concat", "concatenate", "stack", "where", "einsum", "outer", "dot",
+__all__ = [*_NAMES, "linear", "cat", "concat", "concatenate", "stack", "where", "einsum",
+           "outer", "dot",
            "diag", "trace", "is_tensor", "broadcast_tensors"]

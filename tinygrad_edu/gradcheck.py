@@ -108,7 +108,7 @@ def _compare(i: int, analytic: np.ndarray, numeric: np.ndarray, atol: float, rto
         return InputReport(i, analytic.shape, 0.0, 0.0, None, 0.0, 0.0, True)
     worst = np.unravel_index(int(np.argmax(diff - atol - rtol * np.abs(numeric))), diff.shape)
     ok = bool(np.all(diff <= atol + rtol * np.abs(numeric)))
-    sel = (slice(None),) if mask is None else mask
+    sel = Ellipsis if mask is None else mask  # `...` also indexes 0-d arrays
     return InputReport(i, analytic.shape, float(diff.max()),
                        rel_error(analytic[sel], numeric[sel]) if diff.size else 0.0,
                        tuple(int(k) for k in worst), float(analytic[worst]),
@@ -143,7 +143,8 @@ def gradcheck(f: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 1e-6
         grads = (None,) * len(leaves)
     report = GradcheckReport(_name(f))
     for i, a in enumerate(arrays):
-        analytic = np.zeros_like(a) if grads[i] is None else np.asarray(grads[i].data)
+        gi = grads[i]
+        analytic = np.zeros_like(a) if gi is None else np.asarray(gi.data)
 
         def fi(v: np.ndarray, i: int = i) -> float:
             args = [Tensor(v if j == i else arrays[j]) for j in range(len(arrays))]

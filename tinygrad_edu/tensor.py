@@ -7,6 +7,7 @@ mixins (`_reduce.py`, `_movement.py`, `_maths.py`) so each file reads in one sit
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterator
 from typing import Any
 
@@ -43,6 +44,8 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
         arr = data.data
     elif isinstance(data, np.ndarray):
         arr = data
+    elif isinstance(data, np.generic):  # a numpy scalar keeps its dtype, as an array does
+        arr = np.asarray(data)
     else:
         if isinstance(data, list | tuple) and any(isinstance(x, Tensor) for x in data):
             data = [x.data if isinstance(x, Tensor) else x for x in data]
@@ -319,7 +322,8 @@ class Tensor(MathsMixin, ReduceMixin, MovementMixin):
     # ------------------------------------------------------------------ in-place
     def _inplace_check(self, op: str) -> None:
         if _state.grad_enabled and self.requires_grad:
-            kind = "a leaf tensor that requires grad" if self._ctx is None else "a tensor in a graph"
+            kind = ("a leaf tensor that requires grad" if self._ctx is None
+                    else "a tensor in a graph")
             raise RuntimeError(f"{op}: in-place change of {kind} (shape {self.shape}) while grad "
                                "mode is on; wrap it in `with no_grad():` or use the "
                                "out-of-place op")
@@ -347,30 +351,44 @@ class Tensor(MathsMixin, ReduceMixin, MovementMixin):
     def copy_(self, src: Any) -> Tensor:
         return self._assign(src, "copy_")
 
-    def add_(self, other: Any, alpha: float = 1.0) -> Tensor:
+    def _inplace_ufunc(self, ufunc: Any, other: Any, op: str) -> Tensor:
+        """Compute straight into our own array (no temporary copy), then bump the version."""
+        self._inplace_check(op)
         o = other.data if isinstance(other, Tensor) else other
-        return self._assign(self.data + alpha * o if alpha != 1 else self.data + o, "add_")
+        if not self.data.flags.writeable:
+            self.data = self.data.copy()
+        try:
+            ufunc(self.data, o, out=self.data, casting="same_kind")
+        except ValueError as e:
+            raise RuntimeError(f"{op}: cannot combine a tensor of shape {self.shape} in place "
+                               f"with values of shape {np.shape(o)} ({e})") from None
+        self._version += 1
+        return self
 
-    def sub_(self, other: Any, alpha: float = 1.0) -> Tensor:
-        o = other.data if isinstance(other, Tensor) else other
-        return self._assign(self.data - alpha * o, "sub_")
+    def add_(self, other: Any, alpha: builtins.float = 1.0) -> Tensor:
+        o = other if alpha == 1 else (other.data if isinstance(other, Tensor) else other) * alpha
+        return self._inplace_ufunc(np.add, o, "add_")
+
+    def sub_(self, other: Any, alpha: builtins.float = 1.0) -> Tensor:
+        o = other if alpha == 1 else (other.data if isinstance(other, Tensor) else other) * alpha
+        return self._inplace_ufunc(np.subtract, o, "sub_")
 
     def mul_(self, other: Any) -> Tensor:
-        o = other.data if isinstance(other, Tensor) else other
-        return self._assign(self.data * o, "mul_")
+        return self._inplace_ufunc(np.multiply, other, "mul_")
 
     def div_(self, other: Any) -> Tensor:
-        o = other.data if isinstance(other, Tensor) else other
-        return self._assign(self.data / o, "div_")
+        return self._inplace_ufunc(np.true_divide, other, "div_")
 
     def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
         return self._assign(np.clip(self.data, min, max), "clamp_")
 
-    def normal_(self, mean: float = 0.0, std: float = 1.0, generator: Any = None) -> Tensor:
+    def normal_(self, mean: builtins.float = 0.0, std: builtins.float = 1.0,
+                generator: Any = None) -> Tensor:
         rng = _rng(generator)
         return self._assign(rng.normal(mean, std, self.shape), "normal_")
 
-    def uniform_(self, a: float = 0.0, b: float = 1.0, generator: Any = None) -> Tensor:
+    def uniform_(self, a: builtins.float = 0.0, b: builtins.float = 1.0,
+                 generator: Any = None) -> Tensor:
         rng = _rng(generator)
         return self._assign(rng.uniform(a, b, self.shape), "uniform_")
 

@@ -339,7 +339,7 @@ class Solver:
         """Parameters and histories to .npz (no pickles: loads with allow_pickle=False)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
-        arrays = {f"param/{k}": v for k, v in self._params_snapshot().items()}
+        arrays: dict[str, Any] = {f"param/{k}": v for k, v in self._params_snapshot().items()}
         for k, v in self.history.items():
             arrays[f"history/{k}"] = np.asarray(v, dtype=np.float64)
         arrays["epoch"] = np.asarray(self.epoch)

@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from tinygrad_edu.autograd import Function
+from tinygrad_edu.autograd import Function, _state
 
 if TYPE_CHECKING:
     from tinygrad_edu.tensor import Tensor
@@ -120,3 +120,86 @@ class FoldWindows(Function):
     def backward(self, grad: Tensor) -> Tensor:
         return SlidingWindows.apply(grad, kernel=self.kernel, stride=self.stride,
                                     dilation=self.dilation)
+
+
+def _padded(x: np.ndarray, pads: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """x with zeros around its last len(pads) axes (a new array; x itself if no padding)."""
+    if not any(lo or hi for lo, hi in pads):
+        return x
+    d = len(pads)
+    shape = x.shape[:-d] + tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[-d:], pads))
+    out = np.zeros(shape, dtype=x.dtype)
+    out[(Ellipsis,) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape[-d:], pads))] = x
+    return out
+
+
+class ConvIm2col(Function):
+    """y = conv(x, w) + b: the fused form of the composite pad -> `SlidingWindows` ->
+    matmul (`nn.functional.conv2d` and `conv1d` run this; the composite stays the tested
+    reference, and the tests check both give the same values and gradients).
+
+    x (N, C, *spatial), w (O, C / G, *kernel), b (O,) or absent; G = groups. With
+    cols = windows of the padded x reshaped to (N, G, C / G * taps, L):
+        y = w_G @ cols + b    (w viewed as (G, O / G, C / G * taps)), reshaped to (N, O, *out)
+        dx = unpad(FoldWindows(w_G^T @ grad)),  dw = sum_N grad @ cols^T,  db = sum grad
+    The backward is written with Tensor ops, so it can be differentiated again.
+
+    Why it exists: the composite costs ten graph nodes, a fresh array for the bias sum and
+    a second im2col copy is avoided here by keeping `cols` for dw (bias is added in place).
+    The conv benchmark (benchmarks/bench_conv.py) shows the difference.
+    """
+
+    __slots__ = ("pads", "stride", "dilation", "groups", "padded_shape")
+
+    def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
+                pads: tuple[tuple[int, int], ...], stride: Ints, dilation: Ints, groups: int
+                ) -> np.ndarray:
+        self.pads, self.stride, self.dilation, self.groups = pads, stride, dilation, groups
+        xp = _padded(x, pads)
+        self.padded_shape = xp.shape
+        d = w.ndim - 2
+        n, o, g = x.shape[0], w.shape[0], groups
+        windows = windows_view(xp, tuple(w.shape[2:]), stride, dilation)
+        out_size = windows.shape[-d:]
+        cols = windows.reshape(n, g, -1, int(np.prod(out_size)))  # im2col: the one copy
+        y = np.matmul(w.reshape(g, o // g, -1), cols)
+        if b is not None:
+            y += b.reshape(g, o // g, 1)
+        self.saved = (cols,)  # freed by the engine after backward
+        return y.reshape((n, o) + out_size)
+
+    def backward(self, grad: Tensor) -> tuple[Tensor | None, ...]:
+        x, w = self.inputs[0], self.inputs[1]
+        needs = self.needs_input_grad
+        n, o, g = x.shape[0], w.shape[0], self.groups
+        d = w.ndim - 2
+        kernel = tuple(w.shape[2:])
+        g_out = grad.reshape(n, g, o // g, -1)
+        w_g = w.reshape(g, o // g, -1)
+        gx = gw = gb = None
+        if needs[0]:
+            g_cols = (w_g.mT @ g_out).reshape((n, x.shape[1]) + kernel + grad.shape[2:])
+            gx = FoldWindows.apply(g_cols, kernel=kernel, stride=self.stride,
+                                   dilation=self.dilation, shape=self.padded_shape)
+            if self.padded_shape != x.shape:
+                gx = gx[(Ellipsis,) + tuple(slice(lo, lo + size) for size, (lo, _)
+                                            in zip(x.shape[-d:], self.pads))]
+        if needs[1]:
+            gw = (g_out @ self._cols(x).mT).sum(axis=0).reshape(w.shape)
+        if len(self.inputs) > 2 and needs[2]:
+            gb = grad.sum(axis=(0,) + tuple(range(2, grad.ndim)))
+        return (gx, gw, gb) if len(self.inputs) > 2 else (gx, gw)
+
+    def _cols(self, x: Tensor) -> Tensor:
+        """The im2col matrix as a Tensor: the forward's copy when the backward is not
+        recorded; rebuilt from x by Tensor ops when it is (create_graph=True), so that
+        the gradient of dw with respect to x is not lost."""
+        if not _state.grad_enabled and self.saved:
+            return x._wrap(self.saved[0])
+        d = len(self.pads)
+        width = ((0, 0),) * (x.ndim - d) + self.pads
+        xp = x.pad(width) if any(lo or hi for lo, hi in self.pads) else x
+        windows = SlidingWindows.apply(xp, kernel=tuple(self.inputs[1].shape[2:]),
+                                       stride=self.stride, dilation=self.dilation)
+        return windows.reshape(x.shape[0], self.groups, -1,
+                               int(np.prod(windows.shape[-d:])))

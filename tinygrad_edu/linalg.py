@@ -1,0 +1,262 @@
+"""Linear algebra with gradients, as `torch.linalg`: inv, solve, det, slogdet, cholesky
+(primitives in `ops/matrix.py`), and trace, diag, diagonal, outer, vecdot, norm,
+vector_norm, matrix_norm (composites of einsum, sums and maxima).
+
+Matrices may come in batches `(..., n, n)`; every function checks its shapes and names
+itself and the shapes in its errors. A singular or not positive-definite matrix raises
+`LinAlgError` (both a ValueError, as numpy's, and a RuntimeError, as PyTorch's).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from tinygrad_edu.errors import ShapeError
+from tinygrad_edu.functional import einsum
+from tinygrad_edu.ops.matrix import Cholesky, Det, Inv, LinAlgError, LogAbsDet, Solve
+from tinygrad_edu.tensor import Tensor, as_tensor
+
+__all__ = ["inv", "solve", "det", "slogdet", "logdet", "cholesky", "trace", "diag", "diagonal",
+           "outer", "vecdot", "norm", "vector_norm", "matrix_norm", "LinAlgError",
+           "SlogdetResult"]
+
+
+class SlogdetResult(NamedTuple):
+    """`(sign, logabsdet)`, as `torch.linalg.slogdet`; det A = sign * exp(logabsdet)."""
+
+    sign: Tensor
+    logabsdet: Tensor
+
+
+def _float(x: Any, op: str) -> Tensor:
+    t = as_tensor(x)
+    if t.dtype.kind != "f":
+        raise TypeError(f"{op}: expected a floating-point tensor, got {t.dtype} with shape "
+                        f"{t.shape}")
+    return t
+
+
+def _square(x: Any, op: str) -> Tensor:
+    t = _float(x, op)
+    if t.ndim < 2 or t.shape[-1] != t.shape[-2]:
+        raise ShapeError(f"{op}: expected a square matrix or a batch of them, shape (..., n, n); "
+                         f"got shape {t.shape}")
+    return t
+
+
+def inv(A: Any) -> Tensor:
+    """A^-1 of a square matrix (or batch). d(A^-1) = -A^-1 dA A^-1."""
+    return Inv.apply(_square(A, "inv"))
+
+
+def solve(A: Any, B: Any, *, left: bool = True) -> Tensor:
+    """X with A X = B (or X A = B with `left=False`), as `torch.linalg.solve`.
+
+    B is a batch of vectors when it is 1-D or has shape A.shape[:-1]; otherwise (..., n, k).
+    Batch axes broadcast. Cheaper and more accurate than `inv(A) @ B`."""
+    a = _square(A, "solve")
+    b = _float(B, "solve")
+    if not left:  # X A = B  <=>  A^T X^T = B^T
+        if b.ndim < 2:
+            raise ShapeError(f"solve: left=False needs B of shape (..., k, n); got {b.shape}")
+        return solve(a.mT, b.mT).mT
+    if a.dtype != b.dtype:
+        dt = np.promote_types(a.dtype, b.dtype)
+        a, b = a.to(dt), b.to(dt)
+    n = a.shape[-1]
+    vector = b.ndim == 1 or b.shape == a.shape[:-1]
+    if vector:
+        b = b.reshape(b.shape + (1,))
+    if b.ndim < 2 or b.shape[-2] != n:
+        raise ShapeError(f"solve: A of shape {a.shape} and B of shape {_shape_of(B)} do not fit; "
+                         f"B needs shape (..., {n}) or (..., {n}, k)")
+    try:
+        batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    except ValueError:
+        raise ShapeError(f"solve: batch shapes {a.shape[:-2]} (A {a.shape}) and {b.shape[:-2]} "
+                         f"(B {_shape_of(B)}) cannot be broadcast together") from None
+    if a.shape[:-2] != batch:
+        a = a._expand_to(batch + a.shape[-2:])
+    if b.shape[:-2] != batch:
+        b = b._expand_to(batch + b.shape[-2:])
+    x = Solve.apply(a, b)
+    return x.reshape(x.shape[:-1]) if vector else x
+
+
+def _shape_of(b: Any) -> tuple[int, ...]:
+    return tuple(np.shape(b.data if isinstance(b, Tensor) else b))
+
+
+def det(A: Any) -> Tensor:
+    """det A. d det A = det A * A^-T (its gradient needs A invertible)."""
+    return Det.apply(_square(A, "det"))
+
+
+def slogdet(A: Any) -> SlogdetResult:
+    """`(sign, logabsdet)` with det A = sign * exp(logabsdet): the log stays finite where
+    det A would under- or overflow. d log|det A| = A^-T; the sign is piecewise constant
+    (no gradient). A singular A gives sign 0 and logabsdet -inf."""
+    a = _square(A, "slogdet")
+    sign, logabs = np.linalg.slogdet(a.data)
+    return SlogdetResult(Tensor._wrap(np.asarray(sign)),
+                         LogAbsDet.apply(a, value=np.asarray(logabs)))
+
+
+def logdet(A: Any) -> Tensor:
+    """log det A, as `torch.logdet`: NaN where det A < 0, -inf where A is singular."""
+    sign, logabs = slogdet(A)
+    if np.all(sign.data > 0):
+        return logabs
+    bad = np.where(sign.data < 0, np.nan, np.where(sign.data == 0, -np.inf, 0.0))
+    return logabs + Tensor._wrap(bad.astype(logabs.dtype))
+
+
+def cholesky(A: Any, *, upper: bool = False) -> Tensor:
+    """L lower triangular with A = L L^T (or U = L^T with `upper=True`), A symmetric positive
+    definite. Only A's lower triangle is read; the gradient is the symmetric one (PyTorch's
+    convention), equal to the gradient of A -> cholesky((A + A^T) / 2)."""
+    low = Cholesky.apply(_square(A, "cholesky"))
+    return low.mT if upper else low
+
+
+# ----------------------------------------------------------------------------- composites
+
+
+def diagonal(A: Any, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
+    """The diagonal of the last two axes (any batch), as `torch.linalg.diagonal`; only the
+    main diagonal (offset 0) and the default axes are supported."""
+    t = as_tensor(A)
+    if offset != 0 or (dim1 % max(t.ndim, 1), dim2 % max(t.ndim, 1)) != (t.ndim - 2, t.ndim - 1):
+        raise ValueError(f"diagonal: only offset=0 over the last two axes is supported; got "
+                         f"offset={offset}, dim1={dim1}, dim2={dim2}")
+    if t.ndim < 2 or t.shape[-1] != t.shape[-2]:
+        raise ShapeError(f"diagonal: expected square matrices, shape (..., n, n); got {t.shape}")
+    return einsum("...ii->...i", t)
+
+
+def trace(A: Any) -> Tensor:
+    """Sum of the diagonal of a square matrix (or of each in a batch). d tr A = I."""
+    t = as_tensor(A)
+    if t.ndim < 2 or t.shape[-1] != t.shape[-2]:
+        raise ShapeError(f"trace: expected a square matrix or a batch of them, shape "
+                         f"(..., n, n); got {t.shape}")
+    return einsum("...ii->...", t)
+
+
+def diag(x: Any) -> Tensor:
+    """The diagonal matrix of a vector, or the diagonal of a square matrix."""
+    t = as_tensor(x)
+    if t.ndim == 1:
+        return einsum("i,ij->ij", t, Tensor._wrap(np.eye(t.shape[0], dtype=t.dtype)))
+    if t.ndim == 2 and t.shape[0] == t.shape[1]:
+        return einsum("ii->i", t)
+    raise ShapeError(f"diag: expected a vector or a square matrix, got shape {t.shape}")
+
+
+def outer(a: Any, b: Any) -> Tensor:
+    """a b^T for vectors a (m,) and b (n,): shape (m, n)."""
+    ta, tb = as_tensor(a), as_tensor(b)
+    if ta.ndim != 1 or tb.ndim != 1:
+        raise ShapeError(f"outer: expected two vectors, got shapes {ta.shape} and {tb.shape}")
+    return einsum("i,j->ij", ta, tb)
+
+
+def vecdot(x: Any, y: Any, *, dim: int = -1) -> Tensor:
+    """Dot product along `dim` with broadcasting, as `torch.linalg.vecdot`."""
+    tx, ty = as_tensor(x), as_tensor(y)
+    return (tx * ty).sum(dim=dim)
+
+
+def _axes(t: Tensor, dim: Any, op: str) -> tuple[int, ...]:
+    if dim is None:
+        return tuple(range(t.ndim))
+    dims = (dim,) if isinstance(dim, int | np.integer) else tuple(dim)
+    nd = max(t.ndim, 1)
+    for d in dims:
+        if not -nd <= d < nd:
+            raise IndexError(f"{op}: dim {d} is out of range for a tensor of shape {t.shape}")
+    return tuple(int(d) % nd for d in dims)
+
+
+def vector_norm(x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """(sum |x|^ord)^(1/ord) over `dim` (all elements by default); ord may be any real
+    number, inf (max |x|), -inf (min |x|) or 0 (number of nonzeros, no gradient).
+
+    The 2-norm is computed as m * ||x / m|| with m = max |x| held constant (exact, since
+    the norm is homogeneous), so huge or tiny entries neither overflow nor underflow. At
+    x = 0 the gradient of a p-norm with p > 1 is NaN: no subgradient is picked."""
+    t = _float(x, "vector_norm")
+    axes = _axes(t, dim, "vector_norm")
+    p = float(ord) if not isinstance(ord, str) else ord
+    if p == float("inf"):
+        return t.abs().amax(dim=axes, keepdim=keepdim)
+    if p == float("-inf"):
+        return t.abs().amin(dim=axes, keepdim=keepdim)
+    if p == 0:
+        count = np.count_nonzero(t.data, axis=axes, keepdims=keepdim)
+        return Tensor._wrap(np.asarray(count, dtype=t.dtype))
+    if p == 1:
+        return t.abs().sum(dim=axes, keepdim=keepdim)
+    if not isinstance(p, float):
+        raise ValueError(f"vector_norm: ord must be a number, inf or -inf, got {ord!r}")
+    if p == 2:
+        scale = np.max(np.abs(t.data), axis=axes, keepdims=True) if t.numel() else np.ones(())
+        scale = np.where(scale > 0, scale, 1.0).astype(t.dtype)
+        m = Tensor._wrap(scale)
+        out = m * ((t / m) * (t / m)).sum(dim=axes, keepdim=True).sqrt()
+        return out if keepdim else out.reshape(tuple(
+            n for i, n in enumerate(out.shape) if i not in axes))
+    return (t.abs() ** p).sum(dim=axes, keepdim=keepdim) ** (1.0 / p)
+
+
+_MATRIX_ORDS = ("fro", 1, -1, float("inf"), float("-inf"))
+
+
+def matrix_norm(A: Any, ord: Any = "fro", dim: tuple[int, int] = (-2, -1),
+                keepdim: bool = False) -> Tensor:
+    """Matrix norm over the two axes `dim`: 'fro' (sqrt of the sum of squares), 1 / -1
+    (max / min column sum of |A|), inf / -inf (max / min row sum). The spectral and nuclear
+    norms (2, -2, 'nuc') need singular values, which this library does not differentiate."""
+    t = _float(A, "matrix_norm")
+    if t.ndim < 2:
+        raise ShapeError(f"matrix_norm: expected a matrix (or a batch), got shape {t.shape}")
+    rows, cols = _axes(t, dim, "matrix_norm")
+    if rows == cols:
+        raise ValueError(f"matrix_norm: dim {dim} names the same axis twice")
+    if ord not in _MATRIX_ORDS:
+        raise ValueError(f"matrix_norm: ord {ord!r} is not supported; use one of 'fro', 1, -1, "
+                         "inf, -inf (2, -2 and 'nuc' need an SVD)")
+    if ord == "fro":
+        return vector_norm(t, 2, dim=(rows, cols), keepdim=keepdim)
+    # 1-norms sum down the columns (over the row axis); inf-norms sum along the rows.
+    summed, reduced = (rows, cols) if ord in (1, -1) else (cols, rows)
+    sums = t.abs().sum(dim=summed, keepdim=True)
+    out = sums.amax(dim=reduced, keepdim=True) if ord in (1, float("inf")) else sums.amin(
+        dim=reduced, keepdim=True)
+    return out if keepdim else out.reshape(tuple(
+        n for i, n in enumerate(out.shape) if i not in (rows, cols)))
+
+
+def norm(A: Any, ord: Any = None, dim: Any = None, keepdim: bool = False) -> Tensor:
+    """`torch.linalg.norm`: with `ord=None` the 2-norm of the flattened input (or over one
+    `dim`) and the Frobenius norm over a pair of dims; with `ord` given, a vector norm for
+    a 1-D input or an int `dim`, a matrix norm for a 2-D input or a pair of dims."""
+    t = _float(A, "norm")
+    if dim is not None and not isinstance(dim, int | np.integer) and len(tuple(dim)) not in (1, 2):
+        raise ValueError(f"norm: dim must be an int or a pair of ints, got {dim!r}")
+    if ord is None:
+        if dim is not None and not isinstance(dim, int | np.integer) and len(tuple(dim)) == 2:
+            return matrix_norm(t, "fro", tuple(dim), keepdim)  # type: ignore[arg-type]
+        return vector_norm(t, 2, dim, keepdim)
+    if dim is None:
+        if t.ndim == 1:
+            return vector_norm(t, ord, None, keepdim)
+        if t.ndim == 2:
+            return matrix_norm(t, ord, (-2, -1), keepdim)
+        raise ShapeError(f"norm: with ord={ord!r} and dim=None the input must be 1-D or 2-D; "
+                         f"got shape {t.shape} (pass dim)")
+    if isinstance(dim, int | np.integer) or len(tuple(dim)) == 1:
+        return vector_norm(t, ord, dim, keepdim)
+    return matrix_norm(t, ord, tuple(dim), keepdim)  # type: ignore[arg-type]
