@@ -78,6 +78,19 @@ dtype = _np.dtype
 
 __version__ = "0.1.0"
 
+_SUBMODULES = ("nn", "optim", "data", "func", "linalg", "models", "train", "gradcheck",
+               "testing", "course", "sweep")
+
+
+def __getattr__(name: str) -> object:
+    """`tinygrad_edu.nn` and friends load on first use (as `torch.nn` after `import torch`),
+    so importing the core never imports the layers above it."""
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"tinygrad_edu.{name}")
+    raise AttributeError(f"module 'tinygrad_edu' has no attribute {name!r}")
+
 __all__ = [
     "Tensor", "Function", "ShapeError", "Generator", "autograd", "grad", "no_grad",
     "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly", "record_gradients",

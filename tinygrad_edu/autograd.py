@@ -596,6 +596,7 @@ def backward(
     results = run_backward(outputs, seeds, retain_graph=keep, create_graph=create_graph,
                            inputs=only)
     targets = only if only is not None else [t for t in results if t._ctx is None]
+    handed_out: set[int] = set()
     for t in targets:
         g = results.get(t)
         if g is None or not t.requires_grad:
@@ -603,7 +604,16 @@ def backward(
         if t._ctx is not None and not t._retains_grad:
             continue
         g = g if create_graph else g.detach()
-        t.grad = g if t.grad is None else t.grad + g
+        if t.grad is not None:
+            t.grad = t.grad + g
+            continue
+        # Each leaf owns its .grad: `a + b` hands both the same array, and a view may share
+        # memory with another gradient, so an in-place change to one must not reach another.
+        arr = g.data
+        if id(arr) in handed_out or arr.base is not None or not arr.flags.writeable:
+            g = g.clone() if create_graph else _tensor_types.new(arr.copy())
+        handed_out.add(id(g.data))
+        t.grad = g
 
 
 def grad(

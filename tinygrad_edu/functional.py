@@ -223,7 +223,7 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
         raise ShapeError(f"linear: weight must be 2-D (out_features, in_features), got shape "
                          f"{w.shape}")
     if x.ndim == 0 or x.shape[-1] != w.shape[1]:
-        raise ShapeError(f"linear: input of shape {x.shape} does not match weight of shape "
+        raise ShapeError(f"linear: input of shape {x.shape} does not fit weight of shape "
                          f"{w.shape} (expected last dim {w.shape[1]})")
     if x.dtype != w.dtype:
         dt = np.promote_types(x.dtype, w.dtype) if x.dtype.kind == "f" else w.dtype

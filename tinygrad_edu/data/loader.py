@@ -154,9 +154,9 @@ class DataLoader:
         return self._generic(order, starts)
 
     def _fast(self, order: np.ndarray, starts: range) -> Iterator[tuple[Tensor, ...]]:
-        fetch = self.dataset._get_batch
+        fetch, bs = self.dataset._get_batch, self.batch_size or 1
         for start in starts:
-            yield tuple(Tensor._wrap(a) for a in fetch(order[start:start + self.batch_size]))
+            yield tuple(Tensor._wrap(a) for a in fetch(order[start:start + bs]))
 
     def _generic(self, order: np.ndarray, starts: range) -> Iterator[Any]:
         collate = self.collate_fn or default_collate

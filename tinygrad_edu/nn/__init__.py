@@ -1,6 +1,40 @@
-"""Neural-network modules, layers, initializers and functional ops (as `torch.nn`)."""
+"""Neural-network modules, layers, initializers and functional ops (as `torch.nn`).
 
+    import tinygrad_edu.nn as nn
+    import tinygrad_edu.nn.functional as F
+
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+"""
+
+from tinygrad_edu.nn import functional, init, utils
+from tinygrad_edu.nn.activation import (
+    ELU,
+    GELU,
+    Hardtanh,
+    LeakyReLU,
+    LogSoftmax,
+    ReLU,
+    Sigmoid,
+    SiLU,
+    Softmax,
+    Softplus,
+    Tanh,
+)
+from tinygrad_edu.nn.container import ModuleDict, ModuleList, Sequential
+from tinygrad_edu.nn.conv_layers import AvgPool1d, AvgPool2d, Conv1d, Conv2d, MaxPool1d, MaxPool2d
+from tinygrad_edu.nn.linear import Dropout, Flatten, Identity, Linear, Unflatten
+from tinygrad_edu.nn.loss_modules import *  # noqa: F403
+from tinygrad_edu.nn.loss_modules import __all__ as _loss_modules
 from tinygrad_edu.nn.module import Module
+from tinygrad_edu.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from tinygrad_edu.nn.parameter import Buffer, Parameter
 
-__all__ = ["Module", "Parameter", "Buffer"]
+__all__ = [
+    "Module", "Parameter", "Buffer", "functional", "init", "utils",
+    "Identity", "Linear", "Flatten", "Unflatten", "Dropout",
+    "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d",
+    "BatchNorm1d", "BatchNorm2d", "LayerNorm",
+    "Sequential", "ModuleList", "ModuleDict",
+    "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "SiLU", "GELU", "Softplus", "ELU", "Hardtanh",
+    "Softmax", "LogSoftmax", *_loss_modules,
+]

@@ -12,6 +12,10 @@ How the convolution is computed: the padded input's windows, a strided view of s
 forward) and multiplied by the weight viewed as (C_out, C kh kw): one batched matmul, whose
 output is already (N, C_out, OH OW), i.e. NCHW. With groups, the channel axis is split into
 (groups, C / groups) on both sides and the matmul is batched over the groups too.
+`conv2d_composite` builds exactly that from graph nodes; `conv2d`/`conv1d` run the same
+steps fused into one primitive (`ops.windows.ConvIm2col`), which the conv benchmark showed
+to matter, and the tests hold the fused gradients (first and second order) to the
+composite's.
 
 Courses' channels-last layout: `conv2d_nhwc` (input (N, H, W, C), filters (kh, kw, C_in,
 C_out), output (N, OH, OW, C_out)) and `max_pool2d_nhwc` permute to NCHW, call the same
@@ -25,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.errors import ShapeError
-from tinygrad_edu.ops.windows import SlidingWindows, windows_view
+from tinygrad_edu.ops.windows import ConvIm2col, SlidingWindows, windows_view
 from tinygrad_edu.tensor import Tensor, as_tensor
 
 Ints = tuple[int, ...]
@@ -87,11 +91,23 @@ def _windows(x: Tensor, kernel: Ints, stride: Ints, dilation: Ints) -> Tensor:
     return SlidingWindows.apply(x, kernel=kernel, stride=stride, dilation=dilation)
 
 
+def _flat_taps(windows: Tensor, d: int) -> Tensor:
+    """(..., *kernel, *out) -> (..., kernel taps, *out): a contiguous copy.
+
+    numpy reduces a strided window view over its small kernel axes with an inner loop of
+    kh elements (30x slower than the copy plus a reduction over whole (OH, OW) planes).
+    """
+    shape = windows.shape
+    lead = shape[:-2 * d]
+    taps = int(np.prod(shape[-2 * d:-d]))
+    return windows.reshape(lead + (taps,) + shape[-d:])
+
+
 # ----------------------------------------------------------------------------- convolution
 
 
 def _conv(op: str, d: int, input: Any, weight: Any, bias: Any, stride: Any, padding: Any,
-          dilation: Any, groups: Any) -> Tensor:
+          dilation: Any, groups: Any, fused: bool = True) -> Tensor:
     x, w = as_tensor(input), as_tensor(weight)
     layout = "(N, C, H, W)" if d == 2 else "(N, C, L)"
     wlayout = "(C_out, C_in / groups, kh, kw)" if d == 2 else "(C_out, C_in / groups, k)"
@@ -104,6 +120,7 @@ def _conv(op: str, d: int, input: Any, weight: Any, bias: Any, stride: Any, padd
                          f"(input shape {x.shape})")
     if not isinstance(groups, int | np.integer) or isinstance(groups, bool) or groups < 1:
         raise ValueError(f"{op}: groups must be a positive int, got {groups!r}")
+    groups = int(groups)
     n, c_in = x.shape[:2]
     c_out, c_group = w.shape[:2]
     kernel = tuple(w.shape[2:])
@@ -122,14 +139,30 @@ def _conv(op: str, d: int, input: Any, weight: Any, bias: Any, stride: Any, padd
     dilations = _ints(dilation, d, "dilation", op, 1)
     pads = _padding(padding, d, kernel, strides, dilations, op)
     _check_fits(op, x.shape, pads, kernel, dilations)
-    b = None
+    operands = [x, w]
     if bias is not None:
         b = as_tensor(bias)
         if b.shape != (c_out,):
             raise ShapeError(f"{op}: bias has shape {b.shape} but weight {w.shape} has "
                              f"{c_out} output channels; bias must have shape ({c_out},)")
+        operands.append(b)
+    dtype = np.result_type(*[t.dtype for t in operands])
+    operands = [t if t.dtype == dtype else t.to(dtype) for t in operands]
+    if fused:
+        return ConvIm2col.apply(*operands, pads=pads, stride=strides, dilation=dilations,
+                                groups=groups)
+    return _conv_composite(operands, pads, strides, dilations, groups)
 
-    cols = _windows(_pad(x, pads), kernel, strides, dilations)  # (N, C, *kernel, *out)
+
+def _conv_composite(operands: list[Tensor], pads: tuple[tuple[int, int], ...], stride: Ints,
+                    dilation: Ints, groups: int) -> Tensor:
+    """pad -> SlidingWindows -> one batched matmul (+ bias): the reference composition."""
+    x, w = operands[0], operands[1]
+    n, c_in = x.shape[:2]
+    c_out, c_group = w.shape[:2]
+    kernel = tuple(w.shape[2:])
+    d = len(kernel)
+    cols = _windows(_pad(x, pads), kernel, stride, dilation)  # (N, C, *kernel, *out)
     out_size = cols.shape[-d:]
     taps = int(np.prod(kernel))
     positions = int(np.prod(out_size))
@@ -139,9 +172,18 @@ def _conv(op: str, d: int, input: Any, weight: Any, bias: Any, stride: Any, padd
         cols_g = cols.reshape(n, groups, c_group * taps, positions)
         out = w.reshape(groups, c_out // groups, c_group * taps) @ cols_g
     out = out.reshape((n, c_out) + out_size)
-    if b is not None:
-        out = out + b.reshape((c_out,) + (1,) * d)
+    if len(operands) > 2:
+        out = out + operands[2].reshape((c_out,) + (1,) * d)
     return out
+
+
+def conv2d_composite(input: Any, weight: Any, bias: Any = None, stride: Any = 1,
+                     padding: Any = 0, dilation: Any = 1, groups: int = 1) -> Tensor:
+    """`conv2d` computed by the composition pad -> SlidingWindows -> matmul -> + bias,
+    node by node (about ten graph nodes). `conv2d` runs the fused `ConvIm2col` primitive
+    instead; this is the reference the tests hold it to (same values and gradients)."""
+    return _conv("conv2d", 2, input, weight, bias, stride, padding, dilation, groups,
+                 fused=False)
 
 
 def conv2d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
@@ -216,11 +258,12 @@ def _max_pool(op: str, d: int, input: Any, kernel_size: Any, stride: Any, paddin
     x = as_tensor(input)
     kernel, strides, dilations, pads = _pool_args(op, d, x, kernel_size, stride, padding,
                                                   dilation)
-    # Padding never wins a max (PyTorch pads with -inf); every window holds a real element
-    # because padding is at most half the kernel.
+    # Padding never wins a max (PyTorch pads with -inf). Padding is at most half the
+    # kernel, so a window holds a real element unless dilation skips them all (-inf then,
+    # as in PyTorch).
     low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
     windows = _windows(_pad(x, pads, value=low), kernel, strides, dilations)
-    return windows.amax(axis=tuple(range(x.ndim - d, x.ndim)))
+    return _flat_taps(windows, d).amax(axis=x.ndim - d)
 
 
 def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
@@ -245,15 +288,14 @@ def _avg_pool(op: str, d: int, input: Any, kernel_size: Any, stride: Any, paddin
               count_include_pad: bool) -> Tensor:
     x = as_tensor(input)
     kernel, strides, dilations, pads = _pool_args(op, d, x, kernel_size, stride, padding, 1)
-    axes = tuple(range(x.ndim - d, x.ndim))
-    windows = _windows(_pad(x, pads), kernel, strides, dilations)
+    windows = _flat_taps(_windows(_pad(x, pads), kernel, strides, dilations), d)
     if count_include_pad or not any(p for p, _ in pads):
-        return windows.mean(axis=axes)
+        return windows.mean(axis=x.ndim - d)
     # Divide by the number of real (unpadded) elements in each window: a constant.
     ones = np.ones(x.shape[-d:], dtype=x.dtype if x.dtype.kind == "f" else np.float64)
     ones = np.pad(ones, pads)
     counts = windows_view(ones, kernel, strides, dilations).sum(axis=tuple(range(d)))
-    return windows.sum(axis=axes) / Tensor._wrap(counts)
+    return windows.sum(axis=x.ndim - d) / Tensor._wrap(counts)
 
 
 def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,

@@ -13,15 +13,17 @@ and cached on the root; a call costs a dictionary lookup and two assignments.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
-from tinygrad_edu.autograd import _state, no_grad
+from tinygrad_edu.autograd import _state
+from tinygrad_edu.nn import _state_dict
+from tinygrad_edu.nn._state_dict import IncompatibleKeys
 from tinygrad_edu.nn.parameter import Buffer, Parameter
 from tinygrad_edu.tensor import Tensor
 
-__all__ = ["Module", "Parameter", "Buffer"]
+__all__ = ["Module", "Parameter", "Buffer", "IncompatibleKeys"]
 
 # Bumped whenever any module gains or loses a sub-module; cached name tables compare it.
 _tree_version = [0]
@@ -38,11 +40,6 @@ class _CallScope:
 
 
 _scope = _CallScope()
-
-
-class IncompatibleKeys(NamedTuple):
-    missing_keys: list[str]
-    unexpected_keys: list[str]
 
 
 class Module:
@@ -72,6 +69,7 @@ class Module:
         scope = _scope
         outer_paths, outer_prefix = scope.paths, scope.prefix
         rel = None if outer_paths is None else outer_paths.get(self)
+        paths: dict[Module, str] | None
         if rel is None:
             # Not inside a call of an ancestor: this module is the root of the names, nested
             # under whatever path is active (a caller's, or "" at top level).
@@ -356,56 +354,23 @@ class Module:
     def state_dict(self, destination: dict[str, Any] | None = None, prefix: str = "",
                    keep_vars: bool = False) -> dict[str, Tensor]:
         """Parameters and persistent buffers by dotted name, with PyTorch's keys ('0.weight',
-        'bn.running_mean'); values share memory with the module (detached unless
-        keep_vars)."""
-        out: dict[str, Any] = {} if destination is None else destination
-        for module_name, module in self.named_modules(prefix=prefix.rstrip(".")):
-            head = f"{module_name}." if module_name else ""
-            for name, p in module._parameters.items():
-                if p is not None:
-                    out[head + name] = p if keep_vars else p.detach()
-            for name, b in module._buffers.items():
-                if b is not None and name not in module._non_persistent:
-                    out[head + name] = b if keep_vars else b.detach()
-        return out
+        'bn.running_mean', 'bn.num_batches_tracked'); values share memory with the module
+        (detached unless keep_vars)."""
+        return _state_dict.state_dict(self, destination, prefix, keep_vars)
 
     def load_state_dict(self, state_dict: Any, strict: bool = True) -> IncompatibleKeys:
-        """Copy values into the parameters and buffers (same names and shapes). Shape
-        mismatches always raise; missing or unexpected keys raise when `strict`. Every
-        problem is listed, key by key, before anything is changed."""
-        own = self.state_dict(keep_vars=True)
-        missing = [k for k in own if k not in state_dict]
-        unexpected = [k for k in state_dict if k not in own]
-        problems = []
-        for key, target in own.items():
-            if key in state_dict:
-                shape = tuple(np.shape(_array(state_dict[key])))
-                if shape != target.shape:
-                    problems.append(f"  size mismatch for '{key}': the checkpoint has shape "
-                                    f"{shape}, the model has {target.shape}")
-        if strict:
-            problems += [f"  missing key '{k}' (the model expects shape {own[k].shape})"
-                         for k in missing]
-            problems += [f"  unexpected key '{k}' (shape {tuple(np.shape(_array(state_dict[k])))})"
-                         for k in unexpected]
-        if problems:
-            raise RuntimeError(f"load_state_dict: {len(problems)} problem(s) loading into "
-                               f"{type(self).__name__}:\n" + "\n".join(problems))
-        with no_grad():
-            for key, target in own.items():
-                if key in state_dict:
-                    target.copy_(_array(state_dict[key]))
-        return IncompatibleKeys(missing, unexpected)
+        """Copy values (Tensors or arrays) into the parameters and buffers. Shape mismatches
+        always raise; missing or unexpected keys raise when `strict`. Every problem is
+        listed, key by key, before anything is changed. Returns (missing, unexpected)."""
+        return _state_dict.load_state_dict(self, state_dict, strict)
 
     def save(self, path: Any) -> None:
         """Write the state_dict to a numpy `.npz` archive (numpy adds '.npz' if missing)."""
-        np.savez(path, **{k: v.data for k, v in self.state_dict().items()})
+        _state_dict.save(self, path)
 
     def load(self, path: Any, strict: bool = True) -> Module:
         """Load a `.npz` written by `save` (never unpickles objects); returns self."""
-        with np.load(path, allow_pickle=False) as archive:
-            state = {k: archive[k] for k in archive.files}
-        self.load_state_dict(state, strict=strict)
+        _state_dict.load(self, path, strict)
         return self
 
     # ------------------------------------------------------------------ printing
@@ -434,7 +399,3 @@ class Module:
             lines.append(f"  ({name}): {body}")
         lines.append(")")
         return "\n".join(lines)
-
-
-def _array(value: Any) -> np.ndarray:
-    return value.data if isinstance(value, Tensor) else np.asarray(value)

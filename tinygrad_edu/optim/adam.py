@@ -87,12 +87,13 @@ class Adam(Optimizer):
                 v += r
                 if amsgrad:
                     v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-                # sqrt(v_hat) + eps = sqrt(v) / sqrt(1 - beta2^t) + eps, as PyTorch orders it.
+                # lr * m_hat / (sqrt(v_hat) + eps) = (lr * c2 / c1) * m / (sqrt(v) + eps * c2)
+                # with c1 = 1 - beta1^t, c2 = sqrt(1 - beta2^t): one pass fewer over v.
+                c2 = math.sqrt(1 - beta2**t)
                 np.sqrt(v, out=r)
-                r /= math.sqrt(1 - beta2**t)
-                r += eps
+                r += eps * c2
                 np.divide(m, r, out=r)
-                r *= lr / (1 - beta1**t)
+                r *= lr * c2 / (1 - beta1**t)
                 d -= r
                 p._version += 1
         return loss

@@ -50,7 +50,7 @@ class Optimizer:
             raise TypeError(f"{name}: params is a set, whose order changes between runs; "
                             "pass a list")
         try:
-            groups = list(params)
+            groups: list[Any] = list(params)
         except TypeError:
             raise TypeError(f"{name}: params should be an iterable of Tensors or of dicts "
                             f"(parameter groups), got {type(params).__name__}") from None
@@ -158,7 +158,10 @@ class Optimizer:
         optimizer's own. Sizes and shapes are checked first, so a mismatch changes nothing.
         """
         name = f"{type(self).__name__}.load_state_dict"
-        if not isinstance(state_dict, dict) or set(state_dict) != {"state", "param_groups"}:
+        # 'state' may be missing: an optimizer saved before its first step has no state,
+        # and a flattened npz has no entry for an empty dict.
+        if (not isinstance(state_dict, dict) or "param_groups" not in state_dict
+                or not set(state_dict) <= {"state", "param_groups"}):
             keys = sorted(state_dict) if isinstance(state_dict, dict) else type(state_dict)
             raise ValueError(f"{name}: expected a dict with keys 'state' and 'param_groups', "
                              f"got {keys}")
@@ -176,7 +179,7 @@ class Optimizer:
                                  f"state and {len(group['params'])} here")
             by_index.update(zip(ids, group["params"]))
         new_state: dict[Tensor, dict[str, Any]] = {}
-        for key, entries in state_dict["state"].items():
+        for key, entries in state_dict.get("state", {}).items():
             p = by_index.get(int(key))
             if p is None:
                 raise ValueError(f"{name}: the saved state has an entry for parameter {key}, "

@@ -1,0 +1,106 @@
+"""Target and option checks shared by the losses: each error names the loss and shows the
+input and target shapes/dtypes and what would be valid."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinygrad_edu.errors import ShapeError
+from tinygrad_edu.tensor import Tensor, as_tensor
+
+_REDUCTIONS = ("mean", "sum", "none")
+
+
+def check_reduction(reduction: str, name: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(f"{name}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def apply_reduction(loss: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def float_input(x: Any, name: str, what: str = "input") -> Tensor:
+    t = as_tensor(x)
+    if t.dtype.kind != "f":
+        raise TypeError(f"{name}: {what} must be a floating-point tensor, got {t.dtype} with "
+                        f"shape {t.shape}")
+    return t
+
+
+def same_shape_target(x: Tensor, target: Any, name: str) -> Tensor:
+    """A target of the input's shape, converted to the input's dtype (ints/bools are fine)."""
+    t = as_tensor(target)
+    if t.shape != x.shape:
+        raise ShapeError(f"{name}: target shape {t.shape} does not match input shape {x.shape}; "
+                         "they must be equal (broadcasting them would silently compare every "
+                         "pair of elements)")
+    return t if t.dtype == x.dtype else t.to(x.dtype)
+
+
+def class_dim_last(x: Tensor, name: str) -> Tensor:
+    """Scores (C,), (N, C) or (N, C, d1, ...) as a matrix with one row per prediction."""
+    if x.ndim == 0:
+        raise ShapeError(f"{name}: input must have a class dimension, got a 0-d tensor")
+    if x.ndim == 2:
+        return x
+    if x.ndim == 1:
+        return x.reshape(1, x.shape[0])
+    # (N, C, d1, ...) -> (N * d1 * ..., C)
+    return x.permute(0, *range(2, x.ndim), 1).reshape(-1, x.shape[1])
+
+
+def label_shape(x: Tensor) -> tuple[int, ...]:
+    return () if x.ndim == 1 else (x.shape[0], *x.shape[2:])
+
+
+def class_labels(x: Tensor, target: Any, name: str, ignore_index: int | None = None,
+                  soft_ok: bool = False) -> np.ndarray:
+    """The integer labels (flattened) that go with scores `x`, after checking them."""
+    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    expected = label_shape(x)
+    soft = f", or probabilities of the input's shape {x.shape}" if soft_ok else ""
+    if t.shape != expected:
+        raise ShapeError(f"{name}: target shape {t.shape} does not match input shape {x.shape}; "
+                         f"expected integer class labels of shape {expected}{soft}")
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{name}: class-label targets must be integers (int64), got {t.dtype} "
+                        f"with shape {t.shape} for input of shape {x.shape}{soft}")
+    labels = t.reshape(-1)
+    num_classes = x.shape[0] if x.ndim == 1 else x.shape[1]
+    bad = (labels < 0) | (labels >= num_classes)
+    if ignore_index is not None:
+        bad &= labels != ignore_index
+    if bad.any():
+        valid = f"0..{num_classes - 1}" + (f" or ignore_index={ignore_index}"
+                                           if ignore_index is not None else "")
+        raise IndexError(f"{name}: target label {labels[bad][0]} is out of range for "
+                         f"{num_classes} classes (valid: {valid})")
+    return labels
+
+
+def class_weight(weight: Any, num_classes: int, dtype: np.dtype, name: str
+                  ) -> np.ndarray | None:
+    if weight is None:
+        return None
+    w = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=dtype)
+    if w.shape != (num_classes,):
+        raise ShapeError(f"{name}: weight must have one entry per class, shape "
+                         f"({num_classes},), got {w.shape}")
+    return w
+
+
+def one_hot(labels: np.ndarray, num_classes: int, dtype: np.dtype) -> np.ndarray:
+    """Rows of the identity; a label outside 0..C-1 (ignore_index) gives a row of zeros."""
+    return (labels[:, None] == np.arange(num_classes)).astype(dtype)
+
+
+def per_example(rows: Tensor, x: Tensor) -> Tensor:
+    """One loss per row back in the label shape ((N,), (N, d1, ...) or ())."""
+    return rows.reshape(label_shape(x))

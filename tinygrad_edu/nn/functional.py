@@ -1,0 +1,302 @@
+"""Stateless layer maths, as `torch.nn.functional` (import it as `F`).
+
+Everything here is a composite of Tensor ops (so every gradient, including second order,
+comes from the primitives), except `gelu`'s exact form, which uses the `Erf` primitive.
+Convolution and pooling come from `nn._conv`, the losses from `nn.losses`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from tinygrad_edu.autograd import no_grad
+from tinygrad_edu.errors import ShapeError
+from tinygrad_edu.functional import linear as _linear
+from tinygrad_edu.functional import where
+from tinygrad_edu.nn._special import Erf
+from tinygrad_edu.tensor import Tensor, _rng, as_tensor
+
+
+def _t(x: Any) -> Tensor:
+    return x if isinstance(x, Tensor) else as_tensor(x)
+
+
+# ----------------------------------------------------------------------------- affine
+
+
+def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
+    """y = x @ W^T + b with PyTorch's layout: W is (out_features, in_features), b is
+    (out_features,); x is (..., in_features). A fused primitive with the composite's values
+    and gradients (see `ops.linalg.Linear`)."""
+    return _linear(input, weight, bias)
+
+
+# ----------------------------------------------------------------------------- activations
+
+
+def relu(input: Any, inplace: bool = False) -> Tensor:
+    """max(x, 0); relu'(0) = 0 (PyTorch and the courses' `dout * (x > 0)`)."""
+    return _t(input).relu()
+
+
+def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
+    """x if x > 0 else negative_slope * x; the slope at 0 is `negative_slope`."""
+    return _t(input).leaky_relu(negative_slope)
+
+
+def sigmoid(input: Any) -> Tensor:
+    return _t(input).sigmoid()
+
+
+def tanh(input: Any) -> Tensor:
+    return _t(input).tanh()
+
+
+def silu(input: Any, inplace: bool = False) -> Tensor:
+    """x * sigmoid(x)."""
+    return _t(input).silu()
+
+
+def gelu(input: Any, approximate: str = "none") -> Tensor:
+    """x * Phi(x), Phi the standard normal CDF: exact (`approximate='none'`, PyTorch's
+    default, through erf) or its tanh approximation (`approximate='tanh'`)."""
+    x = _t(input)
+    if approximate == "tanh":
+        return x.gelu()
+    if approximate != "none":
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    return 0.5 * x * (1.0 + Erf.apply(x * (1.0 / np.sqrt(2.0))))
+
+
+def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
+    """log(1 + e^(beta x)) / beta, computed stably; x itself where beta * x > threshold
+    (as PyTorch, so the value is exactly linear there)."""
+    x = _t(input)
+    soft = (x * beta).softplus() * (1.0 / beta) if beta != 1 else x.softplus()
+    return where(x.data * beta > threshold, x, soft)
+
+
+def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:
+    """x if x > 0 else alpha * (e^x - 1)."""
+    x = _t(input)
+    negative = (x.clamp(max=0.0).exp() - 1.0) * alpha
+    return where(x.data > 0, x, negative)
+
+
+def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+    return _t(input).clamp(min_val, max_val)
+
+
+def softmax_dim(dim: int | None, ndim: int) -> int:
+    """`dim`, or PyTorch's legacy choice when it is None: dim 0 for 0-, 1- and 3-d input,
+    else dim 1 (PyTorch warns about it; pass `dim`)."""
+    if dim is not None:
+        return dim
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input: Any, dim: int | None = None, dtype: Any = None) -> Tensor:
+    """exp(x) / sum(exp(x)) along `dim` (max-shifted, so any logits are safe)."""
+    x = _t(input) if dtype is None else _t(input).to(dtype)
+    return x.softmax(softmax_dim(dim, x.ndim))
+
+
+def log_softmax(input: Any, dim: int | None = None, dtype: Any = None) -> Tensor:
+    """x - logsumexp(x) along `dim` (same default as softmax)."""
+    x = _t(input) if dtype is None else _t(input).to(dtype)
+    return x.log_softmax(softmax_dim(dim, x.ndim))
+
+
+# ----------------------------------------------------------------------------- regularizers
+
+
+def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = False,
+            generator: Any = None) -> Tensor:
+    """Inverted dropout: in training each element is zeroed with probability p and the
+    survivors are scaled by 1/(1-p), so the expectation is unchanged and evaluation is the
+    identity. The mask comes from `generator` (numpy Generator, tinygrad_edu.Generator or
+    an int seed, which gives the same mask on every call), else the default generator."""
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: p must be in [0, 1], got {p}")
+    x = _t(input)
+    if not training or p == 0.0:
+        return x
+    if p == 1.0:
+        return x * 0.0
+    dt = x.data.dtype if x.data.dtype in (np.float32, np.float64) else np.float64
+    keep = _rng(generator).random(x.shape, dtype=dt) >= p
+    return x * Tensor._wrap(keep.astype(x.data.dtype) * (1.0 / (1.0 - p)))
+
+
+def _stat_axes(x: Tensor, op: str) -> tuple[int, ...]:
+    if x.ndim < 2:
+        raise ShapeError(f"{op}: expected input of shape (N, C) or (N, C, ...), got {x.shape}")
+    return (0, *range(2, x.ndim))
+
+
+def batch_norm(input: Any, running_mean: Tensor | None, running_var: Tensor | None,
+               weight: Any = None, bias: Any = None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5) -> Tensor:
+    """Normalize each channel (axis 1) of (N, C) or (N, C, ...) input, as PyTorch.
+
+    Training: the batch mean and *biased* variance normalize the input; the running
+    statistics (if given) are updated in place, `r = (1 - momentum) r + momentum s`, with
+    the *unbiased* batch variance for `running_var`. Evaluation: the running statistics
+    normalize. Then y = xhat * weight + bias, per channel.
+    """
+    x = _t(input)
+    axes = _stat_axes(x, "batch_norm")
+    shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    if training:
+        count = x.numel() // x.shape[1]
+        if count <= 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when "
+                             f"training, got input of shape {x.shape}")
+        mean = x.mean(axis=axes, keepdims=True)
+        centered = x - mean
+        var = (centered * centered).mean(axis=axes, keepdims=True)
+        if running_mean is not None and running_var is not None:
+            with no_grad():
+                m = momentum
+                running_mean.copy_(running_mean.data * (1 - m) + mean.data.reshape(-1) * m)
+                unbiased = var.data.reshape(-1) * (count / (count - 1))
+                running_var.copy_(running_var.data * (1 - m) + unbiased * m)
+        xhat = centered * (var + eps).rsqrt()
+    else:
+        if running_mean is None or running_var is None:
+            raise ValueError("batch_norm: running_mean and running_var are needed when "
+                             "training=False")
+        for name, stat in (("running_mean", running_mean), ("running_var", running_var)):
+            if stat.shape != (x.shape[1],):
+                raise ShapeError(f"batch_norm: {name} has shape {stat.shape}, expected "
+                                 f"({x.shape[1]},) for input of shape {x.shape}")
+        inv_std = 1.0 / np.sqrt(running_var.data.reshape(shape) + eps)
+        xhat = (x - Tensor._wrap(running_mean.data.reshape(shape).astype(x.dtype))) * (
+            Tensor._wrap(inv_std.astype(x.dtype)))
+    if weight is not None:
+        xhat = xhat * _t(weight).reshape(shape)
+    if bias is not None:
+        xhat = xhat + _t(bias).reshape(shape)
+    return xhat
+
+
+def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any = None,
+               eps: float = 1e-5) -> Tensor:
+    """Normalize over the last len(normalized_shape) dims with the biased variance, then
+    y = xhat * weight + bias (elementwise over normalized_shape)."""
+    x = _t(input)
+    norm_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(
+        normalized_shape)
+    k = len(norm_shape)
+    if k == 0 or x.shape[x.ndim - k:] != norm_shape:
+        raise ShapeError(f"layer_norm: normalized_shape {norm_shape} must be the trailing "
+                         f"dims of the input, got input of shape {x.shape}")
+    axes = tuple(range(x.ndim - k, x.ndim))
+    mean = x.mean(axis=axes, keepdims=True)
+    centered = x - mean
+    var = (centered * centered).mean(axis=axes, keepdims=True)
+    out = centered * (var + eps).rsqrt()
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+# ----------------------------------------------------------------------------- shapes
+
+
+def _edge_index(n: int, lo: int, hi: int, mode: str) -> np.ndarray:
+    """Source index of each position of an axis of length n padded by (lo, hi)."""
+    i = np.arange(-lo, n + hi)
+    if mode == "replicate":
+        return np.clip(i, 0, n - 1)
+    if mode == "circular":
+        return i % n
+    period = 2 * (n - 1)  # reflect: ... 2 1 | 0 1 2 ... n-1 | n-2 n-3 ...
+    j = np.abs(i) % period if period else np.zeros_like(i)
+    return np.where(j < n, j, period - j)
+
+
+def pad(input: Any, pad: Any, mode: str = "constant", value: float | None = None) -> Tensor:
+    """Pad with PyTorch's tuple: (left, right) for the last dim, then (top, bottom) for the
+    one before, and so on. Negative widths crop. Modes: 'constant' (with `value`, default 0),
+    'reflect' (mirror without repeating the edge), 'replicate' (repeat the edge),
+    'circular' (wrap around)."""
+    x = _t(input)
+    widths = [int(p) for p in pad]
+    if len(widths) % 2 or len(widths) // 2 > x.ndim:
+        raise ValueError(f"pad: the pad tuple needs an even length of at most 2 * ndim = "
+                         f"{2 * x.ndim}, got {tuple(widths)} for shape {x.shape}")
+    pairs = [(0, 0)] * x.ndim
+    for k in range(len(widths) // 2):
+        pairs[x.ndim - 1 - k] = (widths[2 * k], widths[2 * k + 1])
+    if mode == "constant":
+        grow = [(max(lo, 0), max(hi, 0)) for lo, hi in pairs]
+        out = x.pad(grow, 0.0 if value is None else value) if any(map(any, grow)) else x
+    elif mode in ("reflect", "replicate", "circular"):
+        out = x
+        for axis, (lo, hi) in enumerate(pairs):
+            lo, hi = max(lo, 0), max(hi, 0)
+            if not (lo or hi):
+                continue
+            n = x.shape[axis]
+            if mode == "reflect" and (lo >= n or hi >= n):
+                raise ValueError(f"pad: reflect padding ({lo}, {hi}) must be smaller than the "
+                                 f"dim it pads (dim {axis} of shape {x.shape})")
+            idx = _edge_index(n, lo, hi, mode)
+            out = out[(slice(None),) * axis + (idx,)]
+    else:
+        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', "
+                         f"got {mode!r}")
+    if any(lo < 0 or hi < 0 for lo, hi in pairs):
+        crop = tuple(slice(-min(lo, 0), n - (-min(hi, 0)))
+                     for (lo, hi), n in zip(pairs, out.shape))
+        out = out[crop]
+    return out
+
+
+def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
+    """int64 one-hot codes: shape (*tensor.shape, num_classes) (the largest label + 1 when
+    num_classes is -1)."""
+    t = _t(tensor)
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: expected an integer tensor of class labels, got {t.dtype}")
+    labels = t.data
+    n = int(labels.max()) + 1 if num_classes == -1 and labels.size else num_classes
+    if labels.size and (labels.min() < 0 or labels.max() >= n):
+        raise ValueError(f"one_hot: labels must be in [0, {n}), got values from "
+                         f"{labels.min()} to {labels.max()}")
+    return Tensor._wrap((labels[..., None] == np.arange(max(n, 0))).astype(np.int64))
+
+
+def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
+    """Merge dims start_dim..end_dim into one (torch.flatten; nn.Flatten starts at 1)."""
+    return _t(input).flatten(start_dim, end_dim)
+
+
+__all__ = [
+    "linear", "relu", "leaky_relu", "sigmoid", "tanh", "silu", "gelu", "softplus", "elu",
+    "hardtanh", "softmax", "log_softmax", "dropout", "batch_norm", "layer_norm", "pad",
+    "one_hot", "flatten",
+]
+
+# Convolution, pooling and losses live in their own modules; they are part of F.
+from tinygrad_edu.nn._conv import (  # noqa: E402
+    avg_pool1d,
+    avg_pool2d,
+    conv1d,
+    conv2d,
+    max_pool1d,
+    max_pool2d,
+)
+
+__all__ += ["conv2d", "conv1d", "max_pool2d", "avg_pool2d", "max_pool1d", "avg_pool1d"]
+
+from tinygrad_edu.nn._conv import conv2d_nhwc, max_pool2d_nhwc  # noqa: E402
+from tinygrad_edu.nn.losses import *  # noqa: E402,F403
+from tinygrad_edu.nn.losses import __all__ as _loss_names  # noqa: E402
+
+__all__ += ["conv2d_nhwc", "max_pool2d_nhwc", *_loss_names]

@@ -1,0 +1,119 @@
+"""Gradient clipping and parameter/vector conversion, as `torch.nn.utils`.
+
+Clipping replaces each `.grad` by a new scaled tensor instead of writing into the old
+array: the engine may hand one gradient array to several leaves (x + y gives both the
+same upstream gradient), and scaling it in place would scale it twice.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from tinygrad_edu.tensor import Tensor
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "parameters_to_vector",
+           "vector_to_parameters", "functional_call"]
+
+
+def _tensors(parameters: Any) -> list[Tensor]:
+    if isinstance(parameters, Tensor):
+        return [parameters]
+    return list(parameters)
+
+
+def get_total_norm(tensors: Iterable[Tensor], norm_type: float = 2.0) -> Tensor:
+    """The norm of all tensors taken together as one vector."""
+    arrays = [t.data for t in tensors]
+    p = float(norm_type)
+    if not arrays:
+        return Tensor._wrap(np.asarray(0.0))
+    if math.isinf(p):
+        total = max(float(np.max(np.abs(a))) if a.size else 0.0 for a in arrays)
+    else:
+        total = sum(float(np.sum(np.abs(a.astype(np.float64)) ** p)) for a in arrays) ** (1 / p)
+    return Tensor._wrap(np.asarray(total, dtype=arrays[0].dtype))
+
+
+def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False, foreach: Any = None) -> Tensor:
+    """Scale all gradients together so that their joint norm is at most `max_norm`
+    (factor max_norm / (total + 1e-6), applied only when it is below 1). Returns the
+    total norm before clipping, as a 0-d tensor."""
+    grads = [p.grad for p in _tensors(parameters) if p.grad is not None]
+    total = get_total_norm(grads, norm_type)
+    value = float(total.data)
+    if error_if_nonfinite and not math.isfinite(value):
+        raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the "
+                           f"gradients is {value}; set error_if_nonfinite=False to clip anyway")
+    coef = float(max_norm) / (value + 1e-6)
+    if coef < 1.0:
+        for p in _tensors(parameters):
+            if p.grad is not None:
+                p.grad = Tensor._wrap(p.grad.data * np.asarray(coef, dtype=p.grad.dtype))
+    return total
+
+
+def clip_grad_value_(parameters: Any, clip_value: float, foreach: Any = None) -> None:
+    """Clamp every gradient element into [-clip_value, clip_value]."""
+    c = float(clip_value)
+    for p in _tensors(parameters):
+        if p.grad is not None:
+            p.grad = Tensor._wrap(np.clip(p.grad.data, -c, c))
+
+
+def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
+    """All parameters flattened and joined into one vector (in the graph)."""
+    from tinygrad_edu.functional import cat
+
+    return cat([p.reshape(-1) for p in parameters])
+
+
+def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
+    """Copy consecutive slices of `vec` into the parameters (in place, no graph)."""
+    from tinygrad_edu.autograd import no_grad
+
+    start = 0
+    params = list(parameters)
+    needed = sum(p.numel() for p in params)
+    if vec.numel() != needed:
+        raise ValueError(f"vector_to_parameters: vector has {vec.numel()} elements, the "
+                         f"parameters need {needed}")
+    with no_grad():
+        for p in params:
+            n = p.numel()
+            p.copy_(vec.data[start:start + n].reshape(p.shape))
+            start += n
+
+
+def functional_call(module: Any, parameters_and_buffers: dict[str, Any], args: Any = (),
+                    kwargs: dict[str, Any] | None = None, strict: bool = False) -> Any:
+    """Call `module` with some parameters/buffers replaced by the given tensors (by dotted
+    name), restoring the originals afterwards, as `torch.func.functional_call`. The tensors
+    need not be Parameters, so gradients flow to them: `grad` of a loss with respect to a
+    model's weights, or a gradient check of a layer."""
+    args = args if isinstance(args, tuple) else (args,)
+    own = dict(module.state_dict(keep_vars=True))
+    unknown = [k for k in parameters_and_buffers if k not in own]
+    missing = [k for k in own if k not in parameters_and_buffers] if strict else []
+    if unknown or missing:
+        raise KeyError(f"functional_call: unknown names {unknown}, missing names {missing} "
+                       f"(the module has {list(own)})")
+    saved = []
+    try:
+        for key, value in parameters_and_buffers.items():
+            owner_name, _, attr = key.rpartition(".")
+            owner = module.get_submodule(owner_name)
+            registry = owner._parameters if attr in owner._parameters else owner._buffers
+            saved.append((owner, registry, attr, registry[attr]))
+            value = value if isinstance(value, Tensor) else Tensor(value)
+            registry[attr] = value  # bypasses __setattr__'s Parameter check on purpose
+            owner.__dict__[attr] = value
+        return module(*args, **(kwargs or {}))
+    finally:
+        for owner, registry, attr, original in reversed(saved):
+            registry[attr] = original
+            owner.__dict__[attr] = original
