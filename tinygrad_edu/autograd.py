@@ -392,6 +392,7 @@ def run_backward(
     retain_graph: bool,
     create_graph: bool,
     inputs: Sequence[Tensor] | None = None,
+    fill_retained: bool = True,
 ) -> dict[Any, Tensor]:
     """The engine. Returns the gradients of the leaves reached (keyed by tensor) and of the
     requested `inputs` (keyed by tensor); `.grad` is left for the caller to update."""
@@ -410,6 +411,8 @@ def run_backward(
         if node is None:
             _accumulate_leaf(leaf_grads, out, g, tape)
             continue
+        if tape is not None:
+            tape._add(node, g.data)
         if node in pending:
             pending[node] = pending[node] + g
         else:
@@ -427,9 +430,7 @@ def run_backward(
             visited.append(node)
             grad = pending.pop(node)
             out = node._out()
-            if tape is not None:
-                tape._add(node, grad.data)
-            if out is not None and out._retains_grad:
+            if fill_retained and out is not None and out._retains_grad:
                 _set_retained_grad(out, grad, create_graph)
             if wanted and node in wanted:
                 results[wanted[node]] = grad
@@ -477,6 +478,8 @@ def run_backward(
                     )
                 if tape is not None:
                     tape.edges[(node, i)] = gd
+                    if parent is not None:
+                        tape._add(parent, gd)
                 if parent is None:
                     _accumulate_leaf(leaf_grads, t, g, tape)
                     continue
@@ -645,7 +648,8 @@ def grad(
             )
     seeds = _seed_gradients(outs, grad_outputs, "grad")
     keep = create_graph if retain_graph is None else retain_graph
-    results = run_backward(outs, seeds, retain_graph=keep, create_graph=create_graph, inputs=ins)
+    results = run_backward(outs, seeds, retain_graph=keep, create_graph=create_graph, inputs=ins,
+                           fill_retained=False)
     answer: list[Tensor | None] = []
     for i, t in enumerate(ins):
         g = results.get(t)

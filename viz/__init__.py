@@ -1,0 +1,24 @@
+"""viz: pictures of tinygrad_edu graphs (Graphviz) and of training (matplotlib).
+
+    g = viz.draw_graph(loss, params=dict(model.named_parameters()))
+    viz.render(g, "graph.svg")            # or `g` as the last line of a Jupyter cell
+    viz.plot_history(solver.history, "curves.png")
+
+Depends on tinygrad_edu, never the reverse (`Tensor.draw` imports this lazily).
+"""
+
+from viz import examples
+from viz.graph import GraphvizNotFoundError, draw_graph, render
+from viz.plots import (
+    plot_class_templates,
+    plot_heatmap,
+    plot_history,
+    plot_weight_grid,
+    smooth_curve,
+    tile_images,
+)
+
+__all__ = [
+    "draw_graph", "render", "GraphvizNotFoundError", "examples", "plot_history",
+    "plot_weight_grid", "plot_class_templates", "plot_heatmap", "smooth_curve", "tile_images",
+]

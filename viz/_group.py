@@ -1,0 +1,267 @@
+"""Decide what is drawn as what: module clusters, collapsed modules, merged chains, chunks.
+
+Every unit of the graph (an op node or a leaf) gets a representative: itself, when drawn as
+its own node, or a `Group` box that stands for many units. `layout()` first applies the
+caller's `collapse`, then, while the picture has more than `max_nodes` nodes, collapses
+modules from the deepest up, then merges the longest chains of ops, and finally cuts what
+is left into consecutive chunks of the topological order (contracting consecutive chunks
+of a topological order cannot create a cycle).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from tinygrad_edu.tensor import Tensor
+from viz._walk import GraphData
+
+
+@dataclass(eq=False)
+class Group:
+    """One box standing for several units (`kind`: 'module', 'chain' or 'chunk')."""
+
+    kind: str
+    title: str
+    path: str  # the module cluster the box is drawn in ('' = top level)
+    members: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class Layout:
+    rep: dict[Any, Any]  # unit -> itself or its Group
+    home: dict[Any, str]  # unit -> module path of the cluster it is drawn in
+    groups: list[Group]
+    notes: list[str]
+
+    def location(self, rep: Any) -> str:
+        return rep.path if isinstance(rep, Group) else self.home[rep]
+
+    def count(self, n_outputs: int) -> int:
+        return len(set(self.rep.values())) + n_outputs
+
+
+def parent_path(path: str) -> str:
+    return path.rsplit(".", 1)[0] if "." in path else ""
+
+
+def homes(data: GraphData, names: Mapping[Any, str]) -> dict[Any, str]:
+    """Module path of each unit: an op's own; a leaf's from its dotted name in `params`
+    ('encoder.weight' -> 'encoder'), else the one module all its consumers share, except
+    that named constants (data inputs such as `Tensor(x, name='x')`) stay at the top
+    level."""
+    home: dict[Any, str] = {node: node.module_path for node in data.ops}
+    known: set[str] = set()
+    for path in set(home.values()):
+        while path and path not in known:
+            known.add(path)
+            path = parent_path(path)
+    consumers: dict[Any, set[str]] = {}
+    for e in data.edges:
+        if e.src not in home:
+            consumers.setdefault(e.src, set()).add(home[e.dst])
+    for t in data.leaves:
+        paths = consumers.get(t, set())
+        name = names.get(t, "")
+        where = ""
+        if "." in name and parent_path(name) in known:
+            where = parent_path(name)
+        elif len(paths) == 1 and (t.requires_grad or not (name or t.name)):
+            where = next(iter(paths))
+        home[t] = where
+    return home
+
+
+def _targets(paths: Iterable[str], chosen: frozenset[str], depth: int | None) -> dict[str, str]:
+    """For each module path, the outermost collapsed module containing it (if any)."""
+    target: dict[str, str] = {}
+    for path in paths:
+        if not path:
+            continue
+        parts = path.split(".")
+        for k in range(1, len(parts) + 1):
+            prefix = ".".join(parts[:k])
+            if prefix in chosen or (depth is not None and k > depth):
+                target[path] = prefix
+                break
+    return target
+
+
+def _collapse_modules(data: GraphData, home: dict[Any, str], chosen: frozenset[str],
+                      depth: int | None) -> Layout:
+    target = _targets(set(home.values()), chosen, depth)
+    boxes: dict[str, Group] = {}
+    rep: dict[Any, Any] = {}
+    for unit, path in home.items():
+        box_path = target.get(path)
+        if box_path is None:
+            rep[unit] = unit
+            continue
+        box = boxes.get(box_path)
+        if box is None:
+            box = boxes[box_path] = Group("module", box_path, parent_path(box_path))
+        box.members.append(unit)
+        rep[unit] = box
+    return Layout(rep, home, list(boxes.values()), [])
+
+
+def _rep_graph(data: GraphData, lay: Layout) -> tuple[dict[Any, set[Any]], dict[Any, set[Any]]]:
+    succ: dict[Any, set[Any]] = {}
+    pred: dict[Any, set[Any]] = {}
+    for e in data.edges:
+        a, b = lay.rep[e.src], lay.rep[e.dst]
+        if a is not b:
+            succ.setdefault(a, set()).add(b)
+            pred.setdefault(b, set()).add(a)
+    return succ, pred
+
+
+def _is_leaf(rep: Any) -> bool:
+    return isinstance(rep, Tensor)  # ops are Functions, boxes are Groups
+
+
+def _units(rep: Any) -> list[Any]:
+    return rep.members if isinstance(rep, Group) else [rep]
+
+
+def _merge(lay: Layout, reps: list[Any], group: Group) -> None:
+    """Point every unit represented by one of `reps` at `group`."""
+    for r in reps:
+        for unit in _units(r):
+            lay.rep[unit] = group
+            group.members.append(unit)
+    absorbed = {id(r) for r in reps if isinstance(r, Group)}
+    lay.groups = [g for g in lay.groups if id(g) not in absorbed] + [group]
+
+
+def _common_path(paths: Iterable[str]) -> str:
+    parts: list[str] | None = None
+    for path in paths:
+        p = path.split(".") if path else []
+        if parts is None:
+            parts = p
+            continue
+        k = 0
+        while k < min(len(parts), len(p)) and parts[k] == p[k]:
+            k += 1
+        parts = parts[:k]
+    return ".".join(parts or [])
+
+
+def _merge_chains(data: GraphData, lay: Layout, budget: int) -> int:
+    """Merge the inside of maximal chains (each box feeds only the next, which has no
+    other non-leaf input), longest first, with the leaves only they use, until `budget`
+    is met."""
+    succ, pred = _rep_graph(data, lay)
+    nxt: dict[Any, Any] = {}
+    has_prev: set[Any] = set()
+    for a, bs in succ.items():
+        if _is_leaf(a) or len(bs) != 1:
+            continue
+        (b,) = bs
+        if not _is_leaf(b) and len([p for p in pred[b] if not _is_leaf(p)]) == 1:
+            nxt[a] = b
+            has_prev.add(b)
+    chains: list[list[Any]] = []
+    for start in nxt:
+        if start in has_prev:
+            continue
+        chain = [start]
+        while chain[-1] in nxt:
+            chain.append(nxt[chain[-1]])
+        if len(chain) >= 4:  # the ends stay visible, so the reader sees what goes in and out
+            chains.append(chain[1:-1])
+    chains.sort(key=len, reverse=True)
+    count = len(set(lay.rep.values()))
+    merged = 0
+    for chain in chains:
+        if count <= budget:
+            break
+        members = set(chain)
+        only_here = [r for r in _pred_union(pred, chain) if _is_leaf(r)
+                     and succ.get(r, set()) <= members]
+        reps = chain + only_here
+        group = Group("chain", "", _common_path({lay.location(r) for r in reps}))
+        _merge(lay, reps, group)
+        count -= len(reps) - 1
+        merged += 1
+    if merged:
+        lay.notes.append(f"{merged} chain{'s' * (merged > 1)} of ops merged into boxes")
+    return count
+
+
+def _pred_union(pred: dict[Any, set[Any]], reps: list[Any]) -> set[Any]:
+    out: set[Any] = set()
+    for r in reps:
+        out |= pred.get(r, set())
+    return out
+
+
+def _chunk(data: GraphData, lay: Layout, budget: int) -> None:
+    """Cut the topological order into at most `budget` consecutive boxes, leaves included
+    in the box of their first consumer."""
+    first: dict[Any, int] = {}
+    for unit, r in lay.rep.items():
+        pos = data.position[unit]
+        if first.get(r, pos + 1) > pos:
+            first[r] = pos
+    succ, _ = _rep_graph(data, lay)
+    order = sorted((r for r in first if not _is_leaf(r)), key=first.__getitem__)
+    n_boxes = max(1, min(budget, len(order)))
+    size = -(-len(order) // n_boxes)
+    box_of: dict[Any, Group] = {}
+    boxes: list[Group] = []
+    for k in range(0, len(order), size):
+        reps = order[k:k + size]
+        box = Group("chunk", "", "")
+        boxes.append(box)
+        for r in reps:
+            box_of[r] = box
+    for r in first:
+        if _is_leaf(r):
+            consumers = succ.get(r)
+            if consumers:
+                box_of[r] = box_of[min(consumers, key=first.__getitem__)]
+    for i, box in enumerate(boxes):
+        box.title = f"part {i + 1} of {len(boxes)}"
+    for r, box in box_of.items():
+        for unit in _units(r):
+            lay.rep[unit] = box
+            box.members.append(unit)
+    for box in boxes:
+        box.path = _common_path({lay.home[u] for u in box.members})
+    lay.groups = boxes
+    lay.notes.append(f"the rest cut into {len(boxes)} consecutive parts of the graph")
+
+
+def layout(data: GraphData, home: dict[Any, str], collapse: Any, max_nodes: int) -> Layout:
+    chosen: frozenset[str] = frozenset()
+    depth: int | None = None
+    if isinstance(collapse, int) and not isinstance(collapse, bool):
+        depth = collapse
+    elif isinstance(collapse, str):
+        chosen = frozenset([collapse])
+    elif collapse is not None:
+        chosen = frozenset(collapse)
+    n_out = len(data.outputs)
+    lay = _collapse_modules(data, home, chosen, depth)
+    full = lay.count(n_out)
+    if full <= max_nodes:
+        return lay
+    deepest = max((len(p.split(".")) for p in home.values() if p), default=0)
+    for k in range(deepest - 1, -1, -1):
+        if depth is not None and k >= depth:
+            continue
+        lay = _collapse_modules(data, home, chosen, k)
+        if lay.count(n_out) <= max_nodes:
+            break
+    if deepest and lay.count(n_out) < full:
+        lay.notes.append("modules drawn as boxes, deepest first")
+    budget = max_nodes - n_out
+    if lay.count(n_out) > max_nodes:
+        _merge_chains(data, lay, budget)
+    if lay.count(n_out) > max_nodes:
+        _chunk(data, lay, max(1, budget // 2))
+    lay.notes.insert(0, f"{full} nodes > max_nodes={max_nodes}, collapsed automatically:")
+    return lay
