@@ -29,7 +29,7 @@ typecheck: $(STAMP)
 	$(VENV)/bin/mypy tinygrad_edu viz
 
 unit: $(STAMP)
-	$(PY) -m pytest -n 2 tests
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n 2 tests
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py
