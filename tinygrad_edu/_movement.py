@@ -223,7 +223,7 @@ class MovementMixin:
     def gather(self: Tensor, dim: int, index: Any) -> Tensor:
         """out[i][j] = self[index[i][j]][j] for dim 0 (and so on), as PyTorch's gather."""
         d = self._axis(dim, "gather")
-        idx = np.asarray(index.data if hasattr(index, "data") else index)
+        idx = np.asarray(index.data if isinstance(index, type(self)) else index)
         if idx.ndim != self.ndim:
             raise ShapeError(f"gather: index has {idx.ndim} dims but input has {self.ndim} "
                              f"(shapes {idx.shape} and {self.shape})")

@@ -115,7 +115,8 @@ class ReduceMixin:
     def argmax(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
                keepdims: bool | None = None) -> Tensor:
         ax, kd = _pick(axis, dim, keepdims, keepdim)
-        if ax is None:
+        if ax is None or self.data.ndim == 0:
+            self._axes(ax, "argmax")
             return self._wrap(np.asarray(np.argmax(self.data), dtype=np.int64))
         a = self._axes(ax, "argmax")[0]
         return self._wrap(np.asarray(np.argmax(self.data, axis=a, keepdims=kd), dtype=np.int64))
@@ -123,7 +124,8 @@ class ReduceMixin:
     def argmin(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
                keepdims: bool | None = None) -> Tensor:
         ax, kd = _pick(axis, dim, keepdims, keepdim)
-        if ax is None:
+        if ax is None or self.data.ndim == 0:
+            self._axes(ax, "argmin")
             return self._wrap(np.asarray(np.argmin(self.data), dtype=np.int64))
         a = self._axes(ax, "argmin")[0]
         return self._wrap(np.asarray(np.argmin(self.data, axis=a, keepdims=kd), dtype=np.int64))
