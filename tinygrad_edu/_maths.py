@@ -348,8 +348,14 @@ class MathsMixin:
         return self.silu()
 
     def softplus(self: Tensor) -> Tensor:
-        """log(1 + e^x), stably: relu(x) + log(1 + e^-|x|)."""
-        return self.relu() + ((-self.abs()).exp() + 1.0).log()
+        """log(1 + e^x), as m + log(e^(x - m) + e^-m) with m = max(x, 0) held constant.
+
+        exp never sees a positive argument, and as the value does not depend on m, the
+        gradient is exactly sigmoid(x) to every order: softplus'(0) = 1/2, as PyTorch (a
+        relu/abs composite would give 0 there, from their kink rules)."""
+        m = np.maximum(self.data, 0)
+        shift = self._wrap(m)
+        return ((self - shift).exp() + self._wrap(np.exp(-m))).log() + shift
 
     def gelu(self: Tensor) -> Tensor:
         """The tanh approximation of GELU."""

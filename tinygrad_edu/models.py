@@ -8,9 +8,10 @@
 - `SmallConvNet`: conv3x3 - ReLU - maxpool2 - conv3x3 - ReLU - maxpool2 - linear (MNIST).
 - `MLP(sizes, activation)`: Linear layers with an activation between them (a Sequential).
 
-The course models answer `loss(X)` with the scores and `loss(X, y)` with the loss Tensor
-(call `.backward()` on it); `loss_and_grads(X, y)` gives `(loss, grads)` as numpy, the
-courses' way, and `params` maps the course names ('W1', 'gamma1', ...) to the Parameters.
+The course models answer `loss(X)` with the scores (in eval mode, the courses' 'test') and
+`loss(X, y)` with the loss Tensor (call `.backward()` on it); `loss_and_grads(X, y)` gives
+`(loss, grads)` as numpy, the courses' way, and `params` maps the course names ('W1',
+'gamma1', ...) to the Parameters.
 """
 
 from __future__ import annotations
@@ -41,7 +42,11 @@ class _CourseModel(Module):
     `loss_and_grads` and the `params` dict of course names."""
 
     reg: float
-    dtype: np.dtype
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The parameters' dtype (inputs are converted to it; follows `.float()/.double()`)."""
+        return next(iter(self.parameters())).dtype
 
     @property
     def params(self) -> dict[str, Parameter]:
@@ -61,12 +66,13 @@ class _CourseModel(Module):
         raise NotImplementedError
 
     def loss(self, X: Any, y: Any = None) -> Tensor:
-        """The scores (N, C) when y is None; otherwise the mean softmax loss plus
-        0.5 * reg * sum ||W||^2 over the weight matrices (not biases, gammas or betas)."""
-        scores = self(X)
+        """The scores (N, C) when y is None, computed in eval mode as the courses' 'test'
+        mode (running batch-norm statistics, no dropout); otherwise, in the module's current
+        mode, the mean softmax loss plus 0.5 * reg * sum ||W||^2 over the weight matrices
+        (not biases, gammas or betas)."""
         if y is None:
-            return scores
-        data_loss = cross_entropy(scores, y)
+            return self._eval_scores(X)
+        data_loss = cross_entropy(self(X), y)
         if not self.reg:
             return data_loss
         return data_loss + l2_penalty(self._weights(), self.reg)
@@ -82,11 +88,14 @@ class _CourseModel(Module):
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted labels (argmax of the scores) as a numpy int64 array, in eval mode."""
+        with no_grad():
+            return np.asarray(self._eval_scores(X).data.argmax(axis=1), dtype=np.int64)
+
+    def _eval_scores(self, X: Any) -> Tensor:
         was_training = self.training
         self.eval()
         try:
-            with no_grad():
-                return np.asarray(self(X).data.argmax(axis=1), dtype=np.int64)
+            return self(X)
         finally:
             self.train(was_training)
 
@@ -109,9 +118,9 @@ class TwoLayerNet(_CourseModel):
                  dtype: Any = np.float64) -> None:
         super().__init__()
         self.input_dim, self.hidden_dim, self.num_classes = input_dim, hidden_dim, num_classes
-        self.std, self.reg, self.dtype = std, reg, np.dtype(dtype)
+        self.std, self.reg = std, reg
         rng = np.random.default_rng(seed)
-        dt = self.dtype
+        dt = np.dtype(dtype)
         self.W1 = Parameter((std * rng.standard_normal((hidden_dim, input_dim))).astype(dt))
         self.b1 = Parameter(np.zeros(hidden_dim, dtype=dt))
         self.W2 = Parameter((std * rng.standard_normal((num_classes, hidden_dim))).astype(dt))
@@ -161,7 +170,8 @@ class FullyConnectedNet(_CourseModel):
         self.hidden_dims = [int(h) for h in hidden_dims]
         self.input_dim, self.num_classes = input_dim, num_classes
         self.normalization, self.dropout, self.reg = normalization, dropout, reg
-        self.weight_scale, self.dtype = weight_scale, np.dtype(dtype)
+        self.weight_scale = weight_scale
+        dt = np.dtype(dtype)
         self.num_layers = len(self.hidden_dims) + 1
         self.dropout_seed = dropout_seed
         rng = np.random.default_rng(seed)
@@ -172,7 +182,7 @@ class FullyConnectedNet(_CourseModel):
         self._norms: list[Module] = []
         self._drops: list[Dropout] = []
         for i, (fan_in, fan_out) in enumerate(zip(dims[:-1], dims[1:]), start=1):
-            fc = Linear(fan_in, fan_out, dtype=self.dtype, generator=rng)
+            fc = Linear(fan_in, fan_out, dtype=dt, generator=rng)
             with no_grad():
                 fc.weight.copy_(weight_scale * rng.standard_normal((fan_out, fan_in)))
                 fc.bias.zero_()  # type: ignore[union-attr]
@@ -181,7 +191,7 @@ class FullyConnectedNet(_CourseModel):
             if i == self.num_layers:
                 break
             if normalization:
-                norm = _NORMS[normalization](fan_out, dtype=self.dtype)
+                norm = _NORMS[normalization](fan_out, dtype=dt)
                 self.add_module(f"norm{i}", norm)
                 self._norms.append(norm)
             if dropout > 0:

@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.errors import ShapeError
-from tinygrad_edu.ops.windows import ConvIm2col, SlidingWindows, windows_view
+from tinygrad_edu.ops.windows import ConvIm2col, SlidingWindows, WindowMax, windows_view
 from tinygrad_edu.tensor import Tensor, as_tensor
 
 Ints = tuple[int, ...]
@@ -234,7 +234,10 @@ def conv2d_nhwc(x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any = 0
 
 
 def _pool_args(op: str, d: int, x: Tensor, kernel_size: Any, stride: Any, padding: Any,
-               dilation: Any) -> tuple[Ints, Ints, Ints, tuple[tuple[int, int], ...]]:
+               dilation: Any, ceil_mode: bool
+               ) -> tuple[Ints, Ints, Ints, tuple[tuple[int, int], ...], Ints]:
+    """kernel, stride, dilation, (before, after) padding per axis (after includes what
+    ceil_mode adds) and the symmetric padding asked for."""
     layout = "(N, C, H, W) or (C, H, W)" if d == 2 else "(N, C, L) or (C, L)"
     if x.ndim not in (d + 1, d + 2):
         raise ShapeError(f"{op}: expected a {d + 1}-D or {d + 2}-D input {layout}, got shape "
@@ -248,71 +251,111 @@ def _pool_args(op: str, d: int, x: Tensor, kernel_size: Any, stride: Any, paddin
         raise ValueError(f"{op}: padding {pad} must be at most half of the kernel extent "
                          f"{extent} (kernel_size {kernel}), as in PyTorch; input shape "
                          f"{x.shape}")
-    pads = tuple((p, p) for p in pad)
-    _check_fits(op, x.shape, pads, kernel, dilations)
-    return kernel, strides, dilations, pads
+    _check_fits(op, x.shape, tuple((p, p) for p in pad), kernel, dilations)
+    pads = []
+    for n, p, e, s in zip(x.shape[-d:], pad, extent, strides):
+        out = (n + 2 * p - e + (s - 1 if ceil_mode else 0)) // s + 1
+        if ceil_mode and (out - 1) * s >= n + p:  # PyTorch: the last window must start
+            out -= 1                               # inside the input or its left padding
+        pads.append((p, max(p, (out - 1) * s + e - n - p)))
+    return kernel, strides, dilations, tuple(pads), pad
 
 
 def _max_pool(op: str, d: int, input: Any, kernel_size: Any, stride: Any, padding: Any,
-              dilation: Any) -> Tensor:
+              dilation: Any, ceil_mode: bool, return_indices: bool, fused: bool = True
+              ) -> Tensor:
+    if return_indices:
+        raise NotImplementedError(f"{op}: return_indices=True is not supported (the "
+                                  "gradient needs no indices here)")
     x = as_tensor(input)
-    kernel, strides, dilations, pads = _pool_args(op, d, x, kernel_size, stride, padding,
-                                                  dilation)
+    kernel, strides, dilations, pads, _ = _pool_args(op, d, x, kernel_size, stride, padding,
+                                                     dilation, ceil_mode)
     # Padding never wins a max (PyTorch pads with -inf). Padding is at most half the
     # kernel, so a window holds a real element unless dilation skips them all (-inf then,
     # as in PyTorch).
     low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
-    windows = _windows(_pad(x, pads, value=low), kernel, strides, dilations)
-    return _flat_taps(windows, d).amax(axis=x.ndim - d)
+    padded = _pad(x, pads, value=low)
+    if fused:
+        return WindowMax.apply(padded, kernel=kernel, stride=strides, dilation=dilations)
+    return _flat_taps(_windows(padded, kernel, strides, dilations), d).amax(axis=x.ndim - d)
 
 
 def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               dilation: Any = 1) -> Tensor:
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False
+               ) -> Tensor:
     """Max over each kh x kw window, as `torch.nn.functional.max_pool2d` (stride defaults
-    to kernel_size; implicit padding with -inf, at most half the kernel).
+    to kernel_size; implicit padding with -inf, at most half the kernel; ceil_mode rounds
+    the output size up, as PyTorch). return_indices=True is not supported.
 
     Gradient: each window's upstream gradient goes to its maximum; tied maxima share it
     equally (1/t each for t ties), so every window still passes on exactly its gradient.
     PyTorch instead gives all of it to the first maximum found. Overlapping windows add up.
     """
-    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation)
+    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation,
+                     ceil_mode, return_indices)
+
+
+def max_pool2d_composite(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                         dilation: Any = 1, ceil_mode: bool = False) -> Tensor:
+    """`max_pool2d` by the composition pad -> SlidingWindows -> reshape -> amax, node by
+    node; `max_pool2d` runs the fused `WindowMax` primitive, and the tests hold its values
+    and gradients (ties included) to this reference."""
+    return _max_pool("max_pool2d", 2, input, kernel_size, stride, padding, dilation,
+                     ceil_mode, False, fused=False)
 
 
 def max_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               dilation: Any = 1) -> Tensor:
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False
+               ) -> Tensor:
     """Max over windows along the last axis of (N, C, L); same rules as `max_pool2d`."""
-    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation)
+    return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation,
+                     ceil_mode, return_indices)
 
 
 def _avg_pool(op: str, d: int, input: Any, kernel_size: Any, stride: Any, padding: Any,
-              count_include_pad: bool) -> Tensor:
+              ceil_mode: bool, count_include_pad: bool, divisor_override: Any) -> Tensor:
     x = as_tensor(input)
-    kernel, strides, dilations, pads = _pool_args(op, d, x, kernel_size, stride, padding, 1)
-    windows = _flat_taps(_windows(_pad(x, pads), kernel, strides, dilations), d)
-    if count_include_pad or not any(p for p, _ in pads):
+    kernel, strides, ones, pads, pad = _pool_args(op, d, x, kernel_size, stride, padding, 1,
+                                                  ceil_mode)
+    windows = _flat_taps(_windows(_pad(x, pads), kernel, strides, ones), d)
+    if divisor_override is not None:
+        if not isinstance(divisor_override, int | np.integer) or divisor_override == 0:
+            raise ValueError(f"{op}: divisor_override must be a nonzero int, got "
+                             f"{divisor_override!r}")
+        return windows.sum(axis=x.ndim - d) / float(divisor_override)
+    ceil_extra = any(hi != lo for lo, hi in pads)
+    if not ceil_extra and (count_include_pad or not any(pad)):
         return windows.mean(axis=x.ndim - d)
-    # Divide by the number of real (unpadded) elements in each window: a constant.
-    ones = np.ones(x.shape[-d:], dtype=x.dtype if x.dtype.kind == "f" else np.float64)
-    ones = np.pad(ones, pads)
-    counts = windows_view(ones, kernel, strides, dilations).sum(axis=tuple(range(d)))
+    # PyTorch's divisor: the window's positions inside the (symmetrically) padded input,
+    # or inside the input itself when count_include_pad=False. A constant per window.
+    region = np.zeros(tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[-d:], pads)),
+                      dtype=x.dtype if x.dtype.kind == "f" else np.float64)
+    region[tuple(slice(0, n + 2 * p) if count_include_pad else slice(p, p + n)
+                 for n, p in zip(x.shape[-d:], pad))] = 1
+    counts = windows_view(region, kernel, strides, ones).sum(axis=tuple(range(d)))
     return windows.sum(axis=x.ndim - d) / Tensor._wrap(counts)
 
 
 def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               count_include_pad: bool = True) -> Tensor:
-    """Mean over each kh x kw window, as `torch.nn.functional.avg_pool2d` (zero padding,
-    counted in the divisor by default as PyTorch's count_include_pad=True).
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
+    """Mean over each kh x kw window, as `torch.nn.functional.avg_pool2d` (same arguments
+    in the same order): zero padding, counted in the divisor unless count_include_pad=False;
+    ceil_mode rounds the output size up (the part of a window past the padded input is
+    never counted); divisor_override replaces the divisor.
 
-    Gradient: each window's upstream gradient is spread evenly, 1 / (kh kw) to each of its
-    elements (padding included); overlapping windows add up.
+    Gradient: each window's upstream gradient is spread evenly over its elements (divided
+    by the same divisor); overlapping windows add up.
     """
-    return _avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, count_include_pad)
+    return _avg_pool("avg_pool2d", 2, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override)
 
 
 def avg_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
-               count_include_pad: bool = True) -> Tensor:
+               ceil_mode: bool = False, count_include_pad: bool = True) -> Tensor:
     """Mean over windows along the last axis of (N, C, L); same rules as `avg_pool2d`."""
-    return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, count_include_pad)
+    return _avg_pool("avg_pool1d", 1, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, None)
 
 
 def max_pool2d_nhwc(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:

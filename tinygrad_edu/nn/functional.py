@@ -86,7 +86,11 @@ def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:
 
 
 def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
-    return _t(input).clamp(min_val, max_val)
+    """clamp(x, min_val, max_val), with PyTorch's kink rule: the gradient is 1 strictly
+    inside (min_val, max_val) and 0 at the bounds (clamp passes it at the bounds)."""
+    x = _t(input)
+    inside = (x.data > min_val) & (x.data < max_val)
+    return where(inside, x, Tensor._wrap(np.clip(x.data, min_val, max_val)))
 
 
 def softmax_dim(dim: int | None, ndim: int) -> int:

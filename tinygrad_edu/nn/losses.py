@@ -30,17 +30,9 @@ from tinygrad_edu.nn._loss_checks import (
     same_shape_target,
 )
 from tinygrad_edu.ops.linalg import Einsum
-from tinygrad_edu.ops.movement import Concat
 from tinygrad_edu.tensor import Tensor, as_tensor
 
 # ----------------------------------------------------------------------------- softmax family
-
-
-def _shifted(x2: Tensor) -> Tensor:
-    """x minus its row max (a constant: log-softmax does not depend on the shift), so exp
-    never sees a positive argument. (A row with an infinite max gives nan, as PyTorch.)"""
-    m = x2.data.max(axis=1, keepdims=True)
-    return x2 - Tensor._wrap(np.broadcast_to(m, x2.shape))
 
 
 def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int = -100,
@@ -83,21 +75,16 @@ def _cross_entropy_coef(x: Tensor, x2: Tensor, coef: np.ndarray, reduction: str,
                         total_weight: float) -> Tensor:
     """-sum_c coef_nc log softmax(x_n)_c with a constant coef.
 
-    With z = x - rowmax and r = log sum_c exp(z), log softmax = z - r, so the loss is
-    sum_n a_n r_n - sum_nc coef_nc z_nc with a = coef's row sums. The batch loss is one
-    product of [r | z] with the constant [a | -coef]: six graph nodes in all (sub, exp, sum,
-    log, cat, einsum), which keeps a training step close to hand-written numpy.
+    Two graph nodes for a batch loss: the fused log_softmax and one einsum with the constant
+    -coef / N (a one-hot pick, no gather and no scatter-add in backward), so the loss adds
+    little to a training step over hand-written numpy.
     """
-    z = _shifted(x2)
-    r = z.exp().sum(axis=1, keepdims=True).log()
-    a = coef.sum(axis=1, keepdims=True)
+    log_probs = x2.log_softmax(1)
     if reduction == "none":
-        rows = r * Tensor._wrap(a) - (z * Tensor._wrap(coef)).sum(axis=1, keepdims=True)
-        return per_example(rows, x)
-    both = np.concatenate([a, -coef], axis=1)
-    if reduction == "mean":
-        both *= _mean_scale(total_weight)
-    return _dot_all(Concat.apply(r, z, axis=1), both)
+        picked = _unused_zeroed(log_probs, coef) * Tensor._wrap(coef)
+        return per_example(-picked.sum(axis=1), x)
+    scale = _mean_scale(total_weight) if reduction == "mean" else 1.0
+    return _dot_all(log_probs, coef * -scale)
 
 
 def _mean_scale(total_weight: float) -> float:
@@ -105,11 +92,15 @@ def _mean_scale(total_weight: float) -> float:
     return 1.0 / total_weight if total_weight else float("nan")
 
 
+def _unused_zeroed(t: Tensor, coef: np.ndarray) -> Tensor:
+    """t with 0 where coef is 0, if t has infinities: a masked logit (-inf) times its zero
+    coefficient would otherwise turn the sum into nan."""
+    return t if np.isfinite(t.data).all() else t.where(coef != 0, 0.0)
+
+
 def _dot_all(t: Tensor, coef: np.ndarray) -> Tensor:
     """sum(t * coef) over a 2-d t for a constant coef, as one einsum node."""
-    if not np.isfinite(t.data).all():
-        # A masked logit (-inf) meets a zero coefficient: 0 * inf would make the sum nan.
-        t = t.where(coef != 0, 0.0)
+    t = _unused_zeroed(t, coef)
     return Einsum.apply(t, Tensor._wrap(coef.astype(t.dtype, copy=False)),
                         inputs_labels=("ab", "ab"), out_labels="", optimize=False)
 
@@ -122,9 +113,7 @@ def _cross_entropy_soft(x: Tensor, x2: Tensor, target: Tensor, w: np.ndarray | N
         q = q * (1.0 - label_smoothing) + label_smoothing / num_classes
     if w is not None:
         q = q * Tensor._wrap(w)
-    z = _shifted(x2)
-    log_probs = z - z.exp().sum(axis=1, keepdims=True).log()
-    rows = -(log_probs * q).sum(axis=1)
+    rows = -(x2.log_softmax(1) * q).sum(axis=1)
     return apply_reduction(per_example(rows, x), reduction)
 
 
@@ -143,7 +132,7 @@ def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -1
     if w is not None:
         coef = coef * w
     if reduction == "none":
-        return per_example(-(x2 * Tensor._wrap(coef)).sum(axis=1), x)
+        return per_example(-(_unused_zeroed(x2, coef) * Tensor._wrap(coef)).sum(axis=1), x)
     scale = _mean_scale(coef.sum()) if reduction == "mean" else 1.0
     return _dot_all(x2, -coef * scale)
 
@@ -174,12 +163,12 @@ def cross_entropy_from_probs(probs: Any, target: Any, eps: float = 1e-12,
 # ----------------------------------------------------------------------------- hinge losses
 
 
-def _hinge_margins(x: Tensor, target: Any, margin: float, p: int, name: str) -> Tensor:
+def _hinge_margins(x: Tensor, labels: np.ndarray, margin: float, p: int, name: str
+                   ) -> Tensor:
     """max(0, margin - s_y + s_j)^p for every class j, with 0 at j = y; shape (M, C)."""
-    x2 = class_dim_last(x, name)
     if x.ndim > 2:
         raise ShapeError(f"{name}: input must be (N, C) or (C,), got shape {x.shape}")
-    labels = class_labels(x, target, name)
+    x2 = class_dim_last(x, name)
     onehot = Tensor._wrap(one_hot(labels, x2.shape[1], x.dtype))
     correct = (x2 * onehot).sum(axis=1, keepdims=True)
     # relu'(0) = 0: a margin of exactly zero passes no gradient (the courses' margins > 0).
@@ -197,12 +186,13 @@ def multi_margin_loss(input: Any, target: Any, p: int = 1, margin: float = 1.0,
     if p not in (1, 2):
         raise ValueError(f"{name}: p must be 1 or 2, got {p}")
     x = float_input(input, name)
-    margins = _hinge_margins(x, target, margin, p, name)
+    labels = class_labels(x, target, name)
+    margins = _hinge_margins(x, labels, margin, p, name)
     num_classes = margins.shape[1]
     rows = margins.sum(axis=1) * (1.0 / num_classes)
     w = class_weight(weight, num_classes, x.dtype, name)
     if w is not None:
-        rows = rows * Tensor._wrap(w[class_labels(x, target, name)])
+        rows = rows * Tensor._wrap(w[labels])
     return apply_reduction(per_example(rows, x), reduction)
 
 
@@ -216,7 +206,7 @@ def svm_loss(scores: Any, y: Any, margin: float = 1.0, reduction: str = "mean") 
     name = "svm_loss"
     check_reduction(reduction, name)
     x = float_input(scores, name, "scores")
-    rows = _hinge_margins(x, y, margin, 1, name).sum(axis=1)
+    rows = _hinge_margins(x, class_labels(x, y, name), margin, 1, name).sum(axis=1)
     return apply_reduction(per_example(rows, x), reduction)
 
 
