@@ -208,9 +208,18 @@ def test_parameter_names_and_module_clusters_with_nn(tmp_path: Path) -> None:
     ids = {n["texts"][0]: t for t, n in svg.nodes.items() if "param" in n["classes"]}
     assert ids["fc1.weight"] in members["fc1"] and ids["fc2.bias"] in members["fc2"]
     assert ids["fc1.weight"] not in members["fc2"]
-    # an op output used twice (the shifted scores in cross-entropy) is an accumulation point
-    (sub,) = svg.of_class("accum")
-    assert sub["texts"][0] == "Sub" and sub["texts"][-1].startswith("Σ 2 paths, ‖∇‖ ")
+    # no tensor of this net feeds two paths (cross-entropy is one fused LogSoftmax node)
+    assert svg.of_class("accum") == []
+
+
+def test_an_op_output_used_twice_inside_a_module_is_an_accumulation_point(
+        tmp_path: Path) -> None:
+    net = nn.Sequential(nn.Linear(3, 2), nn.Tanh())
+    h = net(Tensor(np.ones((4, 3))))
+    loss = (h * h + h).sum()
+    svg = rendered(viz.draw_graph(loss, params=dict(net.named_parameters())), tmp_path)
+    (acc,) = svg.of_class("accum")
+    assert acc["texts"][0] == "Tanh" and acc["texts"][-1].startswith("Σ 3 paths, ‖∇‖ ")
 
 
 def test_readme_images_script(tmp_path: Path) -> None:
