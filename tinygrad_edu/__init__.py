@@ -45,6 +45,7 @@ from tinygrad_edu.creation import (
     zeros,
     zeros_like,
 )
+from tinygrad_edu.derive import assert_derivation, check_derivation
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.functional import *  # noqa: F403  (exp, log, sum, ... as functions)
 from tinygrad_edu.functional import (
@@ -99,4 +100,5 @@ __all__ = [
     "randperm", "normal", "zeros_like", "ones_like", "empty_like", "full_like", "randn_like",
     "rand_like", "manual_seed", "cat", "concat", "concatenate", "stack", "where", "einsum",
     "outer", "dot", "diag", "trace", "is_tensor", "broadcast_tensors", "save", "load", "linear",
+    "check_derivation", "assert_derivation",
 ]

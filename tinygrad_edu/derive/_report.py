@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import textwrap
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -137,9 +138,13 @@ class DerivationReport:
         out = [self.headline]
         for row in rows:
             out.append("  " + "  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
-        out += ["  " + line for line in self._details()]
+        for line in self._details():
+            indent = " " * (len(line) - len(line.lstrip()) + 4)
+            out += textwrap.wrap(line, 100, initial_indent="  ", subsequent_indent="  " + indent,
+                                 break_on_hyphens=False) or [""]
         if self.settings:
-            out.append("  " + self.settings)
+            out += textwrap.wrap(self.settings, 100, initial_indent="  ",
+                                 subsequent_indent="      ", break_on_hyphens=False)
         return "\n".join(out)
 
     __repr__ = __str__
