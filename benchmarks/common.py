@@ -1,0 +1,397 @@
+"""Shared helpers for the benchmark scripts: timing, tables, torch detection, a main().
+
+Timing rules (why each one is here):
+- every measurement starts with untimed warm-up calls (first calls pay for imports, BLAS
+  thread start-up, numpy's dispatch caches);
+- the reported number is the median over repeats, robust to the odd slow repeat that
+  another process on a 2-core machine causes;
+- Python's cyclic GC stays ON (`timeit` switches it off): building big graphs triggers
+  collections, and a user pays for them too;
+- rows run one after another, never interleaved with PyTorch rows: torch's OpenMP workers
+  keep spinning after a call and steal the cores numpy's OpenBLAS threads want. Scripts
+  therefore time every numpy / tinygrad_edu row first and all PyTorch rows last.
+
+A script builds `ResultTable`s and hands a function returning them to `benchmark_main`,
+which parses the standard flags (`--repeats`, `--quick`, `--no-torch`), prints the
+command and the machine, then the tables as markdown. With the environment variable
+`TINYGRAD_EDU_BENCH_JSON=path` it also writes the raw numbers there, so `run_all.py` can
+merge several runs into median (min-max) ranges. A new script looks like:
+
+    from common import ResultTable, benchmark_main, measure
+
+    def run(args, torch):            # torch: the module, or None
+        t = ResultTable("conv2d 3x3, batch 32", columns=["numpy (hand)", "tinygrad_edu"],
+                        ratios=[("tinygrad_edu", "numpy (hand)")])
+        ours = measure(step, repeats=args.repeats).median
+        t.add("forward+backward", "ms", numpy_hand=floor, tinygrad_edu=ours)
+        return [t]
+
+    if __name__ == "__main__":
+        benchmark_main("what this script measures", run)
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import importlib.metadata
+import importlib.util
+import json
+import os
+import platform
+import shlex
+import statistics
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+JSON_ENV = "TINYGRAD_EDU_BENCH_JSON"
+#: which statistic `Timing.value` reports; `benchmark_main` sets it from `--stat`
+STAT = {"name": "median"}
+UNITS = {"s": 1.0, "ms": 1e3, "us": 1e6, "ns": 1e9}
+
+
+# ----------------------------------------------------------------------------- timing
+
+
+@dataclass
+class Timing:
+    """Seconds per call, one entry per repeat."""
+
+    times: list[float]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+    @property
+    def best(self) -> float:
+        return min(self.times)
+
+    @property
+    def value(self) -> float:
+        """The statistic the run reports: the median, or the minimum with `--stat min`
+        (the intrinsic cost, for a machine too busy for medians to mean anything)."""
+        return self.best if STAT["name"] == "min" else self.median
+
+    def describe(self, unit: str = "us") -> str:
+        """median and (min-max) over the repeats in `unit`, for progress lines."""
+        k = UNITS[unit]
+        return (f"{self.median * k:.4g} {unit} (min {min(self.times) * k:.4g}, "
+                f"max {max(self.times) * k:.4g}, {len(self.times)} repeats)")
+
+    @property
+    def spread(self) -> float:
+        """(max - min) / median over the repeats: how noisy this row was."""
+        return (max(self.times) - min(self.times)) / self.median if self.median else 0.0
+
+
+def measure(
+    fn: Callable[..., Any],
+    *,
+    repeats: int,
+    warmup: int = 2,
+    number: int = 1,
+    setup: Callable[[], Any] | None = None,
+) -> Timing:
+    """Time `fn()` (or `fn(setup())` when `setup` is given; setup is not timed).
+
+    Each repeat calls fn `number` times and records the mean per call; `warmup` untimed
+    calls come first. The cyclic GC is left on, and a full collection runs before the
+    repeats so garbage from earlier rows is not charged to this one.
+    """
+    if setup is not None and number != 1:
+        raise ValueError("measure: setup= needs number=1 (one fresh state per timed call)")
+    for _ in range(warmup):
+        fn(setup()) if setup is not None else fn()
+    gc.collect()
+    times: list[float] = []
+    clock = time.perf_counter
+    for _ in range(repeats):
+        if setup is not None:
+            state = setup()
+            t0 = clock()
+            fn(state)
+            times.append(clock() - t0)
+            del state
+            continue
+        t0 = clock()
+        for _ in range(number):
+            fn()
+        times.append((clock() - t0) / number)
+    return Timing(times)
+
+
+def calls_per_repeat(fn: Callable[[], Any], target_seconds: float = 0.02) -> int:
+    """How many calls make one repeat last about `target_seconds` (timer resolution and
+    per-repeat overhead stop mattering)."""
+    t0 = time.perf_counter()
+    fn()
+    once = max(time.perf_counter() - t0, 1e-7)
+    return max(1, int(target_seconds / once))
+
+
+# ----------------------------------------------------------------------------- torch
+
+
+class LazyTorch:
+    """The torch module, imported on first attribute access.
+
+    The numpy and tinygrad_edu rows then run in a process that has not loaded torch's
+    OpenMP runtime yet (as a user's would); `threads` is applied right after the import.
+    """
+
+    def __init__(self, threads: int | None = None) -> None:
+        self._threads = threads
+        self._module: Any = None
+
+    @property
+    def loaded(self) -> bool:
+        return self._module is not None
+
+    def __getattr__(self, name: str) -> Any:
+        if name in ("_threads", "_module"):  # not set yet (copy/pickle): no recursion
+            raise AttributeError(name)
+        if self._module is None:
+            import torch
+
+            if self._threads is not None:
+                torch.set_num_threads(self._threads)
+            self._module = torch
+        return getattr(self._module, name)
+
+
+def load_torch(enabled: bool = True, threads: int | None = None) -> Any:
+    """A `LazyTorch` when torch is installed (and `enabled`), else None; nothing is
+    imported yet."""
+    if not enabled or importlib.util.find_spec("torch") is None:
+        return None
+    return LazyTorch(threads)
+
+
+# ----------------------------------------------------------------------------- tables
+
+
+@dataclass
+class Row:
+    label: str
+    unit: str  # display unit of the values (stored in seconds): "s", "ms", "us", "ns"
+    values: dict[str, list[float | None]]  # column -> one value per run
+
+
+@dataclass
+class ResultTable:
+    """A table of timings: `columns` hold seconds, `ratios` are (numerator, denominator)
+    column pairs shown as extra columns. A cell holds one value per run; with several runs
+    the markdown shows `median (min-max)`, and ratios are taken within each run first."""
+
+    title: str
+    columns: list[str]
+    ratios: list[tuple[str, str]] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, label: str, unit: str, **values: float | None) -> None:
+        """One row; keyword names are column names with spaces etc. replaced by `key()`."""
+        by_key = {key(c): c for c in self.columns}
+        unknown = set(values) - set(by_key)
+        if unknown:
+            raise KeyError(f"ResultTable.add: unknown columns {sorted(unknown)}; "
+                           f"known: {sorted(by_key)}")
+        if unit not in UNITS:
+            raise ValueError(f"ResultTable.add: unit {unit!r} is not one of {list(UNITS)}")
+        self.rows.append(Row(label, unit, {by_key[k]: [v] for k, v in values.items()}))
+
+    def set(self, label: str, column: str, value: float | None) -> None:
+        """Fill one cell of an existing row (e.g. the PyTorch column, timed last)."""
+        for row in self.rows:
+            if row.label == label:
+                row.values[column] = [value]
+                return
+        raise KeyError(f"ResultTable.set: no row {label!r}")
+
+    def markdown(self) -> str:
+        headers = ["", *self.columns, *[f"{a} / {b}" for a, b in self.ratios]]
+        lines = [f"**{self.title}**", "", "| " + " | ".join(headers) + " |",
+                 "|" + "|".join([":---"] + ["---:"] * (len(headers) - 1)) + "|"]
+        for row in self.rows:
+            scale = UNITS[row.unit]
+            cells = [f"{row.label} ({row.unit})"]
+            for c in self.columns:
+                vals = [v * scale for v in row.values.get(c, []) if v is not None]
+                cells.append(_range(vals, ""))
+            for a, b in self.ratios:
+                ra, rb = row.values.get(a, []), row.values.get(b, [])
+                ratios = [x / y for x, y in zip(ra, rb) if x is not None and y]
+                cells.append(_range(ratios, "x"))
+            lines.append("| " + " | ".join(cells) + " |")
+        lines += [f"\n{n}" for n in self.notes]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "columns": self.columns,
+                "ratios": [list(r) for r in self.ratios], "notes": self.notes,
+                "rows": [{"label": r.label, "unit": r.unit, "values": r.values}
+                         for r in self.rows]}
+
+    @staticmethod
+    def from_dict(d: dict[str, Any]) -> ResultTable:
+        t = ResultTable(d["title"], list(d["columns"]), [tuple(r) for r in d["ratios"]],
+                        notes=list(d["notes"]))
+        t.rows = [Row(r["label"], r["unit"], {k: list(v) for k, v in r["values"].items()})
+                  for r in d["rows"]]
+        return t
+
+
+def key(column: str) -> str:
+    """The keyword name of a column for `ResultTable.add` ("numpy (hand)" -> numpy_hand)."""
+    out = "".join(ch if ch.isalnum() else "_" for ch in column.lower())
+    return "_".join(part for part in out.split("_") if part)
+
+
+def merge_runs(runs: Sequence[Sequence[ResultTable]]) -> list[ResultTable]:
+    """Tables of several runs of one script -> one set of tables with a value per run."""
+    merged = [ResultTable.from_dict(t.to_dict()) for t in runs[0]]
+    for tables in runs[1:]:
+        for into, t in zip(merged, tables):
+            for row_into, row in zip(into.rows, t.rows):
+                for c in into.columns:
+                    row_into.values.setdefault(c, [])
+                    row_into.values[c] += row.values.get(c, [None])
+    return merged
+
+
+def _fmt(x: float, ratio: bool) -> str:
+    a = abs(x)
+    if ratio:
+        return f"{x:.2f}" if a < 10 else f"{x:.1f}"
+    digits = 3 if a < 10 else (1 if a < 100 else 0)
+    return f"{x:.{digits}f}" if a < 1e5 else f"{x:.3g}"
+
+
+def _range(vals: list[float], suffix: str) -> str:
+    if not vals:
+        return "-"
+    ratio = suffix == "x"
+    mid = _fmt(statistics.median(vals), ratio) + suffix
+    if len(vals) == 1:
+        return mid
+    return f"{mid} ({_fmt(min(vals), ratio)}-{_fmt(max(vals), ratio)}{suffix})"
+
+
+# ----------------------------------------------------------------------------- main
+
+
+def command_line() -> str:
+    """The command that is running, as one would type it from the repository root."""
+    exe = sys.executable
+    try:
+        exe = os.path.relpath(exe)
+    except ValueError:
+        pass
+    script = sys.argv[0]
+    if os.path.isabs(script):
+        try:
+            script = os.path.relpath(script)
+        except ValueError:
+            pass
+    return " ".join(shlex.quote(a) for a in [exe, script, *sys.argv[1:]])
+
+
+def blas_name() -> str:
+    try:
+        cfg = np.show_config(mode="dicts")  # numpy >= 1.25
+        blas = cfg["Build Dependencies"]["blas"]
+        return f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
+    except Exception:  # older numpy: no dict mode
+        return "?"
+
+
+def blas_threads() -> str:
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return os.environ.get("OPENBLAS_NUM_THREADS", "default")
+    counts = [str(i["num_threads"]) for i in threadpool_info() if i.get("user_api") == "blas"]
+    return ",".join(counts) or "?"
+
+
+def environment(torch: Any = None) -> str:
+    parts = [f"Python {platform.python_version()}",
+             f"numpy {np.__version__} ({blas_name()}, {blas_threads()} threads)",
+             f"{os.cpu_count()} CPUs"]
+    if torch is None:
+        parts.append("torch not used")
+    elif getattr(torch, "loaded", True):
+        parts.append(f"torch {torch.__version__} ({torch.get_num_threads()} threads)")
+    else:
+        parts.append(f"torch {importlib.metadata.version('torch')} (imported for its rows)")
+    if hasattr(os, "getloadavg"):
+        parts.append(f"load avg {os.getloadavg()[0]:.2f}")
+    parts.append(f"gc {'on' if gc.isenabled() else 'OFF'}")
+    return ", ".join(parts)
+
+
+def standard_parser(description: str) -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument("--repeats", type=int, default=None,
+                   help="timed repeats per row (median reported); default 15, 5 with --quick; "
+                   "scripts may scale it for cheap or costly rows")
+    p.add_argument("--quick", action="store_true",
+                   help="fewer repeats and smaller problems where a script allows: a smoke run")
+    p.add_argument("--no-torch", action="store_true", help="skip the PyTorch column")
+    p.add_argument("--stat", choices=["median", "min"], default="median",
+                   help="statistic over repeats (default median; min on a busy machine)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="limit BLAS (threadpoolctl) and torch threads; default: leave as is. "
+                   "1 gives steadier numbers on a shared machine, not the fastest ones")
+    return p
+
+
+def limit_threads(n: int | None) -> Any:
+    """Cap BLAS threads at n (None: no change). Returns the threadpoolctl limiter to keep
+    alive, or None. (Torch's threads: `load_torch(threads=n)`.)"""
+    if n is None:
+        return None
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        print("# threadpoolctl is not installed: BLAS threads unchanged "
+              f"(set OPENBLAS_NUM_THREADS={n} instead)")
+        return None
+    return threadpool_limits(n)
+
+
+def benchmark_main(
+    description: str,
+    run: Callable[[argparse.Namespace, Any], list[ResultTable]],
+    parser: argparse.ArgumentParser | None = None,
+) -> list[ResultTable]:
+    """Parse the standard flags, print command and machine, run, print the tables.
+
+    `run(args, torch)` gets the parsed args (`args.repeats` already resolved) and torch
+    (a `LazyTorch`: imported at its first use, so time the torch rows last) or None.
+    """
+    p = parser or standard_parser(description)
+    args = p.parse_args()
+    if args.repeats is None:
+        args.repeats = 5 if args.quick else 15
+    STAT["name"] = args.stat
+    torch = load_torch(not args.no_torch, args.threads)
+    limiter = limit_threads(args.threads)  # noqa: F841 (kept alive for the run)
+    print(f"$ {command_line()}")
+    print(f"# {environment(torch)}\n", flush=True)
+    t0 = time.perf_counter()
+    tables = run(args, torch)
+    for t in tables:
+        print(t.markdown() + "\n")
+    print(f"# finished in {time.perf_counter() - t0:.1f} s; {environment(torch)}", flush=True)
+    out = os.environ.get(JSON_ENV)
+    if out:
+        with open(out, "w") as f:
+            json.dump({"command": command_line(), "tables": [t.to_dict() for t in tables]}, f)
+    return tables
