@@ -196,10 +196,14 @@ def run_sweep(args: argparse.Namespace) -> int:
     except ValueError as e:
         raise CLIError(str(e)) from None
     splits = _load(args.dataset, args.data_dir, flatten=True)
-    result = grid_search(splits, grid, epochs=args.epochs, batch_size=args.batch_size,
-                         optimizer=OPTIMIZERS[args.optimizer], time_budget=args.time_budget,
-                         progress=not args.no_progress, out_dir=Path(args.out),
-                         heatmap=tuple(args.heatmap) if args.heatmap else None)
+    try:
+        result = grid_search(None, grid, splits, epochs=args.epochs,
+                             batch_size=args.batch_size, optimizer=OPTIMIZERS[args.optimizer],
+                             time_budget=args.time_budget, progress=not args.no_progress,
+                             out_dir=Path(args.out),
+                             heatmap=tuple(args.heatmap) if args.heatmap else None)
+    except ValueError as e:  # a grid key the MLP does not take, a bad heatmap axis
+        raise CLIError(str(e)) from None
     print(result.table())
     print(f"wrote {result.json_path}" + (f" and {result.heatmap_path}"
                                           if result.heatmap_path else ""))

@@ -7,8 +7,8 @@
 
 Both get the courses' options (update_rule, optim_config, lr_decay per epoch, batch_size,
 num_epochs, num_train_samples, num_val_samples, print_every, checkpoint_name, verbose),
-the histories (loss, train/val accuracy, val loss), the best-validation parameters
-restored at the end, optional early stopping and a tqdm progress bar.
+the histories (loss, train/val accuracy, train/val loss per check), the best-validation
+parameters restored at the end, optional early stopping and a tqdm progress bar.
 """
 
 from __future__ import annotations
@@ -123,6 +123,10 @@ class Solver:
         self.train_acc_history: list[float] = []
         self.val_acc_history: list[float] = []
         self.val_loss_history: list[float] = []
+        # Mean minibatch loss since the previous accuracy check: the training curve that
+        # lines up with val_loss_history (one entry per check, as the accuracies).
+        self.train_loss_history: list[float] = []
+        self._loss_mark = 0
         self.diverged = False
         self.stopped_early = False
         self.train_time = 0.0
@@ -246,6 +250,9 @@ class Solver:
         val_acc = self.check_accuracy(self.X_val, self.y_val, self.num_val_samples)
         self.train_acc_history.append(train_acc)
         self.val_acc_history.append(val_acc)
+        recent = self.loss_history[self._loss_mark:]
+        self.train_loss_history.append(float(np.mean(recent)) if recent else float("nan"))
+        self._loss_mark = len(self.loss_history)
         if self.autograd_model or hasattr(self.model, "loss"):
             self.val_loss_history.append(self.evaluate(self.X_val, self.y_val)["loss"])
         if self.verbose:
@@ -333,7 +340,8 @@ class Solver:
         return {"loss_history": list(self.loss_history),
                 "train_acc_history": list(self.train_acc_history),
                 "val_acc_history": list(self.val_acc_history),
-                "val_loss_history": list(self.val_loss_history)}
+                "val_loss_history": list(self.val_loss_history),
+                "train_loss_history": list(self.train_loss_history)}
 
     def save_checkpoint(self, path: str | Path) -> Path:
         """Parameters and histories to .npz (no pickles: loads with allow_pickle=False)."""
@@ -351,7 +359,8 @@ class Solver:
             params = {k[len("param/"):]: f[k] for k in f.files if k.startswith("param/")}
             self._restore(params)
             for k in self.history:
-                setattr(self, k, f[f"history/{k}"].tolist())
+                if f"history/{k}" in f.files:  # older checkpoints lack some histories
+                    setattr(self, k, f[f"history/{k}"].tolist())
             self.epoch = int(f["epoch"])
 
 

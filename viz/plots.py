@@ -57,15 +57,16 @@ def plot_history(history: Mapping[str, Sequence[float]] | Any, path: str | Path 
                  dpi: int = 110) -> Path | Figure:
     """Training curves from a solver's histories (a dict, or an object with the attributes):
     `loss_history` per iteration (raw and smoothed) on the first axes, `train_acc_history` /
-    `val_acc_history` per epoch on the second, and `val_loss_history` per epoch, when
-    present, on a third. `smooth`: moving-average window in iterations (None: about 1/25
-    of the run; 0 or 1: no smoothing)."""
+    `val_acc_history` per epoch on the second, and `train_loss_history` (the Solver's mean
+    minibatch loss per epoch) with `val_loss_history`, when present, on a third. `smooth`:
+    moving-average window in iterations (None: about 1/25 of the run; 0 or 1: none)."""
     get = history.get if isinstance(history, Mapping) else (
         lambda k, d=None: getattr(history, k, d))
     loss = np.asarray(get("loss_history", None) or [], dtype=np.float64)
     train_acc = list(get("train_acc_history", None) or [])
     val_acc = list(get("val_acc_history", None) or [])
     val_loss = list(get("val_loss_history", None) or [])
+    train_loss = list(get("train_loss_history", None) or [])
     if loss.size == 0 and not train_acc and not val_acc:
         keys = sorted(history) if isinstance(history, Mapping) else type(history).__name__
         raise ValueError("plot_history: the history has no 'loss_history', "
@@ -73,7 +74,7 @@ def plot_history(history: Mapping[str, Sequence[float]] | Any, path: str | Path 
     if smooth is not None and (not isinstance(smooth, int) or smooth < 0):
         raise ValueError(f"plot_history: smooth must be an int >= 0 or None, got {smooth!r}")
     panels = [p for p, present in (("loss", loss.size > 0), ("acc", train_acc or val_acc),
-                                   ("val_loss", val_loss)) if present]
+                                   ("val_loss", val_loss or train_loss)) if present]
     fig = _new_figure(5.0 * len(panels), 3.8)
     axes = [fig.add_subplot(1, len(panels), k + 1) for k in range(len(panels))]
     for ax, panel in zip(axes, panels):
@@ -97,11 +98,14 @@ def plot_history(history: Mapping[str, Sequence[float]] | Any, path: str | Path 
             ax.set_ylabel("accuracy")
             ax.set_title("accuracy per epoch")
         else:
-            ax.plot(np.arange(1, len(val_loss) + 1), val_loss, "o-", color="#756bb1", ms=3,
-                    label="val loss")
+            for name, values, color in (("train", train_loss, "#e6550d"),
+                                        ("val", val_loss, "#756bb1")):
+                if values:
+                    ax.plot(np.arange(1, len(values) + 1), values, "o-", color=color,
+                            ms=3, label=name)
             ax.set_xlabel("epoch")
-            ax.set_ylabel("validation loss")
-            ax.set_title("validation loss per epoch")
+            ax.set_ylabel("loss")
+            ax.set_title("loss per epoch")
         if panel != "loss":
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
