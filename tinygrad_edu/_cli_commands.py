@@ -15,8 +15,10 @@ from tinygrad_edu.cli import OPTIMIZERS, CLIError, write_json
 def _load(name: str, data_dir: str | None, flatten: bool, seed: int = 0) -> Any:
     from tinygrad_edu import data
 
+    # Mean-image subtraction, as the courses do: on MNIST it is worth about half a point.
+    extra = {"preprocess": "mean_image"} if name in ("mnist", "fashion-mnist") else {}
     try:
-        return data.load_dataset(name, data_dir=data_dir, flatten=flatten, seed=seed)
+        return data.load_dataset(name, data_dir=data_dir, flatten=flatten, seed=seed, **extra)
     except (FileNotFoundError, ImportError, ValueError) as e:
         raise CLIError(str(e).splitlines()[0]) from None
 
@@ -88,11 +90,11 @@ def run_demo(args: argparse.Namespace) -> int:
         except ImportError:
             name = "spirals"
     splits = _load(name, data_dir, flatten=True)
-    print(f"3) Training a 2-layer MLP on {name} ({len(splits.X_train)} train / "
+    print(f"3) Training a 784-256-10 MLP on {name} ({len(splits.X_train)} train / "
           f"{len(splits.X_val)} val / {len(splits.X_test)} test) with Adam")
-    solver, model = _fit("mlp", splits, epochs=args.epochs, batch_size=128, lr=1e-3,
-                         optimizer="adam", hidden=[128], progress=not args.no_progress,
-                         verbose=False, seed=0)
+    solver, model = _fit("mlp", splits, epochs=args.epochs, batch_size=64, lr=2e-3,
+                         optimizer="adam", hidden=[256], progress=False if args.no_progress else None,
+                         verbose=False, seed=0, lr_decay=0.8)
     test = solver.evaluate(splits.X_test, splits.y_test)
     curves = _viz().plot_history(solver.history, out / "curves.png")
     print(f"   curves: {curves}")
@@ -126,7 +128,7 @@ def _build_model(kind: str, splits: Any, hidden: list[int], seed: int) -> Any:
 
 
 def _fit(kind: str, splits: Any, *, epochs: int, batch_size: int, lr: float, optimizer: str,
-         hidden: list[int], progress: bool, verbose: bool, seed: int, lr_decay: float = 1.0,
+         hidden: list[int], progress: bool | None, verbose: bool, seed: int, lr_decay: float = 1.0,
          reg: float = 0.0) -> tuple[Any, Any]:
     from tinygrad_edu.train import Solver
 
@@ -151,7 +153,7 @@ def run_train(args: argparse.Namespace) -> int:
           f"{len(splits.X_val)} val, {len(splits.X_test)} test")
     solver, model = _fit(args.model, splits, epochs=args.epochs, batch_size=args.batch_size,
                          lr=args.lr, optimizer=args.optimizer, hidden=args.hidden,
-                         progress=not args.no_progress, verbose=True, seed=args.seed,
+                         progress=False if args.no_progress else None, verbose=True, seed=args.seed,
                          lr_decay=args.lr_decay)
     test = solver.evaluate(splits.X_test, splits.y_test)
     viz = _viz()
@@ -199,7 +201,7 @@ def run_sweep(args: argparse.Namespace) -> int:
     try:
         result = grid_search(None, grid, splits, epochs=args.epochs,
                              batch_size=args.batch_size, optimizer=OPTIMIZERS[args.optimizer],
-                             time_budget=args.time_budget, progress=not args.no_progress,
+                             time_budget=args.time_budget, progress=False if args.no_progress else None,
                              out_dir=Path(args.out),
                              heatmap=tuple(args.heatmap) if args.heatmap else None)
     except ValueError as e:  # a grid key the MLP does not take, a bad heatmap axis

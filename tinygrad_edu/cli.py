@@ -65,7 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--data-dir", help="directory with MNIST IDX files (default: found "
                       "automatically, else the 8x8 digits or a synthetic set)")
     demo.add_argument("--out", default="out/demo", help="output directory (default out/demo)")
-    demo.add_argument("--epochs", type=_positive_int, default=4, help="training epochs (4)")
+    demo.add_argument("--epochs", type=_positive_int, default=5, help="training epochs (5)")
     demo.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
     train = sub.add_parser("train", help="train an MLP or a convnet and write its artefacts",

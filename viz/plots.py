@@ -92,18 +92,19 @@ def plot_history(history: Mapping[str, Sequence[float]] | Any, path: str | Path 
             for name, values, color in (("train", train_acc, "#e6550d"),
                                         ("val", val_acc, "#31a354")):
                 if values:
-                    ax.plot(np.arange(1, len(values) + 1), values, "o-", color=color,
+                    ax.plot(np.arange(len(values)), values, "o-", color=color,
                             ms=3, label=name)
-            ax.set_xlabel("epoch")
+            # The Solver checks once before training (epoch 0), then after each epoch.
+            ax.set_xlabel("epoch (0 = before training)")
             ax.set_ylabel("accuracy")
             ax.set_title("accuracy per epoch")
         else:
             for name, values, color in (("train", train_loss, "#e6550d"),
                                         ("val", val_loss, "#756bb1")):
                 if values:
-                    ax.plot(np.arange(1, len(values) + 1), values, "o-", color=color,
+                    ax.plot(np.arange(len(values)), values, "o-", color=color,
                             ms=3, label=name)
-            ax.set_xlabel("epoch")
+            ax.set_xlabel("epoch (0 = before training)")
             ax.set_ylabel("loss")
             ax.set_title("loss per epoch")
         if panel != "loss":
