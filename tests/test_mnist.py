@@ -51,3 +51,17 @@ def test_mlp_784_256_10_with_adam_reaches_94_5_percent(mnist_rows: data.Splits) 
     assert len(solver.val_acc_history) == 16  # before training and after each epoch
     assert solver.loss_history[-1] < solver.loss_history[0]
     assert test["acc"] >= 0.945, test
+
+
+def test_small_convnet_reaches_97_percent_in_8_epochs(mnist_rows: data.Splits) -> None:
+    images = mnist_rows.as_dict()
+    images = {k: (v.reshape(-1, 1, 28, 28) if k.startswith("X") else v)
+              for k, v in images.items()}
+    tg.manual_seed(0)
+    model = models.SmallConvNet(seed=0)  # conv3x3 16 - relu - pool - conv3x3 32 - relu - pool - fc
+    solver = Solver(model, images, update_rule="adam", optim_config={"learning_rate": 2e-3},
+                    lr_decay=0.8, batch_size=64, num_epochs=8, num_train_samples=1000,
+                    verbose=False, progress=False)
+    solver.train()
+    test = solver.evaluate(mnist_rows.X_test.reshape(-1, 1, 28, 28), mnist_rows.y_test)
+    assert test["acc"] >= 0.970, test
