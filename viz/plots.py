@@ -32,8 +32,19 @@ def _finish(fig: Figure, path: str | Path | None, dpi: int) -> Path | Figure:
     return path
 
 
+class InlineFigure(Figure):
+    """A Figure that Jupyter shows as a PNG without pyplot or `%matplotlib inline`."""
+
+    def _repr_png_(self) -> bytes:
+        import io
+
+        buffer = io.BytesIO()
+        self.savefig(buffer, format="png", dpi=100, bbox_inches="tight")
+        return buffer.getvalue()
+
+
 def _new_figure(width: float, height: float) -> Figure:
-    fig = Figure(figsize=(width, height))
+    fig = InlineFigure(figsize=(width, height))
     FigureCanvasAgg(fig)
     return fig
 
