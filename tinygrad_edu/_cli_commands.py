@@ -93,8 +93,8 @@ def run_demo(args: argparse.Namespace) -> int:
     print(f"3) Training a 784-256-10 MLP on {name} ({len(splits.X_train)} train / "
           f"{len(splits.X_val)} val / {len(splits.X_test)} test) with Adam")
     solver, model = _fit("mlp", splits, epochs=args.epochs, batch_size=64, lr=2e-3,
-                         optimizer="adam", hidden=[256], progress=False if args.no_progress else None,
-                         verbose=False, seed=0, lr_decay=0.8)
+                         optimizer="adam", hidden=[256], verbose=False, seed=0, lr_decay=0.8,
+                         progress=False if args.no_progress else None)
     test = solver.evaluate(splits.X_test, splits.y_test)
     curves = _viz().plot_history(solver.history, out / "curves.png")
     print(f"   curves: {curves}")
@@ -201,7 +201,8 @@ def run_sweep(args: argparse.Namespace) -> int:
     try:
         result = grid_search(None, grid, splits, epochs=args.epochs,
                              batch_size=args.batch_size, optimizer=OPTIMIZERS[args.optimizer],
-                             time_budget=args.time_budget, progress=False if args.no_progress else None,
+                             time_budget=args.time_budget,
+                             progress=False if args.no_progress else None,
                              out_dir=Path(args.out),
                              heatmap=tuple(args.heatmap) if args.heatmap else None)
     except ValueError as e:  # a grid key the MLP does not take, a bad heatmap axis

@@ -155,6 +155,30 @@ class MathsMixin:
     def __rpow__(self: Tensor, other: Any) -> Tensor:
         return _binary(self, other, Pow, "pow", reverse=True)
 
+    def __floordiv__(self: Tensor, other: Any) -> Tensor:
+        return self.floor_divide(other)
+
+    def __rfloordiv__(self: Tensor, other: Any) -> Tensor:
+        return _operand(self, other).floor_divide(self)
+
+    def __mod__(self: Tensor, other: Any) -> Tensor:
+        return self.remainder(other)
+
+    def __rmod__(self: Tensor, other: Any) -> Tensor:
+        return _operand(self, other).remainder(self)
+
+    def floor_divide(self: Tensor, other: Any) -> Tensor:
+        """floor(x / y) (`//`); piecewise constant, so it passes no gradient."""
+        a, b = self, _operand(self, other)
+        if a.data.dtype != b.data.dtype:
+            a, b = _promote(a, b)
+        return self._wrap(np.asarray(np.floor_divide(a.data, b.data)))
+
+    def remainder(self: Tensor, other: Any) -> Tensor:
+        """x - y * floor(x / y) (`%`), with the sign of the divisor, as Python and
+        torch.remainder; floor(x / y) is a constant, so d/dx = 1 and d/dy = -floor(x / y)."""
+        return self - other * self.floor_divide(other)
+
     def __neg__(self: Tensor) -> Tensor:
         return Neg.apply(self)
 

@@ -54,7 +54,9 @@ class MovementMixin:
     def _expand_to(self: Tensor, shape: tuple[int, ...]) -> Tensor:
         if self.requires_grad and _state.grad_enabled:
             return Expand.apply(self, shape=shape)
-        return self._wrap(np.broadcast_to(self.data, shape))
+        view = self._wrap(np.broadcast_to(self.data, shape))
+        view._base = self
+        return view
 
     def reshape(self: Tensor, *shape: Any) -> Tensor:
         new = _shape_args(shape)
@@ -168,7 +170,11 @@ class MovementMixin:
         try:
             if self.requires_grad and _state.grad_enabled:
                 return GetItem.apply(self, index=idx)
-            return self._wrap(np.asarray(self.data[idx]))
+            picked = np.asarray(self.data[idx])
+            view = self._wrap(picked)
+            if picked.base is not None:
+                view._base = self
+            return view
         except IndexError as e:
             raise IndexError(f"getitem: index {index!r} is invalid for a tensor of shape "
                              f"{self.shape} ({e})") from None

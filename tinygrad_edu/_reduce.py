@@ -9,6 +9,7 @@ return `(values, indices)`; `var/std` default to the unbiased estimate (correcti
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -146,25 +147,32 @@ class ReduceMixin:
         else:
             corr = 1
         n = int(np.prod([self.shape[a] for a in axes])) if axes else 1
+        if n - corr <= 0:  # PyTorch's answer too: nan, with a warning
+            warnings.warn(f"var: {n} values with correction={corr} leave {n - corr} degrees "
+                          "of freedom; the result is nan", RuntimeWarning, stacklevel=2)
+        scale = 1.0 / (n - corr) if n - corr > 0 else float("nan")
         centered = self - self.mean(axis=axes, keepdims=True)
-        return (centered * centered).sum(axis=axes, keepdims=kd) * (1.0 / max(n - corr, 0))
+        return (centered * centered).sum(axis=axes, keepdims=kd) * scale
 
     def std(self: Tensor, dim: Any = None, keepdim: bool = False, *, correction: Any = None,
             unbiased: bool | None = None, axis: Any = None, keepdims: bool | None = None,
             ddof: int | None = None) -> Tensor:
-        """Standard deviation; same defaults as `var` (unbiased, as PyTorch)."""
-        return self.var(dim, keepdim, correction=correction, unbiased=unbiased, axis=axis,
-                        keepdims=keepdims, ddof=ddof).sqrt()
+        """Standard deviation; same defaults as `var` (unbiased, as PyTorch). Where the
+        variance is 0 the gradient is 0 (as PyTorch), not 0/0."""
+        var = self.var(dim, keepdim, correction=correction, unbiased=unbiased, axis=axis,
+                       keepdims=keepdims, ddof=ddof)
+        return _root_zero_safe(var, 2.0)
 
     def norm(self: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
-        """Vector p-norm over `dim` (all elements by default); 'fro' is the 2-norm."""
+        """Vector p-norm over `dim` (all elements by default); 'fro' is the 2-norm. The
+        gradient of a zero norm is 0 (PyTorch's subgradient), not 0/0."""
         if p in ("fro", 2, 2.0):
-            return (self * self).sum(dim=dim, keepdim=keepdim).sqrt()
+            return _root_zero_safe((self * self).sum(dim=dim, keepdim=keepdim), 2.0)
         if p in (1, 1.0):
             return self.abs().sum(dim=dim, keepdim=keepdim)
         if p in (float("inf"), "inf"):
             return self.abs().amax(dim=dim, keepdim=keepdim)
-        return (self.abs() ** float(p)).sum(dim=dim, keepdim=keepdim) ** (1.0 / float(p))
+        return _root_zero_safe((self.abs() ** float(p)).sum(dim=dim, keepdim=keepdim), float(p))
 
     def prod(self: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
         """Product, as exp(sum(log|x|)) with the sign restored (needs nonzero entries)."""
@@ -203,3 +211,14 @@ class ReduceMixin:
         moved = self.transpose(a, -1) if a != self.ndim - 1 else self
         out = moved @ tri
         return out.transpose(a, -1) if a != self.ndim - 1 else out
+
+
+def _root_zero_safe(s: Tensor, p: float) -> Tensor:
+    """s^(1/p) for s >= 0, with gradient 0 where s == 0 (the root's slope there is infinite
+    and the chain rule would give inf * 0 = nan): those entries go through the root as 1
+    and are then replaced by the constant 0, so no gradient reaches them."""
+    zero = s.data == 0
+    root = (lambda t: t.sqrt()) if p == 2.0 else (lambda t: t ** (1.0 / p))
+    if not zero.any():
+        return root(s)
+    return root(s.where(~zero, 1.0)).where(~zero, 0.0)

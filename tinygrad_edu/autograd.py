@@ -219,6 +219,8 @@ class Function:
     #: backward reads the values of the inputs / of the output (for the in-place check)
     reads_inputs = True
     reads_output = False
+    #: the output views the first input's memory (shares its in-place versions)
+    is_view = False
     _torch_style = False
 
     inputs: tuple[Any, ...]
@@ -290,16 +292,20 @@ class Function:
             data = fn.forward(*[t.data for t in tensors], **attrs)
             track = _state.grad_enabled and any([t.requires_grad for t in tensors])
         out = types.new(data if type(data) is np.ndarray else np.asarray(data))
+        if cls.is_view:
+            out._base = tensors[0]
         if track:
             if n == 1:
                 fn.needs_input_grad = (True,)
-                fn.version_sum = t0._version
+                fn.version_sum = t0._version if t0._base is None else seen_version(t0)
             elif n == 2:
                 fn.needs_input_grad = (t0.requires_grad, t1.requires_grad)
-                fn.version_sum = t0._version + t1._version
+                fn.version_sum = (
+                    (t0._version if t0._base is None else seen_version(t0))
+                    + (t1._version if t1._base is None else seen_version(t1)))
             else:
                 fn.needs_input_grad = tuple([t.requires_grad for t in tensors])
-                fn.version_sum = sum([t._version for t in tensors])
+                fn.version_sum = sum([seen_version(t) for t in tensors])
             fn.inputs = tensors
             fn._out = weakref.ref(out)
             fn.shape = out.data.shape
@@ -313,6 +319,16 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{self.op} {getattr(self, 'shape', '?')} at {self.module_path or 'top'}>"
+
+
+def seen_version(t: Any) -> int:
+    """In-place changes seen by `t`: its own and those of every tensor it is a view of."""
+    v = t._version
+    base = t._base
+    while base is not None:
+        v += base._version
+        base = base._base
+    return v
 
 
 def _creation_site() -> str:
@@ -341,7 +357,7 @@ def _apply_torch_style(fn: Function, inputs: Sequence[Any], attrs: dict[str, Any
         fn._out = weakref.ref(out)
         fn.shape, fn.dtype = out.data.shape, out.data.dtype
         fn.module_path = _state.module_path
-        fn.version_sum = sum(t._version for t in tensor_inputs)
+        fn.version_sum = sum(seen_version(t) for t in tensor_inputs)
         fn.released = False
         fn.created_at = _creation_site() if _state.anomaly else None
         out.requires_grad = True
@@ -435,9 +451,8 @@ def run_backward(
             if wanted and node in wanted:
                 results[wanted[node]] = grad
             inputs = node.inputs
-            if node.reads_inputs and node.version_sum != (
-                    inputs[0]._version if len(inputs) == 1
-                    else sum([t._version for t in inputs])):
+            if node.reads_inputs and node.version_sum != sum(
+                    [t._version if t._base is None else seen_version(t) for t in inputs]):
                 _raise_modified(node, "input")
             if node.reads_output and out is not None and out._version:
                 _raise_modified(node, "output")
@@ -521,7 +536,7 @@ def _set_retained_grad(t: Tensor, g: Tensor, create_graph: bool) -> None:
 
 def _raise_modified(node: Function, what: str) -> None:
     if what == "input":
-        changed = [i for i, t in enumerate(node.inputs) if t._version]
+        changed = [i for i, t in enumerate(node.inputs) if seen_version(t)]
         raise RuntimeError(
             f"backward: an input of {node.op} (output shape {node.shape}) was modified in place "
             f"after {node.op} saved it for backward (inputs {changed} have in-place changes); "
@@ -552,6 +567,7 @@ class _Released:
     requires_grad = True
     _version = 0
     _retains_grad = False
+    _base = None
 
     def __init__(self, t: Tensor) -> None:
         self._ctx = t._ctx

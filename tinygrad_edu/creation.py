@@ -131,8 +131,11 @@ def rand(*size: Any, dtype: Any = None, generator: Any = None, requires_grad: bo
 
 def randint(low: int, high: int | None = None, size: Any = (), dtype: Any = None,
             generator: Any = None, seed: int | None = None) -> Tensor:
-    """Integers in [low, high) (int64), as `torch.randint(low, high, size)`."""
-    if high is None:
+    """Integers in [low, high) (int64), as `torch.randint(low, high, size)` or
+    `torch.randint(high, size)`."""
+    if isinstance(high, tuple | list):  # randint(high, size): PyTorch's other overload
+        low, high, size = 0, low, high
+    elif high is None:
         low, high = 0, low
     rng = _rng(generator if seed is None else seed)
     return Tensor(rng.integers(low, high, size=_shape((size,)), dtype=np.dtype(dtype or np.int64)))

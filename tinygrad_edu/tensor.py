@@ -76,6 +76,7 @@ class Tensor(MathsMixin, ReduceMixin, MovementMixin):
     """
 
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "name", "_version", "_retains_grad",
+                 "_base",
                  "__weakref__")
     __array_priority__ = 1000  # so `ndarray + Tensor` calls Tensor.__radd__
 
@@ -85,6 +86,7 @@ class Tensor(MathsMixin, ReduceMixin, MovementMixin):
     _ctx: Function | None
     name: str | None
     _version: int
+    _base: Tensor | None  # the tensor whose memory this one views (shares its versions)
     _retains_grad: bool
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
@@ -95,6 +97,7 @@ class Tensor(MathsMixin, ReduceMixin, MovementMixin):
         self.name = name
         self._version = 0
         self._retains_grad = False
+        self._base = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
@@ -110,6 +113,7 @@ class Tensor(MathsMixin, ReduceMixin, MovementMixin):
         t.name = None
         t._version = 0
         t._retains_grad = False
+        t._base = None
         return t
 
     # ------------------------------------------------------------------ basic properties
@@ -197,8 +201,11 @@ class Tensor(MathsMixin, ReduceMixin, MovementMixin):
         return self._retains_grad
 
     def detach(self) -> Tensor:
-        """The same data, cut from the graph (shares memory, as in PyTorch)."""
-        return Tensor._wrap(self.data)
+        """The same data, cut from the graph (shares memory and in-place versions, as in
+        PyTorch)."""
+        t = Tensor._wrap(self.data)
+        t._base = self
+        return t
 
     def detach_(self) -> Tensor:
         self._ctx = None
@@ -339,8 +346,16 @@ class Tensor(MathsMixin, ReduceMixin, MovementMixin):
             shape = np.shape(v)
             raise RuntimeError(f"{op}: cannot write values of shape {shape} into a tensor of "
                                f"shape {self.shape} ({e})") from None
-        self._version += 1
+        self._bump_version()
         return self
+
+    def _bump_version(self) -> None:
+        """Count an in-place change here and in every tensor this one is a view of, so a
+        graph that saved either notices."""
+        t: Tensor | None = self
+        while t is not None:
+            t._version += 1
+            t = t._base
 
     def zero_(self) -> Tensor:
         return self._assign(0, "zero_")
@@ -362,7 +377,7 @@ class Tensor(MathsMixin, ReduceMixin, MovementMixin):
         except ValueError as e:
             raise RuntimeError(f"{op}: cannot combine a tensor of shape {self.shape} in place "
                                f"with values of shape {np.shape(o)} ({e})") from None
-        self._version += 1
+        self._bump_version()
         return self
 
     def add_(self, other: Any, alpha: builtins.float = 1.0) -> Tensor:
@@ -410,7 +425,7 @@ class Tensor(MathsMixin, ReduceMixin, MovementMixin):
             self.data = self.data.copy()
         idx = _index_arrays(index)
         self.data[idx] = value.data if isinstance(value, Tensor) else value
-        self._version += 1
+        self._bump_version()
 
     # ------------------------------------------------------------------ drawing
     def draw(self, **kwargs: Any) -> Any:

@@ -317,7 +317,7 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
     check_reduction(reduction, name)
     x = float_input(input, name)
     y = same_shape_target(x, target, name)
-    softplus_neg = (-x).maximum(0.0) + ((-x.abs()).exp() + 1.0).log()
+    softplus_neg = (-x).softplus()  # exact derivatives at every order, also at x = 0
     if pos_weight is None:
         loss = (1.0 - y) * x + softplus_neg
     else:

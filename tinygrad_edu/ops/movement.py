@@ -21,6 +21,7 @@ class Reshape(Function):
 
     __slots__ = ("in_shape",)
     reads_inputs = False
+    is_view = True
 
     def forward(self, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         self.in_shape = x.shape
@@ -35,6 +36,7 @@ class Permute(Function):
 
     __slots__ = ("axes",)
     reads_inputs = False
+    is_view = True
 
     def forward(self, x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
         self.axes = axes
@@ -52,6 +54,7 @@ class Expand(Function):
 
     __slots__ = ("in_shape",)
     reads_inputs = False
+    is_view = True
 
     def forward(self, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
         self.in_shape = x.shape
@@ -77,6 +80,7 @@ class GetItem(Function):
 
     __slots__ = ("index", "in_shape")
     reads_inputs = False
+    is_view = True  # basic indexing views; for a copy the shared versions only err safe
 
     def forward(self, x: np.ndarray, index: Any) -> np.ndarray:
         self.index, self.in_shape = index, x.shape
