@@ -7,13 +7,13 @@ mixins (`_reduce.py`, `_movement.py`, `_maths.py`) so each file reads in one sit
 
 from __future__ import annotations
 
-import builtins
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 
 from tinygrad_edu import autograd
+from tinygrad_edu._inplace import InplaceMixin, _index_arrays, _rng  # noqa: F401
 from tinygrad_edu._maths import MathsMixin
 from tinygrad_edu._movement import MovementMixin
 from tinygrad_edu._reduce import ReduceMixin
@@ -68,7 +68,7 @@ def as_tensor(x: Any, dtype: Any = None) -> Tensor:
     return Tensor._wrap(_to_array(x, dtype))
 
 
-class Tensor(MathsMixin, ReduceMixin, MovementMixin):
+class Tensor(MathsMixin, ReduceMixin, MovementMixin, InplaceMixin):
     """An n-d array with autograd.
 
     `Tensor(data, requires_grad=False, dtype=None, name=None)`: numpy input keeps its dtype;
@@ -326,138 +326,12 @@ class Tensor(MathsMixin, ReduceMixin, MovementMixin):
     def contiguous(self) -> Tensor:
         return self
 
-    # ------------------------------------------------------------------ in-place
-    def _inplace_check(self, op: str) -> None:
-        if _state.grad_enabled and self.requires_grad:
-            kind = ("a leaf tensor that requires grad" if self._ctx is None
-                    else "a tensor in a graph")
-            raise RuntimeError(f"{op}: in-place change of {kind} (shape {self.shape}) while grad "
-                               "mode is on; wrap it in `with no_grad():` or use the "
-                               "out-of-place op")
-
-    def _assign(self, values: Any, op: str) -> Tensor:
-        self._inplace_check(op)
-        v = values.data if isinstance(values, Tensor) else values
-        try:
-            if not self.data.flags.writeable:
-                self.data = self.data.copy()
-            self.data[...] = v
-        except ValueError as e:
-            shape = np.shape(v)
-            raise RuntimeError(f"{op}: cannot write values of shape {shape} into a tensor of "
-                               f"shape {self.shape} ({e})") from None
-        self._bump_version()
-        return self
-
-    def _bump_version(self) -> None:
-        """Count an in-place change here and in every tensor this one is a view of, so a
-        graph that saved either notices."""
-        t: Tensor | None = self
-        while t is not None:
-            t._version += 1
-            t = t._base
-
-    def zero_(self) -> Tensor:
-        return self._assign(0, "zero_")
-
-    def fill_(self, value: Any) -> Tensor:
-        return self._assign(value, "fill_")
-
-    def copy_(self, src: Any) -> Tensor:
-        return self._assign(src, "copy_")
-
-    def _inplace_ufunc(self, ufunc: Any, other: Any, op: str) -> Tensor:
-        """Compute straight into our own array (no temporary copy), then bump the version."""
-        self._inplace_check(op)
-        o = other.data if isinstance(other, Tensor) else other
-        if not self.data.flags.writeable:
-            self.data = self.data.copy()
-        try:
-            ufunc(self.data, o, out=self.data, casting="same_kind")
-        except ValueError as e:
-            raise RuntimeError(f"{op}: cannot combine a tensor of shape {self.shape} in place "
-                               f"with values of shape {np.shape(o)} ({e})") from None
-        self._bump_version()
-        return self
-
-    def add_(self, other: Any, alpha: builtins.float = 1.0) -> Tensor:
-        o = other if alpha == 1 else (other.data if isinstance(other, Tensor) else other) * alpha
-        return self._inplace_ufunc(np.add, o, "add_")
-
-    def sub_(self, other: Any, alpha: builtins.float = 1.0) -> Tensor:
-        o = other if alpha == 1 else (other.data if isinstance(other, Tensor) else other) * alpha
-        return self._inplace_ufunc(np.subtract, o, "sub_")
-
-    def mul_(self, other: Any) -> Tensor:
-        return self._inplace_ufunc(np.multiply, other, "mul_")
-
-    def div_(self, other: Any) -> Tensor:
-        return self._inplace_ufunc(np.true_divide, other, "div_")
-
-    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
-        return self._assign(np.clip(self.data, min, max), "clamp_")
-
-    def normal_(self, mean: builtins.float = 0.0, std: builtins.float = 1.0,
-                generator: Any = None) -> Tensor:
-        rng = _rng(generator)
-        return self._assign(rng.normal(mean, std, self.shape), "normal_")
-
-    def uniform_(self, a: builtins.float = 0.0, b: builtins.float = 1.0,
-                 generator: Any = None) -> Tensor:
-        rng = _rng(generator)
-        return self._assign(rng.uniform(a, b, self.shape), "uniform_")
-
-    def __iadd__(self, other: Any) -> Tensor:
-        return self.add_(other)
-
-    def __isub__(self, other: Any) -> Tensor:
-        return self.sub_(other)
-
-    def __imul__(self, other: Any) -> Tensor:
-        return self.mul_(other)
-
-    def __itruediv__(self, other: Any) -> Tensor:
-        return self.div_(other)
-
-    def __setitem__(self, index: Any, value: Any) -> None:
-        self._inplace_check("__setitem__")
-        if not self.data.flags.writeable:
-            self.data = self.data.copy()
-        idx = _index_arrays(index)
-        self.data[idx] = value.data if isinstance(value, Tensor) else value
-        self._bump_version()
-
     # ------------------------------------------------------------------ drawing
     def draw(self, **kwargs: Any) -> Any:
         """The graph that produced this tensor, as a graphviz.Digraph (see `viz.draw_graph`)."""
         import viz
 
         return viz.draw_graph(self, **kwargs)
-
-
-def _index_arrays(index: Any) -> Any:
-    """Tensors inside an index become arrays (integer tensors act as integer arrays)."""
-    if isinstance(index, Tensor):
-        return index.data
-    if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, Tensor) else i for i in index)
-    if isinstance(index, list) and any(isinstance(i, Tensor) for i in index):
-        return np.asarray([i.data if isinstance(i, Tensor) else i for i in index])
-    return index
-
-
-def _rng(generator: Any) -> np.random.Generator:
-    if generator is None:
-        return _state.generator
-    if isinstance(generator, np.random.Generator):
-        return generator
-    inner = getattr(generator, "rng", None)
-    if isinstance(inner, np.random.Generator):
-        return inner
-    if isinstance(generator, int | np.integer):
-        return np.random.default_rng(int(generator))
-    raise TypeError(f"expected a numpy Generator, a tinygrad_edu.Generator or a seed, "
-                    f"got {type(generator).__name__}")
 
 
 autograd._tensor_types.Tensor = Tensor

@@ -1,0 +1,189 @@
+"""The global modes (grad mode, default dtype, anomaly detection, module path) in one
+state object, changed only through context managers; and the gradient tape for drawing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from tinygrad_edu.autograd import Function
+
+
+class _State:
+    """Every global mode in one place; changed only through the context managers below."""
+
+    __slots__ = ("grad_enabled", "default_dtype", "anomaly", "module_path", "generator", "tape")
+
+    def __init__(self) -> None:
+        self.grad_enabled = True
+        self.default_dtype: np.dtype = np.dtype(np.float32)
+        self.anomaly = False
+        self.module_path = ""
+        self.generator = np.random.default_rng()
+        self.tape: GradientTape | None = None
+
+
+_state = _State()
+
+
+class _TensorTypes:
+    """Filled in by tensor.py once Tensor exists (tensor.py imports this module first)."""
+
+    Tensor: Any = None
+    as_tensor: Any = None
+    new: Any = None
+
+
+_tensor_types = _TensorTypes()
+
+
+# ----------------------------------------------------------------------------- modes
+
+
+class _GradMode:
+    """Context manager and decorator that sets grad mode and restores it in `finally`."""
+
+    __slots__ = ("enabled", "previous")
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.previous: list[bool] = []
+
+    def __enter__(self) -> None:
+        self.previous.append(_state.grad_enabled)
+        _state.grad_enabled = self.enabled
+
+    def __exit__(self, *exc: object) -> None:
+        _state.grad_enabled = self.previous.pop()
+
+    def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        enabled = self.enabled
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with _GradMode(enabled):
+                return fn(*args, **kwargs)
+
+        wrapper.__name__ = getattr(fn, "__name__", "wrapper")
+        wrapper.__doc__ = fn.__doc__
+        wrapper.__wrapped__ = fn  # type: ignore[attr-defined]
+        return wrapper
+
+
+def no_grad() -> _GradMode:
+    """Record nothing inside this block (context manager or decorator)."""
+    return _GradMode(False)
+
+
+def enable_grad() -> _GradMode:
+    """Record again inside a `no_grad` block (context manager or decorator)."""
+    return _GradMode(True)
+
+
+class _SetGradEnabled(_GradMode):
+    """As `torch.set_grad_enabled`, the mode changes at the call, so a plain call works
+    too; as a context manager the previous mode comes back on exit, and as a decorator
+    the call's change is undone at once (only the decorated function runs in `mode`)."""
+
+    __slots__ = ()
+
+    def __init__(self, enabled: bool) -> None:
+        super().__init__(enabled)
+        self.previous.append(_state.grad_enabled)
+        _state.grad_enabled = enabled
+
+    def __enter__(self) -> None:
+        return None
+
+    def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        if self.previous:
+            _state.grad_enabled = self.previous.pop()
+        return super().__call__(fn)
+
+
+def set_grad_enabled(mode: bool) -> _GradMode:
+    """Grad mode on or off, as `torch.set_grad_enabled`: a call, a block or a decorator."""
+    return _SetGradEnabled(bool(mode))
+
+
+def is_grad_enabled() -> bool:
+    return _state.grad_enabled
+
+
+@contextmanager
+def detect_anomaly() -> Iterator[None]:
+    """Remember where each node was created and raise at the first NaN/Inf gradient."""
+    previous = _state.anomaly
+    _state.anomaly = True
+    try:
+        yield
+    finally:
+        _state.anomaly = previous
+
+
+@contextmanager
+def module_scope(path: str) -> Iterator[None]:
+    """Nodes created inside record `path` (set by `nn.Module.__call__`)."""
+    previous = _state.module_path
+    _state.module_path = path
+    try:
+        yield
+    finally:
+        _state.module_path = previous
+
+
+@contextmanager
+def default_dtype(dtype: Any) -> Iterator[None]:
+    previous = _state.default_dtype
+    _state.default_dtype = np.dtype(dtype)
+    try:
+        yield
+    finally:
+        _state.default_dtype = previous
+
+
+def set_default_dtype(dtype: Any) -> None:
+    """Dtype that Python floats become (float32 unless changed), as `torch.set_default_dtype`."""
+    dt = np.dtype(dtype)
+    if dt.kind != "f":
+        raise TypeError(f"set_default_dtype: expected a floating dtype, got {dt}")
+    _state.default_dtype = dt
+
+
+def get_default_dtype() -> np.dtype:
+    return _state.default_dtype
+
+
+class GradientTape:
+    """Records, during backward, the gradient that flows along every edge of the graph.
+
+    `edges[(node, i)]` is the gradient handed to input `i` of `node`; `totals[key]` is the
+    summed gradient of a tensor (key: its node, or the leaf tensor itself) and `paths[key]`
+    how many contributions were summed there. `viz` reads it to label edges and to mark
+    accumulation points.
+    """
+
+    def __init__(self) -> None:
+        self.edges: dict[tuple[Function, int], np.ndarray] = {}
+        self.totals: dict[Any, np.ndarray] = {}
+        self.paths: dict[Any, int] = {}
+
+    def _add(self, key: Any, g: np.ndarray) -> None:
+        self.paths[key] = self.paths.get(key, 0) + 1
+        previous = self.totals.get(key)
+        self.totals[key] = g if previous is None else previous + g
+
+
+@contextmanager
+def record_gradients() -> Iterator[GradientTape]:
+    """`with record_gradients() as tape: loss.backward()` keeps every edge's gradient."""
+    previous = _state.tape
+    tape = GradientTape()
+    _state.tape = tape
+    try:
+        yield tape
+    finally:
+        _state.tape = previous
