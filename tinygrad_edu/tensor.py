@@ -17,6 +17,7 @@ from tinygrad_edu._inplace import InplaceMixin, _index_arrays, _rng  # noqa: F40
 from tinygrad_edu._maths import MathsMixin
 from tinygrad_edu._movement import MovementMixin
 from tinygrad_edu._reduce import ReduceMixin
+from tinygrad_edu._unary import UnaryMixin
 from tinygrad_edu.autograd import Function, _state
 
 _SCALARS = (int, float, bool, np.generic)
@@ -68,7 +69,7 @@ def as_tensor(x: Any, dtype: Any = None) -> Tensor:
     return Tensor._wrap(_to_array(x, dtype))
 
 
-class Tensor(MathsMixin, ReduceMixin, MovementMixin, InplaceMixin):
+class Tensor(MathsMixin, UnaryMixin, ReduceMixin, MovementMixin, InplaceMixin):
     """An n-d array with autograd.
 
     `Tensor(data, requires_grad=False, dtype=None, name=None)`: numpy input keeps its dtype;

@@ -1,0 +1,167 @@
+# mypy: disable-error-code="misc"
+# (mixin methods annotate `self: Tensor`; mypy cannot check such self-types on mixins)
+"""Unary maths, activations and the softmax family of Tensor (a mixin).
+
+Every kink rule is stated in the docstrings: relu'(0) = 0, abs'(0) = 0, the leaky slope
+at 0 is the negative slope, softplus'(0) = 1/2.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tinygrad_edu._maths import _binary, _operand
+from tinygrad_edu.ops.elementwise import (
+    Abs,
+    Exp,
+    Log,
+    Maximum,
+    Minimum,
+    Mul,
+    Sigmoid,
+    Sqrt,
+    Tanh,
+)
+from tinygrad_edu.ops.reduce import LogSoftmax
+
+if TYPE_CHECKING:
+    from tinygrad_edu.tensor import Tensor
+
+
+class UnaryMixin:
+    __slots__ = ()
+
+    # ------------------------------------------------------------------ unary maths
+    def exp(self: Tensor) -> Tensor:
+        return Exp.apply(self)
+
+    def log(self: Tensor) -> Tensor:
+        return Log.apply(self)
+
+    def sqrt(self: Tensor) -> Tensor:
+        return Sqrt.apply(self)
+
+    def rsqrt(self: Tensor) -> Tensor:
+        return 1.0 / Sqrt.apply(self)
+
+    def abs(self: Tensor) -> Tensor:
+        """|x|; its derivative at 0 is 0 (as PyTorch)."""
+        return Abs.apply(self)
+
+    def square(self: Tensor) -> Tensor:
+        return self * self
+
+    def reciprocal(self: Tensor) -> Tensor:
+        return 1.0 / self
+
+    def log1p(self: Tensor) -> Tensor:
+        return (self + 1.0).log()
+
+    def sigmoid(self: Tensor) -> Tensor:
+        """1 / (1 + e^-x), finite with a finite gradient for any x (a stable primitive)."""
+        return Sigmoid.apply(self)
+
+    def tanh(self: Tensor) -> Tensor:
+        return Tanh.apply(self)
+
+    def relu(self: Tensor) -> Tensor:
+        """max(x, 0) with relu'(0) = 0, as PyTorch and the courses' `dout * (x > 0)`."""
+        # A product with a 0/1 mask, not `where`: numpy's masked selection mispredicts a
+        # branch per element on random signs and was 15x slower than the multiply here.
+        return Mul.apply(self, self._wrap((self.data > 0).astype(self.data.dtype)))
+
+    def leaky_relu(self: Tensor, negative_slope: float = 0.01) -> Tensor:
+        """x for x > 0, slope * x otherwise; the slope at 0 is `negative_slope` (PyTorch)."""
+        kind = self.data.dtype.type
+        slope = (self.data > 0) * kind(1.0 - negative_slope) + kind(negative_slope)
+        return Mul.apply(self, self._wrap(slope))
+
+    def silu(self: Tensor) -> Tensor:
+        """x * sigmoid(x) (swish)."""
+        return self * self.sigmoid()
+
+    def swish(self: Tensor) -> Tensor:
+        return self.silu()
+
+    def softplus(self: Tensor) -> Tensor:
+        """log(1 + e^x), as m + log(e^(x - m) + e^-m) with m = max(x, 0) held constant.
+
+        exp never sees a positive argument, and as the value does not depend on m, the
+        gradient is exactly sigmoid(x) to every order: softplus'(0) = 1/2, as PyTorch (a
+        relu/abs composite would give 0 there, from their kink rules)."""
+        m = np.maximum(self.data, 0)
+        shift = self._wrap(m)
+        return ((self - shift).exp() + self._wrap(np.exp(-m))).log() + shift
+
+    def gelu(self: Tensor) -> Tensor:
+        """The tanh approximation of GELU."""
+        c = float(np.sqrt(2.0 / np.pi))
+        return 0.5 * self * (1.0 + (c * (self + 0.044715 * self * self * self)).tanh())
+
+    def maximum(self: Tensor, other: Any) -> Tensor:
+        """Elementwise max; at ties each operand gets half the gradient."""
+        return _binary(self, other, Maximum, "maximum")
+
+    def minimum(self: Tensor, other: Any) -> Tensor:
+        """Elementwise min; at ties each operand gets half the gradient."""
+        return _binary(self, other, Minimum, "minimum")
+
+    def where(self: Tensor, condition: Any, other: Any) -> Tensor:
+        """`self` where `condition` else `other` (PyTorch's `x.where(cond, y)`)."""
+        from tinygrad_edu.functional import where
+
+        return where(condition, self, other)
+
+    def clamp(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
+        """Limit to [min, max]; the gradient is 1 inside and at the bounds, 0 outside."""
+        out = self
+        if min is not None:
+            low = _operand(self, min)
+            out = out.where(out.data >= np.asarray(low.data), low)
+        if max is not None:
+            high = _operand(self, max)
+            out = out.where(out.data <= np.asarray(high.data), high)
+        return out
+
+    def clip(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
+        return self.clamp(min, max)
+
+    def masked_fill(self: Tensor, mask: Any, value: Any) -> Tensor:
+        m = np.asarray(mask.data if isinstance(mask, type(self)) else mask)
+        if m.dtype != np.bool_:
+            raise TypeError(f"masked_fill: mask must be bool, got {m.dtype}")
+        return self.where(~m, value)
+
+    # ------------------------------------------------------------------ softmax family
+    def logsumexp(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+                  keepdims: bool | None = None) -> Tensor:
+        """log(sum(exp(x))), stable: the max is subtracted first. The max is a constant
+        here, which is exact: the function does not depend on the shift."""
+        axes = self._axes(axis if axis is not None else dim, "logsumexp")
+        kd = bool(keepdims if keepdims is not None else keepdim)
+        shift = self._wrap(_finite_max(self.data, axes))
+        out = (self - shift).exp().sum(axis=axes, keepdims=True).log() + shift
+        return out if kd else out.reshape(_drop(out.shape, axes))
+
+    def softmax(self: Tensor, dim: int = -1, *, axis: int | None = None) -> Tensor:
+        """exp(x) / sum(exp(x)) along `dim` (the last axis by default), max-shifted."""
+        axes = self._axes(axis if axis is not None else dim, "softmax")
+        e = (self - self._wrap(_finite_max(self.data, axes))).exp()
+        return e / e.sum(axis=axes, keepdims=True)
+
+    def log_softmax(self: Tensor, dim: int = -1, *, axis: int | None = None) -> Tensor:
+        """x - logsumexp(x) along `dim`: finite for any logits (a fused primitive whose
+        gradient is tested against that composite)."""
+        axes = self._axes(axis if axis is not None else dim, "log_softmax")
+        return LogSoftmax.apply(self, axis=axes)
+
+
+def _finite_max(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    m = x.max(axis=axes, keepdims=True) if x.size else np.zeros((1,) * x.ndim, x.dtype)
+    return np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False)
+
+
+def _drop(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(n for i, n in enumerate(shape) if i not in axes)
