@@ -3,19 +3,20 @@
 
 Layout and conventions follow PyTorch: inputs (N, C, H, W) (or (N, C, L) for the 1-d
 forms), weights (C_out, C_in / groups, kh, kw), cross-correlation (the kernel is not
-flipped), output size floor((n + 2 p - r (k - 1) - 1) / s + 1). Gradients for input,
-weight and bias come from the primitives' own backwards (`Pad`, `SlidingWindows`,
-`Reshape`, `MatMul`, `Expand`, `Max`, `Sum`), so they can be differentiated again.
+flipped), output size floor((n + 2 p - r (k - 1) - 1) / s + 1). Every gradient comes from
+primitives whose backward can be differentiated again (second derivatives work).
 
 How the convolution is computed: the padded input's windows, a strided view of shape
 (N, C, kh, kw, OH, OW), are reshaped to (N, C kh kw, OH OW) (im2col; the one copy of the
 forward) and multiplied by the weight viewed as (C_out, C kh kw): one batched matmul, whose
 output is already (N, C_out, OH OW), i.e. NCHW. With groups, the channel axis is split into
 (groups, C / groups) on both sides and the matmul is batched over the groups too.
-`conv2d_composite` builds exactly that from graph nodes; `conv2d`/`conv1d` run the same
-steps fused into one primitive (`ops.windows.ConvIm2col`), which the conv benchmark showed
-to matter, and the tests hold the fused gradients (first and second order) to the
-composite's.
+`conv2d_composite` builds exactly that from graph nodes (Pad, SlidingWindows, Reshape,
+MatMul, Add); `conv2d`/`conv1d` run the same steps fused into one primitive
+(`ops.windows.ConvIm2col`), which the conv benchmark showed to matter, and the tests hold
+the fused values and gradients (first and second order) to the composite's. Likewise
+`max_pool*` run the fused `WindowMax` and `max_pool2d_composite` is SlidingWindows ->
+amax; `avg_pool*` are composites (SlidingWindows -> mean, or sum / divisor).
 
 Courses' channels-last layout: `conv2d_nhwc` (input (N, H, W, C), filters (kh, kw, C_in,
 C_out), output (N, OH, OW, C_out)) and `max_pool2d_nhwc` permute to NCHW, call the same
@@ -24,10 +25,13 @@ functions and permute back; the permutes are views, and their gradients are perm
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
+from tinygrad_edu._reduce import ValuesIndices
+from tinygrad_edu.autograd import no_grad
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.ops.windows import ConvIm2col, SlidingWindows, WindowMax, windows_view
 from tinygrad_edu.tensor import Tensor, as_tensor
@@ -40,6 +44,8 @@ Ints = tuple[int, ...]
 
 def _ints(value: Any, d: int, name: str, op: str, minimum: int) -> Ints:
     """`value` as d ints >= minimum (an int is repeated, as PyTorch's `_pair`)."""
+    if type(value) is int and value >= minimum:  # the usual call, checked cheaply
+        return (value,) * d
     items = tuple(value) if isinstance(value, tuple | list) else (value,) * d
     if len(items) != d or not all(isinstance(v, int | np.integer) and not isinstance(v, bool)
                                    for v in items):
@@ -99,7 +105,7 @@ def _flat_taps(windows: Tensor, d: int) -> Tensor:
     """
     shape = windows.shape
     lead = shape[:-2 * d]
-    taps = int(np.prod(shape[-2 * d:-d]))
+    taps = math.prod(shape[-2 * d:-d])
     return windows.reshape(lead + (taps,) + shape[-d:])
 
 
@@ -164,8 +170,8 @@ def _conv_composite(operands: list[Tensor], pads: tuple[tuple[int, int], ...], s
     d = len(kernel)
     cols = _windows(_pad(x, pads), kernel, stride, dilation)  # (N, C, *kernel, *out)
     out_size = cols.shape[-d:]
-    taps = int(np.prod(kernel))
-    positions = int(np.prod(out_size))
+    taps = math.prod(kernel)
+    positions = math.prod(out_size)
     if groups == 1:
         out = w.reshape(c_out, c_group * taps) @ cols.reshape(n, c_in * taps, positions)
     else:
@@ -263,10 +269,7 @@ def _pool_args(op: str, d: int, x: Tensor, kernel_size: Any, stride: Any, paddin
 
 def _max_pool(op: str, d: int, input: Any, kernel_size: Any, stride: Any, padding: Any,
               dilation: Any, ceil_mode: bool, return_indices: bool, fused: bool = True
-              ) -> Tensor:
-    if return_indices:
-        raise NotImplementedError(f"{op}: return_indices=True is not supported (the "
-                                  "gradient needs no indices here)")
+              ) -> Any:
     x = as_tensor(input)
     kernel, strides, dilations, pads, _ = _pool_args(op, d, x, kernel_size, stride, padding,
                                                      dilation, ceil_mode)
@@ -276,16 +279,39 @@ def _max_pool(op: str, d: int, input: Any, kernel_size: Any, stride: Any, paddin
     low = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min
     padded = _pad(x, pads, value=low)
     if fused:
-        return WindowMax.apply(padded, kernel=kernel, stride=strides, dilation=dilations)
-    return _flat_taps(_windows(padded, kernel, strides, dilations), d).amax(axis=x.ndim - d)
+        out = WindowMax.apply(padded, kernel=kernel, stride=strides, dilation=dilations)
+    else:
+        out = _flat_taps(_windows(padded, kernel, strides, dilations), d).amax(axis=x.ndim - d)
+    if not return_indices:
+        return out
+    return ValuesIndices(out, _argmax_indices(padded, kernel, strides, dilations, pads, d,
+                                              x.shape[-d:]))
+
+
+def _argmax_indices(padded: Tensor, kernel: Ints, strides: Ints, dilations: Ints,
+                    pads: tuple[tuple[int, int], ...], d: int, spatial: tuple[int, ...]
+                    ) -> Tensor:
+    """PyTorch's `return_indices`: for each window, the flat index (into the input's own
+    spatial plane) of its first maximum. Indices carry no gradient."""
+    with no_grad():
+        taps = _flat_taps(_windows(padded.detach(), kernel, strides, dilations), d).data
+    tap = taps.argmax(axis=taps.ndim - d - 1)
+    offsets = np.unravel_index(tap, kernel)
+    out_shape = tap.shape[-d:]
+    grid = np.indices(out_shape)
+    coords = tuple(grid[t] * strides[t] + offsets[t] * dilations[t] - pads[t][0]
+                   for t in range(d))
+    flat = np.ravel_multi_index(coords, spatial, mode="clip")
+    return Tensor._wrap(np.asarray(flat, dtype=np.int64))
 
 
 def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
                dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False
-               ) -> Tensor:
+               ) -> Any:
     """Max over each kh x kw window, as `torch.nn.functional.max_pool2d` (stride defaults
     to kernel_size; implicit padding with -inf, at most half the kernel; ceil_mode rounds
-    the output size up, as PyTorch). return_indices=True is not supported.
+    the output size up, as PyTorch). return_indices=True also returns, as PyTorch, the flat
+    index of each window's first maximum in its input plane.
 
     Gradient: each window's upstream gradient goes to its maximum; tied maxima share it
     equally (1/t each for t ties), so every window still passes on exactly its gradient.
@@ -306,7 +332,7 @@ def max_pool2d_composite(input: Any, kernel_size: Any, stride: Any = None, paddi
 
 def max_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
                dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False
-               ) -> Tensor:
+               ) -> Any:
     """Max over windows along the last axis of (N, C, L); same rules as `max_pool2d`."""
     return _max_pool("max_pool1d", 1, input, kernel_size, stride, padding, dilation,
                      ceil_mode, return_indices)

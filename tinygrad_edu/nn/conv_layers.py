@@ -87,7 +87,7 @@ class _ConvNd(Module):
             init.uniform_(self.bias, -bound, bound, generator=generator)
 
     def _conv(self, x: Tensor, padding: Any) -> Tensor:
-        raise NotImplementedError
+        raise TypeError(f"{type(self).__name__}: subclasses of _ConvNd define _conv()")
 
     def forward(self, input: Tensor) -> Tensor:
         d = self._d
@@ -161,18 +161,17 @@ class MaxPool2d(_PoolNd):
                  dilation: Any = 1, return_indices: bool = False, ceil_mode: bool = False
                  ) -> None:
         super().__init__(kernel_size, stride, padding)
-        if return_indices or ceil_mode:
-            raise NotImplementedError("MaxPool2d: return_indices and ceil_mode are not "
-                                      "supported")
         self.dilation = dilation
+        self.ceil_mode = ceil_mode
+        self.return_indices = return_indices
 
     def forward(self, input: Tensor) -> Tensor:
         return _named(self, F.max_pool2d, input, self.kernel_size, self.stride, self.padding,
-                      self.dilation)
+                      self.dilation, self.ceil_mode, self.return_indices)
 
     def extra_repr(self) -> str:
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, "
-                f"padding={self.padding}, dilation={self.dilation}")
+                f"padding={self.padding}, dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
 
 class MaxPool1d(MaxPool2d):
@@ -180,7 +179,7 @@ class MaxPool1d(MaxPool2d):
 
     def forward(self, input: Tensor) -> Tensor:
         return _named(self, F.max_pool1d, input, self.kernel_size, self.stride, self.padding,
-                      self.dilation)
+                      self.dilation, self.ceil_mode, self.return_indices)
 
 
 class AvgPool2d(_PoolNd):
@@ -190,13 +189,12 @@ class AvgPool2d(_PoolNd):
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  ceil_mode: bool = False, count_include_pad: bool = True) -> None:
         super().__init__(kernel_size, stride, padding)
-        if ceil_mode:
-            raise NotImplementedError("AvgPool2d: ceil_mode is not supported")
+        self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
 
     def forward(self, input: Tensor) -> Tensor:
         return _named(self, F.avg_pool2d, input, self.kernel_size, self.stride, self.padding,
-                      self.count_include_pad)
+                      self.ceil_mode, self.count_include_pad)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -207,4 +205,4 @@ class AvgPool1d(AvgPool2d):
 
     def forward(self, input: Tensor) -> Tensor:
         return _named(self, F.avg_pool1d, input, self.kernel_size, self.stride, self.padding,
-                      self.count_include_pad)
+                      self.ceil_mode, self.count_include_pad)

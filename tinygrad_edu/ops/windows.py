@@ -19,11 +19,16 @@ windows receive the sum. It loops over the kernel offsets (k_1 ... k_d of them, 
 
 Each is linear and the other's adjoint, so each one's backward is the other: second and
 higher derivatives of convolution and pooling come for free.
+
+Two fused primitives replace composites where bench_conv.py showed it matters, and are
+tested against them (values, first and second derivatives): `ConvIm2col` (pad -> windows
+-> matmul + bias) and `WindowMax` (windows -> max).
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -53,19 +58,44 @@ def windows_view(x: np.ndarray, kernel: Ints, stride: Ints, dilation: Ints) -> n
     return as_strided(x, x.shape[:-d] + kernel + out, strides, writeable=False)
 
 
-def _offset_slices(offset: Ints, out: Ints, stride: Ints, dilation: Ints
-                   ) -> tuple[slice, ...]:
-    """The input positions read by kernel offset `offset` across all output positions."""
-    return tuple(slice(j * r, j * r + s * (o - 1) + 1, s)
-                 for j, o, s, r in zip(offset, out, stride, dilation))
-
-
 def _windows_overlap(kernel: Ints, out: Ints, stride: Ints, dilation: Ints) -> bool:
-    """True if some input position is read by two (offset, output position) pairs."""
+    """True if some input position is read by two (offset, output position) pairs.
+
+    Along one axis j r + p s = j' r + p' s needs (j - j') r = (p' - p) s, a common
+    multiple of r and s: the smallest is lcm(r, s), reached with |j - j'| = lcm / r <= k - 1
+    and |p - p'| = lcm / s <= o - 1.
+    """
     for k, o, s, r in zip(kernel, out, stride, dilation):
-        if k > 1 and o > 1 and len({j * r + p * s for j in range(k) for p in range(o)}) < k * o:
+        step = math.lcm(r, s)
+        if step // r <= k - 1 and step // s <= o - 1:
             return True
     return False
+
+
+def _slabs(kernel: Ints, out: Ints, stride: Ints, dilation: Ints
+           ) -> list[tuple[Ints, tuple[slice, ...]]]:
+    """(kernel offset j, the input slices it reads across all output positions)."""
+    per_axis = [[slice(j * r, j * r + s * (o - 1) + 1, s) for j in range(k)]
+                for k, o, s, r in zip(kernel, out, stride, dilation)]
+    return list(zip(itertools.product(*map(range, kernel)), itertools.product(*per_axis)))
+
+
+def fold_array(x: np.ndarray, kernel: Ints, stride: Ints, dilation: Ints, shape: Ints
+               ) -> np.ndarray:
+    """`FoldWindows` on arrays: zeros(shape), then one strided-slice addition per kernel
+    offset (plain assignment when no two windows overlap, e.g. pooling with stride =
+    kernel, since every position is then written at most once)."""
+    d = len(kernel)
+    out_size = x.shape[-d:]
+    y = np.zeros(shape, dtype=x.dtype)
+    overlap = _windows_overlap(kernel, out_size, stride, dilation)
+    lead = (slice(None),) * (len(shape) - d)
+    for offset, target in _slabs(kernel, out_size, stride, dilation):
+        if overlap:
+            y[lead + target] += x[lead + offset]
+        else:
+            y[lead + target] = x[lead + offset]
+    return y
 
 
 class SlidingWindows(Function):
@@ -76,6 +106,7 @@ class SlidingWindows(Function):
 
     __slots__ = ("kernel", "stride", "dilation", "in_shape")
     reads_inputs = False
+    is_view = True  # in-place changes to x show through: they share x's versions
 
     def forward(self, x: np.ndarray, kernel: Ints, stride: Ints, dilation: Ints
                 ) -> np.ndarray:
@@ -91,11 +122,8 @@ class SlidingWindows(Function):
 class FoldWindows(Function):
     """y = zeros(shape) with y[..., o * stride + j * dilation] += x[..., j, o] for every
     kernel offset j and output position o (the adjoint of `SlidingWindows`, col2im);
-    the gradient is `SlidingWindows` of grad.
-
-    One strided-slice addition per kernel offset; when no two windows overlap (pooling
-    with stride = kernel) each position is written once, so plain assignment suffices.
-    """
+    the gradient is `SlidingWindows` of grad. One strided-slice addition per kernel
+    offset (`fold_array`)."""
 
     __slots__ = ("kernel", "stride", "dilation")
     reads_inputs = False
@@ -103,19 +131,7 @@ class FoldWindows(Function):
     def forward(self, x: np.ndarray, kernel: Ints, stride: Ints, dilation: Ints,
                 shape: Ints) -> np.ndarray:
         self.kernel, self.stride, self.dilation = kernel, stride, dilation
-        d = len(kernel)
-        out_size = x.shape[-d:]
-        y = np.zeros(shape, dtype=x.dtype)
-        overlap = _windows_overlap(kernel, out_size, stride, dilation)
-        lead = (slice(None),) * (len(shape) - d)
-        for offset in itertools.product(*map(range, kernel)):
-            target = lead + _offset_slices(offset, out_size, stride, dilation)
-            source = x[lead + offset]
-            if overlap:
-                y[target] += source
-            else:
-                y[target] = source
-        return y
+        return fold_array(x, kernel, stride, dilation, shape)
 
     def backward(self, grad: Tensor) -> Tensor:
         return SlidingWindows.apply(grad, kernel=self.kernel, stride=self.stride,
@@ -142,11 +158,13 @@ class ConvIm2col(Function):
     cols = windows of the padded x reshaped to (N, G, C / G * taps, L):
         y = w_G @ cols + b    (w viewed as (G, O / G, C / G * taps)), reshaped to (N, O, *out)
         dx = unpad(FoldWindows(w_G^T @ grad)),  dw = sum_N grad @ cols^T,  db = sum grad
-    The backward is written with Tensor ops, so it can be differentiated again.
+    A recorded backward (create_graph=True) is written with Tensor ops, so it can be
+    differentiated again; an unrecorded one runs the same formulas on arrays and reuses
+    the forward's im2col copy for dw.
 
-    Why it exists: the composite costs ten graph nodes, a fresh array for the bias sum and
-    a second im2col copy is avoided here by keeping `cols` for dw (bias is added in place).
-    The conv benchmark (benchmarks/bench_conv.py) shows the difference.
+    Why it exists: the composite spends ten graph nodes (each a dispatch, forward and
+    backward) and a fresh array for the bias sum on what is here one node with the bias
+    added in place; benchmarks/bench_conv.py times both.
     """
 
     __slots__ = ("pads", "stride", "dilation", "groups", "padded_shape")
@@ -161,7 +179,7 @@ class ConvIm2col(Function):
         n, o, g = x.shape[0], w.shape[0], groups
         windows = windows_view(xp, tuple(w.shape[2:]), stride, dilation)
         out_size = windows.shape[-d:]
-        cols = windows.reshape(n, g, -1, int(np.prod(out_size)))  # im2col: the one copy
+        cols = windows.reshape(n, g, -1, math.prod(out_size))  # im2col: the one copy
         y = np.matmul(w.reshape(g, o // g, -1), cols)
         if b is not None:
             y += b.reshape(g, o // g, 1)
@@ -169,10 +187,11 @@ class ConvIm2col(Function):
         return y.reshape((n, o) + out_size)
 
     def backward(self, grad: Tensor) -> tuple[Tensor | None, ...]:
+        if not _state.grad_enabled:
+            return self._backward_arrays(grad)
         x, w = self.inputs[0], self.inputs[1]
         needs = self.needs_input_grad
         n, o, g = x.shape[0], w.shape[0], self.groups
-        d = w.ndim - 2
         kernel = tuple(w.shape[2:])
         g_out = grad.reshape(n, g, o // g, -1)
         w_g = w.reshape(g, o // g, -1)
@@ -181,25 +200,107 @@ class ConvIm2col(Function):
             g_cols = (w_g.mT @ g_out).reshape((n, x.shape[1]) + kernel + grad.shape[2:])
             gx = FoldWindows.apply(g_cols, kernel=kernel, stride=self.stride,
                                    dilation=self.dilation, shape=self.padded_shape)
-            if self.padded_shape != x.shape:
-                gx = gx[(Ellipsis,) + tuple(slice(lo, lo + size) for size, (lo, _)
-                                            in zip(x.shape[-d:], self.pads))]
+            gx = gx[self._unpad(x.shape)] if self.padded_shape != x.shape else gx
         if needs[1]:
             gw = (g_out @ self._cols(x).mT).sum(axis=0).reshape(w.shape)
         if len(self.inputs) > 2 and needs[2]:
             gb = grad.sum(axis=(0,) + tuple(range(2, grad.ndim)))
         return (gx, gw, gb) if len(self.inputs) > 2 else (gx, gw)
 
+    def _backward_arrays(self, grad: Tensor) -> tuple[Tensor | None, ...]:
+        """The same formulas on arrays, for a backward that is not recorded (the usual
+        case): a dozen Tensor-op dispatches cost ~10% of a small conv's training step.
+        The saved im2col copy serves for dw."""
+        x, w, g_dy = self.inputs[0].data, self.inputs[1].data, grad.data
+        needs = self.needs_input_grad
+        n, o, g = x.shape[0], w.shape[0], self.groups
+        kernel = tuple(w.shape[2:])
+        g_out = g_dy.reshape(n, g, o // g, -1)
+        gx = gw = gb = None
+        if needs[0]:
+            w_t = w.reshape(g, o // g, -1).transpose(0, 2, 1)
+            g_cols = np.matmul(w_t, g_out).reshape((n, x.shape[1]) + kernel + g_dy.shape[2:])
+            x_grad = fold_array(g_cols, kernel, self.stride, self.dilation, self.padded_shape)
+            if self.padded_shape != x.shape:
+                x_grad = x_grad[self._unpad(x.shape)]
+            gx = grad._wrap(x_grad)
+        if needs[1]:
+            cols = self.saved[0]
+            gw = grad._wrap(np.matmul(g_out, cols.transpose(0, 1, 3, 2)).sum(axis=0)
+                            .reshape(w.shape))
+        if len(self.inputs) > 2 and needs[2]:
+            gb = grad._wrap(g_out.sum(axis=(0, 3)).reshape(o))
+        return (gx, gw, gb) if len(self.inputs) > 2 else (gx, gw)
+
+    def _unpad(self, shape: Ints) -> tuple[slice, ...]:
+        d = len(self.pads)
+        return (slice(None),) * (len(shape) - d) + tuple(
+            slice(lo, lo + size) for size, (lo, _) in zip(shape[-d:], self.pads))
+
     def _cols(self, x: Tensor) -> Tensor:
-        """The im2col matrix as a Tensor: the forward's copy when the backward is not
-        recorded; rebuilt from x by Tensor ops when it is (create_graph=True), so that
-        the gradient of dw with respect to x is not lost."""
-        if not _state.grad_enabled and self.saved:
-            return x._wrap(self.saved[0])
+        """The im2col matrix rebuilt from x by Tensor ops (a recorded backward needs the
+        gradient of dw with respect to x, which the saved copy would lose)."""
         d = len(self.pads)
         width = ((0, 0),) * (x.ndim - d) + self.pads
         xp = x.pad(width) if any(lo or hi for lo, hi in self.pads) else x
         windows = SlidingWindows.apply(xp, kernel=tuple(self.inputs[1].shape[2:]),
                                        stride=self.stride, dilation=self.dilation)
-        return windows.reshape(x.shape[0], self.groups, -1,
-                               int(np.prod(windows.shape[-d:])))
+        return windows.reshape(x.shape[0], self.groups, -1, math.prod(windows.shape[-d:]))
+
+
+class WindowMax(Function):
+    """y[..., o] = max_j x[..., o * stride + j * dilation]: the max over each window, the
+    fused form of SlidingWindows -> reshape -> amax (`nn.functional.max_pool*` run this;
+    the composite is the tested reference).
+
+    dy/dx: each window's gradient goes to its maxima; t tied maxima get 1/t each (as
+    `Max`), and positions shared by overlapping windows sum what they receive.
+
+    Why it exists: numpy reduces a window view over its small kernel axes 30x slower than
+    whole-array maximums, so the composite first copies the windows; here the forward is
+    k_1 ... k_d - 1 `np.maximum` calls on strided slices (no copy) and the backward builds
+    each offset's share directly in the input gradient (recorded Tensor ops when the
+    backward itself is differentiated: FoldWindows of grad times the constant shares).
+    """
+
+    __slots__ = ("kernel", "stride", "dilation")
+    reads_output = True
+
+    def forward(self, x: np.ndarray, kernel: Ints, stride: Ints, dilation: Ints
+                ) -> np.ndarray:
+        self.kernel, self.stride, self.dilation = kernel, stride, dilation
+        d = len(kernel)
+        out = window_output_size(x.shape[-d:], kernel, stride, dilation)
+        lead = (slice(None),) * (x.ndim - d)
+        slabs = _slabs(kernel, out, stride, dilation)
+        y = x[lead + slabs[0][1]].copy()
+        for _, target in slabs[1:]:
+            np.maximum(y, x[lead + target], out=y)
+        return y
+
+    def backward(self, grad: Tensor) -> Tensor:
+        (x,) = self.inputs
+        y = self.output.data
+        d = len(self.kernel)
+        lead = (slice(None),) * (x.ndim - d)
+        slabs = _slabs(self.kernel, y.shape[-d:], self.stride, self.dilation)
+        masks = [x.data[lead + target] == y for _, target in slabs]
+        count = np.zeros(y.shape, dtype=x.dtype)
+        for mask in masks:
+            count += mask
+        if _state.grad_enabled:  # recorded: Tensor ops, differentiable again
+            shares = np.stack(masks, axis=x.ndim - d).reshape(
+                y.shape[:-d] + self.kernel + y.shape[-d:]) / count[lead + (None,) * d]
+            spread = grad.reshape(y.shape[:-d] + (1,) * d + y.shape[-d:]).expand(shares.shape)
+            return FoldWindows.apply(spread * grad._wrap(shares), kernel=self.kernel,
+                                     stride=self.stride, dilation=self.dilation,
+                                     shape=x.shape)
+        share = grad.data / count
+        dx = np.zeros(x.shape, dtype=x.dtype)
+        overlap = _windows_overlap(self.kernel, y.shape[-d:], self.stride, self.dilation)
+        for (_, target), mask in zip(slabs, masks):
+            if overlap:
+                dx[lead + target] += mask * share
+            else:
+                np.multiply(mask, share, out=dx[lead + target])
+        return grad._wrap(dx)
