@@ -23,7 +23,7 @@ demo: $(STAMP) dot
 test: $(STAMP) dot lint typecheck unit
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check tinygrad_edu viz tests examples benchmarks
+	$(VENV)/bin/ruff check tinygrad_edu viz tests examples benchmarks scripts
 
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy tinygrad_edu viz
