@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.autograd import no_grad
-from tinygrad_edu.optim.optimizer import Optimizer, ParamsT, _check_range, _writable
+from tinygrad_edu.optim.optimizer import Optimizer, ParamsT, _check_range, _gradients
 
 
 class Adagrad(Optimizer):
@@ -39,16 +39,7 @@ class Adagrad(Optimizer):
         loss = self._eval_closure(closure)
         for group in self.param_groups:
             lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
-            weight_decay = group["weight_decay"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                d = _writable(p)
-                g = p.grad.data
-                if group["maximize"]:
-                    g = -g
-                if weight_decay:
-                    g = g + weight_decay * d
+            for p, d, g in _gradients(group):
                 state = self.state[p]
                 if not state:
                     state["step"] = 0

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.autograd import no_grad
-from tinygrad_edu.optim.optimizer import Optimizer, ParamsT, _check_range, _writable
+from tinygrad_edu.optim.optimizer import Optimizer, ParamsT, _check_range, _gradients
 
 
 class Adam(Optimizer):
@@ -55,13 +55,8 @@ class Adam(Optimizer):
         for group in self.param_groups:
             lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
             weight_decay, amsgrad = group["weight_decay"], group["amsgrad"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                d = _writable(p)
-                g = p.grad.data
-                if group["maximize"]:
-                    g = -g
+            # weight decay is applied below: coupled (Adam) or decoupled (AdamW)
+            for p, d, g in _gradients(group, l2=False):
                 state = self.state[p]
                 if not state:
                     state["step"] = 0

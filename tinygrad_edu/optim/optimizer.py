@@ -15,7 +15,7 @@ handed the same array to several tensors.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -268,6 +268,24 @@ def _check_range(name: str, option: str, value: Any, low: float, high: float | N
     if not ok:
         bound = f"[{low}, {high}{')' if open_high else ']'}" if high is not None else f">= {low}"
         raise ValueError(f"{name}: invalid {option} {value!r}; expected a number {bound}")
+
+
+def _gradients(group: dict[str, Any], l2: bool = True
+               ) -> Iterator[tuple[Tensor, np.ndarray, np.ndarray]]:
+    """(parameter, its writable array, its gradient) for every parameter of `group` that has
+    a gradient: negated under `maximize`, with the L2 term `weight_decay * p` added when
+    `l2` (PyTorch's coupled weight decay). The gradient array itself is never changed."""
+    weight_decay = group.get("weight_decay", 0.0) if l2 else 0.0
+    for p in group["params"]:
+        if p.grad is None:
+            continue
+        d = _writable(p)
+        g = p.grad.data
+        if group.get("maximize"):
+            g = -g
+        if weight_decay:
+            g = g + weight_decay * d
+        yield p, d, g
 
 
 def _writable(p: Tensor) -> np.ndarray:

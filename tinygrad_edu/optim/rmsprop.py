@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.autograd import no_grad
-from tinygrad_edu.optim.optimizer import Optimizer, ParamsT, _check_range, _writable
+from tinygrad_edu.optim.optimizer import Optimizer, ParamsT, _check_range, _gradients
 
 
 class RMSprop(Optimizer):
@@ -48,17 +48,9 @@ class RMSprop(Optimizer):
         loss = self._eval_closure(closure)
         for group in self.param_groups:
             lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
-            weight_decay, momentum = group["weight_decay"], group["momentum"]
+            momentum = group["momentum"]
             centered, inside = group["centered"], group["eps_inside_sqrt"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                d = _writable(p)
-                g = p.grad.data
-                if group["maximize"]:
-                    g = -g
-                if weight_decay:
-                    g = g + weight_decay * d
+            for p, d, g in _gradients(group):
                 state = self.state[p]
                 if not state:
                     state["step"] = 0

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.autograd import no_grad
-from tinygrad_edu.optim.optimizer import Optimizer, ParamsT, _check_range, _writable
+from tinygrad_edu.optim.optimizer import Optimizer, ParamsT, _check_range, _gradients
 
 
 class SGD(Optimizer):
@@ -47,16 +47,7 @@ class SGD(Optimizer):
         for group in self.param_groups:
             lr, momentum = group["lr"], group["momentum"]
             dampening, nesterov = group["dampening"], group["nesterov"]
-            weight_decay, maximize = group["weight_decay"], group["maximize"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                d = _writable(p)
-                g = p.grad.data
-                if maximize:
-                    g = -g
-                if weight_decay:
-                    g = g + weight_decay * d
+            for p, d, g in _gradients(group):
                 if momentum:
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
