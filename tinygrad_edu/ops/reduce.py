@@ -73,9 +73,11 @@ class LogSoftmax(Function):
     def forward(self, x: np.ndarray, axis: tuple[int, ...]) -> np.ndarray:
         self.axis = axis
         shift = x.max(axis=axis, keepdims=True)
-        shift = np.where(np.isfinite(shift), shift, 0).astype(x.dtype, copy=False)
+        if not np.isfinite(shift).all():  # rows of -inf (or inf): shift by 0 there instead
+            shift = np.where(np.isfinite(shift), shift, 0).astype(x.dtype, copy=False)
         z = x - shift
-        return z - np.log(np.exp(z).sum(axis=axis, keepdims=True))
+        z -= np.log(np.exp(z).sum(axis=axis, keepdims=True))
+        return z
 
     def backward(self, grad: Tensor) -> Tensor:
         return grad - self.output.exp() * grad.sum(axis=self.axis, keepdims=True)
