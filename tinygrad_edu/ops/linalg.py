@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_edu.autograd import Function
+from tinygrad_edu.autograd import Function, _state
 
 if TYPE_CHECKING:
     from tinygrad_edu.tensor import Tensor
@@ -106,6 +106,8 @@ class Linear(Function):
         return y
 
     def backward(self, grad: Tensor) -> tuple[Tensor | None, ...]:
+        if not _state.grad_enabled:
+            return self._backward_arrays(grad)
         x, w = self.inputs[0], self.inputs[1]
         needs = self.needs_input_grad
         gx = grad @ w if needs[0] else None
@@ -116,4 +118,18 @@ class Linear(Function):
             gw = g2.mT @ x2
         if len(self.inputs) > 2 and needs[2]:
             gb = grad.sum(axis=tuple(range(grad.ndim - 1))) if grad.ndim > 1 else grad
+        return (gx, gw, gb) if len(self.inputs) > 2 else (gx, gw)
+
+    def _backward_arrays(self, grad: Tensor) -> tuple[Tensor | None, ...]:
+        """The same formulas on arrays, for a backward that is not recorded (the usual
+        case): it saves the Tensor-op dispatches of an MLP step's hottest node."""
+        x, w, g = self.inputs[0].data, self.inputs[1].data, grad.data
+        needs = self.needs_input_grad
+        wrap = grad._wrap
+        gx = wrap(g @ w) if needs[0] else None
+        gw = gb = None
+        if needs[1]:
+            gw = wrap(g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1]))
+        if len(self.inputs) > 2 and needs[2]:
+            gb = wrap(g.reshape(-1, g.shape[-1]).sum(axis=0))
         return (gx, gw, gb) if len(self.inputs) > 2 else (gx, gw)

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tinygrad_edu.autograd import Function
+from tinygrad_edu.autograd import Function, _state
 
 if TYPE_CHECKING:
     from tinygrad_edu.tensor import Tensor
@@ -80,4 +80,8 @@ class LogSoftmax(Function):
         return z
 
     def backward(self, grad: Tensor) -> Tensor:
+        if not _state.grad_enabled:  # not recorded: the same formula on arrays
+            g = grad.data
+            return grad._wrap(g - np.exp(self.output.data) * g.sum(axis=self.axis,
+                                                                   keepdims=True))
         return grad - self.output.exp() * grad.sum(axis=self.axis, keepdims=True)
