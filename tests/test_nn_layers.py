@@ -9,11 +9,11 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from nn_helpers import layer_fn
 
 import tinygrad_edu as torch
 import tinygrad_edu.nn as nn
 import tinygrad_edu.nn.functional as F
-from tinygrad_edu.nn.utils import functional_call
 from tinygrad_edu.testing import assert_gradients_match, float_arrays, shapes
 
 RNG = np.random.default_rng(0)
@@ -23,13 +23,6 @@ def randn(*shape: int) -> np.ndarray:
     return RNG.standard_normal(shape)
 
 
-def layer_fn(layer: nn.Module, *names: str):  # type: ignore[no-untyped-def]
-    """f(x, *params) calling `layer` with the given parameters swapped in (for gradcheck)."""
-    def f(x: torch.Tensor, *params: torch.Tensor) -> torch.Tensor:
-        return functional_call(layer, dict(zip(names, params)), (x,))
-
-    f.__name__ = type(layer).__name__
-    return f
 
 
 # ----------------------------------------------------------------------------- Linear

@@ -14,6 +14,7 @@ input, e.g. uint8 pixels, becomes float32).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from typing import Any
 
 import numpy as np
@@ -26,16 +27,18 @@ def _float(x: np.ndarray) -> np.ndarray:
     return x if x.dtype.kind == "f" else x.astype(np.float32)
 
 
-class _Fitted:
+class _Fitted(ABC):
     """fit(X_train) once, then transform any array of the same sample shape."""
 
     name = "transform"
 
+    @abstractmethod
     def fit(self, X: np.ndarray) -> _Fitted:
-        raise NotImplementedError
+        """Learn the statistics from the training split; returns self."""
 
+    @abstractmethod
     def _apply(self, X: np.ndarray) -> np.ndarray:
-        raise NotImplementedError
+        """Transform X with the fitted statistics (shape already checked)."""
 
     def _check(self, X: np.ndarray, expected: tuple[int, ...] | None) -> np.ndarray:
         if expected is None:

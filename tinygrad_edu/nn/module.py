@@ -174,36 +174,29 @@ class Module:
             raise KeyError(f"{what}: '{name}' is already a method or class attribute of "
                            f"{type(self).__name__}")
 
-    def register_parameter(self, name: str, param: Parameter | None) -> None:
-        self._check_name(name, "register_parameter")
-        if param is not None and not isinstance(param, Parameter):
-            raise TypeError(f"register_parameter: '{name}' must be a Parameter or None, got "
-                            f"{type(param).__name__} (wrap it: nn.Parameter(tensor))")
+    def _register(self, table: dict[str, Any], what: str, name: str, value: Any,
+                  kind: type, hint: str = "") -> None:
+        self._check_name(name, what)
+        if value is not None and not isinstance(value, kind):
+            raise TypeError(f"{what}: '{name}' must be a {kind.__name__} or None, got "
+                            f"{type(value).__name__}{hint}")
         self._forget(name)
-        self._parameters[name] = param
-        self.__dict__[name] = param
+        table[name] = value
+        self.__dict__[name] = value
+
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
+        self._register(self._parameters, "register_parameter", name, param, Parameter,
+                       " (wrap it: nn.Parameter(tensor))")
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
         """A tensor that is state but not a parameter (BatchNorm's running statistics);
         persistent buffers go into the state_dict."""
-        self._check_name(name, "register_buffer")
-        if tensor is not None and not isinstance(tensor, Tensor):
-            raise TypeError(f"register_buffer: '{name}' must be a Tensor or None, got "
-                            f"{type(tensor).__name__}")
-        self._forget(name)
-        self._buffers[name] = tensor
+        self._register(self._buffers, "register_buffer", name, tensor, Tensor)
         if not persistent:
             self._non_persistent.add(name)
-        self.__dict__[name] = tensor
 
     def add_module(self, name: str, module: Module | None) -> None:
-        self._check_name(name, "add_module")
-        if module is not None and not isinstance(module, Module):
-            raise TypeError(f"add_module: '{name}' must be a Module or None, got "
-                            f"{type(module).__name__}")
-        self._forget(name)
-        self._modules[name] = module
-        self.__dict__[name] = module
+        self._register(self._modules, "add_module", name, module, Module)
         _tree_version[0] += 1
 
     register_module = add_module

@@ -17,6 +17,7 @@ The courses' per-epoch `lr_decay` (`learning_rate *= lr_decay` after every epoch
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -27,7 +28,7 @@ import numpy as np
 from tinygrad_edu.optim.optimizer import Optimizer
 
 
-class LRScheduler:
+class LRScheduler(ABC):
     """Base class: subclasses give `get_lr()` (chainable) and optionally
     `_get_closed_form_lr()` (lr as a function of `last_epoch` and `base_lrs`)."""
 
@@ -53,9 +54,9 @@ class LRScheduler:
         self._last_lr: list[float] = []
         self.step()
 
+    @abstractmethod
     def get_lr(self) -> list[float]:
         """The groups' lrs for `self.last_epoch` (computed from their current lrs)."""
-        raise NotImplementedError(f"{type(self).__name__}.get_lr is not implemented")
 
     def get_last_lr(self) -> list[float]:
         """The lr of each parameter group after the last `step()`."""
@@ -278,6 +279,10 @@ class ReduceLROnPlateau(LRScheduler):
         self._last_lr = [group["lr"] for group in optimizer.param_groups]
         self.mode_worse = math.inf if mode == "min" else -math.inf
         self._reset()
+
+    def get_lr(self) -> list[float]:
+        """The groups' current lrs: this scheduler changes them only in `step(metric)`."""
+        return [group["lr"] for group in self.optimizer.param_groups]
 
     def _reset(self) -> None:
         self.best = self.mode_worse

@@ -14,6 +14,7 @@ handed the same array to several tensors.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
@@ -29,7 +30,7 @@ ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 _SCALAR_STATE = frozenset({"step"})
 
 
-class Optimizer:
+class Optimizer(ABC):
     """Base class: `Optimizer(params, defaults)`.
 
     `params`: an iterable of leaf Tensors with `requires_grad=True`, or of dicts (parameter
@@ -118,9 +119,9 @@ class Optimizer:
                 else:
                     p.grad = Tensor._wrap(np.zeros_like(p.grad.data))
 
+    @abstractmethod
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns the closure's loss."""
-        raise NotImplementedError(f"{type(self).__name__}.step is not implemented")
 
     @staticmethod
     def _eval_closure(closure: Callable[[], Any] | None) -> Any:
