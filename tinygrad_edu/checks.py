@@ -127,6 +127,18 @@ def _grad_list(result: Any, count: int, op: str, what: str) -> list[Any]:
     return grads
 
 
+def _first_output_with(fn: Callable[..., Any], prep: Inputs, i: int
+                       ) -> Callable[[np.ndarray], Any]:
+    """v -> fn(*inputs with input i replaced by v)[0]: the value the numeric check varies
+    (the out of `(out, cache)`, the loss of `(loss, grads)`)."""
+    def run(v: np.ndarray) -> Any:
+        args = prep.claim_args()
+        args[i] = v
+        return fn(*args)[0]
+
+    return run
+
+
 def check_backward(forward: Callable[..., Any], backward: Callable[..., Any],
                    reference: Callable[..., Tensor], *inputs: Any, dout: Any = None,
                    wrt: Any = None, eps: float = 1e-6, rtol: float = 1e-5, atol: float = 1e-8,
@@ -151,15 +163,8 @@ def check_backward(forward: Callable[..., Any], backward: Callable[..., Any],
     grads = _grad_list(backward(ref.dout.copy(), cache), len(floats), op, "backward")
     hand = [grads[floats.index(i)] for i in prep.wrt]
 
-    def forward_with(i: int) -> Callable[[np.ndarray], Any]:
-        def run(v: np.ndarray) -> Any:
-            args = prep.claim_args()
-            args[i] = v
-            return forward(*args)[0]
-
-        return run
-
-    numeric = [_numeric(forward_with(i), prep.values[i], ref.dout, eps) for i in prep.wrt]
+    numeric = [_numeric(_first_output_with(forward, prep, i), prep.values[i], ref.dout, eps)
+               for i in prep.wrt]
     return _finish(f"check_backward of {function_name(backward)}", ref,
                    [prep.names[i] for i in prep.wrt], out, hand, numeric, prep.dims(),
                    eps, rtol, atol)
@@ -184,15 +189,8 @@ def check_loss(loss_fn: Callable[..., Any], reference: Callable[..., Tensor], *i
     loss, grads = result
     hand = _grad_list(grads, len(prep.wrt), op, "loss_fn")
 
-    def loss_with(i: int) -> Callable[[np.ndarray], Any]:
-        def run(v: np.ndarray) -> Any:
-            args = prep.claim_args()
-            args[i] = v
-            return loss_fn(*args)[0]
-
-        return run
-
-    numeric = [_numeric(loss_with(i), prep.values[i], ref.dout, eps) for i in prep.wrt]
+    numeric = [_numeric(_first_output_with(loss_fn, prep, i), prep.values[i], ref.dout, eps)
+               for i in prep.wrt]
     return _finish(f"check_loss of {function_name(loss_fn)}", ref,
                    [prep.names[i] for i in prep.wrt], loss, hand, numeric, prep.dims(),
                    eps, rtol, atol)

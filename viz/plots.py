@@ -52,6 +52,17 @@ def _new_figure(width: float, height: float) -> Figure:
 # ----------------------------------------------------------------------------- curves
 
 
+def _per_epoch(ax: Any, series: Any, quantity: str) -> None:
+    """One line per (name, values, colour), at x = 0, 1, ...: the Solver checks once before
+    training (epoch 0), then after each epoch."""
+    for name, values, color in series:
+        if values:
+            ax.plot(np.arange(len(values)), values, "o-", color=color, ms=3, label=name)
+    ax.set_xlabel("epoch (0 = before training)")
+    ax.set_ylabel(quantity)
+    ax.set_title(f"{quantity} per epoch")
+
+
 def smooth_curve(values: Sequence[float] | np.ndarray, window: int) -> np.ndarray:
     """Trailing moving average: entry i is the mean of values[max(0, i-window+1) : i+1]."""
     v = np.asarray(values, dtype=np.float64)
@@ -100,24 +111,11 @@ def plot_history(history: Mapping[str, Sequence[float]] | Any, path: str | Path 
             ax.set_ylabel("training loss")
             ax.set_title("loss per iteration")
         elif panel == "acc":
-            for name, values, color in (("train", train_acc, "#e6550d"),
-                                        ("val", val_acc, "#31a354")):
-                if values:
-                    ax.plot(np.arange(len(values)), values, "o-", color=color,
-                            ms=3, label=name)
-            # The Solver checks once before training (epoch 0), then after each epoch.
-            ax.set_xlabel("epoch (0 = before training)")
-            ax.set_ylabel("accuracy")
-            ax.set_title("accuracy per epoch")
+            _per_epoch(ax, (("train", train_acc, "#e6550d"), ("val", val_acc, "#31a354")),
+                       "accuracy")
         else:
-            for name, values, color in (("train", train_loss, "#e6550d"),
-                                        ("val", val_loss, "#756bb1")):
-                if values:
-                    ax.plot(np.arange(len(values)), values, "o-", color=color,
-                            ms=3, label=name)
-            ax.set_xlabel("epoch (0 = before training)")
-            ax.set_ylabel("loss")
-            ax.set_title("loss per epoch")
+            _per_epoch(ax, (("train", train_loss, "#e6550d"), ("val", val_loss, "#756bb1")),
+                       "loss")
         if panel != "loss":
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
