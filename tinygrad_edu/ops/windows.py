@@ -149,6 +149,70 @@ def _padded(x: np.ndarray, pads: tuple[tuple[int, int], ...]) -> np.ndarray:
     return out
 
 
+def _im2col(xp: np.ndarray, kernel: Ints, stride: Ints, dilation: Ints, groups: int,
+            ones_row: bool) -> np.ndarray:
+    """The windows of xp copied to (N, G, C / G * taps, L) (im2col), plus a last row of ones
+    per group when `ones_row` (so a bias rides along as one more column of the weight)."""
+    windows = windows_view(xp, kernel, stride, dilation)
+    n, c = xp.shape[:2]
+    d = len(kernel)
+    rows, length = c // groups * math.prod(kernel), math.prod(windows.shape[-d:])
+    cols = np.empty((n, groups, rows + ones_row, length), dtype=xp.dtype)
+    split = (n, groups, c // groups) + windows.shape[2:]
+    np.copyto(cols[:, :, :rows].reshape(split), windows.reshape(split))
+    if ones_row:
+        cols[:, :, rows] = 1
+    return cols
+
+
+def flat_shifts(size: Ints, kernel: Ints, out: Ints, stride: Ints, dilation: Ints,
+                pads: tuple[tuple[int, int], ...]) -> list[int] | None:
+    """For a stride-1 convolution whose output rows are as long as the input's (3x3 with
+    padding 1, any 'same'), output position q read input position q + shift[t] for kernel
+    tap t, in the row-major flat indexing of both: the fold is then one contiguous shifted
+    slab per tap. None when that does not hold (strided, or rows of another length)."""
+    if any(s != 1 for s in stride) or out[-1] != size[-1] or len(size) > 2:
+        return None
+    row = (size[-1], 1)[-len(size):]  # flat stride of each spatial axis
+    per_axis = [[j * r - lo for j in range(k)] for k, r, (lo, _) in zip(kernel, dilation, pads)]
+    return [sum(a * t for a, t in zip(offsets, row))
+            for offsets in itertools.product(*per_axis)]
+
+
+def _col2im_flat(w_t: np.ndarray, g_out: np.ndarray, x_shape: Ints, kernel: Ints, out: Ints,
+                 shifts: list[int], dilation: Ints, pads: tuple[tuple[int, int], ...]
+                 ) -> np.ndarray:
+    """dx for a convolution `flat_shifts` accepts: the column gradients w^T @ grad are
+    written between zero guard bands, the entries whose shifted target would wrap into the
+    next row are zeroed, and dx is the sum of one shifted contiguous slab per tap.
+
+    Why: numpy adds into a strided slice (col2im's `dx[..., i:i+H, j:j+W] += ...`) through
+    a temporary copy; summing whole contiguous slabs avoids it (0.63 -> 0.25 ms for the
+    benchmark's 3x3 fold)."""
+    n, c = x_shape[:2]
+    length_in, length_out = math.prod(x_shape[2:]), math.prod(out)
+    before = max(0, max(shifts))
+    after = max(0, length_in - min(shifts) - length_out)
+    g, rows = w_t.shape[0], w_t.shape[1]
+    buf = np.empty((n, g, rows, before + length_out + after), dtype=g_out.dtype)
+    buf[..., :before] = 0
+    buf[..., before + length_out:] = 0
+    cols = buf[..., before:before + length_out]
+    np.matmul(w_t, g_out, out=cols)
+    if len(out) == 2:  # a tap reading left of column 0 or right of the last wraps a row
+        grid = cols.reshape((n, c) + kernel + out)
+        width = out[-1]
+        for j in range(kernel[-1]):
+            shift = j * dilation[-1] - pads[-1][0]
+            wrapped = slice(0, -shift) if shift < 0 else slice(max(width - shift, 0), width)
+            grid[:, :, :, j, :, wrapped] = 0
+    taps = buf.reshape(n, c, math.prod(kernel), -1)
+    dx = taps[:, :, 0, before - shifts[0]:before - shifts[0] + length_in].copy()
+    for t, shift in enumerate(shifts[1:], start=1):
+        np.add(dx, taps[:, :, t, before - shift:before - shift + length_in], out=dx)
+    return dx.reshape(x_shape)
+
+
 class ConvIm2col(Function):
     """y = conv(x, w) + b: the fused form of the composite pad -> `SlidingWindows` ->
     matmul (`nn.functional.conv2d` and `conv1d` run this; the composite stays the tested
@@ -163,8 +227,12 @@ class ConvIm2col(Function):
     the forward's im2col copy for dw.
 
     Why it exists: the composite spends ten graph nodes (each a dispatch, forward and
-    backward) and a fresh array for the bias sum on what is here one node with the bias
-    added in place; benchmarks/bench_conv.py times both.
+    backward) and a fresh array for the bias sum on what is here one node; benchmarks/
+    bench_conv.py times both. Three array-level choices come from that benchmark: the
+    bias is a last column of w against a row of ones in cols (no pass over y to add it,
+    and db falls out of the dw product as its last column), and for stride-1 convolutions
+    whose output rows are as long as the input's, dx is folded from contiguous shifted
+    slabs (`_col2im_flat`) rather than added into strided slices.
     """
 
     __slots__ = ("pads", "stride", "dilation", "groups", "padded_shape")
@@ -175,16 +243,16 @@ class ConvIm2col(Function):
         self.pads, self.stride, self.dilation, self.groups = pads, stride, dilation, groups
         xp = _padded(x, pads)
         self.padded_shape = xp.shape
-        d = w.ndim - 2
         n, o, g = x.shape[0], w.shape[0], groups
-        windows = windows_view(xp, tuple(w.shape[2:]), stride, dilation)
-        out_size = windows.shape[-d:]
-        cols = windows.reshape(n, g, -1, math.prod(out_size))  # im2col: the one copy
-        y = np.matmul(w.reshape(g, o // g, -1), cols)
-        if b is not None:
-            y += b.reshape(g, o // g, 1)
+        cols = _im2col(xp, tuple(w.shape[2:]), stride, dilation, g, ones_row=b is not None)
+        w_g = w.reshape(g, o // g, -1)
+        if b is not None:  # the bias is one more column of w against the row of ones
+            w_g = np.concatenate([w_g, b.reshape(g, o // g, 1)], axis=2)
+        y = np.matmul(w_g, cols)
         self.saved = (cols,)  # freed by the engine after backward
-        return y.reshape((n, o) + out_size)
+        d = w.ndim - 2
+        return y.reshape((n, o) + window_output_size(xp.shape[-d:], tuple(w.shape[2:]),
+                                                      stride, dilation))
 
     def backward(self, grad: Tensor) -> tuple[Tensor | None, ...]:
         if not _state.grad_enabled:
@@ -219,18 +287,30 @@ class ConvIm2col(Function):
         gx = gw = gb = None
         if needs[0]:
             w_t = w.reshape(g, o // g, -1).transpose(0, 2, 1)
-            g_cols = np.matmul(w_t, g_out).reshape((n, x.shape[1]) + kernel + g_dy.shape[2:])
-            x_grad = fold_array(g_cols, kernel, self.stride, self.dilation, self.padded_shape)
-            if self.padded_shape != x.shape:
-                x_grad = x_grad[self._unpad(x.shape)]
+            out_size = g_dy.shape[2:]
+            shifts = flat_shifts(x.shape[2:], kernel, out_size, self.stride, self.dilation,
+                                 self.pads)
+            if shifts is not None:
+                x_grad = _col2im_flat(w_t, g_out, x.shape, kernel, out_size, shifts,
+                                      self.dilation, self.pads)
+            else:
+                g_cols = np.matmul(w_t, g_out).reshape((n, x.shape[1]) + kernel + out_size)
+                x_grad = fold_array(g_cols, kernel, self.stride, self.dilation,
+                                    self.padded_shape)
+                if self.padded_shape != x.shape:
+                    x_grad = x_grad[self._unpad(x.shape)]
             gx = grad._wrap(x_grad)
-        if needs[1]:
+        with_bias = len(self.inputs) > 2
+        if needs[1] or (with_bias and needs[2]):
+            # one product gives both: the row of ones in cols turns its last column into db
             cols = self.saved[0]
-            gw = grad._wrap(np.matmul(g_out, cols.transpose(0, 1, 3, 2)).sum(axis=0)
-                            .reshape(w.shape))
-        if len(self.inputs) > 2 and needs[2]:
-            gb = grad._wrap(g_out.sum(axis=(0, 3)).reshape(o))
-        return (gx, gw, gb) if len(self.inputs) > 2 else (gx, gw)
+            gw_b = np.matmul(g_out, cols.transpose(0, 1, 3, 2)).sum(axis=0)
+            if needs[1]:
+                gw = grad._wrap(np.ascontiguousarray(gw_b[..., :cols.shape[2] - with_bias])
+                                .reshape(w.shape))
+            if with_bias and needs[2]:
+                gb = grad._wrap(gw_b[..., -1].reshape(o))
+        return (gx, gw, gb) if with_bias else (gx, gw)
 
     def _unpad(self, shape: Ints) -> tuple[slice, ...]:
         d = len(self.pads)
