@@ -6,8 +6,10 @@ graph is recorded; numpy keeps its cache); forward+backward adds the gradients o
 weight and bias for a fixed upstream gradient.
 
 Columns: the courses' naive loops (timed on 2 images and scaled to the batch),
-im2col + matmul in numpy, einsum in numpy (the einsum formulation and optimize path that
-were fastest here), tinygrad_edu's composite (pad -> SlidingWindows -> matmul, node by
+im2col + matmul in numpy (as the courses' fast layers write it), the same tuned as
+tinygrad_edu's fused primitive is (bias as a column of W, dx folded from contiguous
+shifted slabs: `conv_numpy.tuned_*`), einsum in numpy (the einsum formulation and optimize
+path that were fastest here), tinygrad_edu's composite (pad -> SlidingWindows -> matmul, node by
 node), tinygrad_edu (`conv2d`, the fused ConvIm2col primitive; `max_pool2d`), and PyTorch
 CPU when importable (its rows run last, with its default thread count).
 
@@ -34,6 +36,7 @@ from common import (
     calls_per_repeat,
     key,
     measure,
+    measure_rounds,
     standard_parser,
 )
 from conv_numpy import (
@@ -48,12 +51,15 @@ from conv_numpy import (
     naive_pool_forward,
     numpy_pool_backward,
     numpy_pool_forward,
+    tuned_backward,
+    tuned_forward,
 )
 
 from tinygrad_edu import Tensor
 from tinygrad_edu.nn._conv import conv2d, conv2d_composite, max_pool2d
 
 NAIVE, IM2COL, EINSUM = "naive loops (scaled)", "numpy im2col", "numpy einsum"
+TUNED = "numpy im2col, tuned"
 COMPOSITE, OURS, TORCH = "ours composite", "tinygrad_edu", "PyTorch"
 NUMPY_POOL = "numpy (hand)"
 NAIVE_IMAGES = 2
@@ -143,6 +149,21 @@ def timed(label: str, fn: Callable[[], Any], repeats: int) -> float:
     return t.median
 
 
+def timed_rounds(fns: dict[str, Callable[[], Any]], repeats: int, what: str
+                 ) -> dict[str, float]:
+    """`timed` for rows compared with each other (numpy and tinygrad_edu only): they run in
+    rounds, one repeat of each per round (`common.measure_rounds`)."""
+    faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    number = {label: calls_per_repeat(fn) for label, fn in fns.items()}
+    timings = measure_rounds(fns, repeats=repeats, number=number)
+    calls = sum(number.values()) * repeats + 2 * len(fns)
+    faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / calls
+    for label, t in timings.items():
+        print(f"#   {label + ' ' + what:<36} {t.describe('ms')}", flush=True)
+    print(f"#   (in rounds; {faults:.0f} page faults/call on average)", flush=True)
+    return {label: t.median for label, t in timings.items()}
+
+
 def check(label: str, ours: Any, reference: Any, tol: float = 2e-3) -> None:
     """Every implementation must compute the same thing (float32, relative to the scale)."""
     for a, r in zip(ours, reference):
@@ -165,6 +186,7 @@ def conv_rows(p: dict[str, Array], dout: Array, repeats: int) -> Rows:
     ref = [naive_conv_forward(xs, w, b, stride, pad),
            *naive_conv_backward(ds, xs, w, stride, pad)]
     for name, fwd, bwd in (("im2col", im2col_forward, im2col_backward),
+                           ("tuned", tuned_forward, tuned_backward),
                            ("einsum", einsum_forward, einsum_backward)):
         out, cache = fwd(xs, w, b, stride, pad)
         check(name, [out, *bwd(ds, cache)], ref)
@@ -180,17 +202,16 @@ def conv_rows(p: dict[str, Array], dout: Array, repeats: int) -> Rows:
         "naive fwd+bwd (2 images)", lambda: (naive_conv_forward(xs, w, b, stride, pad),
                                              naive_conv_backward(ds, xs, w, stride, pad)),
         naive_reps)
+    forward, step = {}, {}
     for column, fwd, bwd in ((IM2COL, im2col_forward, im2col_backward),
+                             (TUNED, tuned_forward, tuned_backward),
                              (EINSUM, einsum_forward, einsum_backward)):
-        rows["forward"][column] = timed(f"{column} fwd", lambda f=fwd: f(x, w, b, stride, pad),
-                                        repeats)
-        rows["forward+backward"][column] = timed(
-            f"{column} fwd+bwd", lambda f=fwd, g=bwd: numpy_step(f, g, p, stride, pad, dout),
-            repeats)
+        forward[column] = lambda f=fwd: f(x, w, b, stride, pad)
+        step[column] = lambda f=fwd, g=bwd: numpy_step(f, g, p, stride, pad, dout)
     for column, fn in ((COMPOSITE, conv2d_composite), (OURS, conv2d)):
-        forward, forward_backward = ours_conv(fn, p, stride, pad, dout)
-        rows["forward"][column] = timed(f"{column} fwd", forward, repeats)
-        rows["forward+backward"][column] = timed(f"{column} fwd+bwd", forward_backward, repeats)
+        forward[column], step[column] = ours_conv(fn, p, stride, pad, dout)
+    rows["forward"].update(timed_rounds(forward, repeats, "fwd"))
+    rows["forward+backward"].update(timed_rounds(step, repeats, "fwd+bwd"))
     return rows
 
 
@@ -216,13 +237,12 @@ def pool_rows(x: Array, dout: Array, repeats: int) -> Rows:
         "naive pool fwd+bwd (2 images)", lambda: (naive_pool_forward(xs, 2, 2),
                                                   naive_pool_backward(ds, xs, 2, 2)),
         naive_reps)
-    rows["forward"][NUMPY_POOL] = timed("numpy pool fwd", lambda: numpy_pool_forward(x, 2),
-                                        repeats)
-    rows["forward+backward"][NUMPY_POOL] = timed(
-        "numpy pool fwd+bwd", lambda: numpy_pool_backward(dout, x, numpy_pool_forward(x, 2), 2),
-        repeats)
-    rows["forward"][OURS] = timed("ours pool fwd", lambda: max_pool2d(xt, 2, 2), repeats)
-    rows["forward+backward"][OURS] = timed("ours pool fwd+bwd", ours_fb, repeats)
+    rows["forward"].update(timed_rounds(
+        {NUMPY_POOL: lambda: numpy_pool_forward(x, 2), OURS: lambda: max_pool2d(xt, 2, 2)},
+        repeats, "pool fwd"))
+    rows["forward+backward"].update(timed_rounds(
+        {NUMPY_POOL: lambda: numpy_pool_backward(dout, x, numpy_pool_forward(x, 2), 2),
+         OURS: ours_fb}, repeats, "pool fwd+bwd"))
     return rows
 
 
@@ -262,8 +282,8 @@ def run(args: argparse.Namespace, torch: Any) -> list[ResultTable]:
 
     conv = ResultTable(
         "conv2d 3x3, (32, 3, 32, 32) -> 16 filters, stride 1, pad 1, float32",
-        [NAIVE, IM2COL, EINSUM, COMPOSITE, OURS, TORCH],
-        [(OURS, IM2COL), (OURS, EINSUM), (OURS, TORCH), (COMPOSITE, OURS), (NAIVE, OURS)])
+        [NAIVE, IM2COL, TUNED, EINSUM, COMPOSITE, OURS, TORCH],
+        [(OURS, IM2COL), (OURS, TUNED), (OURS, TORCH), (COMPOSITE, OURS), (NAIVE, OURS)])
     pool = ResultTable("max_pool2d 2x2 stride 2, (32, 16, 32, 32), float32",
                        [NAIVE, NUMPY_POOL, OURS, TORCH],
                        [(OURS, NUMPY_POOL), (OURS, TORCH), (NAIVE, OURS)])

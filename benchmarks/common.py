@@ -7,9 +7,10 @@ Timing rules (why each one is here):
   another process on a 2-core machine causes;
 - Python's cyclic GC stays ON (`timeit` switches it off): building big graphs triggers
   collections, and a user pays for them too;
-- rows run one after another, never interleaved with PyTorch rows: torch's OpenMP workers
-  keep spinning after a call and steal the cores numpy's OpenBLAS threads want. Scripts
-  therefore time every numpy / tinygrad_edu row first and all PyTorch rows last.
+- rows are never interleaved with PyTorch rows: torch's OpenMP workers keep spinning
+  after a call and steal the cores numpy's OpenBLAS threads want. Scripts therefore time
+  every numpy / tinygrad_edu row first and all PyTorch rows last. numpy and tinygrad_edu
+  rows that are compared with each other may run in rounds (`measure_rounds`).
 
 A script builds `ResultTable`s and hands a function returning them to `benchmark_main`,
 which parses the standard flags (`--repeats`, `--quick`, `--no-torch`), prints the
@@ -124,6 +125,31 @@ def measure(
             fn()
         times.append((clock() - t0) / number)
     return Timing(times)
+
+
+def measure_rounds(
+    fns: dict[str, Callable[[], Any]], *, repeats: int, warmup: int = 2,
+    number: dict[str, int] | None = None,
+) -> dict[str, Timing]:
+    """Time several numpy / tinygrad_edu rows in rounds: each repeat runs every row once
+    (`number[label]` calls), so drift over a run (CPU clock, heap layout, another process)
+    falls on all rows alike instead of on whichever ran last; back to back, the same two
+    rows moved 5-9% between runs here. Never pass PyTorch rows (see the module notes)."""
+    for fn in fns.values():
+        for _ in range(warmup):
+            fn()
+    number = number or {label: calls_per_repeat(fn) for label, fn in fns.items()}
+    gc.collect()
+    times: dict[str, list[float]] = {label: [] for label in fns}
+    clock = time.perf_counter
+    for _ in range(repeats):
+        for label, fn in fns.items():
+            n = number[label]
+            t0 = clock()
+            for _ in range(n):
+                fn()
+            times[label].append((clock() - t0) / n)
+    return {label: Timing(t) for label, t in times.items()}
 
 
 def calls_per_repeat(fn: Callable[[], Any], target_seconds: float = 0.02) -> int:

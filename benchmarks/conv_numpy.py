@@ -132,15 +132,74 @@ def im2col_forward(x: Array, w: Array, b: Array, stride: int, pad: int
     return out.reshape(n, f, oh, ow), (cols, w, xp.shape, stride, pad)
 
 
-def im2col_backward(dout: Array, cache: tuple[Any, ...]) -> tuple[Array, Array, Array]:
+def im2col_backward(dout: Array, cache: tuple[Any, ...], need_dx: bool = True
+                    ) -> tuple[Array | None, Array, Array]:
     cols, w, padded_shape, stride, pad = cache
     n, f = dout.shape[:2]
     d = dout.reshape(n, f, -1)
     db = d.sum(axis=(0, 2))
     dw = np.matmul(d, cols.transpose(0, 2, 1)).sum(axis=0).reshape(w.shape)
+    if not need_dx:  # a first layer: its input is the data
+        return None, dw, db
     dcols = np.matmul(w.reshape(f, -1).T, d)
     dwin = dcols.reshape((n, w.shape[1]) + w.shape[2:] + dout.shape[2:])
     return _unpad(_fold(dwin, padded_shape, stride), pad), dw, db
+
+
+def tuned_forward(x: Array, w: Array, b: Array, stride: int, pad: int
+                  ) -> tuple[Array, tuple[Any, ...]]:
+    """im2col + matmul with the bias as a last column of W against a row of ones in cols
+    (no pass over the output to add it; db comes out of the dW product)."""
+    f, c, kh, kw = w.shape
+    win = _windows(_padded(x, pad), kh, kw, stride)
+    n, oh, ow = x.shape[0], win.shape[4], win.shape[5]
+    k = c * kh * kw
+    cols = np.empty((n, k + 1, oh * ow), x.dtype)
+    np.copyto(cols[:, :k].reshape(win.shape), win)
+    cols[:, k] = 1
+    out = np.matmul(np.concatenate([w.reshape(f, k), b[:, None]], axis=1), cols)
+    return out.reshape(n, f, oh, ow), (cols, w, x.shape, stride, pad)
+
+
+def tuned_backward(dout: Array, cache: tuple[Any, ...], need_dx: bool = True
+                   ) -> tuple[Array | None, Array, Array]:
+    """dW and db from one product; for stride 1 with output rows as long as the input's
+    (3x3 pad 1), dx is summed from one contiguous shifted slab per kernel tap (the column
+    gradients sit between zero guard bands; entries that would wrap into the next row are
+    zeroed), which avoids numpy's temporary copy when adding into strided slices."""
+    cols, w, x_shape, stride, pad = cache
+    n, f, oh, ow = dout.shape
+    _, c, kh, kw = w.shape
+    k = c * kh * kw
+    d = dout.reshape(n, f, -1)
+    dwb = np.matmul(d, cols.transpose(0, 2, 1)).sum(axis=0)
+    dw, db = np.ascontiguousarray(dwb[:, :k]).reshape(w.shape), dwb[:, k]
+    if not need_dx:
+        return None, dw, db
+    h, width = x_shape[2:]
+    if stride != 1 or ow != width:  # the flat shifts need rows of equal length
+        dwin = np.matmul(w.reshape(f, k).T, d).reshape((n, c, kh, kw, oh, ow))
+        padded = (n, c, h + 2 * pad, width + 2 * pad)
+        return _unpad(_fold(dwin, padded, stride), pad), dw, db
+    shifts = [(i - pad) * width + (j - pad) for i in range(kh) for j in range(kw)]
+    length_in, length_out = h * width, oh * ow
+    before, after = max(0, max(shifts)), max(0, length_in - min(shifts) - length_out)
+    buf = np.empty((n, k, before + length_out + after), dout.dtype)
+    buf[..., :before] = 0
+    buf[..., before + length_out:] = 0
+    dcols = buf[..., before:before + length_out]
+    np.matmul(w.reshape(f, k).T, d, out=dcols)
+    grid = dcols.reshape(n, c, kh, kw, oh, ow)
+    for j in range(kw):
+        if j < pad:
+            grid[:, :, :, j, :, :pad - j] = 0
+        elif j > pad:
+            grid[:, :, :, j, :, ow - (j - pad):] = 0
+    taps = buf.reshape(n, c, kh * kw, -1)
+    dx = taps[:, :, 0, before - shifts[0]:before - shifts[0] + length_in].copy()
+    for t in range(1, kh * kw):
+        np.add(dx, taps[:, :, t, before - shifts[t]:before - shifts[t] + length_in], out=dx)
+    return dx.reshape(x_shape), dw, db
 
 
 _PATHS: dict[tuple[str, tuple[int, ...], tuple[int, ...]], Any] = {}
