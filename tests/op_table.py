@@ -226,6 +226,7 @@ OPS: list[Op] = [
     Op("where", lambda a, b, cond: tg.where(cond, a, b), lambda a, b, cond: np.where(cond, a, b),
        ternary_where(), True),
     Op("sigmoid", lambda t: t.sigmoid(), _sigmoid, unary(), True),
+    Op("relu", lambda t: t.relu(), lambda a: np.maximum(a, 0.0), _off, True),
     Op("tanh", lambda t: t.tanh(), np.tanh, unary(), True),
     # ---- reductions
     Op("sum", lambda t, axis, keepdims: t.sum(axis=axis, keepdims=keepdims),
@@ -261,7 +262,6 @@ OPS: list[Op] = [
     Op("topk", lambda t, dim, k, largest: distinct(t).topk(k, dim, largest=largest).values,
        _topk_ref, topk_args()),
     # ---- activations and other elementwise composites
-    Op("relu", lambda t: t.relu(), lambda a: np.maximum(a, 0.0), _off),
     Op("leaky_relu", lambda t, negative_slope: t.leaky_relu(negative_slope),
        lambda a, negative_slope: np.where(a > 0, a, negative_slope * a), _slope),
     Op("silu", lambda t: t.silu(), lambda a: a * _sigmoid(a), unary()),

@@ -20,6 +20,7 @@ from tinygrad_edu.ops.elementwise import (
     Maximum,
     Minimum,
     Mul,
+    ReLU,
     Sigmoid,
     Sqrt,
     Tanh,
@@ -68,9 +69,14 @@ class UnaryMixin:
 
     def relu(self: Tensor) -> Tensor:
         """max(x, 0) with relu'(0) = 0, as PyTorch and the courses' `dout * (x > 0)`."""
-        # A product with a 0/1 mask, not `where`: numpy's masked selection mispredicts a
-        # branch per element on random signs and was 15x slower than the multiply here.
-        return Mul.apply(self, self._wrap((self.data > 0).astype(self.data.dtype)))
+        return ReLU.apply(self)
+
+    def relu_(self: Tensor) -> Tensor:
+        """relu in place, as PyTorch's: `self` becomes the output of a ReLU node whose input
+        is its old value, which is gone. Fine after ops whose backward does not need their
+        output (conv, linear, add, batch norm); after one that does (exp, sigmoid, relu)
+        backward raises, naming it. Refused on leaves that require grad and on views."""
+        return ReLU.apply_inplace(self)
 
     def leaky_relu(self: Tensor, negative_slope: float = 0.01) -> Tensor:
         """x for x > 0, slope * x otherwise; the slope at 0 is `negative_slope` (PyTorch)."""

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_edu.autograd import Function
+from tinygrad_edu.autograd import Function, _state
 
 if TYPE_CHECKING:
     from tinygrad_edu.tensor import Tensor
@@ -182,6 +182,38 @@ class Sigmoid(Function):
     def backward(self, grad: Tensor) -> Tensor:
         y = self.output
         return grad * y * (1.0 - y)
+
+
+class ReLU(Function):
+    """y = max(x, 0);  dy/dx = 1 where y > 0, else 0 (relu'(0) = 0, as PyTorch and the
+    courses' `dout * (x > 0)`).
+
+    A primitive, not the product with a 0/1 mask it used to be: the forward is one pass
+    (np.maximum) instead of compare, cast and multiply, and the backward reads its mask off
+    the output, so the input is free once the forward is done (a conv output, typically).
+    A recorded backward is the product with that constant mask, so relu'' = 0."""
+
+    __slots__ = ()
+    reads_inputs = False
+    reads_output = True
+    fresh_grads = True
+
+    inplace_name = "relu_"
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.maximum(x, x.dtype.type(0))
+
+    def forward_inplace(self, x: np.ndarray) -> None:
+        """`relu_` (Function.apply_inplace): the backward needs only the output."""
+        np.maximum(x, x.dtype.type(0), out=x)
+
+    def backward(self, grad: Tensor) -> Tensor:
+        mask = self.output.data > 0
+        if _state.grad_enabled:
+            return grad * _const(grad, mask)
+        if _state.grad_owned and grad.data.flags.writeable:  # nothing else holds it
+            return grad._wrap(np.multiply(grad.data, mask, out=grad.data))
+        return grad._wrap(np.multiply(grad.data, mask))
 
 
 class Tanh(Function):
