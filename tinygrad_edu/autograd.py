@@ -62,13 +62,17 @@ class Function:
 
     __slots__ = (
         "inputs", "needs_input_grad", "_out", "shape", "dtype", "module_path",
-        "version_sum", "released", "created_at", "saved", "__weakref__",
+        "version_sum", "released", "created_at", "saved", "output_version", "__weakref__",
     )
     #: backward reads the values of the inputs / of the output (for the in-place check)
     reads_inputs = True
     reads_output = False
     #: the output views the first input's memory (shares its in-place versions)
     is_view = False
+    #: an unrecorded backward returns, for each input, an array nothing else references
+    #: (or the gradient it received, when that was its own: `_state.grad_owned`); the
+    #: engine then lets the producer of that input reuse it in place
+    fresh_grads = False
     _torch_style = False
 
     inputs: tuple[Any, ...]
@@ -80,6 +84,7 @@ class Function:
     released: bool
     created_at: str | None
     saved: Any
+    output_version: int
     _out: Any
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -156,6 +161,7 @@ class Function:
                 fn.version_sum = sum([seen_version(t) for t in tensors])
             fn.inputs = tensors
             fn._out = weakref.ref(out)
+            fn.output_version = 0
             fn.shape = out.data.shape
             fn.dtype = out.data.dtype
             fn.module_path = _state.module_path
@@ -164,6 +170,44 @@ class Function:
             out.requires_grad = True
             out._ctx = fn
         return out
+
+    @classmethod
+    def apply_inplace(cls, t: Tensor, **attrs: Any) -> Tensor:
+        """Run the op into t's own array and make t its output, as PyTorch's in-place ops
+        do (`relu_`). The op must define `forward_inplace(self, x, **attrs)` and must not
+        read its input in backward (its old value is gone).
+
+        In a graph, t's old value becomes the node's input in name only (a stub that keeps
+        its producer, shape and dtype); t's version is bumped, so a producer or another
+        consumer that needed the old value raises at backward instead of using the new one.
+        Views are refused: other tensors sharing the memory would change without an edge.
+        """
+        op = getattr(cls, "inplace_name", cls.__name__)
+        track = _state.grad_enabled and t.requires_grad
+        if track and t._ctx is None:
+            raise RuntimeError(f"{op}: in-place change of a leaf tensor that requires grad "
+                               f"(shape {t.shape}); use the out-of-place op")
+        if track and t._base is not None:
+            raise RuntimeError(f"{op}: in-place change of a view (shape {t.shape}) of a tensor "
+                               "in a graph is not supported; use the out-of-place op")
+        if not t.data.flags.writeable:
+            t.data = t.data.copy()
+        fn = object.__new__(cls)
+        fn.forward_inplace(t.data, **attrs)  # type: ignore[attr-defined]
+        t._bump_version()
+        if not track:
+            return t
+        fn.inputs = (_Overwritten(t),)
+        fn.needs_input_grad = (True,)
+        fn.version_sum = 0
+        fn._out = weakref.ref(t)
+        fn.output_version = t._version
+        fn.shape, fn.dtype = t.data.shape, t.data.dtype
+        fn.module_path = _state.module_path
+        fn.released = False
+        fn.created_at = _creation_site() if _state.anomaly else None
+        t._ctx = fn
+        return t
 
     def __repr__(self) -> str:
         return f"<{self.op} {getattr(self, 'shape', '?')} at {self.module_path or 'top'}>"
@@ -174,6 +218,17 @@ def _creation_site() -> str:
     user = [f for f in frames if "tinygrad_edu" not in f.filename] or frames
     f = user[-1]
     return f"{f.filename}:{f.lineno} in {f.name}"
+
+
+class _Overwritten(_Released):
+    """The old value of a tensor changed by an in-place op: its producer, shape and dtype."""
+
+    __slots__ = ()
+
+    @property
+    def data(self) -> np.ndarray:
+        raise RuntimeError(f"this value (shape {self.shape}) was overwritten by an in-place "
+                           "op; use the out-of-place op to keep it")
 
 
 def _apply_torch_style(fn: Function, inputs: Sequence[Any], attrs: dict[str, Any]) -> Any:
@@ -193,6 +248,7 @@ def _apply_torch_style(fn: Function, inputs: Sequence[Any], attrs: dict[str, Any
         fn.inputs = tuple(tensor_inputs)
         fn.needs_input_grad = needs
         fn._out = weakref.ref(out)
+        fn.output_version = 0
         fn.shape, fn.dtype = out.data.shape, out.data.dtype
         fn.module_path = _state.module_path
         fn.version_sum = sum(seen_version(t) for t in tensor_inputs)

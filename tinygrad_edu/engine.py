@@ -97,6 +97,7 @@ def run_backward(
             roots.append(node)
     counts = _consumer_counts(roots)
     ready = [n for n in roots if counts.get(n, 0) == 0]
+    owned: set[Function] = set()  # nodes whose pending gradient array nothing else holds
     visited: list[Function] = []
     results: dict[Any, Tensor] = {}
     anomaly = _state.anomaly
@@ -106,23 +107,32 @@ def run_backward(
             node = ready.pop()
             visited.append(node)
             grad = pending.pop(node)
+            own = node in owned and tape is None
             out = node._out()
             if fill_retained and out is not None and out._retains_grad:
                 _set_retained_grad(out, grad, create_graph)
+                own = False
             if wanted and node in wanted:
                 results[wanted[node]] = grad
+                own = False
             inputs = node.inputs
             if node.reads_inputs and node.version_sum != sum(
                     [t._version if t._base is None else seen_version(t) for t in inputs]):
                 _raise_modified(node, "input")
-            if node.reads_output and out is not None and out._version:
+            if (node.reads_output and out is not None
+                    and out._version != node.output_version):
                 _raise_modified(node, "output")
-            if node._torch_style:
-                input_grads = _call_torch_backward(node, grad)
-            else:
-                input_grads = node.backward(grad)
-                if type(input_grads) is not tuple:
-                    input_grads = (input_grads,)
+            _state.grad_owned = own
+            try:
+                if node._torch_style:
+                    input_grads = _call_torch_backward(node, grad)
+                else:
+                    input_grads = node.backward(grad)
+                    if type(input_grads) is not tuple:
+                        input_grads = (input_grads,)
+            finally:
+                _state.grad_owned = False
+            fresh = node.fresh_grads
             if len(input_grads) != len(inputs):
                 raise RuntimeError(
                     f"{node.op}.backward returned {len(input_grads)} gradients for "
@@ -136,20 +146,23 @@ def run_backward(
                     if parent is not None:
                         _release_edge(parent, counts, ready)
                     continue
+                # An intermediate's shape and dtype are its node's: its array may be gone.
+                shape, dtype = ((parent.shape, parent.dtype) if parent is not None
+                                else (t.data.shape, t.data.dtype))
                 if type(g) is not tensor_type:
                     g = g if isinstance(g, tensor_type) else tensor_type._wrap(
-                        np.asarray(g, dtype=t.data.dtype))
-                gd, td = g.data, t.data
-                if gd.shape != td.shape or gd.dtype != td.dtype:
+                        np.asarray(g, dtype=dtype))
+                gd = g.data
+                if gd.shape != shape or gd.dtype != dtype:
                     raise RuntimeError(
                         f"{node.op}.backward: gradient for input {i} has shape "
                         f"{gd.shape} and dtype {gd.dtype}, but that input has shape "
-                        f"{td.shape} and dtype {td.dtype}"
+                        f"{shape} and dtype {dtype}"
                     )
                 if anomaly and not np.all(np.isfinite(gd)):
                     raise FloatingPointError(
                         f"{node.op}.backward produced NaN/Inf in the gradient of input {i} "
-                        f"(shape {td.shape}); the {node.op} was created at "
+                        f"(shape {shape}); the {node.op} was created at "
                         f"{node.created_at or 'an unknown place'}"
                     )
                 if tape is not None:
@@ -161,7 +174,13 @@ def run_backward(
                     continue
                 previous = pending.get(parent)
                 # A new array, never `+=`: one upstream array may have gone to two inputs.
-                pending[parent] = g if previous is None else previous + g
+                if previous is None:
+                    pending[parent] = g
+                    if fresh:
+                        owned.add(parent)
+                else:
+                    pending[parent] = previous + g
+                    owned.add(parent)
                 left = counts[parent] - 1
                 counts[parent] = left
                 if left == 0:

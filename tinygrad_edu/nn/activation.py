@@ -12,14 +12,15 @@ __all__ = ["ReLU", "LeakyReLU", "Sigmoid", "Tanh", "SiLU", "GELU", "Softplus", "
 
 
 class ReLU(Module):
-    """max(x, 0), with relu'(0) = 0."""
+    """max(x, 0), with relu'(0) = 0; `inplace=True` overwrites the input (`Tensor.relu_`),
+    saving an array and a pass over memory, as in PyTorch."""
 
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return input.relu()
+        return input.relu_() if self.inplace else input.relu()
 
     def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""

@@ -37,8 +37,10 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
 
 
 def relu(input: Any, inplace: bool = False) -> Tensor:
-    """max(x, 0); relu'(0) = 0 (PyTorch and the courses' `dout * (x > 0)`)."""
-    return _t(input).relu()
+    """max(x, 0); relu'(0) = 0 (PyTorch and the courses' `dout * (x > 0)`). With
+    `inplace=True`, `input.relu_()`: the result is written into input's array (see
+    `Tensor.relu_` for when that is allowed in a graph)."""
+    return _t(input).relu_() if inplace else _t(input).relu()
 
 
 def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:

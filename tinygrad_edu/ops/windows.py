@@ -236,6 +236,7 @@ class ConvIm2col(Function):
     """
 
     __slots__ = ("pads", "stride", "dilation", "groups", "padded_shape")
+    fresh_grads = True
 
     def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
                 pads: tuple[tuple[int, int], ...], stride: Ints, dilation: Ints, groups: int
@@ -345,6 +346,7 @@ class WindowMax(Function):
 
     __slots__ = ("kernel", "stride", "dilation")
     reads_output = True
+    fresh_grads = True
 
     def forward(self, x: np.ndarray, kernel: Ints, stride: Ints, dilation: Ints
                 ) -> np.ndarray:
