@@ -52,8 +52,9 @@ def pytorch(kind: str, d: dict[str, np.ndarray]) -> tuple[float, float]:
     if kind == "mlp":
         model: Any = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
     else:
-        model = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                              nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        model = nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(inplace=True),
+                              nn.MaxPool2d(2), nn.Conv2d(16, 32, 3, padding=1),
+                              nn.ReLU(inplace=True), nn.MaxPool2d(2),
                               nn.Flatten(), nn.Linear(32 * 7 * 7, 10))
     opt = torch.optim.Adam(model.parameters(), lr=2e-3)
     sched = torch.optim.lr_scheduler.ExponentialLR(opt, 0.8)
