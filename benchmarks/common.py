@@ -132,9 +132,10 @@ def measure_rounds(
     number: dict[str, int] | None = None,
 ) -> dict[str, Timing]:
     """Time several numpy / tinygrad_edu rows in rounds: each repeat runs every row once
-    (`number[label]` calls), so drift over a run (CPU clock, heap layout, another process)
-    falls on all rows alike instead of on whichever ran last; back to back, the same two
-    rows moved 5-9% between runs here. Never pass PyTorch rows (see the module notes)."""
+    (`number[label]` calls), starting each round one row further, so drift over a run (CPU
+    clock, heap layout, another process) and the caches a previous row leaves fall on all
+    rows alike; back to back, the same two rows moved 5-9% between runs here. Never pass
+    PyTorch rows (see the module notes)."""
     for fn in fns.values():
         for _ in range(warmup):
             fn()
@@ -142,8 +143,12 @@ def measure_rounds(
     gc.collect()
     times: dict[str, list[float]] = {label: [] for label in fns}
     clock = time.perf_counter
-    for _ in range(repeats):
-        for label, fn in fns.items():
+    labels = list(fns)
+    for r in range(repeats):
+        # Rotate the order each round: a row that follows a memory-hungry one starts with
+        # colder caches, and every row should follow every other equally often.
+        for label in labels[r % len(labels):] + labels[:r % len(labels)]:
+            fn = fns[label]
             n = number[label]
             t0 = clock()
             for _ in range(n):

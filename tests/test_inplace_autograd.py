@@ -189,3 +189,28 @@ def test_owned_flag_is_off_outside_the_engine_even_after_an_error() -> None:
     with pytest.raises(ValueError, match="boom"):
         (y * 1.0).sum().backward()
     assert tg.autograd._state.grad_owned is False
+
+
+def test_leaf_grads_from_fresh_producers_are_handed_out_without_a_copy_yet_stay_apart() -> None:
+    """conv2d's x.grad and b.grad are views of arrays only the backward made: no copy, and
+    changing one .grad in place changes no other gradient."""
+    rng = np.random.default_rng(3)
+    x, w, b = (Tensor(a, requires_grad=True) for a in (
+        rng.standard_normal((2, 3, 5, 5)), rng.standard_normal((4, 3, 3, 3)),
+        rng.standard_normal(4)))
+    F.conv2d(x, w, b, padding=1).sum().backward()
+    grads = [t.grad for t in (x, w, b)]
+    assert x.grad is not None and x.grad.data.base is not None  # the fold's view, kept
+    before = [g.data.copy() for g in grads]  # type: ignore[union-attr]
+    for i, g in enumerate(grads):
+        g.data[...] = -7.0  # type: ignore[union-attr]
+        for j, (other, old) in enumerate(zip(grads, before)):
+            if j > i:
+                np.testing.assert_array_equal(other.data, old)  # type: ignore[union-attr]
+
+
+def test_a_shared_gradient_is_still_copied_for_each_leaf() -> None:
+    a, b = (Tensor(np.ones(3), requires_grad=True) for _ in range(2))
+    (a + b).sum().backward()
+    assert a.grad is not None and b.grad is not None
+    assert not np.shares_memory(a.grad.data, b.grad.data)

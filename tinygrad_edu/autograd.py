@@ -282,8 +282,9 @@ def backward(
     seeds = _seed_gradients(outputs, grad_tensors, "backward")
     keep = create_graph if retain_graph is None else retain_graph
     only = _as_tensor_list(inputs) if inputs is not None else None
+    exclusive: dict[Any, np.ndarray] = {}
     results = run_backward(outputs, seeds, retain_graph=keep, create_graph=create_graph,
-                           inputs=only)
+                           inputs=only, exclusive=exclusive)
     targets = only if only is not None else [t for t in results if t._ctx is None]
     handed_out: set[int] = set()
     for t in targets:
@@ -297,9 +298,11 @@ def backward(
             t.grad = t.grad + g
             continue
         # Each leaf owns its .grad: `a + b` hands both the same array, and a view may share
-        # memory with another gradient, so an in-place change to one must not reach another.
+        # memory with another gradient, so an in-place change to one must not reach another
+        # (unless the engine knows nothing else holds it: `exclusive`).
         arr = g.data
-        if id(arr) in handed_out or arr.base is not None or not arr.flags.writeable:
+        if id(arr) in handed_out or not arr.flags.writeable or (
+                arr.base is not None and exclusive.get(t) is not arr):
             g = g.clone() if create_graph else _tensor_types.new(arr.copy())
         handed_out.add(id(g.data))
         t.grad = g

@@ -70,9 +70,12 @@ def run_backward(
     create_graph: bool,
     inputs: Sequence[Tensor] | None = None,
     fill_retained: bool = True,
+    exclusive: dict[Any, np.ndarray] | None = None,
 ) -> dict[Any, Tensor]:
     """The engine. Returns the gradients of the leaves reached (keyed by tensor) and of the
-    requested `inputs` (keyed by tensor); `.grad` is left for the caller to update."""
+    requested `inputs` (keyed by tensor); `.grad` is left for the caller to update. When
+    given, `exclusive` receives, per leaf, its gradient array when nothing else holds it
+    (it came from a `fresh_grads` producer, or is a sum): the caller may hand it out as is."""
 
     tape = _state.tape
     wanted: dict[Function, Tensor] = {}
@@ -171,6 +174,12 @@ def run_backward(
                         tape._add(parent, gd)
                 if parent is None:
                     _accumulate_leaf(leaf_grads, t, g, tape)
+                    if exclusive is not None:
+                        total = leaf_grads[t]
+                        if fresh or total is not g:
+                            exclusive[t] = total.data
+                        else:
+                            exclusive.pop(t, None)
                     continue
                 previous = pending.get(parent)
                 # A new array, never `+=`: one upstream array may have gone to two inputs.

@@ -149,6 +149,17 @@ def _padded(x: np.ndarray, pads: tuple[tuple[int, int], ...]) -> np.ndarray:
     return out
 
 
+def group_matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None
+                 ) -> np.ndarray:
+    """np.matmul of (..., G, m, k) by (..., G, k, n); with one group (the usual case) the
+    group axis is dropped for the product and restored as a view, because numpy's loop
+    over a 4-d broadcast batch cost ~3% more per product here than the 3-d one."""
+    if a.shape[-3] != 1 or b.shape[-3] != 1:
+        return np.matmul(a, b, out=out)
+    inner = None if out is None else out[..., 0, :, :]
+    return np.matmul(a[..., 0, :, :], b[..., 0, :, :], out=inner)[..., None, :, :]
+
+
 def _im2col(xp: np.ndarray, kernel: Ints, stride: Ints, dilation: Ints, groups: int,
             ones_row: bool) -> np.ndarray:
     """The windows of xp copied to (N, G, C / G * taps, L) (im2col), plus a last row of ones
@@ -198,7 +209,7 @@ def _col2im_flat(w_t: np.ndarray, g_out: np.ndarray, x_shape: Ints, kernel: Ints
     buf[..., :before] = 0
     buf[..., before + length_out:] = 0
     cols = buf[..., before:before + length_out]
-    np.matmul(w_t, g_out, out=cols)
+    group_matmul(w_t, g_out, out=cols)
     if len(out) == 2:  # a tap reading left of column 0 or right of the last wraps a row
         grid = cols.reshape((n, c) + kernel + out)
         width = out[-1]
@@ -249,7 +260,7 @@ class ConvIm2col(Function):
         w_g = w.reshape(g, o // g, -1)
         if b is not None:  # the bias is one more column of w against the row of ones
             w_g = np.concatenate([w_g, b.reshape(g, o // g, 1)], axis=2)
-        y = np.matmul(w_g, cols)
+        y = group_matmul(w_g, cols)
         self.saved = (cols,)  # freed by the engine after backward
         d = w.ndim - 2
         return y.reshape((n, o) + window_output_size(xp.shape[-d:], tuple(w.shape[2:]),
@@ -295,7 +306,7 @@ class ConvIm2col(Function):
                 x_grad = _col2im_flat(w_t, g_out, x.shape, kernel, out_size, shifts,
                                       self.dilation, self.pads)
             else:
-                g_cols = np.matmul(w_t, g_out).reshape((n, x.shape[1]) + kernel + out_size)
+                g_cols = group_matmul(w_t, g_out).reshape((n, x.shape[1]) + kernel + out_size)
                 x_grad = fold_array(g_cols, kernel, self.stride, self.dilation,
                                     self.padded_shape)
                 if self.padded_shape != x.shape:
@@ -305,7 +316,7 @@ class ConvIm2col(Function):
         if needs[1] or (with_bias and needs[2]):
             # one product gives both: the row of ones in cols turns its last column into db
             cols = self.saved[0]
-            gw_b = np.matmul(g_out, cols.transpose(0, 1, 3, 2)).sum(axis=0)
+            gw_b = group_matmul(g_out, cols.transpose(0, 1, 3, 2)).sum(axis=0)
             if needs[1]:
                 gw = grad._wrap(np.ascontiguousarray(gw_b[..., :cols.shape[2] - with_bias])
                                 .reshape(w.shape))
