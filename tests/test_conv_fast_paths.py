@@ -33,7 +33,7 @@ SAME_WIDTH = [
 
 
 def _shifts(x_shape: tuple[int, ...], w_shape: tuple[int, ...], kwargs: dict[str, Any]
-            ) -> list[int] | None:
+            ) -> tuple[int, ...] | None:
     """What ConvIm2col's backward will decide for this call."""
     kernel = w_shape[2:]
     dilation = kwargs.get("dilation", 1)
@@ -103,7 +103,7 @@ def test_conv1d_same_uses_the_flat_fold_and_matches_conv2d() -> None:
     rng = np.random.default_rng(4)
     x, w, b = rng.standard_normal((2, 4, 9)), rng.standard_normal((6, 2, 4)), \
         rng.standard_normal(6)
-    assert flat_shifts((9,), (4,), (9,), (1,), (1,), ((1, 2),)) == [-1, 0, 1, 2]
+    assert flat_shifts((9,), (4,), (9,), (1,), (1,), ((1, 2),)) == (-1, 0, 1, 2)
     leaves = [Tensor(a, requires_grad=True) for a in (x, w, b)]
     upstream = rng.standard_normal((2, 6, 9))
     conv1d(*leaves, padding="same", groups=2).backward(Tensor(upstream))
