@@ -1,4 +1,4 @@
-"""The array-level shortcuts inside the fused convolution (ops.windows.ConvIm2col): the
+"""The array-level shortcuts inside the fused convolution (ops.conv.ConvIm2col): the
 bias as a column of the weight against a row of ones, and the flat-shift fold of dx for
 stride-1 convolutions whose output rows are as long as the input's. Each is held to the
 node-by-node composite (conv2d_composite), whose gradients come from SlidingWindows and
@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 import tinygrad_edu as tg
 from tinygrad_edu import Tensor
 from tinygrad_edu.nn._conv import _padding, conv1d, conv2d, conv2d_composite
-from tinygrad_edu.ops.windows import flat_shifts, window_output_size
+from tinygrad_edu.ops.conv import flat_shifts
+from tinygrad_edu.ops.windows import window_output_size
 from tinygrad_edu.testing import assert_gradients_match
 
 # (x shape, w shape, conv2d keywords): every one keeps the output rows as long as the input's

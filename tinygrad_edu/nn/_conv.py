@@ -13,7 +13,7 @@ output is already (N, C_out, OH OW), i.e. NCHW. With groups, the channel axis is
 (groups, C / groups) on both sides and the matmul is batched over the groups too.
 `conv2d_composite` builds exactly that from graph nodes (Pad, SlidingWindows, Reshape,
 MatMul, Add); `conv2d`/`conv1d` run the same steps fused into one primitive
-(`ops.windows.ConvIm2col`), which the conv benchmark showed to matter, and the tests hold
+(`ops.conv.ConvIm2col`), which the conv benchmark showed to matter, and the tests hold
 the fused values and gradients (first and second order) to the composite's. Likewise
 `max_pool*` run the fused `WindowMax` and `max_pool2d_composite` is SlidingWindows ->
 amax; `avg_pool*` are composites (SlidingWindows -> mean, or sum / divisor).
@@ -33,7 +33,8 @@ import numpy as np
 from tinygrad_edu._reduce import ValuesIndices
 from tinygrad_edu.autograd import no_grad
 from tinygrad_edu.errors import ShapeError
-from tinygrad_edu.ops.windows import ConvIm2col, SlidingWindows, WindowMax, windows_view
+from tinygrad_edu.ops.conv import ConvIm2col
+from tinygrad_edu.ops.windows import SlidingWindows, WindowMax, windows_view
 from tinygrad_edu.tensor import Tensor, as_tensor
 
 Ints = tuple[int, ...]

@@ -1,0 +1,232 @@
+"""The fused convolution primitive, `ConvIm2col` (pad -> `SlidingWindows` -> matmul +
+bias in one node), and the array-level helpers its forward and unrecorded backward use:
+im2col with a row of ones for the bias, the flat-shift fold of dx, and a matmul that drops
+a unit group axis. The composite it replaces (`nn._conv.conv2d_composite`) is the tested
+reference for values and first and second derivatives.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import math
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from tinygrad_edu.autograd import Function, _state
+from tinygrad_edu.ops.windows import (
+    FoldWindows,
+    Ints,
+    SlidingWindows,
+    fold_array,
+    window_output_size,
+    windows_view,
+)
+
+if TYPE_CHECKING:
+    from tinygrad_edu.tensor import Tensor
+
+
+def _padded(x: np.ndarray, pads: tuple[tuple[int, int], ...]) -> np.ndarray:
+    """x with zeros around its last len(pads) axes (a new array; x itself if no padding)."""
+    if not any(lo or hi for lo, hi in pads):
+        return x
+    d = len(pads)
+    shape = x.shape[:-d] + tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[-d:], pads))
+    out = np.zeros(shape, dtype=x.dtype)
+    out[(Ellipsis,) + tuple(slice(lo, lo + n) for n, (lo, _) in zip(x.shape[-d:], pads))] = x
+    return out
+
+
+def group_matmul(a: np.ndarray, b: np.ndarray, out: np.ndarray | None = None
+                 ) -> np.ndarray:
+    """np.matmul of (..., G, m, k) by (..., G, k, n); with one group (the usual case) the
+    group axis is dropped for the product and restored as a view, because numpy's loop
+    over a 4-d broadcast batch cost ~3% more per product here than the 3-d one."""
+    if a.shape[-3] != 1 or b.shape[-3] != 1:
+        return np.matmul(a, b, out=out)
+    inner = None if out is None else out[..., 0, :, :]
+    return np.matmul(a[..., 0, :, :], b[..., 0, :, :], out=inner)[..., None, :, :]
+
+
+def _im2col(xp: np.ndarray, kernel: Ints, stride: Ints, dilation: Ints, groups: int,
+            ones_row: bool) -> np.ndarray:
+    """The windows of xp copied to (N, G, C / G * taps, L) (im2col), plus a last row of ones
+    per group when `ones_row` (so a bias rides along as one more column of the weight)."""
+    windows = windows_view(xp, kernel, stride, dilation)
+    n, c = xp.shape[:2]
+    d = len(kernel)
+    rows, length = c // groups * math.prod(kernel), math.prod(windows.shape[-d:])
+    cols = np.empty((n, groups, rows + ones_row, length), dtype=xp.dtype)
+    split = (n, groups, c // groups) + windows.shape[2:]
+    np.copyto(cols[:, :, :rows].reshape(split), windows.reshape(split))
+    if ones_row:
+        cols[:, :, rows] = 1
+    return cols
+
+
+@functools.lru_cache(maxsize=256)
+def flat_shifts(size: Ints, kernel: Ints, out: Ints, stride: Ints, dilation: Ints,
+                pads: tuple[tuple[int, int], ...]) -> tuple[int, ...] | None:
+    """For a stride-1 convolution whose output rows are as long as the input's (3x3 with
+    padding 1, any 'same'), output position q read input position q + shift[t] for kernel
+    tap t, in the row-major flat indexing of both: the fold is then one contiguous shifted
+    slab per tap. None when that does not hold (strided, or rows of another length)."""
+    if any(s != 1 for s in stride) or out[-1] != size[-1] or len(size) > 2:
+        return None
+    row = (size[-1], 1)[-len(size):]  # flat stride of each spatial axis
+    per_axis = [[j * r - lo for j in range(k)] for k, r, (lo, _) in zip(kernel, dilation, pads)]
+    return tuple(sum(a * t for a, t in zip(offsets, row))
+                 for offsets in itertools.product(*per_axis))
+
+
+def _col2im_flat(w_t: np.ndarray, g_out: np.ndarray, x_shape: Ints, kernel: Ints, out: Ints,
+                 shifts: tuple[int, ...], dilation: Ints,
+                 pads: tuple[tuple[int, int], ...]
+                 ) -> np.ndarray:
+    """dx for a convolution `flat_shifts` accepts: the column gradients w^T @ grad are
+    written between zero guard bands, the entries whose shifted target would wrap into the
+    next row are zeroed, and dx is the sum of one shifted contiguous slab per tap.
+
+    Why: numpy adds into a strided slice (col2im's `dx[..., i:i+H, j:j+W] += ...`) through
+    a temporary copy; summing whole contiguous slabs avoids it (0.63 -> 0.25 ms for the
+    benchmark's 3x3 fold)."""
+    n, c = x_shape[:2]
+    length_in, length_out = math.prod(x_shape[2:]), math.prod(out)
+    before = max(0, max(shifts))
+    after = max(0, length_in - min(shifts) - length_out)
+    g, rows = w_t.shape[0], w_t.shape[1]
+    buf = np.empty((n, g, rows, before + length_out + after), dtype=g_out.dtype)
+    buf[..., :before] = 0
+    buf[..., before + length_out:] = 0
+    cols = buf[..., before:before + length_out]
+    group_matmul(w_t, g_out, out=cols)
+    if len(out) == 2:  # a tap reading left of column 0 or right of the last wraps a row
+        grid = cols.reshape((n, c) + kernel + out)
+        width = out[-1]
+        for j in range(kernel[-1]):
+            shift = j * dilation[-1] - pads[-1][0]
+            wrapped = slice(0, -shift) if shift < 0 else slice(max(width - shift, 0), width)
+            grid[:, :, :, j, :, wrapped] = 0
+    taps = buf.reshape(n, c, math.prod(kernel), -1)
+    dx = taps[:, :, 0, before - shifts[0]:before - shifts[0] + length_in].copy()
+    for t, shift in enumerate(shifts[1:], start=1):
+        np.add(dx, taps[:, :, t, before - shift:before - shift + length_in], out=dx)
+    return dx.reshape(x_shape)
+
+
+class ConvIm2col(Function):
+    """y = conv(x, w) + b: the fused form of the composite pad -> `SlidingWindows` ->
+    matmul (`nn.functional.conv2d` and `conv1d` run this; the composite stays the tested
+    reference, and the tests check both give the same values and gradients).
+
+    x (N, C, *spatial), w (O, C / G, *kernel), b (O,) or absent; G = groups. With
+    cols = windows of the padded x reshaped to (N, G, C / G * taps, L):
+        y = w_G @ cols + b    (w viewed as (G, O / G, C / G * taps)), reshaped to (N, O, *out)
+        dx = unpad(FoldWindows(w_G^T @ grad)),  dw = sum_N grad @ cols^T,  db = sum grad
+    A recorded backward (create_graph=True) is written with Tensor ops, so it can be
+    differentiated again; an unrecorded one runs the same formulas on arrays and reuses
+    the forward's im2col copy for dw.
+
+    Why it exists: the composite spends ten graph nodes (each a dispatch, forward and
+    backward) and a fresh array for the bias sum on what is here one node; benchmarks/
+    bench_conv.py times both. Three array-level choices come from that benchmark: the
+    bias is a last column of w against a row of ones in cols (no pass over y to add it,
+    and db falls out of the dw product as its last column), and for stride-1 convolutions
+    whose output rows are as long as the input's, dx is folded from contiguous shifted
+    slabs (`_col2im_flat`) rather than added into strided slices.
+    """
+
+    __slots__ = ("pads", "stride", "dilation", "groups", "padded_shape")
+    fresh_grads = True
+
+    def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
+                pads: tuple[tuple[int, int], ...], stride: Ints, dilation: Ints, groups: int
+                ) -> np.ndarray:
+        self.pads, self.stride, self.dilation, self.groups = pads, stride, dilation, groups
+        xp = _padded(x, pads)
+        self.padded_shape = xp.shape
+        n, o, g = x.shape[0], w.shape[0], groups
+        cols = _im2col(xp, tuple(w.shape[2:]), stride, dilation, g, ones_row=b is not None)
+        w_g = w.reshape(g, o // g, -1)
+        if b is not None:  # the bias is one more column of w against the row of ones
+            w_g = np.concatenate([w_g, b.reshape(g, o // g, 1)], axis=2)
+        y = group_matmul(w_g, cols)
+        self.saved = (cols,)  # freed by the engine after backward
+        d = w.ndim - 2
+        return y.reshape((n, o) + window_output_size(xp.shape[-d:], tuple(w.shape[2:]),
+                                                      stride, dilation))
+
+    def backward(self, grad: Tensor) -> tuple[Tensor | None, ...]:
+        if not _state.grad_enabled:
+            return self._backward_arrays(grad)
+        x, w = self.inputs[0], self.inputs[1]
+        needs = self.needs_input_grad
+        n, o, g = x.shape[0], w.shape[0], self.groups
+        kernel = tuple(w.shape[2:])
+        g_out = grad.reshape(n, g, o // g, -1)
+        w_g = w.reshape(g, o // g, -1)
+        gx = gw = gb = None
+        if needs[0]:
+            g_cols = (w_g.mT @ g_out).reshape((n, x.shape[1]) + kernel + grad.shape[2:])
+            gx = FoldWindows.apply(g_cols, kernel=kernel, stride=self.stride,
+                                   dilation=self.dilation, shape=self.padded_shape)
+            gx = gx[self._unpad(x.shape)] if self.padded_shape != x.shape else gx
+        if needs[1]:
+            gw = (g_out @ self._cols(x).mT).sum(axis=0).reshape(w.shape)
+        if len(self.inputs) > 2 and needs[2]:
+            gb = grad.sum(axis=(0,) + tuple(range(2, grad.ndim)))
+        return (gx, gw, gb) if len(self.inputs) > 2 else (gx, gw)
+
+    def _backward_arrays(self, grad: Tensor) -> tuple[Tensor | None, ...]:
+        """The same formulas on arrays, for a backward that is not recorded (the usual
+        case): a dozen Tensor-op dispatches cost ~10% of a small conv's training step.
+        The saved im2col copy serves for dw."""
+        x, w, g_dy = self.inputs[0].data, self.inputs[1].data, grad.data
+        needs = self.needs_input_grad
+        n, o, g = x.shape[0], w.shape[0], self.groups
+        kernel = tuple(w.shape[2:])
+        g_out = g_dy.reshape(n, g, o // g, -1)
+        gx = gw = gb = None
+        with_bias = len(self.inputs) > 2
+        if needs[1] or (with_bias and needs[2]):  # first, while cols is still in cache
+            # one product gives both: the row of ones in cols turns its last column into db
+            cols = self.saved[0]
+            gw_b = group_matmul(g_out, cols.transpose(0, 1, 3, 2)).sum(axis=0)
+            if needs[1]:
+                gw = grad._wrap(np.ascontiguousarray(gw_b[..., :cols.shape[2] - with_bias])
+                                .reshape(w.shape))
+            if with_bias and needs[2]:
+                gb = grad._wrap(gw_b[..., -1].reshape(o))
+        if needs[0]:
+            w_t = w.reshape(g, o // g, -1).transpose(0, 2, 1)
+            out_size = g_dy.shape[2:]
+            shifts = flat_shifts(x.shape[2:], kernel, out_size, self.stride, self.dilation,
+                                 self.pads)
+            if shifts is not None:
+                x_grad = _col2im_flat(w_t, g_out, x.shape, kernel, out_size, shifts,
+                                      self.dilation, self.pads)
+            else:
+                g_cols = group_matmul(w_t, g_out).reshape((n, x.shape[1]) + kernel + out_size)
+                x_grad = fold_array(g_cols, kernel, self.stride, self.dilation,
+                                    self.padded_shape)
+                if self.padded_shape != x.shape:
+                    x_grad = x_grad[self._unpad(x.shape)]
+            gx = grad._wrap(x_grad)
+        return (gx, gw, gb) if with_bias else (gx, gw)
+
+    def _unpad(self, shape: Ints) -> tuple[slice, ...]:
+        d = len(self.pads)
+        return (slice(None),) * (len(shape) - d) + tuple(
+            slice(lo, lo + size) for size, (lo, _) in zip(shape[-d:], self.pads))
+
+    def _cols(self, x: Tensor) -> Tensor:
+        """The im2col matrix rebuilt from x by Tensor ops (a recorded backward needs the
+        gradient of dw with respect to x, which the saved copy would lose)."""
+        d = len(self.pads)
+        width = ((0, 0),) * (x.ndim - d) + self.pads
+        xp = x.pad(width) if any(lo or hi for lo, hi in self.pads) else x
+        windows = SlidingWindows.apply(xp, kernel=tuple(self.inputs[1].shape[2:]),
+                                       stride=self.stride, dilation=self.dilation)
+        return windows.reshape(x.shape[0], self.groups, -1, math.prod(windows.shape[-d:]))
