@@ -138,7 +138,8 @@ def test_closed_forms_of_matrix_calculus():
 
 @given(x=float_arrays((3, 4), low=0.2, high=3.0), ord=st.sampled_from([1, 2, 3, 0.5]))
 def test_vector_norm_gradient(x, ord):
-    assert_gradients_match(lambda t: linalg.vector_norm(t, ord, dim=-1), x * np.sign(x - 1.5))
+    # mixed signs, never zero (|x| >= 0.2): ord < 1 has an infinite slope at 0
+    assert_gradients_match(lambda t: linalg.vector_norm(t, ord, dim=-1), np.where(x < 1.5, -x, x))
 
 
 @given(x=float_arrays((3, 3), low=-2, high=2), ord=st.sampled_from(["fro", 1, np.inf]))
