@@ -57,7 +57,7 @@ def test_relu_inplace_writes_into_the_tensor_and_rewires_it() -> None:
     np.testing.assert_array_equal(h.data, [0.0, 0.0, 2.0])
     assert h.grad_fn is not producer and h.grad_fn.op == "ReLU"
     assert h.grad_fn.inputs[0]._ctx is producer  # the old value, by its producer
-    with pytest.raises(RuntimeError, match="overwritten by an in-place op"):
+    with pytest.raises(RuntimeError, match=r"relu_: this value \(shape \(3,\)\) was overwritten"):
         _ = h.grad_fn.inputs[0].data
 
 
@@ -207,6 +207,17 @@ def test_leaf_grads_from_fresh_producers_are_handed_out_without_a_copy_yet_stay_
         for j, (other, old) in enumerate(zip(grads, before)):
             if j > i:
                 np.testing.assert_array_equal(other.data, old)  # type: ignore[union-attr]
+
+
+def test_a_taped_leaf_gradient_is_copied_into_grad() -> None:
+    """The gradient tape keeps the array it saw; .grad must not be that same array."""
+    rng = np.random.default_rng(4)
+    w = Tensor(rng.standard_normal((4, 3, 3, 3)), requires_grad=True)
+    out = F.conv2d(rng.standard_normal((2, 3, 5, 5)), w, padding=1)
+    with tg.record_gradients() as tape:
+        out.sum().backward()
+    assert w.grad is not None
+    assert not any(np.shares_memory(w.grad.data, a) for a in tape.edges.values())
 
 
 def test_a_shared_gradient_is_still_copied_for_each_leaf() -> None:

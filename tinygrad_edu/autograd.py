@@ -159,6 +159,7 @@ class Function:
             else:
                 fn.needs_input_grad = tuple([t.requires_grad for t in tensors])
                 fn.version_sum = sum([seen_version(t) for t in tensors])
+            # `_link`, inline: this is the hottest path of the library
             fn.inputs = tensors
             fn._out = weakref.ref(out)
             fn.output_version = 0
@@ -197,16 +198,7 @@ class Function:
         t._bump_version()
         if not track:
             return t
-        fn.inputs = (_Overwritten(t),)
-        fn.needs_input_grad = (True,)
-        fn.version_sum = 0
-        fn._out = weakref.ref(t)
-        fn.output_version = t._version
-        fn.shape, fn.dtype = t.data.shape, t.data.dtype
-        fn.module_path = _state.module_path
-        fn.released = False
-        fn.created_at = _creation_site() if _state.anomaly else None
-        t._ctx = fn
+        _link(fn, (_Overwritten(t, op),), (True,), 0, t)
         return t
 
     def __repr__(self) -> str:
@@ -223,12 +215,16 @@ def _creation_site() -> str:
 class _Overwritten(_Released):
     """The old value of a tensor changed by an in-place op: its producer, shape and dtype."""
 
-    __slots__ = ()
+    __slots__ = ("op",)
+
+    def __init__(self, t: Tensor, op: str) -> None:
+        super().__init__(t)
+        self.op = op
 
     @property
     def data(self) -> np.ndarray:
-        raise RuntimeError(f"this value (shape {self.shape}) was overwritten by an in-place "
-                           "op; use the out-of-place op to keep it")
+        raise RuntimeError(f"{self.op}: this value (shape {self.shape}) was overwritten in "
+                           f"place by {self.op}(); use the out-of-place op to keep it")
 
 
 def _apply_torch_style(fn: Function, inputs: Sequence[Any], attrs: dict[str, Any]) -> Any:
@@ -245,18 +241,26 @@ def _apply_torch_style(fn: Function, inputs: Sequence[Any], attrs: dict[str, Any
     out = Tensor._wrap(out.data)
     needs = tuple(t.requires_grad for t in tensor_inputs)
     if _state.grad_enabled and any(needs):
-        fn.inputs = tuple(tensor_inputs)
-        fn.needs_input_grad = needs
-        fn._out = weakref.ref(out)
-        fn.output_version = 0
-        fn.shape, fn.dtype = out.data.shape, out.data.dtype
-        fn.module_path = _state.module_path
-        fn.version_sum = sum(seen_version(t) for t in tensor_inputs)
-        fn.released = False
-        fn.created_at = _creation_site() if _state.anomaly else None
-        out.requires_grad = True
-        out._ctx = fn
+        _link(fn, tuple(tensor_inputs), needs,
+              sum(seen_version(t) for t in tensor_inputs), out)
     return out
+
+
+def _link(fn: Function, inputs: tuple[Any, ...], needs: tuple[bool, ...], version_sum: int,
+          out: Tensor) -> None:
+    """Make `fn` the node that produced `out` (`Function.apply` spells this out inline:
+    it is the hottest path of the library)."""
+    fn.inputs = inputs
+    fn.needs_input_grad = needs
+    fn.version_sum = version_sum
+    fn._out = weakref.ref(out)
+    fn.output_version = out._version
+    fn.shape, fn.dtype = out.data.shape, out.data.dtype
+    fn.module_path = _state.module_path
+    fn.released = False
+    fn.created_at = _creation_site() if _state.anomaly else None
+    out.requires_grad = True
+    out._ctx = fn
 
 
 # ----------------------------------------------------------------------------- public API

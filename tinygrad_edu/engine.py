@@ -174,7 +174,7 @@ def run_backward(
                         tape._add(parent, gd)
                 if parent is None:
                     _accumulate_leaf(leaf_grads, t, g, tape)
-                    if exclusive is not None:
+                    if exclusive is not None and tape is None:  # the tape keeps arrays
                         total = leaf_grads[t]
                         if fresh or total is not g:
                             exclusive[t] = total.data
