@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck unit bench dot clean
+.PHONY: demo test lint typecheck unit conformance bench dot clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,19 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n 2 tests
+
+# The PyTorch promise: tests/conformance/ with PyTorch 2.13 (CPU) as the oracle. pip takes
+# torch==2.13.0 from this machine's wheel directory (PIP_FIND_LINKS); never another version.
+TORCH_STAMP := $(VENV)/.installed-torch
+
+$(TORCH_STAMP): $(STAMP)
+	@$(PY) -c "import torch, sys; sys.exit(torch.__version__.split('+')[0] != '2.13.0')" 2>/dev/null \
+	  || $(PY) -m pip install --quiet torch==2.13.0 \
+	  || { echo "make conformance: could not install torch==2.13.0 into $(VENV)"; exit 1; }
+	@touch $(TORCH_STAMP)
+
+conformance: $(TORCH_STAMP)
+	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n 2 tests/conformance
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py

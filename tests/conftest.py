@@ -14,3 +14,7 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
+
+# `make test` is numpy-only: the PyTorch conformance suite is collected only when pytest is
+# pointed at tests/conformance (as `make conformance` does), never as part of `tests`.
+collect_ignore = ["conformance"]
