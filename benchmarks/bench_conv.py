@@ -97,7 +97,7 @@ def ours_conv(fn: Callable[..., Tensor], p: dict[str, Array], stride: int, pad: 
     def forward_backward() -> tuple[Array, ...]:
         x.grad = w.grad = b.grad = None
         fn(x, w, b, stride=stride, padding=pad).backward(g)
-        return x.grad.data, w.grad.data, b.grad.data  # type: ignore[union-attr]
+        return x.grad.numpy(), w.grad.numpy(), b.grad.numpy()  # type: ignore[union-attr]
 
     return forward, forward_backward
 
@@ -192,7 +192,7 @@ def conv_rows(p: dict[str, Array], dout: Array, repeats: int) -> Rows:
         check(name, [out, *bwd(ds, cache)], ref)
     for name, fn in (("composite", conv2d_composite), ("ours", conv2d)):
         _, fb = ours_conv(fn, {"x": xs, "w": w, "b": b}, stride, pad, ds)
-        check(name, [fn(xs, w, b, stride=stride, padding=pad).data, *fb()], ref)
+        check(name, [fn(xs, w, b, stride=stride, padding=pad).numpy(), *fb()], ref)
 
     rows: Rows = {"forward": {}, "forward+backward": {}}
     scale, naive_reps = x.shape[0] / NAIVE_IMAGES, max(1, min(3, repeats))
@@ -222,7 +222,7 @@ def pool_rows(x: Array, dout: Array, repeats: int) -> Rows:
           ref)
     small = Tensor(xs, requires_grad=True)
     max_pool2d(small, 2, 2).backward(Tensor(ds))
-    check("ours pool", [max_pool2d(xs, 2, 2).data, small.grad.data], ref)  # type: ignore[union-attr]
+    check("ours pool", [max_pool2d(xs, 2, 2).numpy(), small.grad.numpy()], ref)  # type: ignore[union-attr]
     xt, gt = Tensor(x, requires_grad=True), Tensor(dout)
 
     def ours_fb() -> None:

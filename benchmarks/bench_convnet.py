@@ -87,7 +87,7 @@ def fixed_batch() -> tuple[Array, Array, str]:
 
 def initial_arrays() -> list[Array]:
     """SmallConvNet(seed=0)'s parameters: conv1 w, b, conv2 w, b, fc w, b (copies)."""
-    return [p.data.copy() for p in SmallConvNet(seed=0).parameters()]
+    return [p.numpy().copy() for p in SmallConvNet(seed=0).parameters()]
 
 
 # ----------------------------------------------------------------------------- numpy
@@ -157,7 +157,7 @@ def ours_rows(x: Array, y: Array) -> tuple[Step, Callable[[], Any]]:
         loss = F.cross_entropy(model(xt), yt)
         loss.backward()
         opt.step()
-        return loss, [p.grad.data for p in params]  # type: ignore[union-attr]
+        return loss, [p.grad.numpy() for p in params]  # type: ignore[union-attr]
 
     def forward() -> Tensor:
         with no_grad():
@@ -198,7 +198,7 @@ def torch_rows(torch: Any, x: Array, y: Array) -> tuple[Step, Callable[[], Any]]
 
 def as_array(v: Any) -> Array:
     if isinstance(v, Tensor):
-        return v.data
+        return v.numpy()
     return np.asarray(v.detach().numpy() if hasattr(v, "detach") else v, dtype=np.float64)
 
 

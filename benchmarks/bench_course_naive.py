@@ -74,8 +74,8 @@ def run(args: argparse.Namespace, torch: Any) -> list[ResultTable]:
     xt, wt, bt = (Tensor(a, requires_grad=True) for a in (x, w, b))
     out = conv2d(xt, wt, bt, stride=stride, padding=pad)
     out.backward(Tensor(dout))
-    check("conv forward and backward", [out.data, xt.grad.data, wt.grad.data,  # type: ignore[union-attr]
-                                        bt.grad.data], [out_naive, *grads_naive])  # type: ignore[union-attr]
+    check("conv forward and backward", [out.numpy(), xt.grad.numpy(), wt.grad.numpy(),  # type: ignore[union-attr]
+                                        bt.grad.numpy()], [out_naive, *grads_naive])  # type: ignore[union-attr]
 
     def conv_graph() -> Tensor:
         xt.grad = wt.grad = bt.grad = None
@@ -98,7 +98,7 @@ def run(args: argparse.Namespace, torch: Any) -> list[ResultTable]:
     xpt = Tensor(xp, requires_grad=True)
     pooled = max_pool2d(xpt, 2, 2)
     pooled.backward(Tensor(dpool))
-    check("max pool forward and backward", [pooled.data, xpt.grad.data],  # type: ignore[union-attr]
+    check("max pool forward and backward", [pooled.numpy(), xpt.grad.numpy()],  # type: ignore[union-attr]
           [pooled_naive, dx_naive])
 
     def pool_graph() -> Tensor:

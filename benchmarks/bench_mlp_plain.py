@@ -62,7 +62,7 @@ def main() -> None:
     X = rng.standard_normal((N, D)).astype(np.float32)
     y = rng.integers(0, C, N)
     model = nn.Sequential(nn.Linear(D, H), nn.ReLU(), nn.Linear(H, C))
-    params = [p.data.copy() for p in model.parameters()]
+    params = [p.numpy().copy() for p in model.parameters()]
     opt = optim.SGD(model.parameters(), lr=LR)
     tX, ty = tg.tensor(X), tg.tensor(y)
 

@@ -97,10 +97,10 @@ def test_sliding_windows_is_a_read_only_view() -> None:
     x = Tensor(np.arange(2 * 3 * 5 * 6, dtype=np.float64).reshape(2, 3, 5, 6))
     win = SlidingWindows.apply(x, kernel=(2, 3), stride=(2, 1), dilation=(1, 2))
     assert win.shape == (2, 3, 2, 3, 2, 2)  # lead + kernel + out
-    assert np.shares_memory(win.data, x.data)
-    assert not win.data.flags.writeable
+    assert np.shares_memory(win.numpy(), x.numpy())
+    assert not win.numpy().flags.writeable
     # y[..., j, o] = x[..., o * stride + j * dilation]
-    assert win.data[1, 2, 1, 2, 1, 0] == x.data[1, 2, 1 * 2 + 1 * 1, 0 * 1 + 2 * 2]
+    assert win.numpy()[1, 2, 1, 2, 1, 0] == x.numpy()[1, 2, 1 * 2 + 1 * 1, 0 * 1 + 2 * 2]
 
 
 @given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 2), st.integers(0, 3),
@@ -114,7 +114,7 @@ def test_fold_is_the_adjoint_of_windows(k: int, s: int, r: int, extra: int, seed
     g = rng.standard_normal(win.shape)
     folded = FoldWindows.apply(Tensor(g), kernel=(k, k), stride=(s, s), dilation=(r, r),
                                shape=x.shape)
-    assert np.isclose(np.sum(win.data * g), np.sum(x * folded.data))
+    assert np.isclose(np.sum(win.numpy() * g), np.sum(x * folded.numpy()))
 
 
 def test_fold_accumulates_overlapping_windows() -> None:
@@ -122,7 +122,7 @@ def test_fold_accumulates_overlapping_windows() -> None:
     # windows, so folding ones counts the windows covering each position.
     ones = Tensor(np.ones((1, 3, 3)))
     counts = FoldWindows.apply(ones, kernel=(3,), stride=(1,), dilation=(1,), shape=(1, 5))
-    np.testing.assert_array_equal(counts.data, [[1, 2, 3, 2, 1]])
+    np.testing.assert_array_equal(counts.numpy(), [[1, 2, 3, 2, 1]])
 
 
 @pytest.mark.parametrize("kernel,stride,dilation", [((2, 2), (1, 1), (1, 1)),
@@ -153,9 +153,9 @@ def test_window_primitives_gradients_first_and_second_order(
 def test_conv2d_forward_matches_naive_loops(case: dict[str, Any]) -> None:
     out = conv2d(Tensor(case["x"]), Tensor(case["w"]),
                  None if case["b"] is None else Tensor(case["b"]), **_kwargs(case))
-    np.testing.assert_allclose(out.data, _naive(case), rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(out.numpy(), _naive(case), rtol=1e-10, atol=1e-10)
     composite = conv2d_composite(case["x"], case["w"], case["b"], **_kwargs(case))
-    np.testing.assert_allclose(composite.data, out.data, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(composite.numpy(), out.numpy(), rtol=1e-10, atol=1e-10)
 
 
 @pytest.mark.parametrize("kernel,dilation", [((3, 3), (1, 1)), ((2, 4), (1, 1)),
@@ -170,9 +170,9 @@ def test_padding_same_keeps_the_size_and_pads_extra_after(
     totals = [r * (k - 1) for k, r in zip(kernel, dilation)]
     pads = tuple((t // 2, t - t // 2) for t in totals)
     expected = naive_conv2d(x, w, None, (1, 1), pads, dilation, 1)  # type: ignore[arg-type]
-    np.testing.assert_allclose(out.data, expected, rtol=1e-10, atol=1e-10)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-10, atol=1e-10)
     valid = conv2d(x, w, padding="valid", dilation=dilation)
-    np.testing.assert_allclose(valid.data, conv2d(x, w, dilation=dilation).data)
+    np.testing.assert_allclose(valid.numpy(), conv2d(x, w, dilation=dilation).numpy())
 
 
 def test_float32_stays_float32_and_values_match_float64() -> None:
@@ -183,7 +183,7 @@ def test_float32_stays_float32_and_values_match_float64() -> None:
                    padding=1)
     assert out32.dtype == np.float32
     out64 = conv2d(x, w, b, padding=1)
-    np.testing.assert_allclose(out32.data, out64.data, rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(out32.numpy(), out64.numpy(), rtol=1e-4, atol=1e-4)
 
 
 def test_conv1d_matches_the_2d_reference() -> None:
@@ -195,7 +195,7 @@ def test_conv1d_matches_the_2d_reference() -> None:
         out = conv1d(x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups)
         expected = naive_conv2d(x[:, :, None], w[:, :, None], b, (1, stride),
                                 ((0, 0), (padding, padding)), (1, dilation), groups)
-        np.testing.assert_allclose(out.data, expected[:, :, 0], rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(out.numpy(), expected[:, :, 0], rtol=1e-10, atol=1e-10)
     assert conv1d(rng.standard_normal((1, 2, 5)), rng.standard_normal((3, 2, 2)),
                   padding="same").shape == (1, 3, 5)
 
@@ -226,7 +226,7 @@ def test_fused_gradients_equal_the_composite_gradients(case: dict[str, Any]) -> 
         upstream = np.random.default_rng(0).standard_normal(out.shape)
         grads.append(tg.autograd.grad(out, leaves, grad_outputs=Tensor(upstream)))
     for fused, composite in zip(*grads):
-        np.testing.assert_allclose(fused.data, composite.data, rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(fused.numpy(), composite.numpy(), rtol=1e-10, atol=1e-10)
 
 
 SECOND_ORDER = [
@@ -263,7 +263,7 @@ def test_fused_second_derivatives_equal_the_composite(kwargs: dict[str, Any]) ->
         total = sum(((g * g).sum() for g in first), Tensor(0.0))
         results.append(tg.autograd.grad(total, leaves))
     for fused, composite in zip(*results):
-        np.testing.assert_allclose(fused.data, composite.data, rtol=1e-9, atol=1e-9)
+        np.testing.assert_allclose(fused.numpy(), composite.numpy(), rtol=1e-9, atol=1e-9)
 
 
 def test_conv1d_gradients_match_numeric() -> None:
@@ -282,7 +282,7 @@ def test_gradients_accumulate_into_grad_for_float32() -> None:
     conv2d(x, w, b, padding=1).sum().backward()
     assert x.grad is not None and w.grad is not None and b.grad is not None
     assert (x.grad.dtype, w.grad.dtype, b.grad.dtype) == (np.float32,) * 3
-    np.testing.assert_allclose(b.grad.data, np.full(4, 2 * 6 * 6))
+    np.testing.assert_allclose(b.grad.numpy(), np.full(4, 2 * 6 * 6))
 
 
 def test_only_the_tensors_that_require_grad_get_one() -> None:
@@ -322,7 +322,7 @@ def test_channels_last_equals_nchw_after_transposes() -> None:
     assert out.shape == (2, 4, 3, 4)
     reference = conv2d(x.transpose(0, 3, 1, 2), w.transpose(3, 2, 0, 1), b, stride=2,
                        padding=1)
-    np.testing.assert_allclose(out.data, reference.data.transpose(0, 2, 3, 1))
+    np.testing.assert_allclose(out.numpy(), reference.numpy().transpose(0, 2, 3, 1))
     upstream = rng.standard_normal(out.shape)
     out.backward(Tensor(upstream))
     xr, wr = (Tensor(a, requires_grad=True) for a in (x.transpose(0, 3, 1, 2),
@@ -330,13 +330,13 @@ def test_channels_last_equals_nchw_after_transposes() -> None:
     conv2d(xr, wr, b, stride=2, padding=1).backward(Tensor(upstream.transpose(0, 3, 1, 2)))
     assert xt.grad is not None and wt.grad is not None and xr.grad is not None
     assert wr.grad is not None
-    np.testing.assert_allclose(xt.grad.data, xr.grad.data.transpose(0, 2, 3, 1))
-    np.testing.assert_allclose(wt.grad.data, wr.grad.data.transpose(2, 3, 1, 0))
+    np.testing.assert_allclose(xt.grad.numpy(), xr.grad.numpy().transpose(0, 2, 3, 1))
+    np.testing.assert_allclose(wt.grad.numpy(), wr.grad.numpy().transpose(2, 3, 1, 0))
     assert_gradients_match(lambda x, w, b: conv2d_nhwc(x, w, b, padding=1),
                            x[:1, :4, :4], w[:2, :2], b)
     unpadded = conv2d_nhwc(x, w, b)  # no padding: windows of the permuted view itself
-    np.testing.assert_allclose(unpadded.data, conv2d(
-        x.transpose(0, 3, 1, 2), w.transpose(3, 2, 0, 1), b).data.transpose(0, 2, 3, 1))
+    np.testing.assert_allclose(unpadded.numpy(), conv2d(
+        x.transpose(0, 3, 1, 2), w.transpose(3, 2, 0, 1), b).numpy().transpose(0, 2, 3, 1))
 
 
 # ----------------------------------------------------------------------------- errors

@@ -65,7 +65,7 @@ def test_flat_fold_equals_the_composite(x_shape: tuple[int, ...], w_shape: tuple
               rng.standard_normal(w_shape[0])]
     fused, composite = _fused_and_composite_grads(arrays, kwargs, seed=1)
     for a, b in zip(fused, composite):
-        np.testing.assert_allclose(a.data, b.data, rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10, atol=1e-10)
     assert_gradients_match(lambda x, w, b: conv2d(x, w, b, **kwargs), *arrays)
 
 
@@ -82,7 +82,7 @@ def test_other_convolutions_take_the_general_fold(
     arrays = [rng.standard_normal(x_shape), rng.standard_normal(w_shape)]
     fused, composite = _fused_and_composite_grads(arrays, kwargs, seed=3)
     for a, b in zip(fused, composite):
-        np.testing.assert_allclose(a.data, b.data, rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10, atol=1e-10)
 
 
 @given(st.integers(1, 4), st.integers(1, 3), st.integers(1, 2), st.integers(1, 6),
@@ -97,7 +97,7 @@ def test_same_padding_gradients_equal_the_composite(
     assert _shifts(arrays[0].shape, arrays[1].shape, kwargs) is not None
     fused, composite = _fused_and_composite_grads(arrays, kwargs, seed=seed % 1000)
     for a, b in zip(fused, composite):
-        np.testing.assert_allclose(a.data, b.data, rtol=1e-10, atol=1e-10)
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10, atol=1e-10)
 
 
 def test_conv1d_same_uses_the_flat_fold_and_matches_conv2d() -> None:
@@ -111,13 +111,13 @@ def test_conv1d_same_uses_the_flat_fold_and_matches_conv2d() -> None:
     reference = [Tensor(a, requires_grad=True) for a in (np.pad(x, ((0, 0), (0, 0), (1, 2)))
                                                          [:, :, None], w[:, :, None], b)]
     conv2d_composite(*reference, groups=2).backward(Tensor(upstream[:, :, None]))
-    np.testing.assert_allclose(leaves[0].grad.data,  # type: ignore[union-attr]
-                               reference[0].grad.data[:, :, 0, 1:10],  # type: ignore[union-attr]
+    np.testing.assert_allclose(leaves[0].grad.numpy(),  # type: ignore[union-attr]
+                               reference[0].grad.numpy()[:, :, 0, 1:10],  # type: ignore[union-attr]
                                rtol=1e-10, atol=1e-10)
-    np.testing.assert_allclose(leaves[1].grad.data,  # type: ignore[union-attr]
-                               reference[1].grad.data[:, :, 0], rtol=1e-10)  # type: ignore[union-attr]
-    np.testing.assert_allclose(leaves[2].grad.data,  # type: ignore[union-attr]
-                               reference[2].grad.data, rtol=1e-10)  # type: ignore[union-attr]
+    np.testing.assert_allclose(leaves[1].grad.numpy(),  # type: ignore[union-attr]
+                               reference[1].grad.numpy()[:, :, 0], rtol=1e-10)  # type: ignore[union-attr]
+    np.testing.assert_allclose(leaves[2].grad.numpy(),  # type: ignore[union-attr]
+                               reference[2].grad.numpy(), rtol=1e-10)  # type: ignore[union-attr]
 
 
 def test_bias_gradient_alone_and_float32() -> None:
@@ -130,4 +130,4 @@ def test_bias_gradient_alone_and_float32() -> None:
     upstream = rng.standard_normal((3, 4, 6, 6)).astype(np.float32)
     conv2d(x, w, b, padding=1).backward(Tensor(upstream))
     assert b.grad is not None and b.grad.dtype == np.float32
-    np.testing.assert_allclose(b.grad.data, upstream.sum(axis=(0, 2, 3)), rtol=1e-5)
+    np.testing.assert_allclose(b.grad.numpy(), upstream.sum(axis=(0, 2, 3)), rtol=1e-5)

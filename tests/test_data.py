@@ -202,7 +202,7 @@ def test_fast_path_does_not_touch_per_sample_getitem() -> None:
 def test_batches_do_not_alias_the_dataset() -> None:
     X, y = _xy(8)
     xb, _ = next(iter(DataLoader(TensorDataset(X, y), batch_size=4)))
-    xb.data[...] = -1.0
+    xb.numpy()[...] = -1.0
     assert X.min() >= 0.0
 
 

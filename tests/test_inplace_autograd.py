@@ -36,7 +36,7 @@ def test_relu_inplace_gives_the_out_of_place_gradients(n: int, c: int, size: int
         leaves = [Tensor(a, requires_grad=True) for a in (x, w)]
         out = _conv_relu_pool(*leaves, inplace=inplace)
         upstream = Tensor(np.random.default_rng(seed % 997).standard_normal(out.shape))
-        results.append([out.data, *tg.autograd.grad(out, leaves, grad_outputs=upstream)])
+        results.append([out.numpy(), *tg.autograd.grad(out, leaves, grad_outputs=upstream)])
     for a, b in zip(*results):
         np.testing.assert_array_equal(getattr(a, "data", a), getattr(b, "data", b))
 
@@ -51,24 +51,24 @@ def test_relu_inplace_numeric_first_and_second_order() -> None:
 def test_relu_inplace_writes_into_the_tensor_and_rewires_it() -> None:
     h = Tensor(np.array([-1.0, 0.0, 2.0]), requires_grad=True) * 1.0
     producer = h.grad_fn
-    data, version = h.data, h._version
+    data, version = h.numpy(), h._version
     out = h.relu_()
-    assert out is h and h.data is data and h._version == version + 1
-    np.testing.assert_array_equal(h.data, [0.0, 0.0, 2.0])
+    assert out is h and h.numpy() is data and h._version == version + 1
+    np.testing.assert_array_equal(h.numpy(), [0.0, 0.0, 2.0])
     assert h.grad_fn is not producer and h.grad_fn.op == "ReLU"
     assert h.grad_fn.inputs[0]._ctx is producer  # the old value, by its producer
     with pytest.raises(RuntimeError, match=r"relu_: this value \(shape \(3,\)\) was overwritten"):
-        _ = h.grad_fn.inputs[0].data
+        _ = h.grad_fn.inputs[0].array
 
 
 def test_relu_inplace_without_a_graph_is_plain_numpy() -> None:
     t = Tensor(np.array([-2.0, 3.0]))
     assert t.relu_() is t and t.grad_fn is None
-    np.testing.assert_array_equal(t.data, [0.0, 3.0])
+    np.testing.assert_array_equal(t.numpy(), [0.0, 3.0])
     leaf = Tensor(np.array([-2.0, 3.0]), requires_grad=True)
     with tg.no_grad():
         leaf.relu_()
-    np.testing.assert_array_equal(leaf.data, [0.0, 3.0])
+    np.testing.assert_array_equal(leaf.numpy(), [0.0, 3.0])
 
 
 @pytest.mark.parametrize("make,match", [
@@ -113,7 +113,7 @@ def test_relu_module_and_functional_inplace() -> None:
             with tg.no_grad():
                 p.copy_(np.random.default_rng(p.numel()).standard_normal(p.shape))
         torch_like(Tensor(x)).sum().backward()
-        grads.append([p.grad.data for p in torch_like.parameters()])  # type: ignore[union-attr]
+        grads.append([p.grad.numpy() for p in torch_like.parameters()])  # type: ignore[union-attr]
     for a, b in zip(*grads):
         np.testing.assert_array_equal(a, b)
     assert "inplace=True" in repr(nn.ReLU(inplace=True))
@@ -125,9 +125,9 @@ def test_relu_module_and_functional_inplace() -> None:
 def _pool_grad(x: np.ndarray, w: np.ndarray, upstream: np.ndarray) -> np.ndarray:
     """d(sum(upstream * pool(a)))/da for a = relu(conv(x, w)), computed without relu's
     backward: what must reach `a` untouched."""
-    a = Tensor(F.relu(F.conv2d(x, w, padding=1)).data, requires_grad=True)
+    a = Tensor(F.relu(F.conv2d(x, w, padding=1)).numpy(), requires_grad=True)
     F.max_pool2d(a, 2).backward(Tensor(upstream))
-    return a.grad.data  # type: ignore[union-attr]
+    return a.grad.numpy()  # type: ignore[union-attr]
 
 
 def _setup() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -142,7 +142,7 @@ def test_a_retained_grad_is_not_reused_in_place() -> None:
     a = F.relu(F.conv2d(x, wt, padding=1))
     a.retain_grad()
     F.max_pool2d(a, 2).backward(Tensor(upstream))
-    np.testing.assert_array_equal(a.grad.data, _pool_grad(x, w, upstream))  # type: ignore[union-attr]
+    np.testing.assert_array_equal(a.grad.numpy(), _pool_grad(x, w, upstream))  # type: ignore[union-attr]
 
 
 def test_a_requested_input_gradient_is_not_reused_in_place() -> None:
@@ -150,7 +150,7 @@ def test_a_requested_input_gradient_is_not_reused_in_place() -> None:
     wt = Tensor(w, requires_grad=True)
     a = F.relu(F.conv2d(x, wt, padding=1))
     ga, gw = tg.autograd.grad(F.max_pool2d(a, 2), [a, wt], grad_outputs=Tensor(upstream))
-    np.testing.assert_array_equal(ga.data, _pool_grad(x, w, upstream))
+    np.testing.assert_array_equal(ga.numpy(), _pool_grad(x, w, upstream))
     assert gw.shape == w.shape
 
 
@@ -200,13 +200,13 @@ def test_leaf_grads_from_fresh_producers_are_handed_out_without_a_copy_yet_stay_
         rng.standard_normal(4)))
     F.conv2d(x, w, b, padding=1).sum().backward()
     grads = [t.grad for t in (x, w, b)]
-    assert x.grad is not None and x.grad.data.base is not None  # the fold's view, kept
-    before = [g.data.copy() for g in grads]  # type: ignore[union-attr]
+    assert x.grad is not None and x.grad.numpy().base is not None  # the fold's view, kept
+    before = [g.numpy().copy() for g in grads]  # type: ignore[union-attr]
     for i, g in enumerate(grads):
-        g.data[...] = -7.0  # type: ignore[union-attr]
+        g.numpy()[...] = -7.0  # type: ignore[union-attr]
         for j, (other, old) in enumerate(zip(grads, before)):
             if j > i:
-                np.testing.assert_array_equal(other.data, old)  # type: ignore[union-attr]
+                np.testing.assert_array_equal(other.numpy(), old)  # type: ignore[union-attr]
 
 
 def test_a_taped_leaf_gradient_is_copied_into_grad() -> None:
@@ -217,11 +217,11 @@ def test_a_taped_leaf_gradient_is_copied_into_grad() -> None:
     with tg.record_gradients() as tape:
         out.sum().backward()
     assert w.grad is not None
-    assert not any(np.shares_memory(w.grad.data, a) for a in tape.edges.values())
+    assert not any(np.shares_memory(w.grad.numpy(), a) for a in tape.edges.values())
 
 
 def test_a_shared_gradient_is_still_copied_for_each_leaf() -> None:
     a, b = (Tensor(np.ones(3), requires_grad=True) for _ in range(2))
     (a + b).sum().backward()
     assert a.grad is not None and b.grad is not None
-    assert not np.shares_memory(a.grad.data, b.grad.data)
+    assert not np.shares_memory(a.grad.numpy(), b.grad.numpy())

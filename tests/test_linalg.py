@@ -39,33 +39,33 @@ def sym(t):
 @given(a=well_conditioned())
 def test_forward_values_match_numpy(a):
     b = np.arange(a.shape[-1] * 3, dtype=np.float64).reshape(a.shape[-1], 3)  # never A.shape[:-1]
-    np.testing.assert_allclose(linalg.inv(a).data, np.linalg.inv(a), rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(linalg.det(a).data, np.linalg.det(a), rtol=1e-10)
+    np.testing.assert_allclose(linalg.inv(a).numpy(), np.linalg.inv(a), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(linalg.det(a).numpy(), np.linalg.det(a), rtol=1e-10)
     sign, logabs = linalg.slogdet(a)
     ref_sign, ref_logabs = np.linalg.slogdet(a)
-    np.testing.assert_array_equal(sign.data, ref_sign)
-    np.testing.assert_allclose(logabs.data, ref_logabs, rtol=1e-10, atol=1e-12)
-    np.testing.assert_allclose(linalg.solve(a, b).data, np.linalg.solve(a, b), atol=1e-10)
+    np.testing.assert_array_equal(sign.numpy(), ref_sign)
+    np.testing.assert_allclose(logabs.numpy(), ref_logabs, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(linalg.solve(a, b).numpy(), np.linalg.solve(a, b), atol=1e-10)
 
 
 @given(a=well_conditioned(symmetric=True))
 def test_cholesky_values(a):
-    low = linalg.cholesky(a).data
+    low = linalg.cholesky(a).numpy()
     np.testing.assert_allclose(low, np.linalg.cholesky(a), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(low @ np.swapaxes(low, -1, -2), a, atol=1e-10)
-    np.testing.assert_allclose(linalg.cholesky(a, upper=True).data, np.swapaxes(low, -1, -2))
+    np.testing.assert_allclose(linalg.cholesky(a, upper=True).numpy(), np.swapaxes(low, -1, -2))
 
 
 def test_solve_vector_and_broadcast_batches():
     rng = np.random.default_rng(0)
     a = rng.standard_normal((2, 3, 3)) + 3 * np.eye(3)
     b = rng.standard_normal(3)
-    np.testing.assert_allclose(linalg.solve(a, b).data, np.linalg.solve(a, b[:, None])[..., 0])
+    np.testing.assert_allclose(linalg.solve(a, b).numpy(), np.linalg.solve(a, b[:, None])[..., 0])
     bb = rng.standard_normal((2, 3))  # shape A.shape[:-1]: a batch of vectors
-    x = linalg.solve(a, bb).data
+    x = linalg.solve(a, bb).numpy()
     np.testing.assert_allclose(np.einsum("bij,bj->bi", a, x), bb, atol=1e-12)
     m = rng.standard_normal((4, 1, 3, 2))  # batch (4, 1) broadcasts with (2,)
-    x = linalg.solve(a, m).data
+    x = linalg.solve(a, m).numpy()
     assert x.shape == (4, 2, 3, 2)
     np.testing.assert_allclose(a @ x, np.broadcast_to(m, (4, 2, 3, 2)), atol=1e-12)
 
@@ -73,7 +73,7 @@ def test_solve_vector_and_broadcast_batches():
 def test_solve_left_false_solves_x_a_equals_b():
     rng = np.random.default_rng(1)
     a, b = rng.standard_normal((3, 3)) + 3 * np.eye(3), rng.standard_normal((5, 3))
-    x = linalg.solve(a, b, left=False).data
+    x = linalg.solve(a, b, left=False).numpy()
     np.testing.assert_allclose(x @ a, b, atol=1e-12)
 
 
@@ -127,13 +127,13 @@ def test_closed_forms_of_matrix_calculus():
     inv = np.linalg.inv(a)
     t = Tensor(a, requires_grad=True)
     (linalg.inv(t) * Tensor(g)).sum().backward()
-    np.testing.assert_allclose(t.grad.data, -inv.T @ g @ inv.T, atol=1e-12)
+    np.testing.assert_allclose(t.grad.numpy(), -inv.T @ g @ inv.T, atol=1e-12)
     t = Tensor(a, requires_grad=True)
     linalg.slogdet(t).logabsdet.backward()
-    np.testing.assert_allclose(t.grad.data, inv.T, atol=1e-12)
+    np.testing.assert_allclose(t.grad.numpy(), inv.T, atol=1e-12)
     t = Tensor(a, requires_grad=True)
     linalg.det(t).backward()
-    np.testing.assert_allclose(t.grad.data, np.linalg.det(a) * inv.T, atol=1e-12)
+    np.testing.assert_allclose(t.grad.numpy(), np.linalg.det(a) * inv.T, atol=1e-12)
 
 
 @given(x=float_arrays((3, 4), low=0.2, high=3.0), ord=st.sampled_from([1, 2, 3, 0.5]))
@@ -151,13 +151,13 @@ def test_matrix_norm_gradient(x, ord):
 
 @given(x=float_arrays((3, 3)))
 def test_trace_diag_outer_diagonal(x):
-    np.testing.assert_allclose(linalg.trace(x).data, np.trace(x))
-    np.testing.assert_allclose(linalg.diag(x).data, np.diag(x))
-    np.testing.assert_allclose(linalg.diag(x[0]).data, np.diag(x[0]))
-    np.testing.assert_allclose(linalg.diagonal(np.stack([x, 2 * x])).data,
+    np.testing.assert_allclose(linalg.trace(x).numpy(), np.trace(x))
+    np.testing.assert_allclose(linalg.diag(x).numpy(), np.diag(x))
+    np.testing.assert_allclose(linalg.diag(x[0]).numpy(), np.diag(x[0]))
+    np.testing.assert_allclose(linalg.diagonal(np.stack([x, 2 * x])).numpy(),
                                np.stack([np.diag(x), np.diag(2 * x)]))
-    np.testing.assert_allclose(linalg.outer(x[0], x[1]).data, np.outer(x[0], x[1]))
-    np.testing.assert_allclose(linalg.vecdot(x, x).data, (x * x).sum(-1))
+    np.testing.assert_allclose(linalg.outer(x[0], x[1]).numpy(), np.outer(x[0], x[1]))
+    np.testing.assert_allclose(linalg.vecdot(x, x).numpy(), (x * x).sum(-1))
     assert_gradients_match(linalg.trace, x)
     assert_gradients_match(lambda t: linalg.diag(linalg.diag(t)), x)
     assert_gradients_match(lambda a, b: linalg.outer(a, b), x[0], x[1])
@@ -169,14 +169,14 @@ def test_trace_diag_outer_diagonal(x):
 @pytest.mark.parametrize("ord", [1, 2, 3, 0.5, np.inf, -np.inf, 0])
 def test_vector_norm_values(ord):
     x = np.array([[3.0, -4.0, 0.0], [1.0, 2.0, -2.0]])
-    np.testing.assert_allclose(linalg.vector_norm(x, ord, dim=1).data,
+    np.testing.assert_allclose(linalg.vector_norm(x, ord, dim=1).numpy(),
                                np.linalg.norm(x, ord, axis=1))
 
 
 @pytest.mark.parametrize("ord", ["fro", 1, -1, np.inf, -np.inf])
 def test_matrix_norm_values(ord):
     x = np.array([[[1.0, -2.0, 3.0], [4.0, 5.0, -6.0]], [[0.5, 0.0, 1.0], [2.0, -1.0, 3.0]]])
-    np.testing.assert_allclose(linalg.matrix_norm(x, ord).data, np.linalg.norm(x, ord, (1, 2)))
+    np.testing.assert_allclose(linalg.matrix_norm(x, ord).numpy(), np.linalg.norm(x, ord, (1, 2)))
     assert linalg.matrix_norm(x, ord, keepdim=True).shape == (2, 1, 1)
 
 
@@ -185,7 +185,7 @@ def test_norm_dispatch_like_torch():
     np.testing.assert_allclose(linalg.norm(x).item(), np.linalg.norm(x))
     np.testing.assert_allclose(linalg.norm(x, 1).item(), np.linalg.norm(x, 1))
     np.testing.assert_allclose(linalg.norm(x[0], 1).item(), 3.0)
-    np.testing.assert_allclose(linalg.norm(x, dim=0).data, np.linalg.norm(x, axis=0))
+    np.testing.assert_allclose(linalg.norm(x, dim=0).numpy(), np.linalg.norm(x, axis=0))
     np.testing.assert_allclose(linalg.norm(x, np.inf, dim=(0, 1)).item(), 7.0)
     np.testing.assert_allclose(linalg.norm(x, dim=(0, 1)).item(), np.linalg.norm(x))
 
@@ -195,7 +195,7 @@ def test_two_norm_neither_overflows_nor_underflows():
     assert linalg.vector_norm(np.array([3e-200, 4e-200])).item() == pytest.approx(5e-200)
     t = Tensor(np.array([3e200, 4e200]), requires_grad=True)
     linalg.vector_norm(t).backward()
-    np.testing.assert_allclose(t.grad.data, [0.6, 0.8])
+    np.testing.assert_allclose(t.grad.numpy(), [0.6, 0.8])
 
 
 # ----------------------------------------------------------------------------- errors

@@ -47,7 +47,7 @@ def test_sum_is_n_times_mean_and_none_keeps_one_per_example(fn: Callable[..., Te
     rows = fn(Tensor(x), Tensor(target), reduction="none")
     assert rows.shape == shape
     assert total == pytest.approx(count * mean, rel=1e-12)
-    assert rows.data.sum() == pytest.approx(total, rel=1e-12)
+    assert rows.numpy().sum() == pytest.approx(total, rel=1e-12)
 
 
 @pytest.mark.parametrize("fn", LABEL_LOSSES + PAIR_LOSSES + [F.cross_entropy_from_probs],
@@ -98,13 +98,13 @@ def test_huge_logits_stay_finite() -> None:
         out = F.cross_entropy(x, y)
         assert_close(out, np.log(2) / 2, rtol=1e-6)
         out.backward()
-        assert x.grad is not None and np.all(np.isfinite(x.grad.data))
+        assert x.grad is not None and np.all(np.isfinite(x.grad.numpy()))
         assert_close(x.grad, [[0, 0, 0], [0, 0.25, -0.25]], atol=1e-7)
         logits = Tensor(np.array([big, -big, 0.0], dtype=dtype), requires_grad=True)
         bce = F.binary_cross_entropy_with_logits(logits, Tensor(np.array([0.0, 1.0, 1.0])),
                                                  reduction="none")
-        assert np.all(np.isfinite(bce.data))
-        assert_close(bce.data[2], np.log(2), rtol=1e-6)
+        assert np.all(np.isfinite(bce.numpy()))
+        assert_close(bce.numpy()[2], np.log(2), rtol=1e-6)
         bce.sum().backward()
         assert logits.grad is not None
         assert_close(logits.grad, [1.0, -1.0, -0.5], rtol=1e-6)
@@ -126,8 +126,8 @@ def test_ignore_index_rows_contribute_nothing() -> None:
     assert_close(out, F.cross_entropy(Tensor(x[keep]), Tensor(y[keep])))
     out.backward()
     assert t.grad is not None
-    assert_close(t.grad.data[[1, 3]], np.zeros((2, 3)))
-    assert_close(F.cross_entropy(Tensor(x), Tensor(y_ignored), reduction="none").data[[1, 3]],
+    assert_close(t.grad.numpy()[[1, 3]], np.zeros((2, 3)))
+    assert_close(F.cross_entropy(Tensor(x), Tensor(y_ignored), reduction="none").numpy()[[1, 3]],
                  [0.0, 0.0])
 
 
@@ -276,8 +276,8 @@ def test_masked_logits_minus_inf_are_ignored_not_nan() -> None:
         out = F.cross_entropy(t, Tensor(y), reduction=reduction)
         assert_close(out, F.cross_entropy(Tensor(finite), Tensor(y), reduction=reduction))
         out.sum().backward()
-        assert t.grad is not None and np.all(np.isfinite(t.grad.data))
-        assert_close(t.grad.data[np.isinf(x)], np.zeros(3))
+        assert t.grad is not None and np.all(np.isfinite(t.grad.numpy()))
+        assert_close(t.grad.numpy()[np.isinf(x)], np.zeros(3))
         lp = Tensor(x).log_softmax(1)
         assert_close(F.nll_loss(lp, Tensor(y), reduction=reduction),
                      F.cross_entropy(Tensor(finite), Tensor(y), reduction=reduction))

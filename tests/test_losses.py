@@ -206,7 +206,7 @@ def test_binary_cross_entropy_clamps_log_at_minus_100() -> None:
     assert_close(out, [100.0, 100.0, np.log(2.0), 100.0])
     out.sum().backward()
     assert p.grad is not None
-    assert np.all(np.isfinite(p.grad.data))
+    assert np.all(np.isfinite(p.grad.numpy()))
     # clamped logs pass no gradient; the unclamped one is -1/p
     assert_close(p.grad, [0.0, 0.0, -2.0, 0.0])
 
@@ -233,12 +233,12 @@ def test_l2_penalty_is_half_reg_sum_of_squares() -> None:
     w1 = Tensor(RNG.standard_normal((3, 4)), requires_grad=True)
     w2 = Tensor(RNG.standard_normal((2, 3)), requires_grad=True)
     out = F.l2_penalty([w1, w2], reg=0.3)
-    assert_close(out, 0.5 * 0.3 * ((w1.data ** 2).sum() + (w2.data ** 2).sum()))
+    assert_close(out, 0.5 * 0.3 * ((w1.numpy() ** 2).sum() + (w2.numpy() ** 2).sum()))
     out.backward()
     assert w1.grad is not None and w2.grad is not None
-    assert_close(w1.grad, 0.3 * w1.data)
-    assert_close(w2.grad, 0.3 * w2.data)
-    assert_close(F.l2_penalty(w1, 2.0), (w1.data ** 2).sum())
+    assert_close(w1.grad, 0.3 * w1.numpy())
+    assert_close(w2.grad, 0.3 * w2.numpy())
+    assert_close(F.l2_penalty(w1, 2.0), (w1.numpy() ** 2).sum())
     assert F.l2_penalty([], 1.0).item() == 0.0
 
 
@@ -285,7 +285,7 @@ def test_bce_with_logits_gradient_is_sigmoid_minus_target() -> None:
     F.binary_cross_entropy_with_logits(t, Tensor(y)).backward()
     assert t.grad is not None
     assert_close(t.grad, (1 / (1 + np.exp(-x)) - y) / x.size, rtol=1e-10, atol=1e-15)
-    assert_close(t.grad.data[0, 0], (0.5 - y[0, 0]) / x.size)
+    assert_close(t.grad.numpy()[0, 0], (0.5 - y[0, 0]) / x.size)
 
 
 # ----------------------------------------------------------------------------- gradcheck

@@ -23,7 +23,7 @@ def numeric_param_grads(model: Any, X: np.ndarray, y: np.ndarray, h: float = 1e-
     out = {}
     with no_grad():
         for name, p in model.params.items():
-            out[name] = numerical_grad(lambda _: model.loss(X, y).item(), p.data, h=h)
+            out[name] = numerical_grad(lambda _: model.loss(X, y).item(), p.numpy(), h=h)
     return out
 
 
@@ -84,16 +84,16 @@ def test_two_layer_net_has_the_course_shapes_names_and_init() -> None:
     rng = np.random.default_rng(7)
     assert_close(net.W1, 1e-2 * rng.standard_normal((5, 6)))
     assert_close(net.W2, 1e-2 * rng.standard_normal((3, 5)))
-    assert not net.b1.data.any() and not net.b2.data.any()
+    assert not net.b1.numpy().any() and not net.b2.numpy().any()
     assert net.W1.dtype == np.float64
     assert_close(TwoLayerNet(6, 5, 3, std=1e-2, seed=7).W1, net.W1)
-    assert not np.allclose(TwoLayerNet(6, 5, 3, std=1e-2, seed=8).W1.data, net.W1.data)
+    assert not np.allclose(TwoLayerNet(6, 5, 3, std=1e-2, seed=8).W1.numpy(), net.W1.numpy())
     assert "W1 (5, 6)" in repr(net) and "53 params" in repr(net)
 
 
 def test_two_layer_net_scores_loss_and_gradients_are_the_courses() -> None:
     net, X, y = toy_two_layer()
-    arrays = {k: v.data.copy() for k, v in net.params.items()}
+    arrays = {k: v.numpy().copy() for k, v in net.params.items()}
     scores, loss, grads = course_two_layer(arrays["W1"], arrays["b1"], arrays["W2"],
                                            arrays["b2"], X, y, reg=0.05)
     assert_close(net.loss(X), scores, rtol=1e-12)
@@ -124,7 +124,7 @@ def test_two_layer_net_sanity_initial_loss_and_regularization() -> None:
     assert net.loss(X, y).item() == pytest.approx(np.log(10), rel=1e-3)
     losses = [TwoLayerNet(50, 40, 10, std=1e-1, reg=r).loss(X, y).item() for r in (0, 0.1, 1)]
     assert losses[0] < losses[1] < losses[2]
-    penalty = 0.5 * 1.0 * sum((p.data**2).sum() for p in (net.W1, net.W2))
+    penalty = 0.5 * 1.0 * sum((p.numpy()**2).sum() for p in (net.W1, net.W2))
     assert losses[2] - losses[0] == pytest.approx(penalty * 1e6, rel=1e-9)  # std^2 = 1e6 x
 
 
@@ -133,7 +133,7 @@ def test_two_layer_net_predict_and_image_input() -> None:
     X = np.random.default_rng(2).standard_normal((6, 2, 3, 3))
     labels = net.predict(X)
     assert labels.dtype == np.int64 and labels.shape == (6,)
-    assert_close(labels, net.loss(X.reshape(6, -1)).data.argmax(axis=1))
+    assert_close(labels, net.loss(X.reshape(6, -1)).numpy().argmax(axis=1))
     assert net.loss(X.astype(np.float32)).dtype == np.float64  # converted to the model dtype
     assert_close(net.loss(X.astype(np.float32)), net.loss(X), rtol=1e-5, atol=1e-5)
 
@@ -200,8 +200,8 @@ def test_fully_connected_net_names_init_and_state_dict() -> None:
         "norm1.num_batches_tracked"]
     assert "fc3.weight" in model.state_dict() and len(list(model.parameters())) == 10
     big = FullyConnectedNet([400], input_dim=300, num_classes=3, weight_scale=0.3, seed=4)
-    assert big.params["W1"].data.std() == pytest.approx(0.3, rel=0.02)
-    assert not model.params["b1"].data.any() and (model.params["gamma1"].data == 1).all()
+    assert big.params["W1"].numpy().std() == pytest.approx(0.3, rel=0.02)
+    assert not model.params["b1"].numpy().any() and (model.params["gamma1"].numpy() == 1).all()
     assert all(p.dtype == np.float64 for p in model.parameters())
     clone = FullyConnectedNet([8, 6], input_dim=5, num_classes=3, normalization="batchnorm",
                               dropout=0.5, weight_scale=0.3, seed=4)
@@ -244,10 +244,10 @@ def test_fully_connected_net_batchnorm_uses_running_stats_in_eval() -> None:
     X = rng.standard_normal((16, 4)) * 3 + 2
     model = FullyConnectedNet([5], input_dim=4, num_classes=2, normalization="batchnorm",
                               weight_scale=0.5, seed=0)
-    train_scores = model(Tensor(X)).data
+    train_scores = model(Tensor(X)).numpy()
     assert model.state_dict()["norm1.num_batches_tracked"].item() == 1
     model.eval()
-    eval_scores = model(Tensor(X)).data
+    eval_scores = model(Tensor(X)).numpy()
     assert not np.allclose(eval_scores, train_scores)
     assert model.training is False
     model.train()
@@ -310,7 +310,7 @@ def test_small_convnet_is_conv_relu_pool_twice_then_linear() -> None:
     model = SmallConvNet(in_channels=2, num_classes=4, channels=(3, 5), input_size=(10, 9),
                          seed=0, dtype=np.float64)
     x = np.random.default_rng(0).standard_normal((3, 2, 10, 9))
-    p = {k: v.data for k, v in model.state_dict().items()}
+    p = {k: v.numpy() for k, v in model.state_dict().items()}
     h = np_pool2(np.maximum(np_conv_same(x, p["conv1.weight"], p["conv1.bias"]), 0))
     h = np_pool2(np.maximum(np_conv_same(h, p["conv2.weight"], p["conv2.bias"]), 0))
     assert h.shape == (3, 5, 2, 2)
@@ -328,7 +328,7 @@ def test_small_convnet_defaults_are_the_mnist_net() -> None:
     out = model(x)
     assert out.shape == (2, 10) and out.dtype == np.float32
     assert_close(SmallConvNet(seed=0).conv2.weight, model.conv2.weight)
-    assert not np.allclose(SmallConvNet(seed=1).conv2.weight.data, model.conv2.weight.data)
+    assert not np.allclose(SmallConvNet(seed=1).conv2.weight.numpy(), model.conv2.weight.numpy())
     assert {"conv1", "pool1", "conv2", "pool2", "fc"} <= graph_module_paths(out)
 
 
@@ -345,11 +345,11 @@ def test_small_convnet_gradients_match_numeric() -> None:
         for name, p in model.named_parameters():
             picks = [tuple(int(i) for i in np.unravel_index(k, p.shape))
                      for k in rng.choice(p.numel(), size=min(p.numel(), 12), replace=False)]
-            numeric = numerical_grad(lambda _: cross_entropy(model(x), y).item(), p.data,
+            numeric = numerical_grad(lambda _: cross_entropy(model(x), y).item(), p.numpy(),
                                      indices=picks)
             assert p.grad is not None
             for idx in picks:
-                assert p.grad.data[idx] == pytest.approx(numeric[idx], rel=1e-5, abs=1e-9), (
+                assert p.grad.numpy()[idx] == pytest.approx(numeric[idx], rel=1e-5, abs=1e-9), (
                     name, idx)
 
 
@@ -371,7 +371,7 @@ def test_mlp_is_a_sequential_of_linear_and_activation() -> None:
     assert list(mlp.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias",
                                       "4.weight", "4.bias"]
     x = np.random.default_rng(0).standard_normal((7, 6))
-    p = {k: v.data for k, v in mlp.state_dict().items()}
+    p = {k: v.numpy() for k, v in mlp.state_dict().items()}
     h = np.tanh(x @ p["0.weight"].T + p["0.bias"])
     h = np.tanh(h @ p["2.weight"].T + p["2.bias"])
     assert_close(mlp(Tensor(x)), h @ p["4.weight"].T + p["4.bias"], rtol=1e-12)

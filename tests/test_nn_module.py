@@ -132,7 +132,7 @@ def test_get_submodule_and_parameter() -> None:
 def test_parameter_shares_data_and_ops_return_plain_tensors_that_keep_the_graph() -> None:
     t = torch.ones(3)
     p = nn.Parameter(t)
-    assert p.data is t.data and p.requires_grad and p.is_leaf
+    assert p.numpy() is t.numpy() and p.requires_grad and p.is_leaf
     assert nn.Parameter(torch.ones(2), requires_grad=False).requires_grad is False
     x = torch.tensor([1.0, 2.0, 3.0], requires_grad=True)
     y = x * 2.0
@@ -193,7 +193,7 @@ def test_state_dict_keys_are_pytorch_names() -> None:
                                             "body.fc1.bias"]
     sd = model.state_dict()
     assert not sd["0.weight"].requires_grad
-    assert sd["0.weight"].data is model[0].weight.data  # shares memory, as PyTorch
+    assert sd["0.weight"].numpy() is model[0].weight.numpy()  # shares memory, as PyTorch
     assert sd["1.num_batches_tracked"].dtype == np.int64
 
 
@@ -215,7 +215,7 @@ def test_load_state_dict_round_trip_copies_values() -> None:
     for (ka, va), (kb, vb) in zip(a.state_dict().items(), b.state_dict().items()):
         assert ka == kb
         np.testing.assert_array_equal(va.numpy(), vb.numpy())
-        assert va.data is not vb.data
+        assert va.numpy() is not vb.numpy()
     x = torch.randn(5, 4)
     np.testing.assert_array_equal(a.eval()(x).numpy(), b.eval()(x).numpy())
 

@@ -50,7 +50,7 @@ def tensor_trajectory(make_opt: Any, steps: int = STEPS, sign: float = 1.0,
         opt.zero_grad()
         (sign * tensor_loss(*params)).backward()
         opt.step()
-        out.append([p.data.copy() for p in params])
+        out.append([p.numpy().copy() for p in params])
     return out
 
 
@@ -196,10 +196,10 @@ def test_momentum_applies_new_gradient_after_the_buffer() -> None:
     g0, g1 = np.array([0.5, 1.0]), np.array([-1.0, 2.0])
     x.grad = Tensor(g0)
     opt.step()
-    np.testing.assert_allclose(x.data, [1.0 - 0.05, -2.0 - 0.1])
+    np.testing.assert_allclose(x.numpy(), [1.0 - 0.05, -2.0 - 0.1])
     x.grad = Tensor(g1)
     opt.step()
-    np.testing.assert_allclose(x.data, [0.95 - 0.1 * (0.45 - 1.0), -2.1 - 0.1 * (0.9 + 2.0)])
+    np.testing.assert_allclose(x.numpy(), [0.95 - 0.1 * (0.45 - 1.0), -2.1 - 0.1 * (0.9 + 2.0)])
 
 
 def test_momentum_after_lr_change_follows_pytorch_not_the_course_form() -> None:
@@ -211,9 +211,9 @@ def test_momentum_after_lr_change_follows_pytorch_not_the_course_form() -> None:
     opt.step()  # b = 1, x = 0.9
     opt.param_groups[0]["lr"] = 0.01
     opt.step()  # b = 1.9, x = 0.9 - 0.019
-    np.testing.assert_allclose(x.data, [0.9 - 0.01 * 1.9])
+    np.testing.assert_allclose(x.numpy(), [0.9 - 0.01 * 1.9])
     v = 0.9 * -0.1 - 0.01 * 1.0  # the course form would land at 0.9 + v = 0.8
-    assert not np.isclose(x.data[0], 0.9 + v)
+    assert not np.isclose(x.numpy()[0], 0.9 + v)
 
 
 def test_dampening_is_not_applied_on_the_first_step() -> None:
@@ -258,7 +258,7 @@ def test_rmsprop_eps_placement() -> None:
             for p, g in zip(params, grads):
                 p.grad = Tensor(g)
             opt.step()
-        return params[0].data
+        return params[0].numpy()
 
     def run_course_rule(inside: bool) -> np.ndarray:
         w, config = W0.copy(), {"learning_rate": 0.01}

@@ -42,8 +42,8 @@ def test_param_groups_have_their_own_lr_and_lr_is_writable() -> None:
         grads = numpy_grads(*refs[0])
         refs[0][:] = [ref_sgd(x, g, s, t, lr=lr, momentum=mu)
                       for x, g, s, lr, mu in zip(refs[0], grads, refs[1], lrs, moms)]
-        np.testing.assert_allclose(w.data, refs[0][0], rtol=1e-12)
-        np.testing.assert_allclose(b.data, refs[0][1], rtol=1e-12)
+        np.testing.assert_allclose(w.numpy(), refs[0][0], rtol=1e-12)
+        np.testing.assert_allclose(b.numpy(), refs[0][1], rtol=1e-12)
 
 
 def test_add_param_group_and_params_without_grad_are_skipped() -> None:
@@ -54,9 +54,9 @@ def test_add_param_group_and_params_without_grad_are_skipped() -> None:
     assert opt.param_groups[1]["betas"] == (0.9, 0.999) and opt.param_groups[1]["lr"] == 0.2
     tensor_loss(w, b).backward()  # extra is unused: its grad stays None
     opt.step()
-    np.testing.assert_array_equal(extra.data, np.ones(2))
+    np.testing.assert_array_equal(extra.numpy(), np.ones(2))
     assert extra not in opt.state and opt.state[b]["step"] == 1
-    np.testing.assert_allclose(np.abs(b.data - B0), 0.2, rtol=1e-6)  # Adam's first step: lr
+    np.testing.assert_allclose(np.abs(b.numpy() - B0), 0.2, rtol=1e-6)  # Adam's first step: lr
 
 
 def test_zero_grad() -> None:
@@ -65,7 +65,7 @@ def test_zero_grad() -> None:
     tensor_loss(w, b).backward()
     shared = b.grad
     opt.zero_grad(set_to_none=False)
-    assert np.all(w.grad.data == 0) and b.grad is not shared and np.any(shared.data != 0)
+    assert np.all(w.grad.numpy() == 0) and b.grad is not shared and np.any(shared.numpy() != 0)
     opt.zero_grad()
     assert w.grad is None and b.grad is None
 
@@ -94,7 +94,7 @@ def test_closure_runs_with_grad_enabled_and_its_loss_is_returned() -> None:
 
     loss = opt.step(closure)
     assert loss.item() == pytest.approx(0.5 * np.sum((np.tanh(X @ W0.T + B0) - Y) ** 2))
-    assert not np.allclose(w.data, W0)
+    assert not np.allclose(w.numpy(), W0)
 
 
 def test_float32_parameters_and_state_stay_float32() -> None:
@@ -115,7 +115,7 @@ def test_read_only_parameter_array_is_copied_not_rejected() -> None:
     w = Tensor(data, requires_grad=True)
     w.grad = Tensor(np.ones(3))
     optim.SGD([w], lr=0.5).step()
-    np.testing.assert_array_equal(w.data, [0.5, 0.5, 0.5])
+    np.testing.assert_array_equal(w.numpy(), [0.5, 0.5, 0.5])
     np.testing.assert_array_equal(data, [1.0, 1.0, 1.0])
 
 
@@ -176,7 +176,7 @@ def test_state_dict_round_trip_continues_identically(cls: Any, hp: dict,
     assert sorted(saved["state"]) == [0, 1]
     if through_npz:
         saved = npz_round_trip(saved)
-    clones = [Tensor(p.data.copy(), requires_grad=True) for p in params]
+    clones = [Tensor(p.numpy().copy(), requires_grad=True) for p in params]
     resumed = cls([{"params": [clones[0]]}, {"params": [clones[1]]}], lr=1.0)
     resumed.load_state_dict(saved)
     assert resumed.param_groups[0]["lr"] == opt.param_groups[0]["lr"]
@@ -198,7 +198,7 @@ def test_save_and_load_of_optimizer_and_scheduler_state(tmp_path: Any) -> None:
         sched.step()
     torch.save({"optimizer": opt.state_dict(), "scheduler": sched.state_dict()},
                tmp_path / "checkpoint.npz")
-    clones = [Tensor(p.data.copy(), requires_grad=True) for p in params]
+    clones = [Tensor(p.numpy().copy(), requires_grad=True) for p in params]
     resumed = optim.RMSprop(clones, lr=0.5)
     resumed_sched = optim.lr_scheduler.MultiStepLR(resumed, milestones=[9])
     checkpoint = torch.load(tmp_path / "checkpoint.npz")
@@ -212,7 +212,7 @@ def test_save_and_load_of_optimizer_and_scheduler_state(tmp_path: Any) -> None:
             sched_.step()
     assert resumed_sched.get_last_lr() == sched.get_last_lr() == [pytest.approx(1e-5)]
     for a, b in zip(params, clones):
-        np.testing.assert_array_equal(a.data, b.data)
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
 def test_state_dict_holds_copies() -> None:

@@ -91,7 +91,7 @@ def test_max_pool2d_matches_naive_loops(case: dict[str, Any]) -> None:
                      case["dilation"], ceil_mode=case["ceil_mode"])
     expected = naive_pool2d(case["x"], case["kernel"], case["stride"], case["padding"],
                             case["dilation"], "max", ceil_mode=case["ceil_mode"])
-    np.testing.assert_array_equal(out.data, expected)
+    np.testing.assert_array_equal(out.numpy(), expected)
 
 
 @given(pool_cases())
@@ -113,11 +113,11 @@ def test_max_pool_gradient_goes_to_the_argmax_and_ties_share_equally() -> None:
                     [1.0, 7.0, 4.0, 3.0]]]])
     xt = Tensor(x, requires_grad=True)
     out = max_pool2d(xt, 2)
-    np.testing.assert_array_equal(out.data, [[[[5.0, 2.0], [7.0, 4.0]]]])
+    np.testing.assert_array_equal(out.numpy(), [[[[5.0, 2.0], [7.0, 4.0]]]])
     out.backward(Tensor(np.array([[[[6.0, 8.0], [9.0, 10.0]]]])))
     assert xt.grad is not None
     # one maximum: all of it; four tied 2s: a quarter each; three 7s: a third; two 4s: half
-    np.testing.assert_allclose(xt.grad.data, [[[[0.0, 6.0, 2.0, 2.0],
+    np.testing.assert_allclose(xt.grad.numpy(), [[[[0.0, 6.0, 2.0, 2.0],
                                                 [0.0, 0.0, 2.0, 2.0],
                                                 [3.0, 3.0, 5.0, 0.0],
                                                 [0.0, 3.0, 5.0, 0.0]]]])
@@ -126,17 +126,17 @@ def test_max_pool_gradient_goes_to_the_argmax_and_ties_share_equally() -> None:
 def test_overlapping_max_windows_add_their_gradients() -> None:
     x = Tensor(np.array([[[0.0, 9.0, 1.0, 2.0]]]), requires_grad=True)
     out = max_pool1d(x, 2, stride=1)  # windows [0, 9], [9, 1], [1, 2]
-    np.testing.assert_array_equal(out.data, [[[9.0, 9.0, 2.0]]])
+    np.testing.assert_array_equal(out.numpy(), [[[9.0, 9.0, 2.0]]])
     out.backward(Tensor(np.array([[[1.0, 10.0, 100.0]]])))
     assert x.grad is not None
-    np.testing.assert_array_equal(x.grad.data, [[[0.0, 11.0, 0.0, 100.0]]])
+    np.testing.assert_array_equal(x.grad.numpy(), [[[0.0, 11.0, 0.0, 100.0]]])
 
 
 def test_max_pool_padding_never_wins_and_float32_is_kept() -> None:
     x = -np.arange(1.0, 17.0, dtype=np.float32).reshape(1, 1, 4, 4)  # all negative
     out = max_pool2d(x, 3, stride=2, padding=1)
     assert out.dtype == np.float32
-    np.testing.assert_array_equal(out.data, naive_pool2d(x.astype(np.float64), (3, 3),
+    np.testing.assert_array_equal(out.numpy(), naive_pool2d(x.astype(np.float64), (3, 3),
                                                          (2, 2), (1, 1), (1, 1), "max"))
 
 
@@ -160,7 +160,7 @@ def test_fused_max_pool_equals_the_composite_with_ties(case: dict[str, Any], see
         out = fn(xt, *args)
         upstream = np.random.default_rng(seed + 1).standard_normal(out.shape)
         (gx,) = tg.autograd.grad(out, [xt], grad_outputs=Tensor(upstream))
-        results.append((out.data, gx.data))
+        results.append((out.numpy(), gx.numpy()))
     (out_f, g_f), (out_c, g_c) = results
     np.testing.assert_array_equal(out_f, out_c)
     np.testing.assert_allclose(g_f, g_c, rtol=1e-12, atol=1e-12)
@@ -176,7 +176,7 @@ def test_fused_max_pool_second_derivatives_equal_the_composite(args: tuple[Any, 
         upstream = Tensor(np.random.default_rng(7).standard_normal(out.shape))
         (first,) = tg.autograd.grad(out, [xt], grad_outputs=upstream, create_graph=True)
         (second,) = tg.autograd.grad((first * first).sum(), [xt])
-        results.append(second.data)
+        results.append(second.numpy())
     np.testing.assert_allclose(results[0], results[1], rtol=1e-10, atol=1e-12)
 
 
@@ -190,7 +190,7 @@ def test_avg_pool2d_matches_naive_loops(case: dict[str, Any], include_pad: bool,
                      case["ceil_mode"], include_pad, divisor)
     expected = naive_pool2d(case["x"], case["kernel"], case["stride"], case["padding"],
                             (1, 1), "avg", include_pad, case["ceil_mode"], divisor)
-    np.testing.assert_allclose(out.data, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12, atol=1e-12)
 
 
 @given(pool_cases(dilate=False), st.booleans())
@@ -207,7 +207,7 @@ def test_avg_pool_spreads_the_gradient_evenly() -> None:
     out.backward(Tensor(upstream))
     assert x.grad is not None
     expected = np.kron(upstream[0, 0], np.ones((2, 3))) / 6.0
-    np.testing.assert_allclose(x.grad.data[0, 0], expected)
+    np.testing.assert_allclose(x.grad.numpy()[0, 0], expected)
 
 
 def test_avg_pool_second_derivative() -> None:
@@ -228,9 +228,9 @@ def test_pool1d_matches_the_2d_reference() -> None:
                                "max")
         ref_avg = naive_pool2d(x[:, :, None], (1, kernel), (1, s), (0, padding), (1, 1),
                                "avg")
-        np.testing.assert_array_equal(max_pool1d(x, kernel, stride, padding).data,
+        np.testing.assert_array_equal(max_pool1d(x, kernel, stride, padding).numpy(),
                                       ref_max[:, :, 0])
-        np.testing.assert_allclose(avg_pool1d(x, kernel, stride, padding).data,
+        np.testing.assert_allclose(avg_pool1d(x, kernel, stride, padding).numpy(),
                                    ref_avg[:, :, 0])
     assert_gradients_match(lambda t: max_pool1d(t, 3, 2, 1), x)
     assert_gradients_match(lambda t: avg_pool1d(t, 3, 2, 1), x)
@@ -241,15 +241,15 @@ def test_max_pool2d_nhwc_equals_nchw_after_transposes() -> None:
     xt = Tensor(x, requires_grad=True)
     out = max_pool2d_nhwc(xt, 2)
     assert out.shape == (2, 3, 3, 3)
-    reference = max_pool2d(x.transpose(0, 3, 1, 2), 2).data.transpose(0, 2, 3, 1)
-    np.testing.assert_array_equal(out.data, reference)
+    reference = max_pool2d(x.transpose(0, 3, 1, 2), 2).numpy().transpose(0, 2, 3, 1)
+    np.testing.assert_array_equal(out.numpy(), reference)
     assert_gradients_match(lambda t: max_pool2d_nhwc(t, 3, 2, 1), x)
 
 
 def test_unbatched_input_is_pooled_like_pytorch() -> None:
     x = np.random.default_rng(5).permutation(3 * 4 * 4).reshape(3, 4, 4) * 1.0
-    np.testing.assert_array_equal(max_pool2d(x, 2).data, max_pool2d(x[None], 2).data[0])
-    np.testing.assert_allclose(avg_pool2d(x, 2).data, avg_pool2d(x[None], 2).data[0])
+    np.testing.assert_array_equal(max_pool2d(x, 2).numpy(), max_pool2d(x[None], 2).numpy()[0])
+    np.testing.assert_allclose(avg_pool2d(x, 2).numpy(), avg_pool2d(x[None], 2).numpy()[0])
 
 
 # ----------------------------------------------------------------------------- errors

@@ -64,7 +64,7 @@ def test_grid_search_default_mlp(tmp_path: Path) -> None:
     from tinygrad_edu import Tensor, no_grad
 
     with no_grad():
-        pred = result.best_model(Tensor(data["X_val"])).data.argmax(axis=1)
+        pred = result.best_model(Tensor(data["X_val"])).numpy().argmax(axis=1)
     assert np.mean(pred == data["y_val"]) == result.best.val_acc
     table = result.table().splitlines()
     assert table[0].split() == ["rank", "lr", "hidden", "reg", "val_acc", "train_acc",

@@ -114,7 +114,7 @@ def test_autoencoder_ops_two_edges_from_w_and_one_accumulation(tmp_path: Path) -
     assert [n["title"] for n in marked] == [w_node["title"]]
     (sigma,) = [t for t in w_node["texts"] if t.startswith("Σ")]
     # the mark shows the sum of the two contributions: the closed-form gradient's norm
-    w, xv = W.data, x.data
+    w, xv = W.numpy(), x.numpy()
     g = w.T @ w @ xv - xv
     closed = (w @ xv) @ g.T + (w @ g) @ xv.T
     assert sigma == f"Σ 2 paths, ‖∇‖ {np.linalg.norm(closed):.3g}"
@@ -131,7 +131,7 @@ def test_edge_gradients_sum_to_the_accumulated_gradient() -> None:
     w_id = re.search(r"^\s*(n\d+) \[label=\"W\\n", src, re.M).group(1)  # type: ignore[union-attr]
     edges = [k for k in tape.edges if k[0].inputs[k[1]] is W]
     assert len(edges) == 2
-    assert np.allclose(sum(tape.edges[k] for k in edges), W.grad.data)  # type: ignore[union-attr]
+    assert np.allclose(sum(tape.edges[k] for k in edges), W.grad.numpy())  # type: ignore[union-attr]
     assert src.count(f"\t{w_id} -> ") == 2
 
 

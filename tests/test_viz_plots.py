@@ -106,7 +106,7 @@ def test_weight_grid_linear_rows_as_images(tmp_path: Path) -> None:
     assert isinstance(fig, Figure) and len(fig.axes) == 1
     shown = fig.axes[0].images[0].get_array()
     assert shown.shape == (2 * 5 - 1, 5 * 6 - 1, 3)  # 2 rows x 5 cols of 4x5 RGB tiles
-    first = weight.data[0].reshape(3, 4, 5).transpose(1, 2, 0)
+    first = weight.numpy()[0].reshape(3, 4, 5).transpose(1, 2, 0)
     scaled = (first - first.min()) / (first.max() - first.min())
     assert np.allclose(shown[:4, :5], scaled)
     grey = viz.plot_weight_grid(rng.standard_normal((6, 49)))  # square inputs: 7x7 grey

@@ -59,9 +59,9 @@ def _autoencoder_check(out: Path) -> Path | None:
 
     numeric = numerical_grad(f, W0.copy())
     print("1) Autoencoder L = 0.5*||W^T W x - x||^2, W in R^{3x5}: dL/dW = W x g^T + W g x^T")
-    print(f"   rel_error(backward, closed form) = {rel_error(W.grad.data, closed):.2e}")
-    print(f"   rel_error(backward, numeric)     = {rel_error(W.grad.data, numeric):.2e}")
-    if rel_error(W.grad.data, closed) > 1e-8:
+    print(f"   rel_error(backward, closed form) = {rel_error(W.grad.array, closed):.2e}")
+    print(f"   rel_error(backward, numeric)     = {rel_error(W.grad.array, numeric):.2e}")
+    if rel_error(W.grad.array, closed) > 1e-8:
         raise CLIError("the autoencoder gradient disagrees with its closed form")
     viz = _viz()
     try:
@@ -163,7 +163,7 @@ def run_train(args: argparse.Namespace) -> int:
     viz.plot_history(solver.history, out / "curves.png")
     first = next(iter(model.parameters()))
     shape = getattr(splits, "input_shape", None)
-    viz.plot_weight_grid(first.data, out / "weights.png", image_shape=shape)
+    viz.plot_weight_grid(first.array, out / "weights.png", image_shape=shape)
     model.save(out / "model.npz")
     print(f"wrote {out / 'history.json'}, {out / 'curves.png'}, {out / 'weights.png'}, "
           f"{out / 'model.npz'}")

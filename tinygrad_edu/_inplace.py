@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 def _scaled(other: Any, alpha: float) -> Any:
     if alpha == 1:
         return other
-    return (other.data if isinstance(other, InplaceMixin) else other) * alpha
+    return (other.array if isinstance(other, InplaceMixin) else other) * alpha
 
 
 class InplaceMixin:
@@ -41,11 +41,11 @@ class InplaceMixin:
 
     def _assign(self: Tensor, values: Any, op: str) -> Tensor:
         self._inplace_check(op)
-        v = values.data if isinstance(values, type(self)) else values
+        v = values.array if isinstance(values, type(self)) else values
         try:
-            if not self.data.flags.writeable:
-                self.data = self.data.copy()
-            self.data[...] = v
+            if not self.array.flags.writeable:
+                self.array = self.array.copy()
+            self.array[...] = v
         except ValueError as e:
             shape = np.shape(v)
             raise RuntimeError(f"{op}: cannot write values of shape {shape} into a tensor of "
@@ -73,11 +73,11 @@ class InplaceMixin:
     def _inplace_ufunc(self: Tensor, ufunc: Any, other: Any, op: str) -> Tensor:
         """Compute straight into our own array (no temporary copy), then bump the version."""
         self._inplace_check(op)
-        o = other.data if isinstance(other, InplaceMixin) else other
-        if not self.data.flags.writeable:
-            self.data = self.data.copy()
+        o = other.array if isinstance(other, InplaceMixin) else other
+        if not self.array.flags.writeable:
+            self.array = self.array.copy()
         try:
-            ufunc(self.data, o, out=self.data, casting="same_kind")
+            ufunc(self.array, o, out=self.array, casting="same_kind")
         except ValueError as e:
             raise RuntimeError(f"{op}: cannot combine a tensor of shape {self.shape} in place "
                                f"with values of shape {np.shape(o)} ({e})") from None
@@ -97,7 +97,7 @@ class InplaceMixin:
         return self._inplace_ufunc(np.true_divide, other, "div_")
 
     def clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
-        return self._assign(np.clip(self.data, min, max), "clamp_")
+        return self._assign(np.clip(self.array, min, max), "clamp_")
 
     def normal_(self: Tensor, mean: builtins.float = 0.0, std: builtins.float = 1.0,
                 generator: Any = None) -> Tensor:
@@ -123,21 +123,21 @@ class InplaceMixin:
 
     def __setitem__(self: Tensor, index: Any, value: Any) -> None:
         self._inplace_check("__setitem__")
-        if not self.data.flags.writeable:
-            self.data = self.data.copy()
+        if not self.array.flags.writeable:
+            self.array = self.array.copy()
         idx = _index_arrays(index)
-        self.data[idx] = value.data if isinstance(value, InplaceMixin) else value
+        self.array[idx] = value.array if isinstance(value, InplaceMixin) else value
         self._bump_version()
 
 
 def _index_arrays(index: Any) -> Any:
     """Tensors inside an index become arrays (integer tensors act as integer arrays)."""
     if isinstance(index, InplaceMixin):
-        return index.data
+        return index.array
     if isinstance(index, tuple):
-        return tuple(i.data if isinstance(i, InplaceMixin) else i for i in index)
+        return tuple(i.array if isinstance(i, InplaceMixin) else i for i in index)
     if isinstance(index, list) and any(isinstance(i, InplaceMixin) for i in index):
-        return np.asarray([i.data if isinstance(i, InplaceMixin) else i for i in index])
+        return np.asarray([i.array if isinstance(i, InplaceMixin) else i for i in index])
     return index
 
 

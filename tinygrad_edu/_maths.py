@@ -58,14 +58,14 @@ def _operand(self: Tensor, other: Any) -> Tensor:
     if isinstance(other, MathsMixin):
         return other  # type: ignore[return-value]
     if isinstance(other, _PY_SCALARS):
-        return self._wrap(np.asarray(other, dtype=_scalar_dtype(other, self.data.dtype)))
+        return self._wrap(np.asarray(other, dtype=_scalar_dtype(other, self.array.dtype)))
     from tinygrad_edu.tensor import _to_array
 
     return self._wrap(_to_array(other))
 
 
 def _promote(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
-    dt = _result_dtype(a.data.dtype, b.data.dtype)
+    dt = _result_dtype(a.array.dtype, b.array.dtype)
     return a.to(dt), b.to(dt)
 
 
@@ -73,19 +73,19 @@ def broadcast_pair(a: Tensor, b: Tensor, op: str) -> tuple[Tensor, Tensor]:
     """Operands that need a gradient are expanded (through `Expand`) to the common shape;
     constants are left for numpy to broadcast, since no gradient has to be summed back to
     them. Shapes that cannot broadcast are an error naming the op."""
-    if b.data.ndim == 0 and not b.requires_grad:
+    if b.array.ndim == 0 and not b.requires_grad:
         return a, b
-    if a.data.ndim == 0 and not a.requires_grad:
+    if a.array.ndim == 0 and not a.requires_grad:
         return a, b
     try:
-        shape = np.broadcast_shapes(a.data.shape, b.data.shape)
+        shape = np.broadcast_shapes(a.array.shape, b.array.shape)
     except ValueError:
         raise ShapeError(f"{op}: shapes {a.shape} and {b.shape} cannot be broadcast together"
                          ) from None
     if not _state.grad_enabled:
         return a, b
-    return (a._expand_to(shape) if a.requires_grad and a.data.shape != shape else a,
-            b._expand_to(shape) if b.requires_grad and b.data.shape != shape else b)
+    return (a._expand_to(shape) if a.requires_grad and a.array.shape != shape else a,
+            b._expand_to(shape) if b.requires_grad and b.array.shape != shape else b)
 
 
 def _binary(self: Tensor, other: Any, op: Any, name: str, reverse: bool = False) -> Tensor:
@@ -93,9 +93,9 @@ def _binary(self: Tensor, other: Any, op: Any, name: str, reverse: bool = False)
     a = self
     if reverse:
         a, b = b, a
-    if a.data.dtype != b.data.dtype:
+    if a.array.dtype != b.array.dtype:
         a, b = _promote(a, b)
-    if a.data.shape != b.data.shape:
+    if a.array.shape != b.array.shape:
         a, b = broadcast_pair(a, b, name)
     return op.apply(a, b)
 
@@ -103,7 +103,7 @@ def _binary(self: Tensor, other: Any, op: Any, name: str, reverse: bool = False)
 def _compare(self: Tensor, other: Any, ufunc: Any, name: str) -> Tensor:
     b = _operand(self, other)
     try:
-        return self._wrap(np.asarray(ufunc(self.data, b.data)))
+        return self._wrap(np.asarray(ufunc(self.array, b.array)))
     except ValueError:
         raise ShapeError(f"{name}: shapes {self.shape} and {b.shape} cannot be broadcast "
                          "together") from None
@@ -132,12 +132,12 @@ class MathsMixin:
         return _binary(self, other, Mul, "mul", reverse=True)
 
     def __truediv__(self: Tensor, other: Any) -> Tensor:
-        if self.data.dtype.kind != "f" and not _is_float(other):
+        if self.array.dtype.kind != "f" and not _is_float(other):
             return self.to(_state.default_dtype) / other
         return _binary(self, other, Div, "div")
 
     def __rtruediv__(self: Tensor, other: Any) -> Tensor:
-        if self.data.dtype.kind != "f" and not _is_float(other):
+        if self.array.dtype.kind != "f" and not _is_float(other):
             return other / self.to(_state.default_dtype)
         return _binary(self, other, Div, "div", reverse=True)
 
@@ -162,9 +162,9 @@ class MathsMixin:
     def floor_divide(self: Tensor, other: Any) -> Tensor:
         """floor(x / y) (`//`); piecewise constant, so it passes no gradient."""
         a, b = self, _operand(self, other)
-        if a.data.dtype != b.data.dtype:
+        if a.array.dtype != b.array.dtype:
             a, b = _promote(a, b)
-        return self._wrap(np.asarray(np.floor_divide(a.data, b.data)))
+        return self._wrap(np.asarray(np.floor_divide(a.array, b.array)))
 
     def remainder(self: Tensor, other: Any) -> Tensor:
         """x - y * floor(x / y) (`%`), with the sign of the divisor, as Python and
@@ -209,13 +209,13 @@ class MathsMixin:
         removed again; batch axes broadcast."""
         b = _operand(self, other)
         a = self
-        if a.data.dtype != b.data.dtype:
+        if a.array.dtype != b.array.dtype:
             a, b = _promote(a, b)
         if a.ndim == 0 or b.ndim == 0:
             raise ShapeError(f"matmul: both operands need at least one dimension; got shapes "
                              f"{a.shape} and {b.shape}")
         if a.ndim == 2 and b.ndim == 2:
-            if a.data.shape[1] != b.data.shape[0]:
+            if a.array.shape[1] != b.array.shape[0]:
                 raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} do not align "
                                  f"({a.shape[1]} != {b.shape[0]})")
             return MatMul.apply(a, b)
@@ -265,7 +265,7 @@ class MathsMixin:
         return _compare(self, other, np.not_equal, "ne")
 
     def __invert__(self: Tensor) -> Tensor:
-        return self._wrap(~self.data)
+        return self._wrap(~self.array)
 
     def __and__(self: Tensor, other: Any) -> Tensor:
         return _compare(self, other, np.logical_and, "logical_and")
@@ -293,23 +293,23 @@ class MathsMixin:
 
     def equal(self: Tensor, other: Any) -> bool:
         o = _operand(self, other)
-        return self.shape == o.shape and bool(np.array_equal(self.data, o.data))
+        return self.shape == o.shape and bool(np.array_equal(self.array, o.array))
 
     def allclose(self: Tensor, other: Any, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
-        return bool(np.allclose(self.data, _operand(self, other).data, rtol=rtol, atol=atol))
+        return bool(np.allclose(self.array, _operand(self, other).array, rtol=rtol, atol=atol))
 
     def isclose(self: Tensor, other: Any, rtol: float = 1e-5, atol: float = 1e-8) -> Tensor:
-        return self._wrap(np.isclose(self.data, _operand(self, other).data, rtol=rtol, atol=atol))
+        return self._wrap(np.isclose(self.array, _operand(self, other).array, rtol=rtol, atol=atol))
 
     def isnan(self: Tensor) -> Tensor:
-        return self._wrap(np.isnan(self.data))
+        return self._wrap(np.isnan(self.array))
 
     def isfinite(self: Tensor) -> Tensor:
-        return self._wrap(np.isfinite(self.data))
+        return self._wrap(np.isfinite(self.array))
 
     def sign(self: Tensor) -> Tensor:
         """sign(x); piecewise constant, so it has no gradient (as in PyTorch: zero)."""
-        return self._wrap(np.sign(self.data))
+        return self._wrap(np.sign(self.array))
 
 
 def _is_float(x: Any) -> bool:

@@ -27,9 +27,9 @@ def _index_to_numpy(index: Any) -> Any:
 
     def conv(i: Any) -> Any:
         if isinstance(i, Tensor):
-            return i.data
+            return i.array
         if isinstance(i, list):
-            return np.asarray([x.data if isinstance(x, Tensor) else x for x in i])
+            return np.asarray([x.array if isinstance(x, Tensor) else x for x in i])
         return i
 
     return tuple(conv(i) for i in index) if isinstance(index, tuple) else conv(index)
@@ -54,19 +54,19 @@ class MovementMixin:
     def _expand_to(self: Tensor, shape: tuple[int, ...]) -> Tensor:
         if self.requires_grad and _state.grad_enabled:
             return Expand.apply(self, shape=shape)
-        view = self._wrap(np.broadcast_to(self.data, shape))
+        view = self._wrap(np.broadcast_to(self.array, shape))
         view._base = self
         return view
 
     def reshape(self: Tensor, *shape: Any) -> Tensor:
         new = _shape_args(shape)
-        if new == self.data.shape:
+        if new == self.array.shape:
             return self
-        target = _resolve_shape(new, self.data.size)
+        target = _resolve_shape(new, self.array.size)
         if target is None:
             raise ShapeError(f"reshape: cannot reshape a tensor of shape {self.shape} "
                              f"({self.numel()} elements) into {new}")
-        if target == self.data.shape:
+        if target == self.array.shape:
             return self
         return Reshape.apply(self, shape=target)
 
@@ -170,7 +170,7 @@ class MovementMixin:
         try:
             if self.requires_grad and _state.grad_enabled:
                 return GetItem.apply(self, index=idx)
-            picked = np.asarray(self.data[idx])
+            picked = np.asarray(self.array[idx])
             view = self._wrap(picked)
             if picked.base is not None:
                 view._base = self
@@ -229,7 +229,7 @@ class MovementMixin:
     def gather(self: Tensor, dim: int, index: Any) -> Tensor:
         """out[i][j] = self[index[i][j]][j] for dim 0 (and so on), as PyTorch's gather."""
         d = self._axis(dim, "gather")
-        idx = np.asarray(index.data if isinstance(index, type(self)) else index)
+        idx = np.asarray(index.array if isinstance(index, type(self)) else index)
         if idx.ndim != self.ndim:
             raise ShapeError(f"gather: index has {idx.ndim} dims but input has {self.ndim} "
                              f"(shapes {idx.shape} and {self.shape})")

@@ -37,7 +37,7 @@ class ReduceMixin:
 
     def _axes(self: Tensor, axis: Any, op: str) -> tuple[int, ...]:
         """Normalized, validated axes (None = all)."""
-        nd = self.data.ndim
+        nd = self.array.ndim
         if axis is None:
             return tuple(range(nd))
         items = tuple(axis) if isinstance(axis, list | tuple) else (axis,)
@@ -63,7 +63,7 @@ class ReduceMixin:
              keepdim: bool = False, dtype: Any = None) -> Tensor:
         ax, kd = _pick(axis, dim, keepdims, keepdim)
         axes = self._axes(ax, "mean")
-        x = self if self.data.dtype.kind == "f" else self.to(dtype or _state.default_dtype)
+        x = self if self.array.dtype.kind == "f" else self.to(dtype or _state.default_dtype)
         count = int(np.prod([self.shape[a] for a in axes])) if axes else 1
         return Sum.apply(x, axis=axes, keepdims=kd) * (1.0 / max(count, 1))
 
@@ -81,13 +81,13 @@ class ReduceMixin:
         values = values if sign > 0 else -values
         if values_only:
             return values
-        if not self.data.ndim:  # a 0-d tensor's one element is at index 0 (as PyTorch)
+        if not self.array.ndim:  # a 0-d tensor's one element is at index 0 (as PyTorch)
             return ValuesIndices(values, Tensor._wrap(np.zeros((), dtype=np.int64)))
         if len(axes) != 1:
             raise ValueError(f"{op}: dim= must be a single int to get (values, indices); use "
                              "axis= (numpy style) or amax for several axes")
         arg = np.argmax if sign > 0 else np.argmin
-        idx = arg(self.data, axis=axes[0], keepdims=kd)
+        idx = arg(self.array, axis=axes[0], keepdims=kd)
         return ValuesIndices(values, Tensor._wrap(np.asarray(idx, dtype=np.int64)))
 
     def max(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
@@ -116,20 +116,20 @@ class ReduceMixin:
     def argmax(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
                keepdims: bool | None = None) -> Tensor:
         ax, kd = _pick(axis, dim, keepdims, keepdim)
-        if ax is None or self.data.ndim == 0:
+        if ax is None or self.array.ndim == 0:
             self._axes(ax, "argmax")
-            return self._wrap(np.asarray(np.argmax(self.data), dtype=np.int64))
+            return self._wrap(np.asarray(np.argmax(self.array), dtype=np.int64))
         a = self._axes(ax, "argmax")[0]
-        return self._wrap(np.asarray(np.argmax(self.data, axis=a, keepdims=kd), dtype=np.int64))
+        return self._wrap(np.asarray(np.argmax(self.array, axis=a, keepdims=kd), dtype=np.int64))
 
     def argmin(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
                keepdims: bool | None = None) -> Tensor:
         ax, kd = _pick(axis, dim, keepdims, keepdim)
-        if ax is None or self.data.ndim == 0:
+        if ax is None or self.array.ndim == 0:
             self._axes(ax, "argmin")
-            return self._wrap(np.asarray(np.argmin(self.data), dtype=np.int64))
+            return self._wrap(np.asarray(np.argmin(self.array), dtype=np.int64))
         a = self._axes(ax, "argmin")[0]
-        return self._wrap(np.asarray(np.argmin(self.data, axis=a, keepdims=kd), dtype=np.int64))
+        return self._wrap(np.asarray(np.argmin(self.array, axis=a, keepdims=kd), dtype=np.int64))
 
     def var(self: Tensor, dim: Any = None, keepdim: bool = False, *, correction: Any = None,
             unbiased: bool | None = None, axis: Any = None, keepdims: bool | None = None,
@@ -176,15 +176,15 @@ class ReduceMixin:
 
     def prod(self: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
         """Product, as exp(sum(log|x|)) with the sign restored (needs nonzero entries)."""
-        sign = np.prod(np.sign(self.data), axis=self._axes(dim, "prod"), keepdims=keepdim)
+        sign = np.prod(np.sign(self.array), axis=self._axes(dim, "prod"), keepdims=keepdim)
         return self.abs().log().sum(dim=dim, keepdim=keepdim).exp() * self._wrap(
-            sign.astype(self.data.dtype))
+            sign.astype(self.array.dtype))
 
     def all(self: Tensor, dim: Any = None) -> Tensor:
-        return self._wrap(np.asarray(np.all(self.data, axis=dim)))
+        return self._wrap(np.asarray(np.all(self.array, axis=dim)))
 
     def any(self: Tensor, dim: Any = None) -> Tensor:
-        return self._wrap(np.asarray(np.any(self.data, axis=dim)))
+        return self._wrap(np.asarray(np.any(self.array, axis=dim)))
 
     def topk(self: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
              ) -> ValuesIndices:
@@ -192,7 +192,7 @@ class ReduceMixin:
         a = self._axis(dim, "topk")
         if not 0 <= k <= self.shape[a]:
             raise ValueError(f"topk: k={k} is out of range for dim {dim} of shape {self.shape}")
-        order = np.argsort(-self.data if largest else self.data, axis=a, kind="stable")
+        order = np.argsort(-self.array if largest else self.array, axis=a, kind="stable")
         idx = np.take(order, np.arange(k), axis=a).astype(np.int64)
         index = self._wrap(idx)
         return ValuesIndices(self.gather(a, index), index)
@@ -204,10 +204,10 @@ class ReduceMixin:
     def cumsum(self: Tensor, dim: int) -> Tensor:
         """Running sum along `dim`, as a product with a triangular matrix of ones."""
         a = self._axis(dim, "cumsum")
-        if not self.data.ndim:  # one element: the running sum is the tensor (as PyTorch)
+        if not self.array.ndim:  # one element: the running sum is the tensor (as PyTorch)
             return self.clone()
         n = self.shape[a]
-        tri = self._wrap(np.triu(np.ones((n, n), dtype=self.data.dtype)))
+        tri = self._wrap(np.triu(np.ones((n, n), dtype=self.array.dtype)))
         moved = self.transpose(a, -1) if a != self.ndim - 1 else self
         out = moved @ tri
         return out.transpose(a, -1) if a != self.ndim - 1 else out
@@ -217,7 +217,7 @@ def _root_zero_safe(s: Tensor, p: float) -> Tensor:
     """s^(1/p) for s >= 0, with gradient 0 where s == 0 (the root's slope there is infinite
     and the chain rule would give inf * 0 = nan): those entries go through the root as 1
     and are then replaced by the constant 0, so no gradient reaches them."""
-    zero = s.data == 0
+    zero = s.array == 0
     root = (lambda t: t.sqrt()) if p == 2.0 else (lambda t: t ** (1.0 / p))
     if not zero.any():
         return root(s)

@@ -80,8 +80,8 @@ class UnaryMixin:
 
     def leaky_relu(self: Tensor, negative_slope: float = 0.01) -> Tensor:
         """x for x > 0, slope * x otherwise; the slope at 0 is `negative_slope` (PyTorch)."""
-        kind = self.data.dtype.type
-        slope = (self.data > 0) * kind(1.0 - negative_slope) + kind(negative_slope)
+        kind = self.array.dtype.type
+        slope = (self.array > 0) * kind(1.0 - negative_slope) + kind(negative_slope)
         return Mul.apply(self, self._wrap(slope))
 
     def silu(self: Tensor) -> Tensor:
@@ -97,7 +97,7 @@ class UnaryMixin:
         exp never sees a positive argument, and as the value does not depend on m, the
         gradient is exactly sigmoid(x) to every order: softplus'(0) = 1/2, as PyTorch (a
         relu/abs composite would give 0 there, from their kink rules)."""
-        m = np.maximum(self.data, 0)
+        m = np.maximum(self.array, 0)
         shift = self._wrap(m)
         return ((self - shift).exp() + self._wrap(np.exp(-m))).log() + shift
 
@@ -125,17 +125,17 @@ class UnaryMixin:
         out = self
         if min is not None:
             low = _operand(self, min)
-            out = out.where(out.data >= np.asarray(low.data), low)
+            out = out.where(out.array >= np.asarray(low.array), low)
         if max is not None:
             high = _operand(self, max)
-            out = out.where(out.data <= np.asarray(high.data), high)
+            out = out.where(out.array <= np.asarray(high.array), high)
         return out
 
     def clip(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
         return self.clamp(min, max)
 
     def masked_fill(self: Tensor, mask: Any, value: Any) -> Tensor:
-        m = np.asarray(mask.data if isinstance(mask, type(self)) else mask)
+        m = np.asarray(mask.array if isinstance(mask, type(self)) else mask)
         if m.dtype != np.bool_:
             raise TypeError(f"masked_fill: mask must be bool, got {m.dtype}")
         return self.where(~m, value)
@@ -147,14 +147,14 @@ class UnaryMixin:
         here, which is exact: the function does not depend on the shift."""
         axes = self._axes(axis if axis is not None else dim, "logsumexp")
         kd = bool(keepdims if keepdims is not None else keepdim)
-        shift = self._wrap(_finite_max(self.data, axes))
+        shift = self._wrap(_finite_max(self.array, axes))
         out = (self - shift).exp().sum(axis=axes, keepdims=True).log() + shift
         return out if kd else out.reshape(_drop(out.shape, axes))
 
     def softmax(self: Tensor, dim: int = -1, *, axis: int | None = None) -> Tensor:
         """exp(x) / sum(exp(x)) along `dim` (the last axis by default), max-shifted."""
         axes = self._axes(axis if axis is not None else dim, "softmax")
-        e = (self - self._wrap(_finite_max(self.data, axes))).exp()
+        e = (self - self._wrap(_finite_max(self.array, axes))).exp()
         return e / e.sum(axis=axes, keepdims=True)
 
     def log_softmax(self: Tensor, dim: int = -1, *, axis: int | None = None) -> Tensor:

@@ -135,14 +135,14 @@ class Function:
         # One and two inputs are nearly every op: spelled out, they skip a list per call.
         if n == 1:
             t0 = tensors[0]
-            data = fn.forward(t0.data, **attrs)
+            data = fn.forward(t0.array, **attrs)
             track = t0.requires_grad and _state.grad_enabled
         elif n == 2:
             t0, t1 = tensors
-            data = fn.forward(t0.data, t1.data, **attrs)
+            data = fn.forward(t0.array, t1.array, **attrs)
             track = (t0.requires_grad or t1.requires_grad) and _state.grad_enabled
         else:
-            data = fn.forward(*[t.data for t in tensors], **attrs)
+            data = fn.forward(*[t.array for t in tensors], **attrs)
             track = _state.grad_enabled and any([t.requires_grad for t in tensors])
         out = types.new(data if type(data) is np.ndarray else np.asarray(data))
         if cls.is_view:
@@ -163,8 +163,8 @@ class Function:
             fn.inputs = tensors
             fn._out = weakref.ref(out)
             fn.output_version = 0
-            fn.shape = out.data.shape
-            fn.dtype = out.data.dtype
+            fn.shape = out.array.shape
+            fn.dtype = out.array.dtype
             fn.module_path = _state.module_path
             fn.released = False
             fn.created_at = _creation_site() if _state.anomaly else None
@@ -191,10 +191,10 @@ class Function:
         if track and t._base is not None:
             raise RuntimeError(f"{op}: in-place change of a view (shape {t.shape}) of a tensor "
                                "in a graph is not supported; use the out-of-place op")
-        if not t.data.flags.writeable:
-            t.data = t.data.copy()
+        if not t.array.flags.writeable:
+            t.array = t.array.copy()
         fn = object.__new__(cls)
-        fn.forward_inplace(t.data, **attrs)  # type: ignore[attr-defined]
+        fn.forward_inplace(t.array, **attrs)  # type: ignore[attr-defined]
         t._bump_version()
         if not track:
             return t
@@ -222,7 +222,7 @@ class _Overwritten(_Released):
         self.op = op
 
     @property
-    def data(self) -> np.ndarray:
+    def array(self) -> np.ndarray:
         raise RuntimeError(f"{self.op}: this value (shape {self.shape}) was overwritten in "
                            f"place by {self.op}(); use the out-of-place op to keep it")
 
@@ -238,7 +238,7 @@ def _apply_torch_style(fn: Function, inputs: Sequence[Any], attrs: dict[str, Any
     fn._torch_positions = [i for i, x in enumerate(inputs) if isinstance(x, Tensor)]  # type: ignore[attr-defined]
     if not hasattr(fn, "saved"):
         fn.saved = None
-    out = Tensor._wrap(out.data)
+    out = Tensor._wrap(out.array)
     needs = tuple(t.requires_grad for t in tensor_inputs)
     if _state.grad_enabled and any(needs):
         _link(fn, tuple(tensor_inputs), needs,
@@ -255,7 +255,7 @@ def _link(fn: Function, inputs: tuple[Any, ...], needs: tuple[bool, ...], versio
     fn.version_sum = version_sum
     fn._out = weakref.ref(out)
     fn.output_version = out._version
-    fn.shape, fn.dtype = out.data.shape, out.data.dtype
+    fn.shape, fn.dtype = out.array.shape, out.array.dtype
     fn.module_path = _state.module_path
     fn.released = False
     fn.created_at = _creation_site() if _state.anomaly else None
@@ -304,11 +304,11 @@ def backward(
         # Each leaf owns its .grad: `a + b` hands both the same array, and a view may share
         # memory with another gradient, so an in-place change to one must not reach another
         # (unless the engine knows nothing else holds it: `exclusive`).
-        arr = g.data
+        arr = g.array
         if id(arr) in handed_out or not arr.flags.writeable or (
                 arr.base is not None and exclusive.get(t) is not arr):
             g = g.clone() if create_graph else _tensor_types.new(arr.copy())
-        handed_out.add(id(g.data))
+        handed_out.add(id(g.array))
         t.grad = g
 
 
@@ -372,14 +372,14 @@ def _seed_gradients(outputs: list[Tensor], grad_outputs: Any, op: str) -> list[T
     seeds: list[Tensor] = []
     for out, g in zip(outputs, seeds_in):
         if g is None:
-            if out.data.size != 1:
+            if out.array.size != 1:
                 raise RuntimeError(
                     f"{op}: output has shape {out.shape}; a gradient can only be created "
                     "implicitly for a scalar output. Pass gradient= (a tensor of that shape)"
                 )
-            seeds.append(Tensor._wrap(np.ones(out.data.shape, dtype=out.data.dtype)))
+            seeds.append(Tensor._wrap(np.ones(out.array.shape, dtype=out.array.dtype)))
             continue
-        g = g if isinstance(g, Tensor) else as_tensor(np.asarray(g, dtype=out.data.dtype))
+        g = g if isinstance(g, Tensor) else as_tensor(np.asarray(g, dtype=out.array.dtype))
         if g.shape != out.shape:
             raise RuntimeError(
                 f"{op}: gradient has shape {g.shape} but the output has shape {out.shape}"

@@ -41,7 +41,7 @@ HAND = "hand-written"
 
 
 def _array(x: Any) -> np.ndarray:
-    return np.asarray(x.data if isinstance(x, Tensor) else x, dtype=np.float64)
+    return np.asarray(x.array if isinstance(x, Tensor) else x, dtype=np.float64)
 
 
 class _Reference:
@@ -70,7 +70,7 @@ class _Reference:
                          if out.requires_grad else (None,) * len(self.leaves))
         self.out = out
         self.dout = upstream
-        self.grads = [np.zeros_like(a) if g is None else np.asarray(g.data, np.float64)
+        self.grads = [np.zeros_like(a) if g is None else np.asarray(g.array, np.float64)
                       for a, g in zip(arrays, grads)]
         self.finder = PathFinder(tape, out, dict(zip(self.leaves, names)), upstream)
 
@@ -84,7 +84,7 @@ def _finish(title: str, ref: _Reference, names: list[str], hand_out: Any,
     tol = Tolerance.make(rtol, atol, eps, value_scale, grad_scale)
     notes = []
     failed = False
-    ref_out = np.asarray(ref.out.data, np.float64)
+    ref_out = np.asarray(ref.out.array, np.float64)
     if out.shape != ref_out.shape:
         notes.append(f"forward: the {HAND} output has shape {out.shape}, the reference "
                      f"{ref_out.shape}")
@@ -104,7 +104,7 @@ def _finish(title: str, ref: _Reference, names: list[str], hand_out: Any,
     settings = (f"numeric: central differences of the {HAND} forward, eps={eps:g}; match: "
                 f"|{HAND} - autograd| <= {atol:g} + {rtol:g} |autograd|")
     return DerivationReport(title, "backward", rows, claim_label=HAND,
-                            value=float(ref.out.data.reshape(())) if ref.out.numel() == 1 else None,
+                            value=float(ref.out.item()) if ref.out.numel() == 1 else None,
                             notes=notes, settings=settings, failed_notes=failed)
 
 
@@ -262,7 +262,7 @@ def check_loss_layer(loss: Any, reference: Callable[[Tensor, Tensor], Tensor], Y
     `loss.backward(Y, Y_hat) -> dL/dY_hat` (target first), against autograd through the
     scalar `reference(Y, Y_hat)` (Y a constant Tensor)."""
     op = "check_loss_layer"
-    y = np.array(Y.data if isinstance(Y, Tensor) else Y)
+    y = np.array(Y.array if isinstance(Y, Tensor) else Y)
     y_hat = _array(Y_hat)
     ref = _Reference(lambda ls: reference(Tensor._wrap(y.copy()), ls[0]), [y_hat], ["Y_hat"],
                      None, 0, op)

@@ -59,7 +59,7 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: An
     """A new tensor (a copy). Python floats -> float32 (the default dtype), ints -> int64,
     bools -> bool; numpy input keeps its dtype."""
     arr = _to_array(data, dtype)
-    if isinstance(data, np.ndarray | Tensor) and arr is (data.data if isinstance(data, Tensor)
+    if isinstance(data, np.ndarray | Tensor) and arr is (data.array if isinstance(data, Tensor)
                                                           else data):
         arr = arr.copy()
     return Tensor(arr, requires_grad=requires_grad, name=name)
@@ -149,14 +149,14 @@ def randperm(n: int, dtype: Any = None, generator: Any = None, seed: int | None 
 def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, generator: Any = None,
            dtype: Any = None, requires_grad: bool = False) -> Tensor:
     rng = _rng(generator)
-    m = np.asarray(mean.data if isinstance(mean, Tensor) else mean)
-    s = np.asarray(std.data if isinstance(std, Tensor) else std)
+    m = np.asarray(mean.array if isinstance(mean, Tensor) else mean)
+    s = np.asarray(std.array if isinstance(std, Tensor) else std)
     shape = _shape((size,)) if size is not None else np.broadcast_shapes(m.shape, s.shape)
     return _make(rng.normal(m, s, shape), dtype, requires_grad)
 
 
 def _like(x: Any, dtype: Any) -> tuple[tuple[int, ...], Any]:
-    arr = x.data if isinstance(x, Tensor) else np.asarray(x)
+    arr = x.array if isinstance(x, Tensor) else np.asarray(x)
     return arr.shape, dtype or arr.dtype
 
 

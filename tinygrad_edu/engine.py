@@ -92,7 +92,7 @@ def run_backward(
             _accumulate_leaf(leaf_grads, out, g, tape)
             continue
         if tape is not None:
-            tape._add(node, g.data)
+            tape._add(node, g.array)
         if node in pending:
             pending[node] = pending[node] + g
         else:
@@ -151,11 +151,11 @@ def run_backward(
                     continue
                 # An intermediate's shape and dtype are its node's: its array may be gone.
                 shape, dtype = ((parent.shape, parent.dtype) if parent is not None
-                                else (t.data.shape, t.data.dtype))
+                                else (t.array.shape, t.array.dtype))
                 if type(g) is not tensor_type:
                     g = g if isinstance(g, tensor_type) else tensor_type._wrap(
                         np.asarray(g, dtype=dtype))
-                gd = g.data
+                gd = g.array
                 if gd.shape != shape or gd.dtype != dtype:
                     raise RuntimeError(
                         f"{node.op}.backward: gradient for input {i} has shape "
@@ -177,7 +177,7 @@ def run_backward(
                     if exclusive is not None and tape is None:  # the tape keeps arrays
                         total = leaf_grads[t]
                         if fresh or total is not g:
-                            exclusive[t] = total.data
+                            exclusive[t] = total.array
                         else:
                             exclusive.pop(t, None)
                     continue
@@ -213,7 +213,7 @@ def _accumulate_leaf(
     leaf_grads: dict[Any, Tensor], t: Tensor, g: Tensor, tape: GradientTape | None
 ) -> None:
     if tape is not None:
-        tape._add(t, g.data)
+        tape._add(t, g.array)
     previous = leaf_grads.get(t)
     leaf_grads[t] = g if previous is None else previous + g
 
@@ -271,7 +271,7 @@ class _Released:
         return self._ctx.dtype  # type: ignore[union-attr]
 
     @property
-    def data(self) -> np.ndarray:
+    def array(self) -> np.ndarray:
         raise RuntimeError(
             f"backward: this graph (through a tensor of shape {self.shape}) was already "
             "freed by an earlier backward(); pass retain_graph=True to keep it"

@@ -34,7 +34,7 @@ def _prepare(args: Sequence[Any], argnums: int | tuple[int, ...]
             nested = True
             new[n] = x.clone()  # a node of our own, still linked to the outer graph
         else:
-            new[n] = Tensor(x.data, requires_grad=True)
+            new[n] = Tensor(x.array, requires_grad=True)
     return new, nums, nested
 
 
@@ -59,11 +59,11 @@ def value_and_grad(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0,
         out = _scalar(out, "grad")
         grads: tuple[Tensor, ...]
         if not out.requires_grad:
-            grads = tuple(Tensor(np.zeros_like(new[n].data)) for n in nums)
+            grads = tuple(Tensor(np.zeros_like(new[n].array)) for n in nums)
         else:
             raw = autograd.grad(out, [new[n] for n in nums], create_graph=nested,
                                 allow_unused=True)
-            grads = tuple(g if g is not None else Tensor(np.zeros_like(new[n].data))
+            grads = tuple(g if g is not None else Tensor(np.zeros_like(new[n].array))
                           for g, n in zip(raw, nums))
         g_out = grads[0] if isinstance(argnums, int) else grads
         value = out if nested else out.detach()
@@ -107,10 +107,10 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Tensor, Callable[..., Any
     def vjp_fn(cotangent: Any) -> tuple[Tensor, ...]:
         v = as_tensor(cotangent, dtype=out.dtype)
         if not out.requires_grad:
-            return tuple(Tensor(np.zeros_like(x.data)) for x in new)
+            return tuple(Tensor(np.zeros_like(x.array)) for x in new)
         gs = autograd.grad(out, new, grad_outputs=v, retain_graph=True, create_graph=nested,
                            allow_unused=True)
-        return tuple(g if g is not None else Tensor(np.zeros_like(x.data))
+        return tuple(g if g is not None else Tensor(np.zeros_like(x.array))
                      for g, x in zip(gs, new))
 
     return (out if nested else out.detach()), vjp_fn
@@ -127,17 +127,17 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]
     with autograd.enable_grad():
         out = f(*new)
         if not out.requires_grad:
-            return out, Tensor(np.zeros_like(out.data))
-        u = Tensor(np.zeros_like(out.data), requires_grad=True)
+            return out, Tensor(np.zeros_like(out.array))
+        u = Tensor(np.zeros_like(out.array), requires_grad=True)
         gs = autograd.grad(out, new, grad_outputs=u, create_graph=True, allow_unused=True)
         pairs = [(g, as_tensor(t, dtype=g.dtype)) for g, t in zip(gs, tangents) if g is not None]
         if not pairs:
-            return out, Tensor(np.zeros_like(out.data))
+            return out, Tensor(np.zeros_like(out.array))
         total = sum(((g * t).sum() for g, t in pairs), start=Tensor(np.zeros((), out.dtype)))
         if not total.requires_grad:
-            return out, Tensor(np.zeros_like(out.data))
+            return out, Tensor(np.zeros_like(out.array))
         (result,) = autograd.grad(total, [u], create_graph=nested, allow_unused=True)
-    result = result if result is not None else Tensor(np.zeros_like(out.data))
+    result = result if result is not None else Tensor(np.zeros_like(out.array))
     return (out if nested else out.detach()), result
 
 
@@ -162,7 +162,7 @@ def jacrev(f: Callable[..., Any], argnums: int | tuple[int, ...] = 0) -> Callabl
                 gs = autograd.grad(out, xs, grad_outputs=Tensor(seed), retain_graph=True,
                                    create_graph=nested, allow_unused=True)
             for r, g, x in zip(rows, gs, xs):
-                r.append(g if g is not None else Tensor(np.zeros_like(x.data)))
+                r.append(g if g is not None else Tensor(np.zeros_like(x.array)))
         from tinygrad_edu.functional import stack
 
         jacs = tuple(
@@ -194,10 +194,10 @@ def hvp(f: Callable[..., Any], primal: Any, tangent: Any) -> tuple[Tensor, Tenso
     with autograd.enable_grad():
         (g_or_none,) = autograd.grad(_scalar(f(x), "hvp"), [x], create_graph=True,
                                      allow_unused=True)
-        g = g_or_none if g_or_none is not None else Tensor(np.zeros_like(x.data))
+        g = g_or_none if g_or_none is not None else Tensor(np.zeros_like(x.array))
         v = as_tensor(tangent, dtype=x.dtype)
         if not g.requires_grad:
-            return g, Tensor(np.zeros_like(x.data))
+            return g, Tensor(np.zeros_like(x.array))
         (hv,) = autograd.grad((g * v).sum(), [x], create_graph=nested, allow_unused=True)
-    hv = hv if hv is not None else Tensor(np.zeros_like(x.data))
+    hv = hv if hv is not None else Tensor(np.zeros_like(x.array))
     return (g if nested else g.detach()), hv

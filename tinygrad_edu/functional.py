@@ -57,7 +57,7 @@ def stack(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> T
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:
     """`input` where `condition` else `other`; the gradient flows to the chosen side only."""
-    cond = np.asarray(condition.data if isinstance(condition, Tensor) else condition)
+    cond = np.asarray(condition.array if isinstance(condition, Tensor) else condition)
     if cond.dtype != np.bool_:
         cond = cond.astype(bool)
     a = input if isinstance(input, Tensor) else None

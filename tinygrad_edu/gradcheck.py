@@ -22,8 +22,8 @@ class GradcheckError(AssertionError):
 
 def rel_error(x: Any, y: Any) -> float:
     """max |x - y| / max(1e-8, |x| + |y|), the deep-learning courses' relative error."""
-    a = np.asarray(x.data if isinstance(x, Tensor) else x, dtype=np.float64)
-    b = np.asarray(y.data if isinstance(y, Tensor) else y, dtype=np.float64)
+    a = np.asarray(x.array if isinstance(x, Tensor) else x, dtype=np.float64)
+    b = np.asarray(y.array if isinstance(y, Tensor) else y, dtype=np.float64)
     if a.shape != b.shape:
         raise ValueError(f"rel_error: shapes {a.shape} and {b.shape} differ")
     if a.size == 0:
@@ -41,7 +41,7 @@ def numerical_grad(f: Callable[[np.ndarray], Any], x: np.ndarray, h: float = 1e-
     grad = np.zeros(x.shape, dtype=np.float64)
 
     def value(v: Any) -> float:
-        arr = np.asarray(v.data if isinstance(v, Tensor) else v, dtype=np.float64)
+        arr = np.asarray(v.array if isinstance(v, Tensor) else v, dtype=np.float64)
         if df is not None:
             return float(np.sum(arr * np.asarray(df, dtype=np.float64)))
         if arr.size != 1:
@@ -129,7 +129,7 @@ def gradcheck(f: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 1e-6
     of each input (for big tensors). Raises GradcheckError with the report, or returns it.
     """
     rng = np.random.default_rng(seed)
-    arrays = [np.array(x.data if isinstance(x, Tensor) else x, dtype=np.float64)
+    arrays = [np.array(x.array if isinstance(x, Tensor) else x, dtype=np.float64)
               for x in inputs]
     leaves = [Tensor(a.copy(), requires_grad=True) for a in arrays]
     with autograd.enable_grad():
@@ -144,12 +144,12 @@ def gradcheck(f: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 1e-6
     report = GradcheckReport(_name(f))
     for i, a in enumerate(arrays):
         gi = grads[i]
-        analytic = np.zeros_like(a) if gi is None else np.asarray(gi.data)
+        analytic = np.zeros_like(a) if gi is None else np.asarray(gi.array)
 
         def fi(v: np.ndarray, i: int = i) -> float:
             args = [Tensor(v if j == i else arrays[j]) for j in range(len(arrays))]
             with autograd.no_grad():
-                return float(np.sum(f(*args).data * upstream))
+                return float(np.sum(f(*args).array * upstream))
 
         indices = None
         mask = None
@@ -172,7 +172,7 @@ def gradgradcheck(f: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 
     """Check second derivatives: the gradient of <grad f(x) . w, 1> (w random) against
     central differences of that gradient."""
     rng = np.random.default_rng(seed + 1)
-    arrays = [np.array(x.data if isinstance(x, Tensor) else x, dtype=np.float64)
+    arrays = [np.array(x.array if isinstance(x, Tensor) else x, dtype=np.float64)
               for x in inputs]
     with autograd.enable_grad():
         probe = f(*[Tensor(a, requires_grad=True) for a in arrays])
@@ -181,7 +181,7 @@ def gradgradcheck(f: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 
 
     def first_order(*xs: Tensor) -> Tensor:
         with autograd.enable_grad():
-            leaves = [x if x.requires_grad else Tensor(x.data, requires_grad=True) for x in xs]
+            leaves = [x if x.requires_grad else Tensor(x.array, requires_grad=True) for x in xs]
             out = f(*leaves)
             gs = autograd.grad(out, leaves, grad_outputs=Tensor(upstream), create_graph=True,
                                allow_unused=True)
@@ -200,7 +200,7 @@ def grad_check_sparse(f: Callable[[np.ndarray], float], x: np.ndarray, analytic_
                       verbose: bool = True) -> list[float]:
     """The courses' sparse check: k random elements, numeric vs analytic, relative errors."""
     rng = np.random.default_rng(seed)
-    analytic = np.asarray(analytic_grad.data if isinstance(analytic_grad, Tensor)
+    analytic = np.asarray(analytic_grad.array if isinstance(analytic_grad, Tensor)
                           else analytic_grad)
     errors = []
     for _ in range(num_checks):

@@ -86,7 +86,7 @@ def solve(A: Any, B: Any, *, left: bool = True) -> Tensor:
 
 
 def _shape_of(b: Any) -> tuple[int, ...]:
-    return tuple(np.shape(b.data if isinstance(b, Tensor) else b))
+    return tuple(np.shape(b.array if isinstance(b, Tensor) else b))
 
 
 def det(A: Any) -> Tensor:
@@ -99,7 +99,7 @@ def slogdet(A: Any) -> SlogdetResult:
     det A would under- or overflow. d log|det A| = A^-T; the sign is piecewise constant
     (no gradient). A singular A gives sign 0 and logabsdet -inf."""
     a = _square(A, "slogdet")
-    sign, logabs = np.linalg.slogdet(a.data)
+    sign, logabs = np.linalg.slogdet(a.array)
     return SlogdetResult(Tensor._wrap(np.asarray(sign)),
                          LogAbsDet.apply(a, value=np.asarray(logabs)))
 
@@ -107,9 +107,9 @@ def slogdet(A: Any) -> SlogdetResult:
 def logdet(A: Any) -> Tensor:
     """log det A, as `torch.logdet`: NaN where det A < 0, -inf where A is singular."""
     sign, logabs = slogdet(A)
-    if np.all(sign.data > 0):
+    if np.all(sign.array > 0):
         return logabs
-    bad = np.where(sign.data < 0, np.nan, np.where(sign.data == 0, -np.inf, 0.0))
+    bad = np.where(sign.array < 0, np.nan, np.where(sign.array == 0, -np.inf, 0.0))
     return logabs + Tensor._wrap(bad.astype(logabs.dtype))
 
 
@@ -195,14 +195,14 @@ def vector_norm(x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False) ->
     if p == float("-inf"):
         return t.abs().amin(dim=axes, keepdim=keepdim)
     if p == 0:
-        count = np.count_nonzero(t.data, axis=axes, keepdims=keepdim)
+        count = np.count_nonzero(t.array, axis=axes, keepdims=keepdim)
         return Tensor._wrap(np.asarray(count, dtype=t.dtype))
     if p == 1:
         return t.abs().sum(dim=axes, keepdim=keepdim)
     if not isinstance(p, float):
         raise ValueError(f"vector_norm: ord must be a number, inf or -inf, got {ord!r}")
     if p == 2:
-        scale = np.max(np.abs(t.data), axis=axes, keepdims=True) if t.numel() else np.ones(())
+        scale = np.max(np.abs(t.array), axis=axes, keepdims=True) if t.numel() else np.ones(())
         scale = np.where(scale > 0, scale, 1.0).astype(t.dtype)
         m = Tensor._wrap(scale)
         out = m * ((t / m) * (t / m)).sum(dim=axes, keepdim=True).sqrt()

@@ -83,13 +83,13 @@ class _CourseModel(Module):
         names, tensors = zip(*self.params.items())
         loss = self.loss(X, y)
         grads = autograd.grad(loss, list(tensors), allow_unused=True)
-        return float(loss.item()), {n: (np.zeros_like(t.data) if g is None else g.data)
+        return float(loss.item()), {n: (np.zeros_like(t.array) if g is None else g.array)
                                     for n, t, g in zip(names, tensors, grads)}
 
     def predict(self, X: Any) -> np.ndarray:
         """Predicted labels (argmax of the scores) as a numpy int64 array, in eval mode."""
         with no_grad():
-            return np.asarray(self._eval_scores(X).data.argmax(axis=1), dtype=np.int64)
+            return np.asarray(self._eval_scores(X).array.argmax(axis=1), dtype=np.int64)
 
     def _eval_scores(self, X: Any) -> Tensor:
         was_training = self.training

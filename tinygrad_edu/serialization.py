@@ -22,7 +22,7 @@ _MANIFEST = "__structure__"
 def _encode(obj: Any, arrays: dict[str, np.ndarray]) -> Any:
     if isinstance(obj, Tensor):
         key = f"a{len(arrays)}"
-        arrays[key] = np.asarray(obj.data)
+        arrays[key] = np.asarray(obj.array)
         return {"__tensor__": key}
     if isinstance(obj, np.ndarray):
         if obj.dtype == object:

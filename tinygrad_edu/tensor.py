@@ -42,14 +42,14 @@ def _dtype_of_python(data: Any) -> np.dtype | None:
 
 def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
     if isinstance(data, Tensor):
-        arr = data.data
+        arr = data.array
     elif isinstance(data, np.ndarray):
         arr = data
     elif isinstance(data, np.generic):  # a numpy scalar keeps its dtype, as an array does
         arr = np.asarray(data)
     else:
         if isinstance(data, list | tuple) and any(isinstance(x, Tensor) for x in data):
-            data = [x.data if isinstance(x, Tensor) else x for x in data]
+            data = [x.array if isinstance(x, Tensor) else x for x in data]
         try:
             inferred = _dtype_of_python(data)
         except ValueError as e:
@@ -76,12 +76,13 @@ class Tensor(MathsMixin, UnaryMixin, ReduceMixin, MovementMixin, InplaceMixin):
     Python floats become the default dtype (float32), ints int64, bools bool, as in PyTorch.
     """
 
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "name", "_version", "_retains_grad",
+    __slots__ = ("array", "grad", "requires_grad", "_ctx", "name", "_version", "_retains_grad",
                  "_base",
                  "__weakref__")
     __array_priority__ = 1000  # so `ndarray + Tensor` calls Tensor.__radd__
 
-    data: np.ndarray
+    #: the numpy array this tensor holds (what `numpy()` returns; shares memory)
+    array: np.ndarray
     grad: Tensor | None
     requires_grad: bool
     _ctx: Function | None
@@ -92,7 +93,7 @@ class Tensor(MathsMixin, UnaryMixin, ReduceMixin, MovementMixin, InplaceMixin):
 
     def __init__(self, data: Any, requires_grad: bool = False, dtype: Any = None,
                  name: str | None = None) -> None:
-        self.data = _to_array(data, dtype)
+        self.array = _to_array(data, dtype)
         self.grad = None
         self._ctx = None
         self.name = name
@@ -107,7 +108,7 @@ class Tensor(MathsMixin, UnaryMixin, ReduceMixin, MovementMixin, InplaceMixin):
     def _wrap(data: np.ndarray) -> Tensor:
         """A constant tensor around an array, without any conversion (internal fast path)."""
         t = Tensor.__new__(Tensor)
-        t.data = data
+        t.array = data
         t.grad = None
         t.requires_grad = False
         t._ctx = None
@@ -122,33 +123,33 @@ class Tensor(MathsMixin, UnaryMixin, ReduceMixin, MovementMixin, InplaceMixin):
 
     @property
     def shape(self) -> tuple[int, ...]:
-        return self.data.shape
+        return self.array.shape
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self.array.dtype
 
     def size(self, dim: int | None = None) -> Any:
         """The shape, or one dimension of it (PyTorch: a method, not numpy's `.size` count)."""
         if dim is None:
-            return self.data.shape
-        return self.data.shape[self._axis(dim, "size")]
+            return self.array.shape
+        return self.array.shape[self._axis(dim, "size")]
 
     def numel(self) -> int:
         """Number of elements (numpy's `.size`)."""
-        return int(self.data.size)
+        return int(self.array.size)
 
     def dim(self) -> int:
-        return self.data.ndim
+        return self.array.ndim
 
     def __len__(self) -> int:
-        if self.data.ndim == 0:
+        if self.array.ndim == 0:
             raise TypeError("len() of a 0-d tensor")
-        return self.data.shape[0]
+        return self.array.shape[0]
 
     def __iter__(self) -> Iterator[Tensor]:
         for i in range(len(self)):
@@ -167,10 +168,10 @@ class Tensor(MathsMixin, UnaryMixin, ReduceMixin, MovementMixin, InplaceMixin):
         return "cpu"
 
     def is_floating_point(self) -> bool:
-        return self.data.dtype.kind == "f"
+        return self.array.dtype.kind == "f"
 
     def _axis(self, axis: int, op: str) -> int:
-        nd = self.data.ndim
+        nd = self.array.ndim
         if not isinstance(axis, int | np.integer):
             raise TypeError(f"{op}: dim must be an int, got {type(axis).__name__}")
         if not -max(nd, 1) <= axis < max(nd, 1):
@@ -180,7 +181,7 @@ class Tensor(MathsMixin, UnaryMixin, ReduceMixin, MovementMixin, InplaceMixin):
 
     # ------------------------------------------------------------------ autograd flags
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and self.array.dtype.kind != "f":
             raise RuntimeError(f"requires_grad: only floating-point tensors can require "
                                f"gradients; this one is {self.dtype} with shape {self.shape}")
         if not requires_grad and self._ctx is not None:
@@ -204,7 +205,7 @@ class Tensor(MathsMixin, UnaryMixin, ReduceMixin, MovementMixin, InplaceMixin):
     def detach(self) -> Tensor:
         """The same data, cut from the graph (shares memory and in-place versions, as in
         PyTorch)."""
-        t = Tensor._wrap(self.data)
+        t = Tensor._wrap(self.array)
         t._base = self
         return t
 
@@ -226,20 +227,31 @@ class Tensor(MathsMixin, UnaryMixin, ReduceMixin, MovementMixin, InplaceMixin):
         self.grad = None
 
     # ------------------------------------------------------------------ conversion
+    @property
+    def data(self) -> Tensor:
+        """As in PyTorch: the same storage as an untracked Tensor (no graph, no version
+        sharing), so `p.data.add_(g, alpha=-lr)` updates p without autograd seeing it."""
+        return Tensor._wrap(self.array)
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self.array = value.array if isinstance(value, Tensor) else _to_array(value)
+
     def numpy(self) -> np.ndarray:
-        return self.data
+        """The array itself (shares memory, as PyTorch's `numpy()`)."""
+        return self.array
 
     def item(self) -> Any:
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise ValueError(f"item: only one-element tensors can be converted to a Python "
                              f"scalar; this one has shape {self.shape}")
-        return self.data.item()
+        return self.array.item()
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self.array.tolist()
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self.array if dtype is None else self.array.astype(dtype)
 
     def __float__(self) -> float:
         return float(self.item())
@@ -248,22 +260,22 @@ class Tensor(MathsMixin, UnaryMixin, ReduceMixin, MovementMixin, InplaceMixin):
         return int(self.item())
 
     def __index__(self) -> int:
-        if self.data.dtype.kind not in "iu" or self.data.size != 1:
+        if self.array.dtype.kind not in "iu" or self.array.size != 1:
             raise TypeError(f"only integer tensors of one element can be used as an index "
                             f"(got {self.dtype}, shape {self.shape})")
         return int(self.item())
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self.array.size != 1:
             raise RuntimeError(f"bool: a tensor of shape {self.shape} has more than one value; "
                                "use .any() or .all()")
-        return bool(self.data.item())
+        return bool(self.array.item())
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, precision=4, separator=", ", prefix="tensor(",
+        body = np.array2string(self.array, precision=4, separator=", ", prefix="tensor(",
                                threshold=200, edgeitems=3)
         extras = []
-        if self.data.dtype != _state.default_dtype and self.data.dtype != np.int64:
+        if self.array.dtype != _state.default_dtype and self.array.dtype != np.int64:
             extras.append(f"dtype={self.dtype}")
         if self._ctx is not None:
             extras.append(f"grad_fn=<{self._ctx.op}>")
@@ -286,12 +298,12 @@ class Tensor(MathsMixin, UnaryMixin, ReduceMixin, MovementMixin, InplaceMixin):
         if dtype is None:
             return self
         dt = np.dtype(dtype)
-        if dt == self.data.dtype:
+        if dt == self.array.dtype:
             return self
         from tinygrad_edu.ops.elementwise import Cast
 
         if self.requires_grad and dt.kind != "f":
-            return Tensor._wrap(self.data.astype(dt))
+            return Tensor._wrap(self.array.astype(dt))
         return Cast.apply(self, dtype=dt)
 
     def type(self, dtype: Any = None) -> Any:

@@ -123,7 +123,7 @@ def assert_gradients_match(f: Callable[..., Tensor], *inputs: Any, eps: float = 
     values there and the relative error. `second_order=True` also checks the gradient of
     the gradient (create_graph=True).
     """
-    arrays = [np.asarray(x.data if isinstance(x, Tensor) else x, dtype=np.float64)
+    arrays = [np.asarray(x.array if isinstance(x, Tensor) else x, dtype=np.float64)
               for x in inputs]
     report = gradcheck(f, arrays, eps=eps, atol=atol, rtol=rtol, raise_exception=False,
                        sparse=sparse)
@@ -140,8 +140,8 @@ def assert_gradients_match(f: Callable[..., Tensor], *inputs: Any, eps: float = 
 def assert_close(actual: Any, expected: Any, rtol: float = 1e-7, atol: float = 1e-9,
                  name: str = "value") -> None:
     """numpy's assert_allclose on Tensors or arrays, with shapes checked first."""
-    a = np.asarray(actual.data if isinstance(actual, Tensor) else actual)
-    e = np.asarray(expected.data if isinstance(expected, Tensor) else expected)
+    a = np.asarray(actual.array if isinstance(actual, Tensor) else actual)
+    e = np.asarray(expected.array if isinstance(expected, Tensor) else expected)
     if a.shape != e.shape:
         raise AssertionError(f"{name}: shape {a.shape} != expected {e.shape}")
     np.testing.assert_allclose(a, e, rtol=rtol, atol=atol, err_msg=name)

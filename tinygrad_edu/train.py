@@ -194,14 +194,14 @@ class Solver:
         return np.argmax(self.scores(X, batch_size), axis=1)
 
     def scores(self, X: Any, batch_size: int = 256) -> np.ndarray:
-        X = np.asarray(X.data if isinstance(X, Tensor) else X)
+        X = np.asarray(X.array if isinstance(X, Tensor) else X)
         out = []
         if self.autograd_model:
             was_training = self.model.training
             self.model.eval()
             with no_grad():
                 for i in range(0, X.shape[0], batch_size):
-                    out.append(self.model(Tensor(X[i:i + batch_size])).data)
+                    out.append(self.model(Tensor(X[i:i + batch_size])).array)
             self.model.train(was_training)
         else:
             for i in range(0, X.shape[0], batch_size):

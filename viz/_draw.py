@@ -118,7 +118,7 @@ class Drawing:
         lines = [f"{name} = {node.op}" if name else node.op, L.shape_dtype(node.shape, node.dtype)]
         if self.show_data:
             if out is not None:
-                lines += L.data_lines("data", out.data)
+                lines += L.data_lines("data", out.array)
             lines += L.data_lines("grad", self.grads.total(node))
         where = node.module_path or "top level"
         tip = [f"{node.op} -> {L.shape_dtype(node.shape, node.dtype)}", f"module: {where}"]
@@ -132,9 +132,9 @@ class Drawing:
         lines = [name, L.shape_dtype(t.shape, t.dtype)]
         g = self.grads.total(t) if t.requires_grad else None
         if g is None and t.requires_grad and t.grad is not None:
-            g = t.grad.data
+            g = t.grad.array
         if self.show_data:
-            lines += L.data_lines("data", t.data)
+            lines += L.data_lines("data", t.array)
             lines += L.data_lines("grad", g)
         tip = [f"{'parameter' if t.requires_grad else 'constant'} {name}",
                L.shape_dtype(t.shape, t.dtype)]
@@ -177,8 +177,8 @@ class Drawing:
         name = f"out{k}"
         title = t.name or ("output" if len(self.data.outputs) == 1 else f"output {k}")
         lines = [title, L.shape_dtype(t.shape, t.dtype)]
-        if self.show_data or (self.scalars and t.data.size == 1):
-            lines += L.data_lines("data", t.data)
+        if self.show_data or (self.scalars and t.array.size == 1):
+            lines += L.data_lines("data", t.array)
         attrs = dict(L.NODE_STYLES["output"])
         attrs.update({"label": L.label(lines), "class": "output"})
         g.node(name, **attrs)

@@ -142,7 +142,7 @@ def compute_gradients(data: GraphData) -> Gradients:
     if data.released:
         return Gradients(None, "gradient values: the graph was freed by backward(); record "
                                "them with `with record_gradients() as tape:` and pass tape=")
-    big = [t.shape for t in outs if t.data.size != 1]
+    big = [t.shape for t in outs if t.array.size != 1]
     if big:
         return Gradients(None, f"gradient values: output shape {big[0]} is not a scalar; "
                                "pass tape= from a backward you ran")

@@ -20,7 +20,7 @@ from matplotlib.ticker import MaxNLocator
 
 
 def _array(x: Any) -> np.ndarray:
-    return np.asarray(x.data if hasattr(x, "data") and not isinstance(x, np.ndarray) else x)
+    return np.asarray(x.numpy() if hasattr(x, "numpy") and not isinstance(x, np.ndarray) else x)
 
 
 def _finish(fig: Figure, path: str | Path | None, dpi: int) -> Path | Figure:

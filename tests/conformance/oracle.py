@@ -109,7 +109,8 @@ def check_function(f_ours: Callable[..., Any], f_torch: Callable[..., Any],
     if not live:
         return
     vs = [rng.standard_normal(tuple(gt.shape)) for _, gt, _, _ in live]
-    s_torch = sum((gt * torch.tensor(v, dtype=gt.dtype)).sum() for (_, gt, _, _), v in zip(live, vs))
+    s_torch = sum((gt * torch.tensor(v, dtype=gt.dtype)).sum()
+                  for (_, gt, _, _), v in zip(live, vs))
     s_ours = sum((go * tg.tensor(v, dtype=go.dtype)).sum() for (go, _, _, _), v in zip(live, vs))
     xs_t = [t for t, fl in zip(torch_in, floats) if fl]
     xs_o = [t for t, fl in zip(ours_in, floats) if fl]

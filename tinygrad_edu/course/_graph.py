@@ -44,7 +44,7 @@ class Cache:
     @property
     def inputs(self) -> dict[str, np.ndarray]:
         """Read-only views of the inputs' copies (writing into them would change the graph)."""
-        return {name: _read_only(t.data) for name, t in self.leaves.items()}
+        return {name: _read_only(t.array) for name, t in self.leaves.items()}
 
     def __iter__(self) -> Iterator[np.ndarray]:
         return iter(self.inputs.values())
@@ -60,7 +60,7 @@ class Cache:
             return extras[name]
         leaves = object.__getattribute__(self, "leaves")
         if name in leaves:
-            return _read_only(leaves[name].data)
+            return _read_only(leaves[name].array)
         raise AttributeError(f"{type(self).__name__} of {self.op} has no {name!r} (it holds "
                              f"{', '.join([*leaves, *extras]) or 'nothing'})")
 
@@ -76,7 +76,7 @@ def _read_only(a: np.ndarray) -> np.ndarray:
 
 
 def as_array(value: Any, op: str, name: str) -> np.ndarray:
-    arr = np.asarray(value.data if isinstance(value, Tensor) else value)
+    arr = np.asarray(value.array if isinstance(value, Tensor) else value)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{op}: {name} must be a numeric array, got dtype {arr.dtype} with "
                         f"shape {arr.shape}")
@@ -99,7 +99,7 @@ def record(op: str, fn: Callable[..., Tensor], arrays: dict[str, Any],
               for k, v in checked.items()}
     with autograd.enable_grad():
         out = fn(**leaves)
-    return out.data.copy(), Cache(op, out, leaves, extras)
+    return out.array.copy(), Cache(op, out, leaves, extras)
 
 
 def backprop(op: str, forward: str, dout: Any, cache: Any) -> tuple[np.ndarray, ...]:
@@ -117,10 +117,10 @@ def backprop(op: str, forward: str, dout: Any, cache: Any) -> tuple[np.ndarray, 
     leaves = list(cache.leaves.values())
     seed = np.array(d, dtype=out.dtype, copy=True)
     if out._ctx is None:  # the forward was the identity (dropout in test mode)
-        return tuple(seed if t is out else np.zeros_like(t.data) for t in leaves)
+        return tuple(seed if t is out else np.zeros_like(t.array) for t in leaves)
     grads = autograd.grad(out, leaves, grad_outputs=Tensor._wrap(seed), retain_graph=True,
                           allow_unused=True)
-    return owned([t.data for t in leaves], grads)
+    return owned([t.array for t in leaves], grads)
 
 
 def owned(like: list[np.ndarray], grads: tuple[Tensor | None, ...]) -> tuple[np.ndarray, ...]:
@@ -131,7 +131,7 @@ def owned(like: list[np.ndarray], grads: tuple[Tensor | None, ...]) -> tuple[np.
         if g is None:
             result.append(np.zeros_like(x))
             continue
-        arr = g.data
+        arr = g.array
         if id(arr) in seen or arr.base is not None or not arr.flags.writeable:
             arr = arr.copy()
         seen.add(id(arr))

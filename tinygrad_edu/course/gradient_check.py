@@ -29,7 +29,7 @@ __all__ = ["eval_numerical_gradient", "eval_numerical_gradient_array",
 
 
 def _array(v: Any) -> np.ndarray:
-    return np.asarray(v.data if isinstance(v, Tensor) else v)
+    return np.asarray(v.array if isinstance(v, Tensor) else v)
 
 
 def _as_float_array(x: Any, op: str) -> np.ndarray:

@@ -85,7 +85,8 @@ def _batchnorm(op: str, x: Any, gamma: Any, beta: Any, bn_param: Any, spatial: b
     def fn(x: Tensor, gamma: Tensor, beta: Tensor) -> Tensor:
         if mode == "train":
             xhat, mean, var = _standardize(x, axes, eps)
-            stats["mean"], stats["var"] = mean.data.reshape(-1).copy(), var.data.reshape(-1).copy()
+            stats["mean"] = mean.array.reshape(-1).copy()
+            stats["var"] = var.array.reshape(-1).copy()
         else:
             inv_std = 1.0 / np.sqrt(running_var.reshape(shape) + eps)
             xhat = (x - Tensor._wrap(running_mean.reshape(shape).astype(x.dtype))) * (

@@ -38,7 +38,7 @@ class Dataset:
 
 def _as_array(x: Any, position: int) -> np.ndarray:
     if isinstance(x, Tensor):
-        return x.data
+        return x.array
     if isinstance(x, np.ndarray):
         return x
     raise TypeError(f"TensorDataset: argument {position} must be a Tensor or a numpy array, "
@@ -75,7 +75,7 @@ class TensorDataset(Dataset):
 
     def __getitem__(self, index: Any) -> tuple[Tensor, ...]:
         if isinstance(index, Tensor):
-            index = index.data
+            index = index.array
         return tuple(Tensor._wrap(np.asarray(a[index])) for a in self._arrays)
 
     def _get_batch(self, indices: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -88,7 +88,7 @@ class Subset(Dataset):
     """The samples of `dataset` at `indices`, in that order."""
 
     def __init__(self, dataset: Any, indices: Sequence[int] | np.ndarray) -> None:
-        idx = np.asarray(indices.data if isinstance(indices, Tensor) else indices)
+        idx = np.asarray(indices.array if isinstance(indices, Tensor) else indices)
         if idx.ndim != 1 or (idx.size and idx.dtype.kind not in "iu"):
             raise TypeError(f"Subset: indices must be a 1-d sequence of ints, got dtype "
                             f"{idx.dtype} and shape {idx.shape}")
@@ -104,7 +104,7 @@ class Subset(Dataset):
 
     def __getitem__(self, index: Any) -> Any:
         if isinstance(index, Tensor):
-            index = index.data
+            index = index.array
         if isinstance(index, list | np.ndarray):
             return self.dataset[self.indices[np.asarray(index)]]
         return self.dataset[int(self.indices[index])]

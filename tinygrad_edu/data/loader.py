@@ -43,7 +43,7 @@ def default_collate(samples: Sequence[Any]) -> Any:
         raise ValueError("default_collate: cannot collate an empty list of samples")
     elem = samples[0]
     if isinstance(elem, Tensor):
-        return Tensor._wrap(_stack([s.data for s in samples]))
+        return Tensor._wrap(_stack([s.array for s in samples]))
     if isinstance(elem, np.ndarray):
         return Tensor._wrap(_stack([np.asarray(s) for s in samples]))
     if isinstance(elem, np.generic):
@@ -78,7 +78,7 @@ def _convert(sample: Any) -> Any:
         return sample
     if isinstance(sample, np.ndarray | np.generic | bool | int | float):
         batch: Tensor = default_collate([sample])
-        return Tensor._wrap(batch.data[0])
+        return Tensor._wrap(batch.array[0])
     if isinstance(sample, Mapping):
         return {k: _convert(v) for k, v in sample.items()}
     if isinstance(sample, tuple | list):

@@ -23,7 +23,7 @@ from tinygrad_edu.tensor import Tensor
 
 
 def _float(x: np.ndarray) -> np.ndarray:
-    x = np.asarray(x.data if isinstance(x, Tensor) else x)
+    x = np.asarray(x.array if isinstance(x, Tensor) else x)
     return x if x.dtype.kind == "f" else x.astype(np.float32)
 
 
@@ -191,7 +191,7 @@ def one_hot(labels: Any, num_classes: int = -1, dtype: Any = np.int64) -> Any:
     `dtype=np.float32` for the float targets the courses use.
     """
     is_tensor = isinstance(labels, Tensor)
-    y = np.asarray(labels.data if is_tensor else labels)
+    y = np.asarray(labels.array if is_tensor else labels)
     if y.dtype.kind not in "iu":
         raise TypeError(f"one_hot: labels must be integers, got dtype {y.dtype}")
     if y.size and y.min() < 0:

@@ -60,7 +60,7 @@ def _value(f: Callable[..., Any], prep: Inputs) -> Callable[[int, np.ndarray], A
     def at(i: int, v: np.ndarray) -> np.ndarray:
         with autograd.no_grad(), _float64():
             out = f(*prep.args({i: Tensor._wrap(v)}))
-        return np.asarray(out.data if isinstance(out, Tensor) else out, dtype=np.float64)
+        return np.asarray(out.array if isinstance(out, Tensor) else out, dtype=np.float64)
 
     return at
 
@@ -102,9 +102,9 @@ def check_derivation(f: Callable[..., Tensor], claimed: Any, *inputs: Any, wrt: 
                                       allow_unused=True)
             else:
                 grads = (None,) * len(leaves)
-    auto = [np.zeros_like(prep.values[i]) if g is None else np.asarray(g.data, np.float64)
+    auto = [np.zeros_like(prep.values[i]) if g is None else np.asarray(g.array, np.float64)
             for i, g in zip(prep.wrt, grads)]
-    value = float(out.data.reshape(()))
+    value = float(out.array.reshape(()))
     at = _value(f, prep)
     numeric = [numerical_grad(partial(_scalar_at, at, i), prep.values[i].copy(), eps)
                for i in prep.wrt]
@@ -150,7 +150,7 @@ def check_jacobian(f: Callable[..., Tensor], claimed_jacobian: Any, *inputs: Any
     with _float64():
         jac = func.jacrev(g, argnums=tuple(range(len(prep.wrt))))(
             *[prep.values[i].copy() for i in prep.wrt])
-    auto = [np.asarray(j.data, np.float64) for j in jac]
+    auto = [np.asarray(j.array, np.float64) for j in jac]
     at = _value(f, prep)
     out0 = at(prep.wrt[0], prep.values[prep.wrt[0]].copy())
     numeric = [_numeric_jacobian(partial(at, i), prep.values[i], out0.shape, eps)
@@ -203,7 +203,7 @@ def check_hessian(f: Callable[..., Tensor], claimed_hessian: Any, *inputs: Any,
             return _scalar(f(*prep.args({i: x})), op, "The Hessian needs a scalar f.")
 
         with _float64():
-            hess = np.asarray(func.hessian(g)(prep.values[i].copy()).data, np.float64)
+            hess = np.asarray(func.hessian(g)(prep.values[i].copy()).array, np.float64)
         num = _numeric_jacobian(partial(_gradient, g), prep.values[i],
                                 prep.values[i].shape, eps)
         scales[0] = max(scales[0], float(np.max(np.abs(_gradient(g, prep.values[i])))))
@@ -230,4 +230,4 @@ def _gradient(g: Callable[[Tensor], Tensor], v: np.ndarray) -> np.ndarray:
         if not out.requires_grad:
             return np.zeros_like(v)
         (gx,) = autograd.grad(out, [x], allow_unused=True)
-    return np.zeros_like(v) if gx is None else np.asarray(gx.data, np.float64)
+    return np.zeros_like(v) if gx is None else np.asarray(gx.array, np.float64)

@@ -115,13 +115,13 @@ class Inputs:
             raise ValueError(f"{self.op}: expected {n} claimed {what}s (for "
                              f"{[self.names[i] for i in self.wrt]}), got {got}; return one "
                              "per input in that order, or pass wrt= to choose the inputs")
-        return [np.asarray(r.data if isinstance(r, Tensor) else r, dtype=np.float64)
+        return [np.asarray(r.array if isinstance(r, Tensor) else r, dtype=np.float64)
                 for r in result]
 
 
 def _convert(x: Any) -> tuple[Any, bool]:
     if isinstance(x, Tensor):
-        x = x.data
+        x = x.array
     if isinstance(x, bool | int | np.integer) or x is None or isinstance(x, str | dict):
         return x, False
     if isinstance(x, float | np.floating):

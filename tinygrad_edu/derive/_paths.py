@@ -99,7 +99,7 @@ class PathFinder:
                 yield (f"missing path: the claim equals autograd without the gradient that "
                        f"reaches {label} through {self.edge_label(node, i)}; {len(edges)} "
                        f"paths leave {label} and their gradients must be summed",
-                       total - g.data)
+                       total - g.array)
         yield from self._held_constant(leaf)
 
     def _held_constant(self, leaf: Tensor) -> Iterator[tuple[str, np.ndarray]]:
@@ -151,7 +151,7 @@ class PathFinder:
                     if g is not None and not isinstance(g, Tensor):
                         g = Tensor._wrap(np.asarray(g, dtype=t.dtype))
                     if g is not None and t is leaf:
-                        total = g.data if total is None else total + g.data
+                        total = g.array if total is None else total + g.array
                     parent = t._ctx
                     if parent is None:
                         continue

@@ -295,7 +295,7 @@ def _argmax_indices(padded: Tensor, kernel: Ints, strides: Ints, dilations: Ints
     """PyTorch's `return_indices`: for each window, the flat index (into the input's own
     spatial plane) of its first maximum. Indices carry no gradient."""
     with no_grad():
-        taps = _flat_taps(_windows(padded.detach(), kernel, strides, dilations), d).data
+        taps = _flat_taps(_windows(padded.detach(), kernel, strides, dilations), d).array
     tap = taps.argmax(axis=taps.ndim - d - 1)
     offsets = np.unravel_index(tap, kernel)
     out_shape = tap.shape[-d:]

@@ -63,7 +63,7 @@ def label_shape(x: Tensor) -> tuple[int, ...]:
 def class_labels(x: Tensor, target: Any, name: str, ignore_index: int | None = None,
                   soft_ok: bool = False) -> np.ndarray:
     """The integer labels (flattened) that go with scores `x`, after checking them."""
-    t = target.data if isinstance(target, Tensor) else np.asarray(target)
+    t = target.array if isinstance(target, Tensor) else np.asarray(target)
     expected = label_shape(x)
     soft = f", or probabilities of the input's shape {x.shape}" if soft_ok else ""
     if t.shape != expected:
@@ -89,7 +89,7 @@ def class_weight(weight: Any, num_classes: int, dtype: np.dtype, name: str
                   ) -> np.ndarray | None:
     if weight is None:
         return None
-    w = np.asarray(weight.data if isinstance(weight, Tensor) else weight, dtype=dtype)
+    w = np.asarray(weight.array if isinstance(weight, Tensor) else weight, dtype=dtype)
     if w.shape != (num_classes,):
         raise ShapeError(f"{name}: weight must have one entry per class, shape "
                          f"({num_classes},), got {w.shape}")

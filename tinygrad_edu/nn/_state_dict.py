@@ -23,7 +23,7 @@ class IncompatibleKeys(NamedTuple):
 
 
 def _array(value: Any) -> np.ndarray:
-    return value.data if isinstance(value, Tensor) else np.asarray(value)
+    return value.array if isinstance(value, Tensor) else np.asarray(value)
 
 
 def state_dict(module: Module, destination: dict[str, Any] | None, prefix: str,
@@ -67,7 +67,7 @@ def load_state_dict(module: Module, state: Any, strict: bool) -> IncompatibleKey
 
 
 def save(module: Module, path: Any) -> None:
-    arrays = {k: v.data for k, v in state_dict(module, None, "", False).items()}
+    arrays = {k: v.array for k, v in state_dict(module, None, "", False).items()}
     np.savez(path, **arrays)  # type: ignore[arg-type]
 
 

@@ -77,22 +77,22 @@ def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     (as PyTorch, so the value is exactly linear there)."""
     x = _t(input)
     soft = (x * beta).softplus() * (1.0 / beta) if beta != 1 else x.softplus()
-    return where(x.data * beta > threshold, x, soft)
+    return where(x.array * beta > threshold, x, soft)
 
 
 def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     """x if x > 0 else alpha * (e^x - 1)."""
     x = _t(input)
     negative = (x.clamp(max=0.0).exp() - 1.0) * alpha
-    return where(x.data > 0, x, negative)
+    return where(x.array > 0, x, negative)
 
 
 def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     """clamp(x, min_val, max_val), with PyTorch's kink rule: the gradient is 1 strictly
     inside (min_val, max_val) and 0 at the bounds (clamp passes it at the bounds)."""
     x = _t(input)
-    inside = (x.data > min_val) & (x.data < max_val)
-    return where(inside, x, Tensor._wrap(np.clip(x.data, min_val, max_val)))
+    inside = (x.array > min_val) & (x.array < max_val)
+    return where(inside, x, Tensor._wrap(np.clip(x.array, min_val, max_val)))
 
 
 def softmax_dim(dim: int | None, ndim: int) -> int:
@@ -131,9 +131,9 @@ def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = F
         return x
     if p == 1.0:
         return x * 0.0
-    dt = x.data.dtype if x.data.dtype in (np.float32, np.float64) else np.float64
+    dt = x.array.dtype if x.array.dtype in (np.float32, np.float64) else np.float64
     keep = _rng(generator).random(x.shape, dtype=dt) >= p
-    return x * Tensor._wrap(keep.astype(x.data.dtype) * (1.0 / (1.0 - p)))
+    return x * Tensor._wrap(keep.astype(x.array.dtype) * (1.0 / (1.0 - p)))
 
 
 def _stat_axes(x: Tensor, op: str) -> tuple[int, ...]:
@@ -166,9 +166,9 @@ def batch_norm(input: Any, running_mean: Tensor | None, running_var: Tensor | No
         if running_mean is not None and running_var is not None:
             with no_grad():
                 m = momentum
-                running_mean.copy_(running_mean.data * (1 - m) + mean.data.reshape(-1) * m)
-                unbiased = var.data.reshape(-1) * (count / (count - 1))
-                running_var.copy_(running_var.data * (1 - m) + unbiased * m)
+                running_mean.copy_(running_mean.array * (1 - m) + mean.array.reshape(-1) * m)
+                unbiased = var.array.reshape(-1) * (count / (count - 1))
+                running_var.copy_(running_var.array * (1 - m) + unbiased * m)
         xhat = centered * (var + eps).rsqrt()
     else:
         if running_mean is None or running_var is None:
@@ -178,8 +178,8 @@ def batch_norm(input: Any, running_mean: Tensor | None, running_var: Tensor | No
             if stat.shape != (x.shape[1],):
                 raise ShapeError(f"batch_norm: {name} has shape {stat.shape}, expected "
                                  f"({x.shape[1]},) for input of shape {x.shape}")
-        inv_std = 1.0 / np.sqrt(running_var.data.reshape(shape) + eps)
-        xhat = (x - Tensor._wrap(running_mean.data.reshape(shape).astype(x.dtype))) * (
+        inv_std = 1.0 / np.sqrt(running_var.array.reshape(shape) + eps)
+        xhat = (x - Tensor._wrap(running_mean.array.reshape(shape).astype(x.dtype))) * (
             Tensor._wrap(inv_std.astype(x.dtype)))
     if weight is not None:
         xhat = xhat * _t(weight).reshape(shape)
@@ -270,7 +270,7 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     t = _t(tensor)
     if t.dtype.kind not in "iu":
         raise TypeError(f"one_hot: expected an integer tensor of class labels, got {t.dtype}")
-    labels = t.data
+    labels = t.array
     n = int(labels.max()) + 1 if num_classes == -1 and labels.size else num_classes
     if labels.size and (labels.min() < 0 or labels.max() >= n):
         raise ValueError(f"one_hot: labels must be in [0, {n}), got values from "

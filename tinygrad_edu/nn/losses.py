@@ -95,7 +95,7 @@ def _mean_scale(total_weight: float) -> float:
 def _unused_zeroed(t: Tensor, coef: np.ndarray) -> Tensor:
     """t with 0 where coef is 0, if t has infinities: a masked logit (-inf) times its zero
     coefficient would otherwise turn the sum into nan."""
-    return t if np.isfinite(t.data).all() else t.where(coef != 0, 0.0)
+    return t if np.isfinite(t.array).all() else t.where(coef != 0, 0.0)
 
 
 def _dot_all(t: Tensor, coef: np.ndarray) -> Tensor:
@@ -255,7 +255,7 @@ def _huber(input: Any, target: Any, reduction: str, delta: float, scale: float, 
     a = d.abs()
     if delta == 0:
         return apply_reduction(a, reduction)
-    loss = (0.5 * d * d).where(a.data < delta, delta * (a - 0.5 * delta))
+    loss = (0.5 * d * d).where(a.array < delta, delta * (a - 0.5 * delta))
     return apply_reduction(loss * scale if scale != 1.0 else loss, reduction)
 
 
@@ -285,9 +285,9 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None,
     check_reduction(reduction, name)
     p = float_input(input, name)
     y = same_shape_target(p, target, name)
-    if p.numel() and (p.data.min() < 0 or p.data.max() > 1):
+    if p.numel() and (p.array.min() < 0 or p.array.max() > 1):
         raise ValueError(f"{name}: input must hold probabilities in [0, 1], got values in "
-                         f"[{p.data.min():.4g}, {p.data.max():.4g}]; for logits use "
+                         f"[{p.array.min():.4g}, {p.array.max():.4g}]; for logits use "
                          "binary_cross_entropy_with_logits")
     loss = -(y * _clamped_log(p) + (1.0 - y) * _clamped_log(1.0 - p))
     if weight is not None:
@@ -297,10 +297,10 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None,
 
 def _clamped_log(p: Tensor) -> Tensor:
     """max(log p, -100); log never sees a 0 (where p is 0 it sees 1 and the clamp takes over)."""
-    positive = p.data > 0
+    positive = p.array > 0
     safe = p if positive.all() else p.where(positive, 1.0)
     logs = safe.log()
-    return logs.where(positive & (logs.data >= -100.0), -100.0)
+    return logs.where(positive & (logs.array >= -100.0), -100.0)
 
 
 def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None,

@@ -119,7 +119,7 @@ class Module:
             _tree_version[0] += 1
         elif isinstance(value, Buffer):
             self._forget(name)
-            self.register_buffer(name, Tensor._wrap(value.data), persistent=value.persistent)
+            self.register_buffer(name, Tensor._wrap(value.array), persistent=value.persistent)
         elif name in params:
             if value is not None:
                 raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} "
@@ -300,7 +300,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad = Tensor._wrap(np.zeros_like(p.data))
+                p.grad = Tensor._wrap(np.zeros_like(p.array))
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         for p in self.parameters():
@@ -327,11 +327,11 @@ class Module:
         if dt.kind != "f":
             raise TypeError(f"Module.to: only floating dtypes are supported, got {dt}")
         for t in [*self.parameters(), *self.buffers()]:
-            if t.data.dtype.kind == "f" and t.data.dtype != dt:
-                t.data = t.data.astype(dt)
+            if t.array.dtype.kind == "f" and t.array.dtype != dt:
+                t.array = t.array.astype(dt)
                 t._version += 1
                 if t.grad is not None:
-                    t.grad = Tensor._wrap(t.grad.data.astype(dt))
+                    t.grad = Tensor._wrap(t.grad.array.astype(dt))
         return self
 
     def double(self) -> Module:

@@ -27,7 +27,7 @@ def _tensors(parameters: Any) -> list[Tensor]:
 
 def get_total_norm(tensors: Iterable[Tensor], norm_type: float = 2.0) -> Tensor:
     """The norm of all tensors taken together as one vector."""
-    arrays = [t.data for t in tensors]
+    arrays = [t.array for t in tensors]
     p = float(norm_type)
     if not arrays:
         return Tensor._wrap(np.asarray(0.0))
@@ -45,7 +45,7 @@ def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0,
     total norm before clipping, as a 0-d tensor."""
     grads = [p.grad for p in _tensors(parameters) if p.grad is not None]
     total = get_total_norm(grads, norm_type)
-    value = float(total.data)
+    value = float(total.array)
     if error_if_nonfinite and not math.isfinite(value):
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the "
                            f"gradients is {value}; set error_if_nonfinite=False to clip anyway")
@@ -53,7 +53,7 @@ def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0,
     if coef < 1.0:
         for p in _tensors(parameters):
             if p.grad is not None:
-                p.grad = Tensor._wrap(p.grad.data * np.asarray(coef, dtype=p.grad.dtype))
+                p.grad = Tensor._wrap(p.grad.array * np.asarray(coef, dtype=p.grad.dtype))
     return total
 
 
@@ -62,7 +62,7 @@ def clip_grad_value_(parameters: Any, clip_value: float, foreach: Any = None) ->
     c = float(clip_value)
     for p in _tensors(parameters):
         if p.grad is not None:
-            p.grad = Tensor._wrap(np.clip(p.grad.data, -c, c))
+            p.grad = Tensor._wrap(np.clip(p.grad.array, -c, c))
 
 
 def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
@@ -85,7 +85,7 @@ def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
     with no_grad():
         for p in params:
             n = p.numel()
-            p.copy_(vec.data[start:start + n].reshape(p.shape))
+            p.copy_(vec.array[start:start + n].reshape(p.shape))
             start += n
 
 

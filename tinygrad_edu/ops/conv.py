@@ -183,7 +183,7 @@ class ConvIm2col(Function):
         """The same formulas on arrays, for a backward that is not recorded (the usual
         case): a dozen Tensor-op dispatches cost ~10% of a small conv's training step.
         The saved im2col copy serves for dw."""
-        x, w, g_dy = self.inputs[0].data, self.inputs[1].data, grad.data
+        x, w, g_dy = self.inputs[0].array, self.inputs[1].array, grad.array
         needs = self.needs_input_grad
         n, o, g = x.shape[0], w.shape[0], self.groups
         kernel = tuple(w.shape[2:])

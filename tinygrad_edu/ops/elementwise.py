@@ -16,7 +16,7 @@ if TYPE_CHECKING:
 
 def _const(like: Tensor, array: Any) -> Tensor:
     """A constant (no graph) with the dtype of `like`."""
-    return like._wrap(np.asarray(array, dtype=like.data.dtype))
+    return like._wrap(np.asarray(array, dtype=like.array.dtype))
 
 
 class Add(Function):
@@ -105,7 +105,7 @@ class Pow(Function):
         ga = grad * b * a ** (b - 1) if na else None
         gb = None
         if nb:
-            positive = a.data > 0
+            positive = a.array > 0
             safe_a = a.where(positive, _const(a, 1.0))
             gb = grad * self.output * safe_a.log()
         return ga, gb
@@ -162,7 +162,7 @@ class Abs(Function):
 
     def backward(self, grad: Tensor) -> Tensor:
         (x,) = self.inputs
-        return grad * _const(grad, np.sign(x.data))
+        return grad * _const(grad, np.sign(x.array))
 
 
 class Sigmoid(Function):
@@ -208,12 +208,12 @@ class ReLU(Function):
         np.maximum(x, x.dtype.type(0), out=x)
 
     def backward(self, grad: Tensor) -> Tensor:
-        mask = self.output.data > 0
+        mask = self.output.array > 0
         if _state.grad_enabled:
             return grad * _const(grad, mask)
-        if _state.grad_owned and grad.data.flags.writeable:  # nothing else holds it
-            return grad._wrap(np.multiply(grad.data, mask, out=grad.data))
-        return grad._wrap(np.multiply(grad.data, mask))
+        if _state.grad_owned and grad.array.flags.writeable:  # nothing else holds it
+            return grad._wrap(np.multiply(grad.array, mask, out=grad.array))
+        return grad._wrap(np.multiply(grad.array, mask))
 
 
 class Tanh(Function):
@@ -245,7 +245,7 @@ class Maximum(Function):
 
     def backward(self, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = self.inputs
-        share = (a.data > b.data) + 0.5 * (a.data == b.data)
+        share = (a.array > b.array) + 0.5 * (a.array == b.array)
         na, nb = self.needs_input_grad
         return (grad * _const(grad, share) if na else None,
                 grad * _const(grad, 1.0 - share) if nb else None)
@@ -261,7 +261,7 @@ class Minimum(Function):
 
     def backward(self, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = self.inputs
-        share = (a.data < b.data) + 0.5 * (a.data == b.data)
+        share = (a.array < b.array) + 0.5 * (a.array == b.array)
         na, nb = self.needs_input_grad
         return (grad * _const(grad, share) if na else None,
                 grad * _const(grad, 1.0 - share) if nb else None)
@@ -278,7 +278,7 @@ class Where(Function):
         return np.where(cond, a, b)
 
     def backward(self, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
-        zero = grad._wrap(np.zeros((), dtype=grad.data.dtype))
+        zero = grad._wrap(np.zeros((), dtype=grad.array.dtype))
         zeros = zero.expand(grad.shape)
         na, nb = self.needs_input_grad
         return (Where.apply(grad, zeros, cond=self.cond) if na else None,

@@ -66,14 +66,14 @@ class Einsum(Function):
         for label, size in zip(labels, x.shape):
             if label in seen:  # repeated label: a fresh one, tied to the first by an identity
                 new = next(fresh)
-                operands.append(grad._wrap(np.eye(size, dtype=grad.data.dtype)))
+                operands.append(grad._wrap(np.eye(size, dtype=grad.array.dtype)))
                 specs.append(label + new)
                 target.append(new)
                 continue
             seen.add(label)
             target.append(label)
             if label not in elsewhere:  # summed away in the forward: broadcast back
-                operands.append(grad._wrap(np.ones(size, dtype=grad.data.dtype)))
+                operands.append(grad._wrap(np.ones(size, dtype=grad.array.dtype)))
                 specs.append(label)
                 elsewhere.add(label)
         return einsum_normalized(tuple(specs), "".join(target), operands, self.optimize)
@@ -124,7 +124,7 @@ class Linear(Function):
     def _backward_arrays(self, grad: Tensor) -> tuple[Tensor | None, ...]:
         """The same formulas on arrays, for a backward that is not recorded (the usual
         case): it saves the Tensor-op dispatches of an MLP step's hottest node."""
-        x, w, g = self.inputs[0].data, self.inputs[1].data, grad.data
+        x, w, g = self.inputs[0].array, self.inputs[1].array, grad.array
         needs = self.needs_input_grad
         wrap = grad._wrap
         gx = wrap(g @ w) if needs[0] else None

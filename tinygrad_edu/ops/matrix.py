@@ -159,7 +159,7 @@ class Cholesky(Function):
 
     def backward(self, grad: Tensor) -> Tensor:
         low = self.output
-        mask = _lower_half_mask(low.shape[-1], low.data.dtype)
+        mask = _lower_half_mask(low.shape[-1], low.array.dtype)
         phi = (low.mT @ grad) * low._wrap(mask)
         low_inv = Inv.apply(low, op="cholesky")
         s = low_inv.mT @ phi @ low_inv

@@ -49,10 +49,10 @@ class Max(Function):
     def backward(self, grad: Tensor) -> Tensor:
         (x,) = self.inputs
         kd_shape = _keepdims_shape(x.shape, self.axis)
-        y = self.output.data.reshape(kd_shape)
-        mask = x.data == y
+        y = self.output.array.reshape(kd_shape)
+        mask = x.array == y
         # Counted in x's dtype: bool / int64 would make a float64 array and a cast (3x slower).
-        share = mask / mask.sum(axis=self.axis, keepdims=True, dtype=x.data.dtype)
+        share = mask / mask.sum(axis=self.axis, keepdims=True, dtype=x.array.dtype)
         g = grad if self.keepdims else grad.reshape(kd_shape)
         return g.expand(x.shape) * grad._wrap(share)
 
@@ -81,7 +81,7 @@ class LogSoftmax(Function):
 
     def backward(self, grad: Tensor) -> Tensor:
         if not _state.grad_enabled:  # not recorded: the same formula on arrays
-            g = grad.data
-            return grad._wrap(g - np.exp(self.output.data) * g.sum(axis=self.axis,
+            g = grad.array
+            return grad._wrap(g - np.exp(self.output.array) * g.sum(axis=self.axis,
                                                                    keepdims=True))
         return grad - self.output.exp() * grad.sum(axis=self.axis, keepdims=True)

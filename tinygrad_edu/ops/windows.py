@@ -178,11 +178,11 @@ class WindowMax(Function):
 
     def backward(self, grad: Tensor) -> Tensor:
         (x,) = self.inputs
-        y = self.output.data
+        y = self.output.array
         d = len(self.kernel)
         lead = (slice(None),) * (x.ndim - d)
         slabs = _slabs(self.kernel, y.shape[-d:], self.stride, self.dilation)
-        masks = [x.data[lead + target] == y for _, target in slabs]
+        masks = [x.array[lead + target] == y for _, target in slabs]
         count = np.zeros(y.shape, dtype=x.dtype)
         for mask in masks:
             count += mask
@@ -193,7 +193,7 @@ class WindowMax(Function):
             return FoldWindows.apply(spread * grad._wrap(shares), kernel=self.kernel,
                                      stride=self.stride, dilation=self.dilation,
                                      shape=x.shape)
-        share = grad.data / count
+        share = grad.array / count
         dx = np.zeros(x.shape, dtype=x.dtype)
         overlap = _windows_overlap(self.kernel, y.shape[-d:], self.stride, self.dilation)
         for (_, target), mask in zip(slabs, masks):

@@ -1,7 +1,7 @@
 """Optimizers and learning-rate schedules, as `torch.optim` (`import tinygrad_edu.optim as
 optim`; schedules in `tinygrad_edu.optim.lr_scheduler`).
 
-Every optimizer updates `p.data` in place under `no_grad()` from `p.grad`, skipping
+Every optimizer updates `p.array` in place under `no_grad()` from `p.grad`, skipping
 parameters without a gradient. The courses' numpy update rules (`sgd`, `sgd_momentum`,
 `rmsprop`, `adam` with a config dict) are in `tinygrad_edu.optim.course`.
 """

@@ -6,7 +6,7 @@ parameter: momentum buffers, running averages, step counts). `step()` updates ev
 parameter that has a gradient, in place, under `no_grad()`, and bumps its `_version` so a
 graph that saved the old values refuses to backpropagate through them.
 
-Updates work on the numpy arrays directly (`p.data`, `p.grad.data`) with in-place numpy
+Updates work on the numpy arrays directly (`p.array`, `p.grad.array`) with in-place numpy
 ops: one small loop over parameters in Python, no graph, no more temporaries than the same
 rule written by hand in numpy. A gradient array is never written to: the engine may have
 handed the same array to several tensors.
@@ -117,7 +117,7 @@ class Optimizer(ABC):
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad = Tensor._wrap(np.zeros_like(p.grad.data))
+                    p.grad = Tensor._wrap(np.zeros_like(p.grad.array))
 
     @abstractmethod
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -229,13 +229,13 @@ def _copy_value(v: Any) -> Any:
     if isinstance(v, np.ndarray):
         return v.copy()
     if isinstance(v, Tensor):
-        return v.data.copy()
+        return v.array.copy()
     return v
 
 
 def _restore_value(name: str, index: int, key: str, v: Any, p: Tensor) -> Any:
     if isinstance(v, Tensor):
-        v = v.data
+        v = v.array
     if key in _SCALAR_STATE:
         return int(np.asarray(v).item())
     if isinstance(v, np.ndarray | np.generic) or isinstance(v, list | tuple | float | int):
@@ -250,7 +250,7 @@ def _restore_value(name: str, index: int, key: str, v: Any, p: Tensor) -> Any:
 def _python_value(v: Any, like: Any) -> Any:
     """An option read back from numpy (0-d arrays, 1-d arrays for tuples) as Python."""
     if isinstance(v, Tensor):
-        v = v.data
+        v = v.array
     if isinstance(v, np.ndarray | np.generic):
         v = v.tolist()
     if isinstance(like, tuple) and isinstance(v, list):
@@ -281,7 +281,7 @@ def _gradients(group: dict[str, Any], l2: bool = True
         if p.grad is None:
             continue
         d = _writable(p)
-        g = p.grad.data
+        g = p.grad.array
         if group.get("maximize"):
             g = -g
         if weight_decay:
@@ -291,7 +291,7 @@ def _gradients(group: dict[str, Any], l2: bool = True
 
 def _writable(p: Tensor) -> np.ndarray:
     """The parameter's array, copied first if numpy made it read-only (a broadcast view)."""
-    d = p.data
+    d = p.array
     if not d.flags.writeable:
-        p.data = d = d.copy()
+        p.array = d = d.copy()
     return d
