@@ -46,6 +46,7 @@ from tinygrad_edu.creation import (
     zeros_like,
 )
 from tinygrad_edu.derive import assert_derivation, check_derivation
+from tinygrad_edu.device import device
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.functional import *  # noqa: F403  (exp, log, sum, ... as functions)
 from tinygrad_edu.functional import (
@@ -79,7 +80,7 @@ dtype = _np.dtype
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("nn", "optim", "data", "func", "linalg", "models", "train", "gradcheck",
+_SUBMODULES = ("nn", "optim", "data", "utils", "func", "linalg", "models", "train", "gradcheck",
                "testing", "course", "sweep")
 
 
@@ -100,5 +101,5 @@ __all__ = [
     "randperm", "normal", "zeros_like", "ones_like", "empty_like", "full_like", "randn_like",
     "rand_like", "manual_seed", "cat", "concat", "concatenate", "stack", "where", "einsum",
     "outer", "dot", "diag", "trace", "is_tensor", "broadcast_tensors", "save", "load", "linear",
-    "check_derivation", "assert_derivation",
+    "check_derivation", "assert_derivation", "device",
 ]

@@ -1,21 +1,29 @@
 # mypy: disable-error-code="misc"
 # (mixin methods annotate `self: Tensor`; mypy cannot check such self-types on mixins)
-"""In-place methods of Tensor (a mixin): what optimizers and initializers use.
+"""In-place methods of Tensor (a mixin): what optimizers, initializers and user code use.
 
-Each one writes into the tensor's own array and bumps its version (and that of every
-tensor it views), so a graph that saved the old values raises at backward instead of
-computing a wrong gradient. With grad mode on, changing a tensor that requires grad in
-place is an error: wrap optimizer steps in `no_grad()`.
+Outside a graph (nothing involved requires grad, or grad mode is off) each one writes into
+the tensor's own array and bumps its version (and that of every tensor it views), so a graph
+that saved the old values raises at backward instead of computing a wrong gradient.
+
+Inside a graph they follow PyTorch: `y += 1`, `y[y < 0] = 0`, `out[t] = h`, `y.mul_(w)`
+compute the new value from the old one with ordinary ops, write it into y's memory, and y
+takes over the node that computed it (`_rebind`). A leaf that requires grad cannot be changed
+in place while grad mode is on (wrap optimizer steps in `no_grad()`), nor can a view that
+is part of a graph (write through its base instead).
 """
 
 from __future__ import annotations
 
 import builtins
+import weakref
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tinygrad_edu.modes import _state
+from tinygrad_edu.ops.movement import IndexPut
 
 if TYPE_CHECKING:
     from tinygrad_edu.tensor import Tensor
@@ -24,32 +32,79 @@ if TYPE_CHECKING:
 def _scaled(other: Any, alpha: float) -> Any:
     if alpha == 1:
         return other
-    return (other.array if isinstance(other, InplaceMixin) else other) * alpha
+    return other * alpha
+
+
+def _needs_graph(self: Tensor, others: tuple[Any, ...]) -> bool:
+    """Whether an in-place op on self with these operands must be recorded."""
+    if not _state.grad_enabled:
+        return False
+    return self.requires_grad or any(isinstance(o, InplaceMixin) and o.requires_grad
+                                     for o in others)
+
+
+def _raw(x: Any) -> Any:
+    return x.array if isinstance(x, InplaceMixin) else x
 
 
 class InplaceMixin:
     __slots__ = ()
 
-    # ------------------------------------------------------------------ in-place
-    def _inplace_check(self: Tensor, op: str) -> None:
-        if _state.grad_enabled and self.requires_grad:
-            kind = ("a leaf tensor that requires grad" if self._ctx is None
-                    else "a tensor in a graph")
-            raise RuntimeError(f"{op}: in-place change of {kind} (shape {self.shape}) while grad "
-                               "mode is on; wrap it in `with no_grad():` or use the "
-                               "out-of-place op")
+    # ------------------------------------------------------------------ in a graph
+    def _rebind(self: Tensor, op: str, compute: Callable[[Tensor], Tensor]) -> Tensor:
+        """self <- compute(old self), in self's own memory, recorded in the graph.
 
-    def _assign(self: Tensor, values: Any, op: str) -> Tensor:
-        self._inplace_check(op)
-        v = values.array if isinstance(values, type(self)) else values
+        `old` is a snapshot of self that stands for its value before the op (its producer
+        is self's producer), so the new node's backward reads the right values. Nodes that
+        consumed the old self keep their edges (fixed at creation); if they saved its value
+        they raise at backward, through the version counter, as in PyTorch."""
+        if self._ctx is None and self.requires_grad:
+            raise RuntimeError(f"{op}: in-place change of a leaf tensor that requires grad "
+                               f"(shape {self.shape}) while grad mode is on; wrap it in "
+                               "`with no_grad():` or use the out-of-place op")
+        if self._base is not None:
+            raise RuntimeError(f"{op}: in-place change of a view (shape {self.shape}) inside a "
+                               "graph is not supported; write through the tensor it views "
+                               "(base[index] = value) or use the out-of-place op")
+        old = self._wrap(self.array.copy())
+        old._ctx = self._ctx
+        old.requires_grad, old.name = self.requires_grad, self.name
+        new = compute(old)
+        if new.shape != self.shape:
+            raise RuntimeError(f"{op}: the result has shape {new.shape} but the tensor changed "
+                               f"in place has shape {self.shape}; in-place ops cannot "
+                               "broadcast the tensor they write into")
+        self._write(new.array, op)
+        self._ctx = new._ctx
+        if new._ctx is not None:
+            new._ctx._out = weakref.ref(self)
+            new._ctx.output_version = self._version
+            self.requires_grad = True
+        return self
+
+    def _write(self: Tensor, values: np.ndarray, op: str) -> None:
+        if not self.array.flags.writeable:
+            self.array = self.array.copy()
         try:
-            if not self.array.flags.writeable:
-                self.array = self.array.copy()
-            self.array[...] = v
-        except ValueError as e:
-            shape = np.shape(v)
-            raise RuntimeError(f"{op}: cannot write values of shape {shape} into a tensor of "
-                               f"shape {self.shape} ({e})") from None
+            np.copyto(self.array, values, casting="same_kind")
+        except TypeError:
+            raise RuntimeError(f"{op}: a result of dtype {values.dtype} cannot be written in "
+                               f"place into a tensor of dtype {self.dtype} "
+                               f"(shape {self.shape})") from None
+        self._bump_version()
+
+    def _put(self: Tensor, index: Any, value: Any, op: str) -> Tensor:
+        """self[index] = value: in place, recorded in the graph when value or self needs it."""
+        if _needs_graph(self, (value,)):
+            return self._rebind(op, lambda old: _index_put(old, index, value, op))
+        if not self.array.flags.writeable:
+            self.array = self.array.copy()
+        try:
+            self.array[index] = _raw(value)
+        except (ValueError, TypeError) as e:
+            raise RuntimeError(f"{op}: cannot write values of shape {np.shape(_raw(value))} "
+                               f"into a tensor of shape {self.shape} at index {index!r} "
+                               f"({e})") from None
         self._bump_version()
         return self
 
@@ -61,53 +116,62 @@ class InplaceMixin:
             t._version += 1
             t = t._base
 
+    # ------------------------------------------------------------------ the methods
     def zero_(self: Tensor) -> Tensor:
-        return self._assign(0, "zero_")
+        return self._put(Ellipsis, 0, "zero_")
 
     def fill_(self: Tensor, value: Any) -> Tensor:
-        return self._assign(value, "fill_")
+        return self._put(Ellipsis, value, "fill_")
 
-    def copy_(self: Tensor, src: Any) -> Tensor:
-        return self._assign(src, "copy_")
+    def copy_(self: Tensor, src: Any, non_blocking: builtins.bool = False) -> Tensor:
+        return self._put(Ellipsis, src, "copy_")
 
-    def _inplace_ufunc(self: Tensor, ufunc: Any, other: Any, op: str) -> Tensor:
-        """Compute straight into our own array (no temporary copy), then bump the version."""
-        self._inplace_check(op)
-        o = other.array if isinstance(other, InplaceMixin) else other
+    def _inplace_ufunc(self: Tensor, ufunc: Any, other: Any, op: str,
+                       compute: Callable[[Tensor], Tensor]) -> Tensor:
+        """Compute straight into our own array (no temporary copy), then bump the version;
+        inside a graph, record `compute(old)` instead."""
+        if _needs_graph(self, (other,)):
+            return self._rebind(op, compute)
+        o = _raw(other)
         if not self.array.flags.writeable:
             self.array = self.array.copy()
         try:
             ufunc(self.array, o, out=self.array, casting="same_kind")
-        except ValueError as e:
-            raise RuntimeError(f"{op}: cannot combine a tensor of shape {self.shape} in place "
-                               f"with values of shape {np.shape(o)} ({e})") from None
+        except (ValueError, TypeError) as e:
+            raise RuntimeError(f"{op}: cannot combine a tensor of shape {self.shape} and dtype "
+                               f"{self.dtype} in place with values of shape {np.shape(o)} and "
+                               f"dtype {np.result_type(o)} ({e})") from None
         self._bump_version()
         return self
 
     def add_(self: Tensor, other: Any, alpha: builtins.float = 1.0) -> Tensor:
-        return self._inplace_ufunc(np.add, _scaled(other, alpha), "add_")
+        other = _scaled(other, alpha)
+        return self._inplace_ufunc(np.add, other, "add_", lambda old: old + other)
 
     def sub_(self: Tensor, other: Any, alpha: builtins.float = 1.0) -> Tensor:
-        return self._inplace_ufunc(np.subtract, _scaled(other, alpha), "sub_")
+        other = _scaled(other, alpha)
+        return self._inplace_ufunc(np.subtract, other, "sub_", lambda old: old - other)
 
     def mul_(self: Tensor, other: Any) -> Tensor:
-        return self._inplace_ufunc(np.multiply, other, "mul_")
+        return self._inplace_ufunc(np.multiply, other, "mul_", lambda old: old * other)
 
     def div_(self: Tensor, other: Any) -> Tensor:
-        return self._inplace_ufunc(np.true_divide, other, "div_")
+        return self._inplace_ufunc(np.true_divide, other, "div_", lambda old: old / other)
 
     def clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
-        return self._assign(np.clip(self.array, min, max), "clamp_")
+        if _needs_graph(self, (min, max)):
+            return self._rebind("clamp_", lambda old: old.clamp(min, max))
+        return self._put(Ellipsis, self.clamp(min, max).array, "clamp_")
 
     def normal_(self: Tensor, mean: builtins.float = 0.0, std: builtins.float = 1.0,
                 generator: Any = None) -> Tensor:
         rng = _rng(generator)
-        return self._assign(rng.normal(mean, std, self.shape), "normal_")
+        return self._put(Ellipsis, rng.normal(mean, std, self.shape), "normal_")
 
     def uniform_(self: Tensor, a: builtins.float = 0.0, b: builtins.float = 1.0,
                  generator: Any = None) -> Tensor:
         rng = _rng(generator)
-        return self._assign(rng.uniform(a, b, self.shape), "uniform_")
+        return self._put(Ellipsis, rng.uniform(a, b, self.shape), "uniform_")
 
     def __iadd__(self: Tensor, other: Any) -> Tensor:
         return self.add_(other)
@@ -122,12 +186,30 @@ class InplaceMixin:
         return self.div_(other)
 
     def __setitem__(self: Tensor, index: Any, value: Any) -> None:
-        self._inplace_check("__setitem__")
-        if not self.array.flags.writeable:
-            self.array = self.array.copy()
-        idx = _index_arrays(index)
-        self.array[idx] = value.array if isinstance(value, InplaceMixin) else value
-        self._bump_version()
+        self._put(_index_arrays(index), value, "__setitem__")
+
+
+def _index_put(old: Tensor, index: Any, value: Any, op: str) -> Tensor:
+    """old with old[index] = value, as a graph node: value is cast to old's dtype and
+    broadcast to the indexed shape first (broadcasting is undone only by `expand`)."""
+    try:
+        target = old.array[index].shape
+    except IndexError as e:
+        raise IndexError(f"{op}: index {index!r} is invalid for a tensor of shape "
+                         f"{old.shape} ({e})") from None
+    v: Any = value if isinstance(value, InplaceMixin) else old._wrap(np.asarray(value, old.dtype))
+    if v.dtype != old.dtype:
+        v = v.to(old.dtype)
+    if v.shape != target:
+        try:
+            np.broadcast_shapes(v.shape, target)
+        except ValueError:
+            raise RuntimeError(f"{op}: cannot write values of shape {v.shape} into the "
+                               f"selection of shape {target} of a tensor of shape "
+                               f"{old.shape}") from None
+        v = v.reshape((1,) * (len(target) - v.ndim) + v.shape) if v.ndim < len(target) else v
+        v = v.expand(target) if v.ndim == len(target) else v.reshape(target)
+    return IndexPut.apply(old, v, index=index)
 
 
 def _index_arrays(index: Any) -> Any:

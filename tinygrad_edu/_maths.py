@@ -22,6 +22,7 @@ from tinygrad_edu.ops.elementwise import (
     Mul,
     Neg,
     Pow,
+    Sign,
     Sub,
 )
 from tinygrad_edu.ops.linalg import MatMul
@@ -45,11 +46,28 @@ def _scalar_dtype(value: Any, like: np.dtype) -> np.dtype:
 
 
 def _result_dtype(a: np.dtype, b: np.dtype) -> np.dtype:
+    """PyTorch's promoteTypes: float beats int and bool (int64 with float32 is float32, where
+    numpy says float64); within a category the wider type wins."""
     if a.kind == "f" and b.kind != "f":
         return a
     if b.kind == "f" and a.kind != "f":
         return b
     return np.promote_types(a, b)
+
+
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def _tensors_dtype(a: Tensor, b: Tensor) -> np.dtype:
+    """The dtype of a binary op on two tensors (PyTorch's result_type): a 0-d tensor only
+    decides the dtype when its category (bool < int < float) is higher than the other
+    operand's, so float64 0-d times a float32 vector stays float32."""
+    da, db = a.array.dtype, b.array.dtype
+    if (a.array.ndim == 0) != (b.array.ndim == 0):
+        dim, zero = (db, da) if a.array.ndim == 0 else (da, db)
+        if _CATEGORY.get(zero.kind, 3) <= _CATEGORY.get(dim.kind, 3):
+            return dim
+    return _result_dtype(da, db)
 
 
 def _operand(self: Tensor, other: Any) -> Tensor:
@@ -65,7 +83,7 @@ def _operand(self: Tensor, other: Any) -> Tensor:
 
 
 def _promote(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
-    dt = _result_dtype(a.array.dtype, b.array.dtype)
+    dt = _tensors_dtype(a, b)
     return a.to(dt), b.to(dt)
 
 
@@ -98,6 +116,21 @@ def _binary(self: Tensor, other: Any, op: Any, name: str, reverse: bool = False)
     if a.array.shape != b.array.shape:
         a, b = broadcast_pair(a, b, name)
     return op.apply(a, b)
+
+
+def _bitwise(self: Tensor, other: Any, ufunc: Any, name: str) -> Tensor:
+    """&, |, ^ as PyTorch: bitwise on integers (logical on bool), in the promoted dtype."""
+    b = _operand(self, other)
+    if self.array.dtype.kind == "f" or b.array.dtype.kind == "f":
+        raise TypeError(f"{name}: only integer and bool tensors, got {self.dtype} with shape "
+                        f"{self.shape} and {b.dtype} with shape {b.shape}")
+    dt = _tensors_dtype(self, b)
+    try:
+        return self._wrap(np.asarray(ufunc(self.array.astype(dt, copy=False),
+                                           b.array.astype(dt, copy=False))))
+    except ValueError:
+        raise ShapeError(f"{name}: shapes {self.shape} and {b.shape} cannot be broadcast "
+                         "together") from None
 
 
 def _compare(self: Tensor, other: Any, ufunc: Any, name: str) -> Tensor:
@@ -258,20 +291,64 @@ class MathsMixin:
     def __ge__(self: Tensor, other: Any) -> Tensor:  # type: ignore[override]
         return _compare(self, other, np.greater_equal, "ge")
 
-    def __eq__(self: Tensor, other: Any) -> Tensor:  # type: ignore[override]
+    def __eq__(self: Tensor, other: Any) -> Any:  # type: ignore[override]
+        if other is None:  # PyTorch: a tensor is never equal to None
+            return False
         return _compare(self, other, np.equal, "eq")
 
-    def __ne__(self: Tensor, other: Any) -> Tensor:  # type: ignore[override]
+    def __ne__(self: Tensor, other: Any) -> Any:  # type: ignore[override]
+        if other is None:
+            return True
         return _compare(self, other, np.not_equal, "ne")
 
     def __invert__(self: Tensor) -> Tensor:
-        return self._wrap(~self.array)
+        return self.bitwise_not()
+
+    def bitwise_not(self: Tensor) -> Tensor:
+        """~x: logical not for bool, bitwise not for integers (floats are an error)."""
+        if self.array.dtype.kind == "f":
+            raise TypeError(f"bitwise_not: only integer and bool tensors, got {self.dtype} "
+                            f"with shape {self.shape}")
+        return self._wrap(np.invert(self.array))
 
     def __and__(self: Tensor, other: Any) -> Tensor:
-        return _compare(self, other, np.logical_and, "logical_and")
+        return _bitwise(self, other, np.bitwise_and, "bitwise_and")
+
+    def __rand__(self: Tensor, other: Any) -> Tensor:
+        return _bitwise(self, other, np.bitwise_and, "bitwise_and")
 
     def __or__(self: Tensor, other: Any) -> Tensor:
+        return _bitwise(self, other, np.bitwise_or, "bitwise_or")
+
+    def __ror__(self: Tensor, other: Any) -> Tensor:
+        return _bitwise(self, other, np.bitwise_or, "bitwise_or")
+
+    def __xor__(self: Tensor, other: Any) -> Tensor:
+        return _bitwise(self, other, np.bitwise_xor, "bitwise_xor")
+
+    def __rxor__(self: Tensor, other: Any) -> Tensor:
+        return _bitwise(self, other, np.bitwise_xor, "bitwise_xor")
+
+    def bitwise_and(self: Tensor, other: Any) -> Tensor:
+        return self & other
+
+    def bitwise_or(self: Tensor, other: Any) -> Tensor:
+        return self | other
+
+    def bitwise_xor(self: Tensor, other: Any) -> Tensor:
+        return self ^ other
+
+    def logical_and(self: Tensor, other: Any) -> Tensor:
+        return _compare(self, other, np.logical_and, "logical_and")
+
+    def logical_or(self: Tensor, other: Any) -> Tensor:
         return _compare(self, other, np.logical_or, "logical_or")
+
+    def logical_xor(self: Tensor, other: Any) -> Tensor:
+        return _compare(self, other, np.logical_xor, "logical_xor")
+
+    def logical_not(self: Tensor) -> Tensor:
+        return self._wrap(np.logical_not(self.array))
 
     def lt(self: Tensor, other: Any) -> Tensor:
         return self < other
@@ -308,8 +385,11 @@ class MathsMixin:
         return self._wrap(np.isfinite(self.array))
 
     def sign(self: Tensor) -> Tensor:
-        """sign(x); piecewise constant, so it has no gradient (as in PyTorch: zero)."""
-        return self._wrap(np.sign(self.array))
+        """sign(x); piecewise constant, so its gradient is zero (as in PyTorch), and a bool
+        tensor is its own sign."""
+        if self.array.dtype == np.bool_:
+            return self._wrap(self.array.copy())
+        return Sign.apply(self)
 
 
 def _is_float(x: Any) -> bool:

@@ -29,10 +29,20 @@ def _index_to_numpy(index: Any) -> Any:
         if isinstance(i, Tensor):
             return i.array
         if isinstance(i, list):
-            return np.asarray([x.array if isinstance(x, Tensor) else x for x in i])
+            arr = np.asarray([x.array if isinstance(x, Tensor) else x for x in i])
+            return arr.astype(np.int64) if arr.size == 0 else arr  # `x[[]]` picks nothing
         return i
 
     return tuple(conv(i) for i in index) if isinstance(index, tuple) else conv(index)
+
+
+def _as_view_index(idx: Any) -> Any:
+    """A basic index with `...` appended: same selection, but numpy then returns a 0-d view
+    instead of a scalar copy, so `t[0].fill_(5)` writes into t as in PyTorch."""
+    items = idx if isinstance(idx, tuple) else (idx,)
+    basic = all(i is None or isinstance(i, int | np.integer | slice) and not isinstance(i, bool)
+                for i in items)
+    return (*items, Ellipsis) if basic else idx
 
 
 def _resolve_shape(shape: tuple[int, ...], size: int) -> tuple[int, ...] | None:
@@ -166,7 +176,7 @@ class MovementMixin:
         return self.expand(other.shape)
 
     def __getitem__(self: Tensor, index: Any) -> Tensor:
-        idx = _index_to_numpy(index)
+        idx = _as_view_index(_index_to_numpy(index))
         try:
             if self.requires_grad and _state.grad_enabled:
                 return GetItem.apply(self, index=idx)

@@ -61,7 +61,7 @@ class Function:
     """
 
     __slots__ = (
-        "inputs", "needs_input_grad", "_out", "shape", "dtype", "module_path",
+        "inputs", "parents", "needs_input_grad", "_out", "shape", "dtype", "module_path",
         "version_sum", "released", "created_at", "saved", "output_version", "__weakref__",
     )
     #: backward reads the values of the inputs / of the output (for the in-place check)
@@ -76,6 +76,10 @@ class Function:
     _torch_style = False
 
     inputs: tuple[Any, ...]
+    #: the node that produced each input when this node was made (None for a leaf): the
+    #: edges of the graph, fixed at creation, so an in-place op that later gives an input
+    #: a new producer does not re-route this node's gradient
+    parents: tuple[Function | None, ...]
     needs_input_grad: tuple[bool, ...]
     shape: tuple[int, ...]
     dtype: np.dtype
@@ -145,20 +149,23 @@ class Function:
             data = fn.forward(*[t.array for t in tensors], **attrs)
             track = _state.grad_enabled and any([t.requires_grad for t in tensors])
         out = types.new(data if type(data) is np.ndarray else np.asarray(data))
-        if cls.is_view:
+        if cls.is_view and data.base is not None:  # a copy (advanced indexing) is no view
             out._base = tensors[0]
         if track:
             if n == 1:
                 fn.needs_input_grad = (True,)
                 fn.version_sum = t0._version if t0._base is None else seen_version(t0)
+                fn.parents = (t0._ctx,)
             elif n == 2:
                 fn.needs_input_grad = (t0.requires_grad, t1.requires_grad)
                 fn.version_sum = (
                     (t0._version if t0._base is None else seen_version(t0))
                     + (t1._version if t1._base is None else seen_version(t1)))
+                fn.parents = (t0._ctx, t1._ctx)
             else:
                 fn.needs_input_grad = tuple([t.requires_grad for t in tensors])
                 fn.version_sum = sum([seen_version(t) for t in tensors])
+                fn.parents = tuple([t._ctx for t in tensors])
             # `_link`, inline: this is the hottest path of the library
             fn.inputs = tensors
             fn._out = weakref.ref(out)
@@ -251,6 +258,7 @@ def _link(fn: Function, inputs: tuple[Any, ...], needs: tuple[bool, ...], versio
     """Make `fn` the node that produced `out` (`Function.apply` spells this out inline:
     it is the hottest path of the library)."""
     fn.inputs = inputs
+    fn.parents = tuple([t._ctx for t in inputs])
     fn.needs_input_grad = needs
     fn.version_sum = version_sum
     fn._out = weakref.ref(out)

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.autograd import _state
+from tinygrad_edu.device import accepts_device
 from tinygrad_edu.tensor import Tensor, _rng, _to_array
 
 
@@ -54,7 +55,8 @@ def _make(data: np.ndarray, dtype: Any, requires_grad: bool, float_default: bool
     return Tensor(data, requires_grad=requires_grad)
 
 
-def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: Any = None,
+@accepts_device
+def tensor(data: Any, dtype: Any = None, requires_grad: bool = False,
            name: str | None = None) -> Tensor:
     """A new tensor (a copy). Python floats -> float32 (the default dtype), ints -> int64,
     bools -> bool; numpy input keeps its dtype."""
@@ -65,6 +67,7 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False, device: An
     return Tensor(arr, requires_grad=requires_grad, name=name)
 
 
+@accepts_device
 def as_tensor(data: Any, dtype: Any = None) -> Tensor:
     return Tensor(_to_array(data, dtype))
 
@@ -76,18 +79,22 @@ def from_numpy(array: np.ndarray) -> Tensor:
     return Tensor(array)
 
 
+@accepts_device
 def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     return _make(np.zeros(_shape(size), dtype=dtype or _state.default_dtype), dtype, requires_grad)
 
 
+@accepts_device
 def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     return _make(np.ones(_shape(size), dtype=dtype or _state.default_dtype), dtype, requires_grad)
 
 
+@accepts_device
 def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     return zeros(*size, dtype=dtype, requires_grad=requires_grad)
 
 
+@accepts_device
 def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     shape = _shape((size,)) if isinstance(size, tuple | list) else _shape((size,))
     if dtype is None:
@@ -95,10 +102,12 @@ def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = Fa
     return _make(np.full(shape, fill_value, dtype=dtype), None, requires_grad, False)
 
 
+@accepts_device
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     return _make(np.eye(n, m, dtype=dtype or _state.default_dtype), dtype, requires_grad)
 
 
+@accepts_device
 def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None,
            requires_grad: bool = False) -> Tensor:
     """Like PyTorch: integer arguments give int64, any float argument the default float."""
@@ -110,11 +119,13 @@ def arange(start: float, end: float | None = None, step: float = 1, dtype: Any =
     return _make(values, dtype, requires_grad)
 
 
+@accepts_device
 def linspace(start: float, end: float, steps: int, dtype: Any = None,
              requires_grad: bool = False) -> Tensor:
     return _make(np.linspace(start, end, steps), dtype, requires_grad)
 
 
+@accepts_device
 def randn(*size: Any, dtype: Any = None, generator: Any = None, requires_grad: bool = False,
           seed: int | None = None) -> Tensor:
     """Standard normal samples."""
@@ -122,6 +133,7 @@ def randn(*size: Any, dtype: Any = None, generator: Any = None, requires_grad: b
     return _make(rng.standard_normal(_shape(size)), dtype, requires_grad)
 
 
+@accepts_device
 def rand(*size: Any, dtype: Any = None, generator: Any = None, requires_grad: bool = False,
          seed: int | None = None) -> Tensor:
     """Uniform samples in [0, 1)."""
@@ -129,6 +141,7 @@ def rand(*size: Any, dtype: Any = None, generator: Any = None, requires_grad: bo
     return _make(rng.random(_shape(size)), dtype, requires_grad)
 
 
+@accepts_device
 def randint(low: int, high: int | None = None, size: Any = (), dtype: Any = None,
             generator: Any = None, seed: int | None = None) -> Tensor:
     """Integers in [low, high) (int64), as `torch.randint(low, high, size)` or
@@ -141,11 +154,13 @@ def randint(low: int, high: int | None = None, size: Any = (), dtype: Any = None
     return Tensor(rng.integers(low, high, size=_shape((size,)), dtype=np.dtype(dtype or np.int64)))
 
 
+@accepts_device
 def randperm(n: int, dtype: Any = None, generator: Any = None, seed: int | None = None) -> Tensor:
     rng = _rng(generator if seed is None else seed)
     return Tensor(rng.permutation(n).astype(np.dtype(dtype or np.int64)))
 
 
+@accepts_device
 def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, generator: Any = None,
            dtype: Any = None, requires_grad: bool = False) -> Tensor:
     rng = _rng(generator)
@@ -160,31 +175,37 @@ def _like(x: Any, dtype: Any) -> tuple[tuple[int, ...], Any]:
     return arr.shape, dtype or arr.dtype
 
 
+@accepts_device
 def zeros_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     shape, dt = _like(x, dtype)
     return Tensor(np.zeros(shape, dt), requires_grad=requires_grad)
 
 
+@accepts_device
 def ones_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     shape, dt = _like(x, dtype)
     return Tensor(np.ones(shape, dt), requires_grad=requires_grad)
 
 
+@accepts_device
 def empty_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     return zeros_like(x, dtype, requires_grad)
 
 
+@accepts_device
 def full_like(x: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     shape, dt = _like(x, dtype)
     return Tensor(np.full(shape, fill_value, dt), requires_grad=requires_grad)
 
 
+@accepts_device
 def randn_like(x: Any, dtype: Any = None, generator: Any = None,
                requires_grad: bool = False) -> Tensor:
     shape, dt = _like(x, dtype)
     return Tensor(_rng(generator).standard_normal(shape).astype(dt), requires_grad=requires_grad)
 
 
+@accepts_device
 def rand_like(x: Any, dtype: Any = None, generator: Any = None,
               requires_grad: bool = False) -> Tensor:
     shape, dt = _like(x, dtype)

@@ -52,8 +52,7 @@ def _consumer_counts(roots: Sequence[Function]) -> dict[Function, int]:
                 "already freed by an earlier backward(); pass retain_graph=True to the first "
                 "backward() to go through it twice"
             )
-        for t, needs in zip(node.inputs, node.needs_input_grad):
-            parent = t._ctx
+        for parent, needs in zip(node.parents, node.needs_input_grad):
             if needs and parent is not None:
                 counts[parent] = counts.get(parent, 0) + 1
                 if parent not in seen:
@@ -141,10 +140,11 @@ def run_backward(
                     f"{node.op}.backward returned {len(input_grads)} gradients for "
                     f"{len(inputs)} inputs"
                 )
+            parents = node.parents
             for i, (t, needs, g) in enumerate(zip(inputs, node.needs_input_grad, input_grads)):
                 if not needs:
                     continue
-                parent = t._ctx
+                parent = parents[i]
                 if g is None:
                     if parent is not None:
                         _release_edge(parent, counts, ready)
@@ -243,7 +243,8 @@ def _release(node: Function) -> None:
     Intermediate inputs are replaced by their producing nodes, so their arrays can go once
     the caller drops them; leaves stay (they belong to the caller anyway).
     """
-    node.inputs = tuple(t if t._ctx is None else _Released(t) for t in node.inputs)
+    node.inputs = tuple(t if p is None else _Released(t, p)
+                        for t, p in zip(node.inputs, node.parents))
     node.released = True
     node.saved = None
 
@@ -258,8 +259,8 @@ class _Released:
     _retains_grad = False
     _base = None
 
-    def __init__(self, t: Tensor) -> None:
-        self._ctx = t._ctx
+    def __init__(self, t: Tensor, producer: Function | None = None) -> None:
+        self._ctx = t._ctx if producer is None else producer
         self.name = t.name
 
     @property

@@ -19,42 +19,74 @@ from tinygrad_edu._movement import MovementMixin
 from tinygrad_edu._reduce import ReduceMixin
 from tinygrad_edu._unary import UnaryMixin
 from tinygrad_edu.autograd import Function, _state
+from tinygrad_edu.device import CPU, check_device
+from tinygrad_edu.device import device as device_type
 
-_SCALARS = (int, float, bool, np.generic)
+
+class TensorDataError(TypeError, ValueError):
+    """Data that cannot become a tensor (strings, None, objects, ragged lists). Both a
+    TypeError and a ValueError, so either PyTorch habit of catching it works."""
 
 
-def _dtype_of_python(data: Any) -> np.dtype | None:
-    """PyTorch's rule for Python data: any float -> default float, else int64, else bool."""
-    arr = np.asarray(data)
-    if arr.dtype.kind == "f":
-        return _state.default_dtype
-    if arr.dtype.kind in "iu":
-        return np.dtype(np.int64)
-    if arr.dtype.kind == "b":
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2}
+
+
+def _element_dtype(x: Any) -> np.dtype:
+    """PyTorch's dtype for one element of Python data: a Python float is the default float,
+    an int int64, a bool bool; a numpy scalar, array or Tensor keeps its own dtype."""
+    if isinstance(x, np.generic | np.ndarray | Tensor) and x.dtype.kind in _CATEGORY:
+        return np.dtype(x.dtype)  # first: np.float64 is also a Python float
+    if isinstance(x, bool):
         return np.dtype(np.bool_)
-    if arr.dtype.kind == "c":
-        raise TypeError("tensor: complex numbers are not supported")
-    if arr.dtype == object:
-        raise TypeError(f"tensor: cannot make a tensor from {type(data).__name__} data "
-                        "(ragged lists or non-numbers?)")
-    return None
+    if isinstance(x, int):
+        return np.dtype(np.int64)
+    if isinstance(x, float):
+        return _state.default_dtype
+    if isinstance(x, complex | np.complexfloating):
+        raise TensorDataError("tensor: complex numbers are not supported")
+    raise TensorDataError(f"tensor: cannot make a tensor from a {type(x).__name__} "
+                          f"({x!r:.40}); expected numbers (int, float, bool), numpy arrays "
+                          "or Tensors, in possibly nested lists of equal lengths")
+
+
+def _dtype_of_python(data: Any) -> np.dtype:
+    """PyTorch's rule for (nested) Python data: the elements' dtypes promoted, where a float
+    beats any int (int64 with float32 gives float32) and the wider type of a category wins."""
+    result: np.dtype | None = None
+    stack = [data]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, list | tuple):
+            stack.extend(x)
+            continue
+        dt = _element_dtype(x)
+        if result is None or _CATEGORY[dt.kind] > _CATEGORY[result.kind]:
+            result = dt
+        elif _CATEGORY[dt.kind] == _CATEGORY[result.kind]:
+            result = np.promote_types(result, dt)
+    return _state.default_dtype if result is None else result  # `tensor([])` is float
 
 
 def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
     if isinstance(data, Tensor):
         arr = data.array
     elif isinstance(data, np.ndarray):
+        if data.dtype.kind not in _CATEGORY:
+            _element_dtype(data)  # raises, naming what was given
         arr = data
     elif isinstance(data, np.generic):  # a numpy scalar keeps its dtype, as an array does
         arr = np.asarray(data)
     else:
         if isinstance(data, list | tuple) and any(isinstance(x, Tensor) for x in data):
             data = [x.array if isinstance(x, Tensor) else x for x in data]
+        # Python data goes straight to the dtype asked for: through float32 first, 0.3
+        # would become 0.30000001192 and 1e300 inf in a float64 tensor.
+        inferred = _dtype_of_python(data) if dtype is None else np.dtype(dtype)
         try:
-            inferred = _dtype_of_python(data)
-        except ValueError as e:
-            raise ValueError(f"tensor: cannot make a tensor from this data ({e})") from None
-        arr = np.asarray(data, dtype=inferred)
+            arr = np.asarray(data, dtype=inferred)
+        except (ValueError, TypeError) as e:
+            raise TensorDataError(f"tensor: cannot make a tensor from this data ({e}); "
+                                  "nested lists must have equal lengths") from None
     if dtype is not None:
         dt = np.dtype(dtype)
         if arr.dtype != dt:
@@ -164,8 +196,13 @@ class Tensor(MathsMixin, UnaryMixin, ReduceMixin, MovementMixin, InplaceMixin):
         return self._ctx
 
     @property
-    def device(self) -> str:
-        return "cpu"
+    def device(self) -> device_type:
+        """Always the CPU (numpy); a `device` object, as in PyTorch."""
+        return CPU
+
+    @property
+    def is_cuda(self) -> bool:
+        return False
 
     def is_floating_point(self) -> bool:
         return self.array.dtype.kind == "f"
@@ -285,26 +322,31 @@ class Tensor(MathsMixin, UnaryMixin, ReduceMixin, MovementMixin, InplaceMixin):
             extras.append(f"name={self.name!r}")
         return "tensor(" + body + "".join(", " + e for e in extras) + ")"
 
-    def to(self, *args: Any, **kwargs: Any) -> Tensor:
-        """`to(dtype)`; a device argument ('cpu') is accepted and ignored."""
-        dtype = kwargs.get("dtype")
+    def to(self, *args: Any, dtype: Any = None, device: Any = None,
+           non_blocking: bool = False, copy: bool = False) -> Tensor:
+        """`to(dtype)`, `to(device)`, `to(device, dtype)`, `to(other)`, as PyTorch: the same
+        tensor when nothing changes (a copy with `copy=True`), else a cast in the graph. The
+        only device is the CPU; another one is an error naming what exists."""
         for a in args:
-            if isinstance(a, str) and a in ("cpu",):
-                continue
             if isinstance(a, Tensor):
-                dtype = a.dtype
+                dtype = a.dtype if dtype is None else dtype
+            elif isinstance(a, str | device_type):
+                device = a
             else:
                 dtype = a
-        if dtype is None:
-            return self
-        dt = np.dtype(dtype)
+        check_device(device, "to")
+        dt = self.array.dtype if dtype is None else np.dtype(dtype)
         if dt == self.array.dtype:
-            return self
+            return self.clone() if copy else self
         from tinygrad_edu.ops.elementwise import Cast
 
         if self.requires_grad and dt.kind != "f":
             return Tensor._wrap(self.array.astype(dt))
         return Cast.apply(self, dtype=dt)
+
+    def cuda(self, device: Any = None, non_blocking: bool = False) -> Tensor:
+        check_device("cuda" if device is None else device, "cuda")
+        return self
 
     def type(self, dtype: Any = None) -> Any:
         return str(self.dtype) if dtype is None else self.to(dtype)
@@ -327,7 +369,7 @@ class Tensor(MathsMixin, UnaryMixin, ReduceMixin, MovementMixin, InplaceMixin):
     def bool(self) -> Tensor:
         return self.to(np.bool_)
 
-    def cpu(self) -> Tensor:
+    def cpu(self, memory_format: Any = None) -> Tensor:
         return self
 
     def clone(self) -> Tensor:

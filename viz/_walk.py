@@ -65,7 +65,7 @@ def walk(outputs: Sequence[Tensor]) -> GraphData:
             node, i = stack[-1]
             if i < len(node.inputs):
                 stack[-1] = (node, i + 1)
-                parent = node.inputs[i]._ctx
+                parent = node.parents[i]
                 if parent is not None and parent not in done:
                     done.add(parent)
                     stack.append((parent, 0))
@@ -84,8 +84,9 @@ def walk(outputs: Sequence[Tensor]) -> GraphData:
             position[out] = len(position)
     for node in ops:
         for i, (t, needs) in enumerate(zip(node.inputs, node.needs_input_grad)):
-            src = unit_of(t)
-            if t._ctx is None and t not in seen_leaves:
+            parent = node.parents[i]
+            src = parent if parent is not None else t
+            if parent is None and t not in seen_leaves:
                 seen_leaves.add(t)
                 leaves.append(t)
                 position[t] = len(position)

@@ -43,7 +43,7 @@ class PathFinder:
         self.consumers: dict[Any, list[tuple[Function, int]]] = {}
         for node, i in tape.edges:
             t = node.inputs[i]
-            key = t._ctx if t._ctx is not None else t
+            key = node.parents[i] if node.parents[i] is not None else t
             self.consumers.setdefault(key, []).append((node, i))
 
     def tensor_label(self, key: Any) -> str:
@@ -129,9 +129,9 @@ class PathFinder:
         for node in _reachable(root, blocked):
             if node in blocked:
                 continue
-            for t, needs in zip(node.inputs, node.needs_input_grad):
-                if needs and t._ctx is not None:
-                    counts[t._ctx] = counts.get(t._ctx, 0) + 1
+            for parent, needs in zip(node.parents, node.needs_input_grad):
+                if needs and parent is not None:
+                    counts[parent] = counts.get(parent, 0) + 1
         pending: dict[Function, Tensor] = {root: Tensor._wrap(self.upstream)}
         ready, total = [root], None
         with autograd.no_grad():
@@ -145,14 +145,14 @@ class PathFinder:
                     result = (autograd._call_torch_backward(node, grad) if node._torch_style
                               else node.backward(grad))
                     grads = result if isinstance(result, tuple) else (result,)
-                for t, needs, g in zip(node.inputs, node.needs_input_grad, grads):
+                for t, parent, needs, g in zip(node.inputs, node.parents, node.needs_input_grad,
+                                               grads):
                     if not needs:
                         continue
                     if g is not None and not isinstance(g, Tensor):
                         g = Tensor._wrap(np.asarray(g, dtype=t.dtype))
                     if g is not None and t is leaf:
                         total = g.array if total is None else total + g.array
-                    parent = t._ctx
                     if parent is None:
                         continue
                     if g is not None:
@@ -173,8 +173,7 @@ def _reachable(root: Function, blocked: set[Function] | frozenset[Function] = fr
         order.append(node)
         if node in blocked:
             continue
-        for t, needs in zip(node.inputs, node.needs_input_grad):
-            parent = t._ctx
+        for parent, needs in zip(node.parents, node.needs_input_grad):
             if needs and parent is not None and parent not in seen:
                 seen.add(parent)
                 stack.append(parent)

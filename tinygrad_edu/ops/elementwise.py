@@ -73,6 +73,19 @@ class Div(Function):
         return (grad / b if na else None), (-grad * a / (b * b) if nb else None)
 
 
+class Sign(Function):
+    """y = sign(x) in {-1, 0, 1};  dy/dx = 0 everywhere (at 0 too, as PyTorch): the graph
+    is kept so that a loss built on it backpropagates zeros instead of failing."""
+
+    reads_inputs = False
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.sign(x)
+
+    def backward(self, grad: Tensor) -> Tensor:
+        return grad._wrap(np.zeros_like(grad.array))
+
+
 class Neg(Function):
     """y = -x;  dy/dx = -1."""
 

@@ -109,6 +109,32 @@ class IndexAdd(Function):
         return GetItem.apply(grad, index=self.index)
 
 
+class IndexPut(Function):
+    """y = x with y[index] = v (v has the shape of x[index] and x's dtype);
+    dy/dx = grad with grad[index] = 0 (those entries were overwritten);  dy/dv = grad[index].
+    What `t[index] = v` records when v (or t) needs a gradient."""
+
+    __slots__ = ("index",)
+    reads_inputs = False
+
+    def forward(self, x: np.ndarray, v: np.ndarray, index: Any) -> np.ndarray:
+        self.index = index
+        y = x.copy()
+        y[index] = v
+        return y
+
+    def backward(self, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
+        need_x, need_v = self.needs_input_grad
+        v_shape = self.inputs[1].shape
+        gx = gv = None
+        if need_x:
+            gx = IndexPut.apply(grad, grad._wrap(np.zeros(v_shape, grad.dtype)),
+                                index=self.index)
+        if need_v:
+            gv = GetItem.apply(grad, index=self.index)
+        return gx, gv
+
+
 class Pad(Function):
     """y = x padded with a constant on each side of each axis;  the gradient is the
     un-padded slice."""
