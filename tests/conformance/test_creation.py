@@ -1,8 +1,9 @@
-"""Creation and dtypes against PyTorch: `tensor`, `as_tensor`, `from_numpy`, the shape
-constructors, `*_like`, `arange/linspace/eye`, called the ways users call them. Dtypes,
-shapes and values must match exactly. The shape constructors, `*_like` and ranges are in
-test_creation_shapes.py; memory sharing (`numpy()`, `np.array`, `.data`), devices and
-conversions (`to`, `double`, ...) in test_creation_memory.py."""
+"""Creation and dtypes against PyTorch: `tensor`, `Tensor`, `as_tensor`, `from_numpy` from
+Python scalars, (nested) lists and tuples, numpy scalars and arrays of every dtype, lists of
+0-d tensors, with and without `dtype=`. Dtypes, shapes and values must match exactly. The
+shape constructors, `*_like` and ranges are in test_creation_shapes.py; memory sharing
+(`numpy()`, `np.array`, `.data`), devices and conversions (`to`, `double`, ...) in
+test_creation_memory.py."""
 
 from __future__ import annotations
 
