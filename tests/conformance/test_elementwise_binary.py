@@ -141,9 +141,19 @@ SCALARS = {
 }
 
 
+# PyTorch refuses `t - True` and fails an internal assert on `t ** True`; `int ** -2` is
+# refused too. Those pairs are left out here (the refusals are in
+# test_elementwise_promotion.py).
+_FLOAT_SCALAR_CASES = [(n, s) for n in BINARY for s in SCALARS
+                       if not (s == "true" and n in ("sub", "pow"))]
+_INT_SCALAR_CASES = [(n, s) for n in ("add", "sub", "mul", "floordiv", "mod", "pow")
+                     for s in SCALARS
+                     if not (n == "sub" and s == "true")
+                     and not (n == "pow" and s in ("neg_int", "np_int32"))]
+
+
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-@pytest.mark.parametrize("scalar", list(SCALARS))
-@pytest.mark.parametrize("name", list(BINARY))
+@pytest.mark.parametrize("name,scalar", _FLOAT_SCALAR_CASES)
 def test_binary_with_scalar_both_sides(name: str, scalar: str, dtype: str) -> None:
     """`t op s` and `s op t` for Python and numpy scalars: values, dtype (a scalar never
     widens a float tensor), and the gradient with respect to t."""
@@ -155,9 +165,6 @@ def test_binary_with_scalar_both_sides(name: str, scalar: str, dtype: str) -> No
         left = _positive(x)
     elif name in ("floordiv", "mod"):
         left = _off_integer(x, np.full(x.shape, float(s)))
-    if scalar == "true" and name in ("sub", "pow"):
-        pytest.skip("PyTorch refuses t - True (see test_refusals) and fails an internal "
-                    "assert on t ** True")
     check_function(lambda t: op(t, s), lambda t: op(t, s), [left.astype(dtype)],
                    grad=name not in NO_TORCH_GRAD, second=dtype == "float64",
                    what=f"t {name} {scalar}")
@@ -169,16 +176,11 @@ def test_binary_with_scalar_both_sides(name: str, scalar: str, dtype: str) -> No
                    what=f"{scalar} {name} t")
 
 
-@pytest.mark.parametrize("scalar", list(SCALARS))
-@pytest.mark.parametrize("name", ["add", "sub", "mul", "floordiv", "mod", "pow"])
+@pytest.mark.parametrize("name,scalar", _INT_SCALAR_CASES)
 def test_integer_tensor_with_scalar_both_sides(name: str, scalar: str) -> None:
     op = BINARY[name][0]
     s = SCALARS[scalar]
     x = np.array([1, 2, 3, 7, 4])
-    if name == "pow" and isinstance(s, int | np.integer) and s < 0:
-        pytest.skip("int ** negative int is refused; see test_refusals")
-    if name == "sub" and scalar == "true":
-        pytest.skip("PyTorch refuses t - True; see test_refusals")
     o, t = pair(x)
     assert_close(op(o, s), op(t, s), what=f"int t {name} {scalar}")
     assert_close(op(s, o), op(s, t), what=f"{scalar} {name} int t")
