@@ -213,7 +213,11 @@ LAYERS = {
                         (1, 2, 5, 4)),
     "Conv2d_replicate": (lambda nn: nn.Conv2d(2, 3, 3, padding=1, padding_mode="replicate"),
                          (1, 2, 5, 4)),
+    "Conv2d_same_reflect": (lambda nn: nn.Conv2d(2, 3, (3, 4), padding="same",
+                                                 padding_mode="reflect"), (1, 2, 5, 6)),
     "Conv1d": (lambda nn: nn.Conv1d(4, 2, 3, stride=2, padding=1, groups=2), (2, 4, 9)),
+    "Conv1d_same_circular": (lambda nn: nn.Conv1d(2, 2, 4, padding="same",
+                                                  padding_mode="circular"), (1, 2, 6)),
     "Conv1d_circular": (lambda nn: nn.Conv1d(2, 2, 3, padding=2, padding_mode="circular"),
                         (1, 2, 6)),
     "MaxPool2d": (lambda nn: nn.MaxPool2d(3, stride=2, padding=1, ceil_mode=True),
@@ -261,6 +265,26 @@ def test_single_layer_float64(name: str) -> None:
     (yt * torch.tensor(up)).sum().backward()
     assert_close(xo.grad, xt.grad, what=f"{name} input grad")
     assert_grads_close(ours, theirs, what=name)
+
+
+INPLACE_MODULES = {
+    "ReLU": lambda nn: nn.ReLU(inplace=True),
+    "LeakyReLU": lambda nn: nn.LeakyReLU(0.2, inplace=True),
+    "ELU": lambda nn: nn.ELU(alpha=0.5, inplace=True),
+    "SiLU": lambda nn: nn.SiLU(inplace=True),
+    "Hardtanh": lambda nn: nn.Hardtanh(-0.5, 0.5, inplace=True),
+    "Dropout_eval": lambda nn: nn.Dropout(0.3, inplace=True).eval(),
+}
+
+
+@pytest.mark.parametrize("name", list(INPLACE_MODULES))
+def test_inplace_activation_modules(name: str) -> None:
+    """`inplace=True` modules (GAN and ResNet code): the result, and the input overwritten
+    as in PyTorch (on a tensor outside any graph)."""
+    ours, theirs = pair(randn(3, 4, seed=65, scale=2.0))
+    out_o, out_t = INPLACE_MODULES[name](gnn)(ours), INPLACE_MODULES[name](tnn)(theirs)
+    assert_close(out_o, out_t, what=f"{name} result")
+    assert_close(ours, theirs, what=f"{name} input after the call")
 
 
 def test_max_pool_module_return_indices() -> None:

@@ -91,6 +91,28 @@ def test_softplus_large_inputs_float32() -> None:
                      what=f"softplus beta={beta}")
 
 
+INPLACE = {
+    "relu": lambda F, x: F.relu(x, inplace=True),
+    "leaky_relu_positional": lambda F, x: F.leaky_relu(x, 0.2, True),
+    "leaky_relu_keyword": lambda F, x: F.leaky_relu(x, negative_slope=0.2, inplace=True),
+    "elu": lambda F, x: F.elu(x, alpha=0.5, inplace=True),
+    "silu": lambda F, x: F.silu(x, inplace=True),
+    "hardtanh_positional": lambda F, x: F.hardtanh(x, -0.5, 0.5, True),
+    "hardtanh_keyword": lambda F, x: F.hardtanh(x, inplace=True),
+}
+
+
+@pytest.mark.parametrize("name", list(INPLACE))
+def test_activation_inplace_overwrites_input(name: str) -> None:
+    """inplace=True (on a tensor outside any graph): the result is written into the
+    input, which PyTorch returns."""
+    f = INPLACE[name]
+    ours, theirs = pair(randn(3, 4, seed=40, scale=2.0))
+    out_o, out_t = f(GF, ours), f(TF, theirs)
+    assert_close(out_o, out_t, what=f"{name} result")
+    assert_close(ours, theirs, what=f"{name} input after the call (overwritten)")
+
+
 # ----------------------------------------------------------------------------- softmax
 
 SOFTMAX = {
@@ -124,6 +146,19 @@ def test_softmax_dtype_argument() -> None:
                  TF.softmax(theirs, dim=1, dtype=torch.float64), what="softmax dtype=float64")
     assert_close(GF.log_softmax(ours, 0, dtype=tg.float64),
                  TF.log_softmax(theirs, 0, dtype=torch.float64), what="log_softmax dtype")
+
+
+@pytest.mark.parametrize("shape", [(5,), (3, 4), (2, 3, 4), (2, 3, 2, 2)])
+def test_softmax_implicit_dim(shape: tuple[int, ...]) -> None:
+    """No dim: PyTorch's legacy choice (0 for 0-, 1- and 3-d input, else 1), with a warning."""
+    import warnings
+
+    x = randn(*shape, seed=41)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        check_function(GF.softmax, TF.softmax, [x], second=False, what=f"softmax {shape}")
+        check_function(GF.log_softmax, TF.log_softmax, [x], second=False,
+                       what=f"log_softmax {shape}")
 
 
 def test_softmax_1d_and_0d_dim0() -> None:

@@ -392,3 +392,23 @@ def test_trajectory_float32(config: str) -> None:
         opt_o.step()
         opt_t.step()
         assert_params_close(ours, theirs, what=f"float32 {config} step {step}")
+
+
+def test_model_state_dict_aliases_parameters_and_deepcopy_does_not() -> None:
+    """PyTorch's state_dict values share storage with the parameters (an optimizer step
+    shows through them); copy.deepcopy(state_dict) is the snapshot users take."""
+    import copy
+
+    ours, theirs = make_models()
+    sd_o, sd_t = ours.state_dict(), theirs.state_dict()
+    snap_o, snap_t = copy.deepcopy(sd_o), copy.deepcopy(sd_t)
+    opt_o, opt_t = goptim.SGD(ours.parameters(), lr=0.5), torch.optim.SGD(theirs.parameters(),
+                                                                          lr=0.5)
+    loss_and_backward(ours, "ours", 0)
+    loss_and_backward(theirs, "torch", 0)
+    opt_o.step()
+    opt_t.step()
+    for k in sd_t:
+        assert_close(sd_o[k], sd_t[k], what=f"live state_dict {k}")
+        assert_close(snap_o[k], snap_t[k], what=f"deepcopy snapshot {k}")
+    assert not np.allclose(as_numpy(sd_o["0.weight"]), as_numpy(snap_o["0.weight"]))
