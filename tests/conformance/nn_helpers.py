@@ -8,10 +8,14 @@ from typing import Any
 
 import numpy as np
 import torch
+import torch.nn as tnn
+import torch.nn.functional as TF
 
 import tinygrad_edu as tg
+import tinygrad_edu.nn as gnn
+import tinygrad_edu.nn.functional as GF
 
-from .oracle import as_numpy, assert_close
+from .oracle import assert_close
 
 
 def randn(*shape: int, seed: int = 0, dtype: Any = np.float64, scale: float = 1.0
@@ -76,5 +80,32 @@ def values_and_grads(f_ours: Callable[..., Any], f_torch: Callable[..., Any],
             assert_close(a.grad, b.grad, what=f"{what} grad {i}")
 
 
-def numpy_of(x: Any) -> np.ndarray:
-    return as_numpy(x)
+# --- the small training problem of the optimizer and nn.utils tests
+
+X_TRAIN = randn(24, 4, seed=1, scale=1.5)
+Y_TRAIN = labels(24, 3, seed=2)
+
+
+def make_models(seed: int = 0) -> tuple[Any, Any]:
+    """Linear-Tanh-Linear in float64, our weights copied from torch's."""
+    torch.manual_seed(seed)
+    theirs = tnn.Sequential(tnn.Linear(4, 6), tnn.Tanh(), tnn.Linear(6, 3)).double()
+    ours = gnn.Sequential(gnn.Linear(4, 6), gnn.Tanh(), gnn.Linear(6, 3))
+    copy_torch_weights(ours, theirs)
+    ours.double()
+    return ours, theirs
+
+
+def batch(step: int) -> tuple[np.ndarray, np.ndarray]:
+    i = (step % 3) * 8
+    return X_TRAIN[i:i + 8], Y_TRAIN[i:i + 8]
+
+
+def loss_and_backward(model: Any, lib: str, step: int) -> Any:
+    x, y = batch(step)
+    if lib == "torch":
+        loss = TF.cross_entropy(model(torch.tensor(x)), torch.tensor(y))
+    else:
+        loss = GF.cross_entropy(model(tg.tensor(x)), tg.tensor(y))
+    loss.backward()
+    return loss

@@ -1,8 +1,8 @@
 """torch.optim against tinygrad_edu.optim: 20-step training trajectories of the same small
 model (weights copied from torch) on the same data, compared after every step in float64;
 optimizers built from `model.parameters()` generators, lists and parameter-group dicts;
-zero_grad, state_dict round trips, optimizer state contents; nn.utils clipping and
-parameter/vector conversion."""
+zero_grad, state_dict round trips, optimizer state contents (nn.utils clipping:
+test_nn_utils.py)."""
 
 from __future__ import annotations
 
@@ -20,36 +20,17 @@ import tinygrad_edu.nn as gnn
 import tinygrad_edu.nn.functional as GF
 import tinygrad_edu.optim as goptim
 
-from .nn_helpers import assert_grads_close, assert_params_close, copy_torch_weights, labels, randn
+from .nn_helpers import (
+    assert_grads_close,
+    assert_params_close,
+    batch,
+    copy_torch_weights,
+    loss_and_backward,
+    make_models,
+)
 from .oracle import as_numpy, assert_close
 
-X = randn(24, 4, seed=1, scale=1.5)
-Y = labels(24, 3, seed=2)
 STEPS = 20
-
-
-def make_models(seed: int = 0) -> tuple[Any, Any]:
-    torch.manual_seed(seed)
-    theirs = tnn.Sequential(tnn.Linear(4, 6), tnn.Tanh(), tnn.Linear(6, 3)).double()
-    ours = gnn.Sequential(gnn.Linear(4, 6), gnn.Tanh(), gnn.Linear(6, 3))
-    copy_torch_weights(ours, theirs)
-    ours.double()
-    return ours, theirs
-
-
-def batch(step: int) -> tuple[np.ndarray, np.ndarray]:
-    i = (step % 3) * 8
-    return X[i:i + 8], Y[i:i + 8]
-
-
-def loss_and_backward(model: Any, lib: str, step: int) -> Any:
-    x, y = batch(step)
-    if lib == "torch":
-        loss = TF.cross_entropy(model(torch.tensor(x)), torch.tensor(y))
-    else:
-        loss = GF.cross_entropy(model(tg.tensor(x)), tg.tensor(y))
-    loss.backward()
-    return loss
 
 
 # Each optimizer is written once: f(optim, params) with optim = torch.optim or ours.
@@ -293,84 +274,6 @@ def test_step_with_closure_returns_loss() -> None:
         lt = opt_t.step(closure_for(theirs, opt_t, "torch"))
         assert_close(lo, lt.detach(), what="closure loss")
         assert_params_close(ours, theirs, what="closure step")
-
-
-# ----------------------------------------------------------------------------- nn.utils
-
-
-def with_grads() -> tuple[Any, Any]:
-    ours, theirs = make_models()
-    loss_and_backward(ours, "ours", 0)
-    loss_and_backward(theirs, "torch", 0)
-    for m in (ours, theirs):  # make the gradients large enough to be clipped
-        for p in m.parameters():
-            p.grad = p.grad * 10
-    return ours, theirs
-
-
-@pytest.mark.parametrize("spelling", ["generator", "list", "single tensor"])
-@pytest.mark.parametrize("max_norm,norm_type", [(1.0, 2.0), (0.5, 1.0), (0.1, float("inf")),
-                                                (2.0, 3), (1e6, 2.0)])
-def test_clip_grad_norm_(spelling: str, max_norm: float, norm_type: float) -> None:
-    ours, theirs = with_grads()
-
-    def params(m: Any) -> Any:
-        if spelling == "generator":
-            return m.parameters()
-        if spelling == "list":
-            return list(m.parameters())
-        return m[0].weight
-
-    no = gnn.utils.clip_grad_norm_(params(ours), max_norm, norm_type=norm_type)
-    nt = tnn.utils.clip_grad_norm_(params(theirs), max_norm, norm_type=norm_type)
-    assert_close(no, nt, what="returned total norm")
-    assert_grads_close(ours, theirs, what=f"clipped ({spelling})")
-
-
-def test_clip_grad_norm_positional_in_training_loop() -> None:
-    ours, theirs = make_models()
-    opt_o = goptim.SGD(ours.parameters(), lr=0.5, momentum=0.9)
-    opt_t = torch.optim.SGD(theirs.parameters(), lr=0.5, momentum=0.9)
-    for step in range(20):
-        opt_o.zero_grad()
-        opt_t.zero_grad()
-        loss_and_backward(ours, "ours", step)
-        loss_and_backward(theirs, "torch", step)
-        no = gnn.utils.clip_grad_norm_(ours.parameters(), 0.3)
-        nt = tnn.utils.clip_grad_norm_(theirs.parameters(), 0.3)
-        assert_close(no, nt, what=f"norm at step {step}")
-        opt_o.step()
-        opt_t.step()
-        assert_params_close(ours, theirs, what=f"clipped training step {step}")
-
-
-@pytest.mark.parametrize("spelling", ["generator", "list"])
-def test_clip_grad_value_(spelling: str) -> None:
-    ours, theirs = with_grads()
-    po = ours.parameters() if spelling == "generator" else list(ours.parameters())
-    pt = theirs.parameters() if spelling == "generator" else list(theirs.parameters())
-    assert gnn.utils.clip_grad_value_(po, 0.05) is None
-    assert tnn.utils.clip_grad_value_(pt, clip_value=0.05) is None
-    assert_grads_close(ours, theirs, what="clip_grad_value_")
-
-
-def test_get_total_norm() -> None:
-    ours, theirs = with_grads()
-    for norm_type in (2.0, 1.0, float("inf")):
-        assert_close(gnn.utils.get_total_norm([p.grad for p in ours.parameters()], norm_type),
-                     tnn.utils.get_total_norm([p.grad for p in theirs.parameters()], norm_type),
-                     what=f"get_total_norm {norm_type}")
-
-
-def test_parameters_to_vector_and_back() -> None:
-    ours, theirs = make_models()
-    vo = gnn.utils.parameters_to_vector(ours.parameters())
-    vt = tnn.utils.parameters_to_vector(theirs.parameters())
-    assert_close(vo, vt.detach(), what="parameters_to_vector")
-    new = randn(vt.numel(), seed=5)
-    gnn.utils.vector_to_parameters(tg.tensor(new.copy()), ours.parameters())
-    tnn.utils.vector_to_parameters(torch.tensor(new.copy()), theirs.parameters())
-    assert_params_close(ours, theirs, what="vector_to_parameters")
 
 
 @pytest.mark.parametrize("config", ["SGD_nesterov", "Adam_amsgrad", "AdamW", "RMSprop_centered",
