@@ -315,35 +315,67 @@ def test_module_dtype_conversion() -> None:
     assert ours[1].num_batches_tracked.dtype == tg.int64
 
 
-def test_shared_submodule_and_tied_weights() -> None:
-    """A module reachable under two names: state_dict lists it under both (PyTorch), while
-    parameters()/named_parameters() list each tensor once."""
+def test_shared_submodule_listed_under_every_name() -> None:
+    """A module reachable under two attribute names: PyTorch's state_dict lists its tensors
+    under both names; named_modules/named_parameters list them once."""
 
+    def make(nn: Any) -> Any:
+        class Shared(nn.Module):
+            def __init__(self) -> None:
+                super().__init__()
+                self.enc = nn.Linear(3, 3)
+                self.again = self.enc
+                self.dec = nn.Linear(3, 2)
+
+            def forward(self, x: Any) -> Any:
+                return self.dec(self.again(self.enc(x)))
+
+        return Shared()
+
+    ours, theirs = make(gnn), make(tnn)
+    assert [n for n, _ in ours.named_modules()] == [n for n, _ in theirs.named_modules()]
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+
+
+def test_reassigned_parameter_keeps_its_place() -> None:
+    """`b.weight = a.weight` (weight tying) replaces the registered parameter in place:
+    the names keep their order ('weight', 'bias') in PyTorch."""
+    a_o, b_o = gnn.Linear(2, 2), gnn.Linear(2, 2)
+    a_t, b_t = tnn.Linear(2, 2), tnn.Linear(2, 2)
+    b_o.weight = a_o.weight
+    b_t.weight = a_t.weight
+    assert [n for n, _ in b_o.named_parameters()] == [n for n, _ in b_t.named_parameters()]
+    assert list(b_o.state_dict()) == list(b_t.state_dict())
+
+
+def test_tied_weights_train_alike() -> None:
     def make(nn: Any) -> Any:
         class Tied(nn.Module):
             def __init__(self) -> None:
                 super().__init__()
                 self.enc = nn.Linear(3, 3)
-                self.again = self.enc
                 self.dec = nn.Linear(3, 3)
                 self.dec.weight = self.enc.weight
 
             def forward(self, x: Any) -> Any:
-                return self.dec(self.again(self.enc(x)))
+                return self.dec(self.enc(x).tanh())
 
         return Tied()
 
     ours, theirs = make(gnn), make(tnn)
-    assert list(ours.state_dict()) == list(theirs.state_dict())
-    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in theirs.named_parameters()]
-    assert [n for n, _ in ours.named_modules()] == [n for n, _ in theirs.named_modules()]
+    assert sorted(n for n, _ in ours.named_parameters()) == sorted(
+        n for n, _ in theirs.named_parameters())
     copy_torch_weights(ours, theirs)
+    assert ours.dec.weight is ours.enc.weight
     xo, xt = pair(randn(2, 3, seed=62, dtype=np.float32))
     yo, yt = ours(xo), theirs(xt)
     assert_close(yo, yt, what="tied output")
     yo.sum().backward()
     yt.sum().backward()
-    assert_grads_close(ours, theirs, what="tied")
+    grads_o = {n: p.grad for n, p in ours.named_parameters()}
+    for n, p in theirs.named_parameters():
+        assert_close(grads_o[n], p.grad, what=f"tied {n}.grad")
 
 
 def test_load_state_dict_strict_and_non_strict() -> None:
