@@ -219,7 +219,8 @@ class MovementMixin:
             size = split_size_or_sections
             if size <= 0:
                 raise ValueError(f"split: split_size must be positive, got {size}")
-            sizes = [min(size, n - s) for s in range(0, n, size)]
+            # an empty axis still gives one (empty) piece, as PyTorch
+            sizes = [min(size, n - s) for s in range(0, n, size)] or [0]
         else:
             sizes = list(split_size_or_sections)
             if sum(sizes) != n:

@@ -56,16 +56,20 @@ class ReduceMixin:
     def sum(self: Tensor, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
             keepdim: bool = False, dtype: Any = None) -> Tensor:
         ax, kd = _pick(axis, dim, keepdims, keepdim)
-        x = self if dtype is None else self.to(dtype)
+        x = self.to(dtype if dtype is not None else _accumulator(self.array.dtype))
         return Sum.apply(x, axis=self._axes(ax, "sum"), keepdims=kd)
 
     def mean(self: Tensor, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
              keepdim: bool = False, dtype: Any = None) -> Tensor:
         ax, kd = _pick(axis, dim, keepdims, keepdim)
         axes = self._axes(ax, "mean")
-        x = self if self.array.dtype.kind == "f" else self.to(dtype or _state.default_dtype)
+        if dtype is not None:
+            x = self.to(dtype)
+        else:
+            x = self if self.array.dtype.kind == "f" else self.to(_state.default_dtype)
         count = int(np.prod([self.shape[a] for a in axes])) if axes else 1
-        return Sum.apply(x, axis=axes, keepdims=kd) * (1.0 / max(count, 1))
+        # The mean of nothing is NaN (as PyTorch and numpy), not 0.
+        return Sum.apply(x, axis=axes, keepdims=kd) * (1.0 / count if count else float("nan"))
 
     def _max_like(self: Tensor, op: str, sign: float, dim: Any, keepdim: bool, axis: Any,
                   keepdims: Any) -> Any:
@@ -76,9 +80,13 @@ class ReduceMixin:
         values_only = dim is None
         ax, kd = _pick(axis, dim, keepdims, keepdim)
         axes = self._axes(ax, op)
-        x = self if sign > 0 else -self
-        values = Max.apply(x, axis=axes, keepdims=kd)
-        values = values if sign > 0 else -values
+        if self.array.dtype.kind != "f":  # no gradient to keep (and bool has no negation)
+            pick = np.max if sign > 0 else np.min
+            values = self._wrap(np.asarray(pick(self.array, axis=axes, keepdims=kd)))
+        else:
+            x = self if sign > 0 else -self
+            values = Max.apply(x, axis=axes, keepdims=kd)
+            values = values if sign > 0 else -values
         if values_only:
             return values
         if not self.array.ndim:  # a 0-d tensor's one element is at index 0 (as PyTorch)
@@ -131,11 +139,14 @@ class ReduceMixin:
         a = self._axes(ax, "argmin")[0]
         return self._wrap(np.asarray(np.argmin(self.array, axis=a, keepdims=kd), dtype=np.int64))
 
-    def var(self: Tensor, dim: Any = None, keepdim: bool = False, *, correction: Any = None,
-            unbiased: bool | None = None, axis: Any = None, keepdims: bool | None = None,
+    def var(self: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False,
+            *, correction: Any = None, axis: Any = None, keepdims: bool | None = None,
             ddof: int | None = None) -> Tensor:
-        """Variance. PyTorch's default: unbiased (correction=1); numpy's `ddof=0` and
+        """Variance, with PyTorch's positional order `var(dim, unbiased, keepdim)` (and
+        `var(unbiased)`). PyTorch's default: unbiased (correction=1); numpy's `ddof=0` and
         `correction=0` give the biased one the courses' batch norm uses."""
+        if isinstance(dim, bool):  # `x.var(False)`: the one positional is `unbiased`
+            dim, unbiased = None, dim
         ax, kd = _pick(axis, dim, keepdims, keepdim)
         axes = self._axes(ax, "var")
         if ddof is not None:
@@ -154,31 +165,47 @@ class ReduceMixin:
         centered = self - self.mean(axis=axes, keepdims=True)
         return (centered * centered).sum(axis=axes, keepdims=kd) * scale
 
-    def std(self: Tensor, dim: Any = None, keepdim: bool = False, *, correction: Any = None,
-            unbiased: bool | None = None, axis: Any = None, keepdims: bool | None = None,
+    def std(self: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False,
+            *, correction: Any = None, axis: Any = None, keepdims: bool | None = None,
             ddof: int | None = None) -> Tensor:
-        """Standard deviation; same defaults as `var` (unbiased, as PyTorch). Where the
-        variance is 0 the gradient is 0 (as PyTorch), not 0/0."""
-        var = self.var(dim, keepdim, correction=correction, unbiased=unbiased, axis=axis,
+        """Standard deviation; same positional order and defaults as `var` (unbiased, as
+        PyTorch). Where the variance is 0 the gradient is 0 (as PyTorch), not 0/0."""
+        var = self.var(dim, unbiased, keepdim, correction=correction, axis=axis,
                        keepdims=keepdims, ddof=ddof)
-        return _root_zero_safe(var, 2.0)
+        return root_zero_safe(var, 2.0)
 
     def norm(self: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
         """Vector p-norm over `dim` (all elements by default); 'fro' is the 2-norm. The
         gradient of a zero norm is 0 (PyTorch's subgradient), not 0/0."""
         if p in ("fro", 2, 2.0):
-            return _root_zero_safe((self * self).sum(dim=dim, keepdim=keepdim), 2.0)
+            return root_zero_safe((self * self).sum(dim=dim, keepdim=keepdim), 2.0)
         if p in (1, 1.0):
             return self.abs().sum(dim=dim, keepdim=keepdim)
         if p in (float("inf"), "inf"):
             return self.abs().amax(dim=dim, keepdim=keepdim)
-        return _root_zero_safe((self.abs() ** float(p)).sum(dim=dim, keepdim=keepdim), float(p))
+        powered = abs_pow_zero_safe(self, float(p))
+        return root_zero_safe(powered.sum(dim=dim, keepdim=keepdim), float(p))
 
-    def prod(self: Tensor, dim: Any = None, keepdim: bool = False) -> Tensor:
-        """Product, as exp(sum(log|x|)) with the sign restored (needs nonzero entries)."""
-        sign = np.prod(np.sign(self.array), axis=self._axes(dim, "prod"), keepdims=keepdim)
-        return self.abs().log().sum(dim=dim, keepdim=keepdim).exp() * self._wrap(
-            sign.astype(self.array.dtype))
+    def prod(self: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
+             ) -> Tensor:
+        """Product over `dim` (all elements by default), as a tree of pairwise products:
+        exact with zeros, so d/dx_i is the product of the other entries (one zero gets the
+        product of the rest, as PyTorch), to every order. Integers and bools give int64."""
+        x = self.to(dtype if dtype is not None else _accumulator(self.array.dtype))
+        axes = self._axes(dim, "prod")
+        if isinstance(dim, list | tuple):
+            raise TypeError(f"prod: dim must be one int (as PyTorch), got {dim!r}")
+        rest = [a for a in range(x.ndim) if a not in axes]
+        n = int(np.prod([x.shape[a] for a in axes])) if axes else 1
+        flat = x.permute(*rest, *axes).reshape(*[x.shape[a] for a in rest], n)
+        while flat.shape[-1] > 1:
+            half = flat.shape[-1] // 2
+            odd = flat[..., 2 * half:]  # the unpaired last entry rides along
+            flat = cat_last(flat[..., :half] * flat[..., half:2 * half], odd)
+        out = flat.sum(dim=-1) if n else self._wrap(np.ones(flat.shape[:-1], x.dtype))
+        if keepdim:
+            out = out.reshape([1 if a in axes else x.shape[a] for a in range(x.ndim)])
+        return out
 
     def all(self: Tensor, dim: Any = None) -> Tensor:
         return self._wrap(np.asarray(np.all(self.array, axis=dim)))
@@ -190,6 +217,10 @@ class ReduceMixin:
              ) -> ValuesIndices:
         """The k largest (or smallest) entries along `dim` and their indices."""
         a = self._axis(dim, "topk")
+        if not self.array.ndim:  # a 0-d tensor is its own one entry, at index 0
+            if k not in (0, 1):
+                raise ValueError(f"topk: k={k} is out of range for a 0-d tensor")
+            return ValuesIndices(self.clone(), self._wrap(np.zeros((), np.int64)))
         if not 0 <= k <= self.shape[a]:
             raise ValueError(f"topk: k={k} is out of range for dim {dim} of shape {self.shape}")
         order = np.argsort(-self.array if largest else self.array, axis=a, kind="stable")
@@ -197,13 +228,18 @@ class ReduceMixin:
         index = self._wrap(idx)
         return ValuesIndices(self.gather(a, index), index)
 
-    def sort(self: Tensor, dim: int = -1, descending: bool = False) -> ValuesIndices:
+    def sort(self: Tensor, dim: int = -1, descending: bool = False, stable: bool = False
+             ) -> ValuesIndices:
         a = self._axis(dim, "sort")
+        if not self.array.ndim:
+            return self.topk(1, a)
         return self.topk(self.shape[a], a, largest=descending)
 
-    def cumsum(self: Tensor, dim: int) -> Tensor:
-        """Running sum along `dim`, as a product with a triangular matrix of ones."""
+    def cumsum(self: Tensor, dim: int, *, dtype: Any = None) -> Tensor:
+        """Running sum along `dim`, as a product with a triangular matrix of ones; integers
+        and bools sum in int64 (as PyTorch)."""
         a = self._axis(dim, "cumsum")
+        self = self.to(dtype if dtype is not None else _accumulator(self.array.dtype))
         if not self.array.ndim:  # one element: the running sum is the tensor (as PyTorch)
             return self.clone()
         n = self.shape[a]
@@ -213,7 +249,30 @@ class ReduceMixin:
         return out.transpose(a, -1) if a != self.ndim - 1 else out
 
 
-def _root_zero_safe(s: Tensor, p: float) -> Tensor:
+def _accumulator(dtype: np.dtype) -> np.dtype:
+    """The dtype PyTorch sums in: the tensor's own for floats, int64 for ints and bools."""
+    return dtype if dtype.kind == "f" else np.dtype(np.int64)
+
+
+def cat_last(a: Tensor, b: Tensor) -> Tensor:
+    """a and b joined along the last axis (b may be empty)."""
+    if b.shape[-1] == 0:
+        return a
+    from tinygrad_edu.ops.movement import Concat
+
+    return Concat.apply(a, b, axis=a.ndim - 1)
+
+
+def abs_pow_zero_safe(x: Tensor, p: float) -> Tensor:
+    """|x|^p with gradient 0 where x == 0 (for p < 1 the slope there is infinite and the
+    chain rule would give nan; PyTorch's norms take 0), by the same trick as below."""
+    zero = x.array == 0
+    if not zero.any():
+        return x.abs() ** p
+    return (x.abs().where(~zero, 1.0) ** p).where(~zero, 0.0)
+
+
+def root_zero_safe(s: Tensor, p: float) -> Tensor:
     """s^(1/p) for s >= 0, with gradient 0 where s == 0 (the root's slope there is infinite
     and the chain rule would give inf * 0 = nan): those entries go through the root as 1
     and are then replaced by the constant 0, so no gradient reaches them."""

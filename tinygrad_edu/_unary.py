@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tinygrad_edu._maths import _binary, _operand
+from tinygrad_edu.modes import _state
 from tinygrad_edu.ops.elementwise import (
     Abs,
     Exp,
@@ -31,21 +32,27 @@ if TYPE_CHECKING:
     from tinygrad_edu.tensor import Tensor
 
 
+def _floating(x: Tensor) -> Tensor:
+    """Integer and bool tensors compute transcendental functions in the default float dtype,
+    as PyTorch's `exp` of an int64 tensor gives float32."""
+    return x if x.array.dtype.kind == "f" else x.to(_state.default_dtype)
+
+
 class UnaryMixin:
     __slots__ = ()
 
     # ------------------------------------------------------------------ unary maths
     def exp(self: Tensor) -> Tensor:
-        return Exp.apply(self)
+        return Exp.apply(_floating(self))
 
     def log(self: Tensor) -> Tensor:
-        return Log.apply(self)
+        return Log.apply(_floating(self))
 
     def sqrt(self: Tensor) -> Tensor:
-        return Sqrt.apply(self)
+        return Sqrt.apply(_floating(self))
 
     def rsqrt(self: Tensor) -> Tensor:
-        return 1.0 / Sqrt.apply(self)
+        return 1.0 / Sqrt.apply(_floating(self))
 
     def abs(self: Tensor) -> Tensor:
         """|x|; its derivative at 0 is 0 (as PyTorch)."""
@@ -58,14 +65,14 @@ class UnaryMixin:
         return 1.0 / self
 
     def log1p(self: Tensor) -> Tensor:
-        return (self + 1.0).log()
+        return (_floating(self) + 1.0).log()
 
     def sigmoid(self: Tensor) -> Tensor:
         """1 / (1 + e^-x), finite with a finite gradient for any x (a stable primitive)."""
-        return Sigmoid.apply(self)
+        return Sigmoid.apply(_floating(self))
 
     def tanh(self: Tensor) -> Tensor:
-        return Tanh.apply(self)
+        return Tanh.apply(_floating(self))
 
     def relu(self: Tensor) -> Tensor:
         """max(x, 0) with relu'(0) = 0, as PyTorch and the courses' `dout * (x > 0)`."""
@@ -121,14 +128,18 @@ class UnaryMixin:
         return where(condition, self, other)
 
     def clamp(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
-        """Limit to [min, max]; the gradient is 1 inside and at the bounds, 0 outside."""
+        """Limit to [min, max]; the gradient is 1 inside and at the bounds, 0 outside. NaN
+        stays NaN (a clamp must not hide a diverged value), with gradient 1."""
+        if min is None and max is None:
+            raise RuntimeError(f"clamp: at least one of min and max must be given (tensor of "
+                               f"shape {self.shape})")
         out = self
         if min is not None:
             low = _operand(self, min)
-            out = out.where(out.array >= np.asarray(low.array), low)
+            out = out.where(~(out.array < np.asarray(low.array)), low)
         if max is not None:
             high = _operand(self, max)
-            out = out.where(out.array <= np.asarray(high.array), high)
+            out = out.where(~(out.array > np.asarray(high.array)), high)
         return out
 
     def clip(self: Tensor, min: Any = None, max: Any = None) -> Tensor:

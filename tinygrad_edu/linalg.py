@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from tinygrad_edu._reduce import abs_pow_zero_safe, root_zero_safe
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.functional import einsum
 from tinygrad_edu.ops.matrix import Cholesky, Det, Inv, LinAlgError, LogAbsDet, Solve
@@ -186,7 +187,7 @@ def vector_norm(x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False) ->
 
     The 2-norm is computed as m * ||x / m|| with m = max |x| held constant (exact, since
     the norm is homogeneous), so huge or tiny entries neither overflow nor underflow. At
-    x = 0 the gradient of a p-norm with p > 1 is NaN: no subgradient is picked."""
+    x = 0 the gradient of a p-norm (p > 0) is 0, the subgradient PyTorch picks."""
     t = _float(x, "vector_norm")
     axes = _axes(t, dim, "vector_norm")
     p = float(ord) if not isinstance(ord, str) else ord
@@ -205,9 +206,11 @@ def vector_norm(x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False) ->
         scale = np.max(np.abs(t.array), axis=axes, keepdims=True) if t.numel() else np.ones(())
         scale = np.where(scale > 0, scale, 1.0).astype(t.dtype)
         m = Tensor._wrap(scale)
-        out = m * ((t / m) * (t / m)).sum(dim=axes, keepdim=True).sqrt()
+        out = m * root_zero_safe(((t / m) * (t / m)).sum(dim=axes, keepdim=True), 2.0)
         return out if keepdim else out.reshape(tuple(
             n for i, n in enumerate(out.shape) if i not in axes))
+    if p > 0:
+        return root_zero_safe(abs_pow_zero_safe(t, p).sum(dim=axes, keepdim=keepdim), p)
     return (t.abs() ** p).sum(dim=axes, keepdim=keepdim) ** (1.0 / p)
 
 

@@ -102,8 +102,11 @@ class Neg(Function):
 class Pow(Function):
     """y = a ** b;  dy/da = b a^(b-1), dy/db = y log(a).
 
-    dy/db is taken as 0 where a <= 0 (a real power of a non-positive base has no
-    derivative in b; 0 keeps the gradient finite instead of NaN).
+    As PyTorch: dy/da is 0 where b == 0 and a == 0 (so x**0 has gradient 0 at x = 0, and
+    x**1 a second derivative of 0 there; elsewhere b a^(b-1) is already 0 at b = 0 and its
+    derivative in b stays exact), and dy/db is 0 where a == 0 and b >= 0 (the limit of
+    a^b log a); for a < 0 dy/db is NaN, as log(a) is (a real power has no derivative in b
+    there, and NaN says so instead of hiding it).
     """
 
     __slots__ = ()
@@ -115,12 +118,14 @@ class Pow(Function):
     def backward(self, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = self.inputs
         na, nb = self.needs_input_grad
-        ga = grad * b * a ** (b - 1) if na else None
-        gb = None
-        if nb:
-            positive = a.array > 0
-            safe_a = a.where(positive, _const(a, 1.0))
-            gb = grad * self.output * safe_a.log()
+        ga = gb = None
+        with np.errstate(divide="ignore", invalid="ignore"):
+            if na:
+                nan_point = (b.array == 0) & (a.array == 0)  # 0 * 0^-1: the limit is 0
+                ga = grad * (b * a ** (b - 1)).where(~nan_point, _const(a, 0.0))
+            if nb:
+                limit = (a.array == 0) & (b.array >= 0)
+                gb = grad * (self.output * a.log()).where(~limit, _const(a, 0.0))
         return ga, gb
 
 
