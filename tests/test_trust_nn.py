@@ -4,6 +4,8 @@ state dicts that copy where PyTorch copies. Expected numbers are derived with nu
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -86,3 +88,133 @@ def test_clip_grad_norm_with_a_nan_gradient_makes_every_gradient_nan() -> None:
     total = nn.utils.clip_grad_norm_(iter([p, q]), 1.0)
     assert np.isnan(total.item())
     assert np.isnan(p.grad.numpy()).all() and np.isnan(q.grad.numpy()).all()
+
+
+# ----------------------------------------------------------------------------- ignore_index
+RNG = np.random.default_rng(7)
+LOGITS = RNG.standard_normal((5, 4))
+LABELS = np.array([0, 2, 0, 3, 1])  # ignore_index=0 ignores rows 0 and 2
+CLASS_W = np.array([1.0, 2.0, 3.0, 4.0])
+
+
+def _log_softmax(x: np.ndarray, axis: int = 1) -> np.ndarray:
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def _expected_ce(x: np.ndarray, y: np.ndarray, ignore: int, w: np.ndarray | None,
+                 smoothing: float, reduction: str) -> tuple[np.ndarray, np.ndarray]:
+    """PyTorch's cross_entropy with class labels, written in numpy: loss and d(sum loss)/dx.
+
+    Row n (labelled): q_n = (1 - s) w_{y_n} onehot(y_n) + s w / C, loss_n = -q_n . logp_n;
+    an ignored row has q_n = 0. 'mean' divides by sum of w_{y_n} over labelled rows.
+    """
+    n, c = x.shape
+    w = np.ones(c) if w is None else w
+    keep = y != ignore
+    onehot = (y[:, None] == np.arange(c)) & keep[:, None]
+    q = (1 - smoothing) * onehot * w + smoothing * keep[:, None] * w / c
+    logp = _log_softmax(x)
+    rows = -(q * logp).sum(axis=1)
+    grad_rows = np.exp(logp) * q.sum(axis=1, keepdims=True) - q
+    if reduction == "none":
+        return rows, grad_rows
+    if reduction == "sum":
+        return rows.sum(), grad_rows
+    total = (onehot * w).sum()
+    return rows.sum() / total, grad_rows / total
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+def test_cross_entropy_ignores_a_target_that_is_a_valid_class(reduction: str, weighted: bool,
+                                                              smoothing: float) -> None:
+    w = CLASS_W if weighted else None
+    expected, expected_grad = _expected_ce(LOGITS, LABELS, 0, w, smoothing, reduction)
+    x = Tensor(LOGITS, requires_grad=True)
+    loss = F.cross_entropy(x, Tensor(LABELS), weight=w, ignore_index=0, reduction=reduction,
+                           label_smoothing=smoothing)
+    loss.sum().backward()
+    np.testing.assert_allclose(loss.numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), expected_grad, rtol=1e-12, atol=1e-15)
+    np.testing.assert_array_equal(x.grad.numpy()[[0, 2]], 0.0)  # no gradient from ignored
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_nll_loss_ignores_a_target_that_is_a_valid_class(reduction: str, weighted: bool) -> None:
+    w = CLASS_W if weighted else np.ones(4)
+    logp = _log_softmax(LOGITS)
+    keep = LABELS != 0
+    picked = np.where(keep, -w[LABELS] * logp[np.arange(5), LABELS], 0.0)
+    grad = np.zeros_like(logp)
+    grad[np.arange(5), LABELS] = np.where(keep, -w[LABELS], 0.0)
+    total = w[LABELS][keep].sum()
+    expected = {"none": picked, "sum": picked.sum(), "mean": picked.sum() / total}[reduction]
+    if reduction == "mean":
+        grad = grad / total
+    x = Tensor(logp, requires_grad=True)
+    loss = F.nll_loss(x, Tensor(LABELS), weight=w if weighted else None, ignore_index=0,
+                      reduction=reduction)
+    loss.sum().backward()
+    np.testing.assert_allclose(loss.numpy(), expected, rtol=1e-12)
+    np.testing.assert_allclose(x.grad.numpy(), grad, rtol=1e-12)
+
+
+@pytest.mark.parametrize("fn", [F.cross_entropy, F.nll_loss])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_every_target_ignored(fn: Any, weighted: bool) -> None:
+    """PyTorch: 'mean' is nan (0 / 0) but the gradient is 0; 'sum' is 0; 'none' zeros."""
+    w = CLASS_W if weighted else None
+    labels = Tensor(np.zeros(5, dtype=np.int64))
+    for reduction, value in (("mean", np.nan), ("sum", 0.0), ("none", np.zeros(5))):
+        x = Tensor(LOGITS, requires_grad=True)
+        loss = fn(x, labels, weight=w, ignore_index=0, reduction=reduction)
+        loss.sum().backward()
+        np.testing.assert_array_equal(loss.numpy(), value)
+        np.testing.assert_array_equal(x.grad.numpy(), np.zeros((5, 4)))
+    one = Tensor(LOGITS[0], requires_grad=True)  # a single (C,) prediction, ignored
+    loss = fn(one, Tensor(np.array(2)), ignore_index=2)
+    loss.backward()
+    assert np.isnan(loss.item())
+    np.testing.assert_array_equal(one.grad.numpy(), np.zeros(4))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_ignore_index_k_dimensional(reduction: str) -> None:
+    """(N, C, d1, d2) logits and (N, d1, d2) labels: the same as the (N d1 d2, C) rows."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((2, 4, 3, 2))
+    y = rng.integers(0, 4, (2, 3, 2))
+    assert (y == 1).any() and (y != 1).any()
+    rows = x.transpose(0, 2, 3, 1).reshape(-1, 4)
+    expected, grad_rows = _expected_ce(rows, y.reshape(-1), 1, CLASS_W, 0.1, reduction)
+    if reduction == "none":
+        expected = expected.reshape(2, 3, 2)
+    xt = Tensor(x, requires_grad=True)
+    loss = F.cross_entropy(xt, Tensor(y), weight=CLASS_W, ignore_index=1, reduction=reduction,
+                           label_smoothing=0.1)
+    loss.sum().backward()
+    np.testing.assert_allclose(loss.numpy(), expected, rtol=1e-12)
+    grad = grad_rows.reshape(2, 3, 2, 4).transpose(0, 3, 1, 2)
+    np.testing.assert_allclose(xt.grad.numpy(), grad, rtol=1e-12, atol=1e-15)
+    logp = Tensor(_log_softmax(x), requires_grad=True)
+    nll = F.nll_loss(logp, Tensor(y), ignore_index=1, reduction=reduction)
+    nll.sum().backward()
+    keep = y != 1
+    picked = -np.take_along_axis(_log_softmax(x), y[:, None], axis=1)[:, 0] * keep
+    want = {"none": picked, "sum": picked.sum(), "mean": picked.sum() / keep.sum()}[reduction]
+    np.testing.assert_allclose(nll.numpy(), want, rtol=1e-12)
+    assert np.count_nonzero(logp.grad.numpy()) == keep.sum()
+
+
+def test_loss_modules_pass_ignore_index() -> None:
+    for module, inputs in ((nn.CrossEntropyLoss(ignore_index=0), LOGITS),
+                           (nn.NLLLoss(ignore_index=0), _log_softmax(LOGITS))):
+        x = Tensor(inputs, requires_grad=True)
+        module(x, Tensor(LABELS)).backward()
+        np.testing.assert_array_equal(x.grad.numpy()[[0, 2]], 0.0)
+    expected, _ = _expected_ce(LOGITS, LABELS, 0, None, 0.0, "mean")
+    assert nn.CrossEntropyLoss(ignore_index=0)(Tensor(LOGITS), Tensor(LABELS)).item() == (
+        pytest.approx(expected, rel=1e-12))

@@ -96,9 +96,14 @@ def class_weight(weight: Any, num_classes: int, dtype: np.dtype, name: str
     return w
 
 
-def one_hot(labels: np.ndarray, num_classes: int, dtype: np.dtype) -> np.ndarray:
-    """Rows of the identity; a label outside 0..C-1 (ignore_index) gives a row of zeros."""
-    return (labels[:, None] == np.arange(num_classes)).astype(dtype)
+def one_hot(labels: np.ndarray, num_classes: int, dtype: np.dtype,
+            keep: np.ndarray | None = None) -> np.ndarray:
+    """Rows of the identity; a row of zeros where `keep` is False (an ignored target, which
+    may well be a valid class such as 0) and for a label outside 0..C-1."""
+    rows = labels[:, None] == np.arange(num_classes)
+    if keep is not None:
+        rows &= keep[:, None]
+    return rows.astype(dtype)
 
 
 def per_example(rows: Tensor, x: Tensor) -> Tensor:

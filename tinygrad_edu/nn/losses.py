@@ -42,8 +42,10 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
     `target` is either integer class labels of shape (N,) / (N, d1, ...), or probabilities
     (one-hot or soft, float) of the input's shape. loss_n = -sum_c w_c q_nc log softmax(x_n)_c
     with q the (smoothed) target distribution. 'mean' divides by sum_n w_{y_n} for labels
-    (by the number of labelled predictions without weights; ignored labels count for
-    nothing) and by the number of predictions for probabilities, as PyTorch.
+    (by the number of labelled predictions without weights) and by the number of
+    predictions for probabilities, as PyTorch. A label equal to `ignore_index` (any int,
+    also a valid class such as 0) gives loss 0 and no gradient and counts for nothing in
+    the mean; with every label ignored 'mean' is nan with gradient 0, 'sum' is 0.
     Gradient for labels: (softmax(x) - onehot(y)) / N. Finite for any finite logits.
     """
     name = "cross_entropy"
@@ -59,21 +61,21 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
         return _cross_entropy_soft(x, x2, as_tensor(target).to(x.dtype), w, reduction,
                                    label_smoothing)
     labels = class_labels(x, target, name, ignore_index, soft_ok=True)
-    onehot = one_hot(labels, num_classes, x.dtype)
+    labelled = labels != ignore_index
+    onehot = one_hot(labels, num_classes, x.dtype, labelled)
     coef = onehot if w is None else onehot * w  # row n: w_{y_n} at y_n
     total_weight = coef.sum()
     if label_smoothing:
         spread = (np.ones(num_classes, x.dtype) if w is None else w) * (label_smoothing
                                                                          / num_classes)
-        labelled = (labels != ignore_index)[:, None]
-        coef = (1.0 - label_smoothing) * coef + labelled * spread
-    return _cross_entropy_coef(x, x2, coef.astype(x.dtype, copy=False), reduction,
-                               total_weight)
+        coef = (1.0 - label_smoothing) * coef + labelled[:, None] * spread
+    return _cross_entropy_coef(x, x2, coef.astype(x.dtype, copy=False), onehot != 0,
+                               reduction, total_weight)
 
 
-def _cross_entropy_coef(x: Tensor, x2: Tensor, coef: np.ndarray, reduction: str,
-                        total_weight: float) -> Tensor:
-    """-sum_c coef_nc log softmax(x_n)_c with a constant coef.
+def _cross_entropy_coef(x: Tensor, x2: Tensor, coef: np.ndarray, picked: np.ndarray,
+                        reduction: str, total_weight: float) -> Tensor:
+    """-sum_c coef_nc log softmax(x_n)_c with a constant coef (`picked`: the targets).
 
     Two graph nodes for a batch loss: the fused log_softmax and one einsum with the constant
     -coef / N (a one-hot pick, no gather and no scatter-add in backward), so the loss adds
@@ -81,15 +83,28 @@ def _cross_entropy_coef(x: Tensor, x2: Tensor, coef: np.ndarray, reduction: str,
     """
     log_probs = x2.log_softmax(1)
     if reduction == "none":
-        picked = _unused_zeroed(log_probs, coef) * Tensor._wrap(coef)
-        return per_example(-picked.sum(axis=1), x)
-    scale = _mean_scale(total_weight) if reduction == "mean" else 1.0
-    return _dot_all(log_probs, coef * -scale)
+        terms = _unused_zeroed(log_probs, coef) * Tensor._wrap(coef)
+        return per_example(-terms.sum(axis=1), x)
+    if reduction == "sum":
+        return _dot_all(log_probs, -coef)
+    return _weighted_mean(log_probs, coef, picked, total_weight)
 
 
-def _mean_scale(total_weight: float) -> float:
-    """1 / total weight; nan when nothing is labelled (every target ignored), as PyTorch."""
-    return 1.0 / total_weight if total_weight else float("nan")
+def _weighted_mean(t: Tensor, coef: np.ndarray, picked: np.ndarray, total_weight: float
+                   ) -> Tensor:
+    """-sum(t * coef) / total_weight, PyTorch's 'mean' over labelled targets.
+
+    Every target ignored (total weight 0): the value is nan, as PyTorch's 0 / 0, but the
+    gradient is 0, as PyTorch's (ignored targets pass none). Labelled targets whose class
+    weights are all 0: the value and their gradient are nan (0 / 0 again, as PyTorch).
+    """
+    scale = 1.0 / total_weight if total_weight else np.nan
+    with np.errstate(invalid="ignore"):
+        scaled = np.where(picked | (coef != 0), coef * -scale, 0.0)
+    out = _dot_all(t, scaled)
+    if total_weight:
+        return out
+    return out + Tensor._wrap(np.asarray(np.nan, dtype=out.dtype))
 
 
 def _unused_zeroed(t: Tensor, coef: np.ndarray) -> Tensor:
@@ -121,20 +136,22 @@ def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -1
              reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities `input` (N, C) (or (C,), (N, C, d...))
     at integer labels: loss_n = -w_{y_n} input[n, y_n]; 'mean' divides by sum_n w_{y_n}.
-    `nll_loss(log_softmax(x), y)` equals `cross_entropy(x, y)`."""
+    A target equal to `ignore_index` (any int, also a valid class) gives loss 0 and no
+    gradient and is left out of the mean; with every target ignored 'mean' is nan (gradient
+    0) and 'sum' is 0, as PyTorch. `nll_loss(log_softmax(x), y)` equals `cross_entropy(x, y)`."""
     name = "nll_loss"
     check_reduction(reduction, name)
     x = float_input(input, name)
     x2 = class_dim_last(x, name)
     labels = class_labels(x, target, name, ignore_index)
-    coef = one_hot(labels, x2.shape[1], x.dtype)
+    onehot = one_hot(labels, x2.shape[1], x.dtype, labels != ignore_index)
     w = class_weight(weight, x2.shape[1], x.dtype, name)
-    if w is not None:
-        coef = coef * w
+    coef = onehot if w is None else onehot * w
     if reduction == "none":
         return per_example(-(_unused_zeroed(x2, coef) * Tensor._wrap(coef)).sum(axis=1), x)
-    scale = _mean_scale(coef.sum()) if reduction == "mean" else 1.0
-    return _dot_all(x2, -coef * scale)
+    if reduction == "sum":
+        return _dot_all(x2, -coef)
+    return _weighted_mean(x2, coef, onehot != 0, coef.sum())
 
 
 def cross_entropy_from_probs(probs: Any, target: Any, eps: float = 1e-12,
