@@ -218,3 +218,26 @@ def test_loss_modules_pass_ignore_index() -> None:
     expected, _ = _expected_ce(LOGITS, LABELS, 0, None, 0.0, "mean")
     assert nn.CrossEntropyLoss(ignore_index=0)(Tensor(LOGITS), Tensor(LABELS)).item() == (
         pytest.approx(expected, rel=1e-12))
+
+
+# ----------------------------------------------------------------------------- target errors
+def test_integer_one_hot_target_error_names_the_dtype_and_both_valid_targets() -> None:
+    x = Tensor(LOGITS[:4, :3])
+    onehot = Tensor(np.eye(3, dtype=np.int64)[[0, 1, 2, 0]])
+    with pytest.raises(TypeError) as info:
+        F.cross_entropy(x, onehot)
+    message = str(info.value)
+    assert message.startswith("cross_entropy: target of shape (4, 3) has the input's shape "
+                              "(4, 3) but dtype int64")
+    assert "probability targets must be floating point" in message
+    assert "class-index targets must be integers of shape (4,)" in message
+    with pytest.raises(TypeError, match=r"^nll_loss: target of shape \(4, 3\) has the input's "
+                                        r"shape \(4, 3\) but dtype int64; class-index targets "
+                                        r"must be integers of shape \(4,\)"):
+        F.nll_loss(x, onehot)
+    with pytest.raises(TypeError, match=r"^cross_entropy: .* shape \(2, 4\)"):
+        F.cross_entropy(Tensor(np.zeros((2, 3, 4))), Tensor(np.zeros((2, 3, 4), np.int64)))
+    # what the message suggests works
+    probs = F.cross_entropy(x, onehot.float())
+    labels = F.cross_entropy(x, onehot.argmax(1))
+    assert probs.item() == pytest.approx(labels.item(), rel=1e-12)
