@@ -187,9 +187,10 @@ def test_other_label_loss_errors() -> None:
     with pytest.raises(ShapeError, match=r"^svm_loss: input must be \(N, C\) or \(C,\), got "
                                          r"shape \(2, 3, 1\)"):
         F.svm_loss(Tensor(np.zeros((2, 3, 1))), Tensor(np.zeros((2, 1), np.int64)))
-    with pytest.raises(ShapeError, match=r"^nll_loss: target shape \(2, 3\) does not match "
-                                         r"input shape \(2, 3\); expected integer class labels "
-                                         r"of shape \(2,\)$"):
+    with pytest.raises(ShapeError, match=r"^nll_loss: target of shape \(2, 3\) has the input's "
+                                         r"shape \(2, 3\), but nll_loss takes no probability "
+                                         r"targets: class-index targets must be integers of "
+                                         r"shape \(2,\)"):
         F.nll_loss(x, Tensor(np.zeros((2, 3))))
 
 

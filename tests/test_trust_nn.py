@@ -231,9 +231,10 @@ def test_integer_one_hot_target_error_names_the_dtype_and_both_valid_targets() -
                               "(4, 3) but dtype int64")
     assert "probability targets must be floating point" in message
     assert "class-index targets must be integers of shape (4,)" in message
-    with pytest.raises(TypeError, match=r"^nll_loss: target of shape \(4, 3\) has the input's "
-                                        r"shape \(4, 3\) but dtype int64; class-index targets "
-                                        r"must be integers of shape \(4,\)"):
+    with pytest.raises(ValueError, match=r"^nll_loss: target of shape \(4, 3\) has the input's "
+                                         r"shape \(4, 3\), but nll_loss takes no probability "
+                                         r"targets: class-index targets must be integers of "
+                                         r"shape \(4,\)"):
         F.nll_loss(x, onehot)
     with pytest.raises(TypeError, match=r"^cross_entropy: .* shape \(2, 4\)"):
         F.cross_entropy(Tensor(np.zeros((2, 3, 4))), Tensor(np.zeros((2, 3, 4), np.int64)))

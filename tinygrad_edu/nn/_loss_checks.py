@@ -67,17 +67,19 @@ def class_labels(x: Tensor, target: Any, name: str, ignore_index: int | None = N
     expected = label_shape(x)
     soft = f", or probabilities of the input's shape {x.shape}" if soft_ok else ""
     if t.shape == x.shape and t.shape != expected:
-        # The scores' shape but not floating point: most often integer one-hot rows
-        # (F.one_hot gives int64). Say what each kind of target needs, not "shapes differ".
-        probs = "probability targets must be floating point (target.float()), and " if (
-            soft_ok) else ""
-        class_dim = 0 if x.ndim == 1 else 1
-        raise TypeError(f"{name}: target of shape {t.shape} has the input's shape {x.shape} "
-                        f"but dtype {t.dtype}; {probs}class-index targets must be integers "
-                        f"of shape {expected} (from one-hot rows: target.argmax({class_dim}))")
+        # The scores' own shape (most often one-hot rows; F.one_hot gives int64): say what
+        # each kind of target needs rather than "shape (4, 3) does not match (4, 3)".
+        hint = (f"class-index targets must be integers of shape {expected} (from one-hot "
+                f"rows: target.argmax({0 if x.ndim == 1 else 1}))")
+        if soft_ok:
+            raise TypeError(f"{name}: target of shape {t.shape} has the input's shape "
+                            f"{x.shape} but dtype {t.dtype}; probability targets must be "
+                            f"floating point (target.float()), and {hint}")
+        raise ShapeError(f"{name}: target of shape {t.shape} has the input's shape {x.shape}, "
+                         f"but {name} takes no probability targets: {hint}")
     if t.shape != expected:
-        raise ShapeError(f"{name}: target of shape {t.shape} does not fit input of shape "
-                         f"{x.shape}; expected integer class labels of shape {expected}{soft}")
+        raise ShapeError(f"{name}: target shape {t.shape} does not match input shape {x.shape}; "
+                         f"expected integer class labels of shape {expected}{soft}")
     if t.dtype.kind not in "iu":
         raise TypeError(f"{name}: class-label targets must be integers (int64), got {t.dtype} "
                         f"with shape {t.shape} for input of shape {x.shape}{soft}")
