@@ -4,6 +4,8 @@ state dicts that copy where PyTorch copies. Expected numbers are derived with nu
 
 from __future__ import annotations
 
+import re
+import warnings
 from typing import Any
 
 import numpy as np
@@ -242,3 +244,59 @@ def test_integer_one_hot_target_error_names_the_dtype_and_both_valid_targets() -
     probs = F.cross_entropy(x, onehot.float())
     labels = F.cross_entropy(x, onehot.argmax(1))
     assert probs.item() == pytest.approx(labels.item(), rel=1e-12)
+
+
+# ----------------------------------------------------------------------------- broadcast targets
+REGRESSION = {
+    "mse_loss": (F.mse_loss, lambda d: d * d, lambda d: 2 * d),
+    "l1_loss": (F.l1_loss, np.abs, np.sign),
+    "huber_loss": (F.huber_loss, lambda d: np.where(np.abs(d) < 1, 0.5 * d * d, np.abs(d) - 0.5),
+                   lambda d: np.clip(d, -1, 1)),
+    "smooth_l1_loss": (F.smooth_l1_loss,
+                       lambda d: np.where(np.abs(d) < 1, 0.5 * d * d, np.abs(d) - 0.5),
+                       lambda d: np.clip(d, -1, 1)),
+}
+
+
+@pytest.mark.parametrize("name", list(REGRESSION))
+@pytest.mark.parametrize("target_shape", [(4, 1), (3,), (2, 4, 3)])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_regression_losses_broadcast_a_target_with_a_warning(name: str, target_shape: Any,
+                                                             reduction: str) -> None:
+    """PyTorch warns ("Using a target size ...") and computes with broadcasting; gradients
+    of both sides are summed back to their own shapes."""
+    fn, value, slope = REGRESSION[name]
+    rng = np.random.default_rng(5)
+    x_np, t_np = rng.standard_normal((4, 3)), 2 * rng.standard_normal(target_shape)
+    d = x_np - t_np  # numpy broadcasts the same way
+    scale = 1.0 / d.size if reduction == "mean" else 1.0
+    expected = {"none": value(d), "sum": value(d).sum(), "mean": value(d).mean()}[reduction]
+    x, t = Tensor(x_np, requires_grad=True), Tensor(t_np, requires_grad=True)
+    with pytest.warns(UserWarning, match=rf"^Using a target size {re.escape(str(target_shape))} "
+                                         r"that is different to the input size \(4, 3\) in "
+                                         rf"{name}\.") as record:
+        loss = fn(x, t, reduction=reduction)
+    assert record[0].filename == __file__  # points at the caller, as PyTorch's
+    loss.sum().backward()
+    np.testing.assert_allclose(loss.numpy(), expected, rtol=1e-12)
+    g = slope(d) * scale
+    np.testing.assert_allclose(x.grad.numpy(), _sum_to(g, (4, 3)), rtol=1e-12)
+    np.testing.assert_allclose(t.grad.numpy(), _sum_to(-g, target_shape), rtol=1e-12)
+
+
+def _sum_to(a: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """Undo broadcasting: sum the leading axes away, then the axes that were 1."""
+    a = a.sum(axis=tuple(range(a.ndim - len(shape))))
+    return a.sum(axis=tuple(i for i, n in enumerate(shape) if n == 1), keepdims=True)
+
+
+def test_loss_modules_broadcast_too_and_same_shapes_do_not_warn() -> None:
+    x, t = Tensor(np.zeros((4, 3))), Tensor(np.ones((4, 1)))
+    with pytest.warns(UserWarning, match="^Using a target size"):
+        assert nn.MSELoss()(x, t).item() == 1.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert nn.MSELoss()(x, Tensor(np.ones((4, 3)))).item() == 1.0
+    with pytest.raises(ValueError, match=r"^mse_loss: target shape \(5,\) and input shape "
+                                         r"\(4, 3\) cannot be broadcast together"):
+        nn.MSELoss()(x, Tensor(np.ones(5)))

@@ -3,6 +3,7 @@ input and target shapes/dtypes and what would be valid."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -41,6 +42,25 @@ def same_shape_target(x: Tensor, target: Any, name: str) -> Tensor:
         raise ShapeError(f"{name}: target shape {t.shape} does not match input shape {x.shape}; "
                          "they must be equal (broadcasting them would silently compare every "
                          "pair of elements)")
+    return t if t.dtype == x.dtype else t.to(x.dtype)
+
+
+def broadcast_target(x: Tensor, target: Any, name: str, stacklevel: int = 3) -> Tensor:
+    """The target of a regression loss (mse, l1, huber, smooth_l1), as PyTorch takes it: a
+    different but broadcastable shape is computed with broadcasting after a UserWarning
+    (PyTorch's words, so filters written for PyTorch catch it); shapes that do not
+    broadcast raise, naming both. `stacklevel` points the warning at the user's call."""
+    t = as_tensor(target)
+    if t.shape != x.shape:
+        try:
+            shape = np.broadcast_shapes(t.shape, x.shape)
+        except ValueError:
+            raise ShapeError(f"{name}: target shape {t.shape} and input shape {x.shape} cannot "
+                             "be broadcast together; they should be equal") from None
+        warnings.warn(f"Using a target size {t.shape} that is different to the input size "
+                      f"{x.shape} in {name}. This will likely lead to incorrect results due "
+                      f"to broadcasting (both become {shape}). Please ensure they have the "
+                      "same size.", UserWarning, stacklevel=stacklevel)
     return t if t.dtype == x.dtype else t.to(x.dtype)
 
 

@@ -3,7 +3,9 @@
 Every loss is a composite of Tensor ops (no backward of its own), averaged over the batch
 by default, and takes `reduction='mean' | 'sum' | 'none'` ('sum' is one course's softmax
 loss; 'none' keeps one value per example). Targets are checked first: a wrong dtype or
-shape raises an error that names the loss and both shapes.
+shape raises an error that names the loss and both shapes. The regression losses (mse, l1,
+huber, smooth_l1) follow PyTorch instead: a target of another, broadcastable shape is
+broadcast after a UserWarning.
 
 Kinks: the hinge losses use relu, whose derivative at exactly zero margin is 0 (the courses'
 `margins > 0`); `l1_loss` uses |x|' = 0 at 0; the clamped logs of `binary_cross_entropy` and
@@ -20,6 +22,7 @@ import numpy as np
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.nn._loss_checks import (
     apply_reduction,
+    broadcast_target,
     check_reduction,
     class_dim_last,
     class_labels,
@@ -231,11 +234,15 @@ def svm_loss(scores: Any, y: Any, margin: float = 1.0, reduction: str = "mean") 
 
 
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
-    """(x - y)^2, averaged over every element by default; gradient 2 (x - y) / numel."""
+    """(x - y)^2, averaged over every element by default; gradient 2 (x - y) / numel.
+
+    A target of another shape is broadcast against the input after a UserWarning, as
+    PyTorch does (the mean is then over the broadcast shape); the same holds for l1_loss,
+    huber_loss and smooth_l1_loss. Shapes that do not broadcast raise."""
     name = "mse_loss"
     check_reduction(reduction, name)
     x = float_input(input, name)
-    d = x - same_shape_target(x, target, name)
+    d = x - broadcast_target(x, target, name)
     return apply_reduction(d * d, reduction)
 
 
@@ -244,7 +251,7 @@ def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     name = "l1_loss"
     check_reduction(reduction, name)
     x = float_input(input, name)
-    return apply_reduction((x - same_shape_target(x, target, name)).abs(), reduction)
+    return apply_reduction((x - broadcast_target(x, target, name)).abs(), reduction)
 
 
 def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
@@ -268,7 +275,7 @@ def _huber(input: Any, target: Any, reduction: str, delta: float, scale: float, 
            ) -> Tensor:
     check_reduction(reduction, name)
     x = float_input(input, name)
-    d = x - same_shape_target(x, target, name)
+    d = x - broadcast_target(x, target, name, stacklevel=4)  # user -> huber_loss -> _huber
     a = d.abs()
     if delta == 0:
         return apply_reduction(a, reduction)
