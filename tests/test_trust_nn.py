@@ -300,3 +300,73 @@ def test_loss_modules_broadcast_too_and_same_shapes_do_not_warn() -> None:
     with pytest.raises(ValueError, match=r"^mse_loss: target shape \(5,\) and input shape "
                                          r"\(4, 3\) cannot be broadcast together"):
         nn.MSELoss()(x, Tensor(np.ones(5)))
+
+
+# ----------------------------------------------------------------------------- pooling
+POOL_CASES = [  # (H, W, kernel, stride, padding): the kernel reaches past the padded input
+    (2, 2, 3, 3, 0), (2, 3, 3, 2, 1), (1, 4, 2, 2, 0), (3, 3, 4, 4, 1), (2, 5, (3, 2), 3, 0),
+]
+
+
+@pytest.mark.parametrize(("h", "w", "kernel", "stride", "padding"), POOL_CASES)
+@pytest.mark.parametrize("mode", ["max", "avg_include_pad", "avg_exclude_pad"])
+def test_pool2d_ceil_mode_with_a_kernel_larger_than_the_input(h: int, w: int, kernel: Any,
+                                                              stride: int, padding: int,
+                                                              mode: str) -> None:
+    """PyTorch: with ceil_mode the last window need only start inside the input or its left
+    padding; max takes the input elements it covers, avg divides by its positions inside
+    the padded input (count_include_pad) or inside the input."""
+    from test_pool import naive_pool2d
+
+    x_np = np.random.default_rng(h * 10 + w).permutation(2 * 3 * h * w).reshape(2, 3, h, w)
+    x_np = x_np * 0.5 - 3.0
+    k2 = kernel if isinstance(kernel, tuple) else (kernel, kernel)
+    include = mode == "avg_include_pad"
+    expected = naive_pool2d(x_np, k2, (stride, stride), (padding, padding), (1, 1), mode[:3],
+                            count_include_pad=include, ceil_mode=True)
+    assert expected.size
+    x = Tensor(x_np, requires_grad=True)
+    if mode == "max":
+        out = F.max_pool2d(x, kernel, stride, padding, ceil_mode=True)
+    else:
+        out = F.avg_pool2d(x, kernel, stride, padding, ceil_mode=True,
+                           count_include_pad=include)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12)
+    upstream = np.random.default_rng(1).standard_normal(out.shape)
+    out.backward(Tensor(upstream))
+    numeric = _numeric_grad(lambda a: (naive_pool2d(
+        a, k2, (stride, stride), (padding, padding), (1, 1), mode[:3],
+        count_include_pad=include, ceil_mode=True) * upstream).sum(), x_np)
+    np.testing.assert_allclose(x.grad.numpy(), numeric, atol=1e-6)
+
+
+def _numeric_grad(f: Any, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        step = np.zeros_like(x)
+        step[i] = h
+        grad[i] = (f(x + step) - f(x - step)) / (2 * h)
+    return grad
+
+
+def test_pool_ceil_mode_kernel_larger_than_the_input_by_hand() -> None:
+    """The brief's case: (1, 1, 2, 2), kernel 3, stride 3, ceil_mode: one window over all four."""
+    x = Tensor(np.array([[[[1.0, 4.0], [2.0, 3.0]]]]))
+    assert F.max_pool2d(x, 3, 3, ceil_mode=True).numpy().tolist() == [[[[4.0]]]]
+    assert F.avg_pool2d(x, 3, 3, ceil_mode=True).numpy().tolist() == [[[[2.5]]]]
+    assert nn.MaxPool2d(3, 3, ceil_mode=True)(x).numpy().tolist() == [[[[4.0]]]]
+    # 1-d: length 1, kernel 2 (stride 2): one window; with padding 1, kernel 3, stride 3 the
+    # window covers the left pad, the element and the right pad (divisor 3 including pads)
+    line = Tensor(np.array([[[5.0]]]))
+    assert F.max_pool1d(line, 2, ceil_mode=True).numpy().tolist() == [[[5.0]]]
+    assert F.avg_pool1d(line, 2, ceil_mode=True).numpy().tolist() == [[[5.0]]]
+    assert F.avg_pool1d(line, 3, 3, 1, ceil_mode=True).item() == pytest.approx(5.0 / 3)
+    assert F.avg_pool1d(line, 3, 3, 1, ceil_mode=True,
+                        count_include_pad=False).numpy().tolist() == [[[5.0]]]
+    row = Tensor(np.array([[[1.0, 2.0, 3.0, 4.0, 5.0]]]))
+    # windows start at 0 and 3: [1, 2, 3] and [4, 5] (+ one position past the input)
+    assert F.max_pool1d(row, 3, ceil_mode=True).numpy().tolist() == [[[3.0, 5.0]]]
+    assert F.avg_pool1d(row, 3, ceil_mode=True).numpy().tolist() == [[[2.0, 4.5]]]
+    with pytest.raises(ValueError, match=r"^max_pool2d: kernel size \(3, 3\) .* larger than the "
+                                         r"padded input \(2, 2\) .* ceil_mode=True would"):
+        F.max_pool2d(x, 3, 3)
