@@ -370,3 +370,48 @@ def test_pool_ceil_mode_kernel_larger_than_the_input_by_hand() -> None:
     with pytest.raises(ValueError, match=r"^max_pool2d: kernel size \(3, 3\) .* larger than the "
                                          r"padded input \(2, 2\) .* ceil_mode=True would"):
         F.max_pool2d(x, 3, 3)
+
+
+# ----------------------------------------------------------------------------- NaN stays NaN
+WITH_NAN = np.array([np.nan, -2.0, -0.5, 0.0, 0.5, 2.0, 30.0])
+ACTIVATIONS = {
+    "relu": F.relu, "leaky_relu": F.leaky_relu, "sigmoid": F.sigmoid, "tanh": F.tanh,
+    "silu": F.silu, "gelu": F.gelu, "gelu_tanh": lambda x: F.gelu(x, "tanh"),
+    "softplus": F.softplus, "elu": F.elu, "elu_alpha": lambda x: F.elu(x, 0.5),
+    "hardtanh": F.hardtanh, "ReLU": nn.ReLU(), "LeakyReLU": nn.LeakyReLU(), "ELU": nn.ELU(),
+    "Hardtanh": nn.Hardtanh(-0.5, 0.5), "Softplus": nn.Softplus(2.0, 5.0), "GELU": nn.GELU(),
+    "SiLU": nn.SiLU(), "Sigmoid": nn.Sigmoid(), "Tanh": nn.Tanh(),
+}
+
+
+@pytest.mark.parametrize("name", list(ACTIVATIONS))
+def test_activations_keep_nan(name: str) -> None:
+    x = Tensor(WITH_NAN, requires_grad=True)
+    with np.errstate(invalid="ignore"):
+        out = ACTIVATIONS[name](x)
+    assert np.isnan(out.numpy()[0]), f"{name}(nan) = {out.numpy()[0]}"
+    assert not np.isnan(out.numpy()[1:]).any()
+
+
+def test_elu_of_nan_is_nan_with_pytorch_gradient() -> None:
+    x = Tensor(WITH_NAN, requires_grad=True)
+    out = F.elu(x, 0.5)
+    out.sum().backward()
+    negative = 0.5 * (np.exp(WITH_NAN[1:4]) - 1)
+    np.testing.assert_allclose(out.numpy()[1:], np.r_[negative, 0.5, 2.0, 30.0], rtol=1e-12)
+    # PyTorch's gradient at NaN is 1 (the linear branch); below 0 it is alpha e^x
+    np.testing.assert_allclose(x.grad.numpy(), np.r_[1.0, 0.5 * np.exp(WITH_NAN[1:4]), 1, 1, 1],
+                               rtol=1e-12)
+
+
+def test_losses_do_not_turn_a_nan_probability_into_a_number() -> None:
+    probs = Tensor(np.array([[np.nan, 0.5, 0.5], [0.2, 0.3, 0.5]]))
+    rows = F.cross_entropy_from_probs(probs, Tensor(np.array([1, 2])), reduction="none")
+    assert np.isnan(rows.numpy()[0]) and rows.numpy()[1] == pytest.approx(-np.log(0.5))
+    assert np.isnan(F.cross_entropy_from_probs(probs, Tensor(np.array([0, 2]))).item())
+    # PyTorch refuses NaN probabilities in binary_cross_entropy; the clamped logs would
+    # otherwise give the finite loss 100 for them
+    with pytest.raises(ValueError, match=r"^binary_cross_entropy: input must hold "
+                                         r"probabilities in \[0, 1\], got values in "
+                                         r"\[0.5, 0.5\] and NaN"):
+        F.binary_cross_entropy(Tensor(np.array([np.nan, 0.5])), Tensor(np.array([1.0, 0.0])))

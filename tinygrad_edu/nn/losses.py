@@ -163,7 +163,8 @@ def cross_entropy_from_probs(probs: Any, target: Any, eps: float = 1e-12,
 
     `target` is one-hot/probabilities of the same shape, or integer labels (N,). p is
     clipped to [eps, 1] before the log so a probability that underflowed to 0 gives a large
-    finite loss (-log eps) instead of inf; where the clip is active the gradient is 0.
+    finite loss (-log eps) instead of inf; where the clip is active the gradient is 0. A NaN
+    probability gives a NaN loss.
     Prefer `cross_entropy(logits, y)`: it never needs the clip.
     """
     name = "cross_entropy_from_probs"
@@ -176,7 +177,10 @@ def cross_entropy_from_probs(probs: Any, target: Any, eps: float = 1e-12,
     else:
         labels = class_labels(p, target, name, soft_ok=True)
         y = Tensor._wrap(one_hot(labels, p2.shape[1], p.dtype))
-    rows = -(p2.clamp(min=eps, max=1.0).log() * y).sum(axis=1)
+    # Clipped with masks rather than Tensor.clamp so that a NaN probability stays NaN (a
+    # NaN compares False, so neither bound replaces it) instead of becoming -log(eps).
+    clipped = p2.where(~(p2.array < eps), eps).where(~(p2.array > 1.0), 1.0)
+    rows = -(clipped.log() * y).sum(axis=1)
     return apply_reduction(per_example(rows, p), reduction)
 
 
@@ -309,9 +313,15 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None,
     check_reduction(reduction, name)
     p = float_input(input, name)
     y = same_shape_target(p, target, name)
-    if p.numel() and (p.array.min() < 0 or p.array.max() > 1):
+    # Written so that NaN fails the check (as in PyTorch): the clamped logs below would
+    # otherwise turn a NaN probability into the finite loss 100.
+    outside = ~((p.array >= 0) & (p.array <= 1))
+    if outside.any():
+        nan = " and NaN" if np.isnan(p.array).any() else ""
+        finite = p.array[~np.isnan(p.array)]
+        low, high = (finite.min(), finite.max()) if finite.size else (np.nan, np.nan)
         raise ValueError(f"{name}: input must hold probabilities in [0, 1], got values in "
-                         f"[{p.array.min():.4g}, {p.array.max():.4g}]; for logits use "
+                         f"[{low:.4g}, {high:.4g}]{nan}; for logits use "
                          "binary_cross_entropy_with_logits")
     loss = -(y * _clamped_log(p) + (1.0 - y) * _clamped_log(1.0 - p))
     if weight is not None:
