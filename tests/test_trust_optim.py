@@ -100,3 +100,100 @@ def test_zero_grad_sets_gradients_to_none_by_default() -> None:
     _backward(model)
     opt.zero_grad(set_to_none=False)
     np.testing.assert_array_equal(model.weight.grad.numpy(), np.zeros((2, 2)))
+
+
+# ----------------------------------------------------------------------------- Solver options
+def _course_and_module_pair(seed: int = 1) -> tuple[Any, Any, Any, dict[str, Any]]:
+    """The same two-layer net three times: a numpy course model (params dict), the course
+    package's TwoLayerNet and the nn.Module TwoLayerNet, with equal initial weights."""
+    from test_course_solver import NumpyTwoLayerNet, blobs
+
+    from tinygrad_edu import models
+    from tinygrad_edu.course.models import TwoLayerNet
+
+    r = np.random.default_rng(seed)
+    W1, W2 = 0.1 * r.standard_normal((10, 16)), 0.1 * r.standard_normal((16, 3))
+    student = NumpyTwoLayerNet(W1, W2, reg=1e-2)
+    course_net = TwoLayerNet(10, 16, 3, reg=1e-2)
+    course_net.params.update(W1=W1.copy(), W2=W2.copy())
+    net = models.TwoLayerNet(10, 16, 3, reg=1e-2)
+    with torch.no_grad():
+        net.W1.copy_(W1.T)
+        net.W2.copy_(W2.T)
+    return student, course_net, net, blobs()
+
+
+def _losses(model: Any, data: dict[str, Any], rule: Any, config: dict[str, Any]) -> list[float]:
+    from tinygrad_edu.train import Solver
+
+    return Solver(model, data, update_rule=rule, optim_config=config, num_epochs=2,
+                  batch_size=30, verbose=False).train().loss_history
+
+
+def test_solver_rmsprop_eps_inside_sqrt_reaches_a_module() -> None:
+    """The flag changes the trajectory (eps 0.1 is large), and a Module follows the course
+    model's numpy rule with it step by step."""
+    config = {"learning_rate": 1e-2, "epsilon": 0.1, "eps_inside_sqrt": True}
+    student, course_net, net, data = _course_and_module_pair()
+    reference = _losses(student, data, "rmsprop", config)
+    np.testing.assert_allclose(_losses(course_net, data, "rmsprop", config), reference,
+                               rtol=1e-10)
+    np.testing.assert_allclose(_losses(net, data, "rmsprop", config), reference, rtol=1e-10)
+    student2, _, _, _ = _course_and_module_pair()
+    outside = _losses(student2, data, "rmsprop", {**config, "eps_inside_sqrt": False})
+    assert abs(outside[-1] - reference[-1]) > 1e-3
+
+
+@pytest.mark.parametrize("kind", ["student", "course", "module"])
+def test_solver_momentum_rule_for_every_kind_of_model(kind: str) -> None:
+    """update_rule='momentum' (the CLI's name) is sgd_momentum, for course models too."""
+    config = {"learning_rate": 0.1, "momentum": 0.5}
+    models_a, models_b = _course_and_module_pair(), _course_and_module_pair()
+    index = ["student", "course", "module"].index(kind)
+    data = models_a[3]
+    np.testing.assert_allclose(_losses(models_a[index], data, "momentum", config),
+                               _losses(models_b[index], data, "sgd_momentum", config),
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["course", "module"])
+@pytest.mark.parametrize(("rule", "config", "unknown"), [
+    ("rmsprop", {"eps_insde_sqrt": True}, "eps_insde_sqrt"),
+    ("adam", {"momentum": 0.9}, "momentum"),
+    ("sgd", {"learning_rate": 0.1, "decay_rate": 0.9}, "decay_rate"),
+    ("sgd_momentum", {"velocity": 0.0}, "velocity"),
+    ("adam", {"learning_rate": 1e-3, "lr_decay": 0.9}, "lr_decay"),
+])
+def test_solver_refuses_optim_config_keys_its_rule_does_not_read(kind: str, rule: str,
+                                                                 config: dict[str, Any],
+                                                                 unknown: str) -> None:
+    from tinygrad_edu.train import Solver
+
+    _, course_net, net, data = _course_and_module_pair()
+    model = course_net if kind == "course" else net
+    with pytest.raises(ValueError, match=rf"^Solver: optim_config key\(s\) \['{unknown}'\] "
+                                         rf"are not used by update_rule '{rule}'; it reads"):
+        Solver(model, data, update_rule=rule, optim_config=config, verbose=False)
+
+
+def test_solver_optim_config_details() -> None:
+    from tinygrad_edu.train import Solver
+
+    _, course_net, net, data = _course_and_module_pair()
+    with pytest.raises(ValueError, match=r"course models have no weight_decay"):
+        Solver(course_net, data, update_rule="sgd", optim_config={"weight_decay": 1e-3})
+    s = Solver(net, data, update_rule="sgd", optim_config={"weight_decay": 1e-3})
+    assert s.optimizer.param_groups[0]["weight_decay"] == 1e-3
+    # the courses' default learning rates, for both kinds of model ('lr' is an alias)
+    assert Solver(net, data, update_rule="adam").optimizer.param_groups[0]["lr"] == 1e-3
+    assert Solver(net, data, update_rule="rmsprop").optimizer.param_groups[0]["lr"] == 1e-2
+    assert Solver(course_net, data, update_rule="adam").optim_configs["W1"][
+        "learning_rate"] == 1e-3
+    assert Solver(course_net, data, optim_config={"lr": 0.3}).optim_configs["W1"][
+        "learning_rate"] == 0.3
+    with pytest.raises(ValueError, match="sets both 'lr' and 'learning_rate'"):
+        Solver(net, data, optim_config={"lr": 0.3, "learning_rate": 0.1})
+    optimizer = optim.SGD(net.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match=r"optim_config \['learning_rate'\] is not used when "
+                                         r"update_rule is an optimizer object"):
+        Solver(net, data, update_rule=optimizer, optim_config={"learning_rate": 0.5})
