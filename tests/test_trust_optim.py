@@ -197,3 +197,47 @@ def test_solver_optim_config_details() -> None:
     with pytest.raises(ValueError, match=r"optim_config \['learning_rate'\] is not used when "
                                          r"update_rule is an optimizer object"):
         Solver(net, data, update_rule=optimizer, optim_config={"learning_rate": 0.5})
+
+
+# ----------------------------------------------------------------------------- best snapshot
+class _SabotagedSGD(optim.SGD):
+    """SGD for `good_steps` steps; after that every step leaves weights that score every
+    class equally, so the model predicts class 0 only and validation accuracy drops."""
+
+    def __init__(self, params: Any, lr: float, good_steps: int) -> None:
+        super().__init__(params, lr=lr)
+        self.good_steps, self.steps = good_steps, 0
+
+    def step(self, closure: Any = None) -> Any:
+        loss = super().step(closure)
+        self.steps += 1
+        if self.steps > self.good_steps:
+            with torch.no_grad():
+                for group in self.param_groups:
+                    for p in group["params"]:
+                        p.zero_()
+        return loss
+
+
+def test_solver_restores_the_best_epochs_weights_for_a_module() -> None:
+    from test_course_solver import blobs
+
+    from tinygrad_edu.train import Solver
+
+    data = blobs(seed=6)
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(10, 16), nn.ReLU(), nn.Linear(16, 3)).double()
+    opt = _SabotagedSGD(model.parameters(), lr=0.5, good_steps=12)  # two epochs of 6
+    s = Solver(model, data, update_rule=opt, num_epochs=4, batch_size=30,
+               num_val_samples=None, verbose=False).train()
+    assert s.val_acc_history[-1] < 0.5 < max(s.val_acc_history) == s.best_val_acc
+    # the weights now in the model are the best check's: they give its accuracy
+    assert s.check_accuracy(data["X_val"], data["y_val"]) == s.best_val_acc
+    assert np.any(model[0].weight.numpy() != 0)
+    # the snapshot is a copy: changing the model afterwards leaves it alone
+    best = {k: v.copy() for k, v in s.best_params.items()}
+    with torch.no_grad():
+        model[0].weight.zero_()
+    for k, v in s.best_params.items():
+        np.testing.assert_array_equal(v, best[k])
+        assert not np.shares_memory(v, dict(model.state_dict())[k].numpy())

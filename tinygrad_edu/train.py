@@ -198,16 +198,21 @@ class Solver:
             self.optim_configs = {name: dict(config) for name in self.model.params}
 
     def _params_snapshot(self) -> dict[str, np.ndarray]:
+        """Copies of the parameters (and a Module's buffers), made explicitly: the
+        optimizers update the live arrays in place, so a snapshot sharing memory with them
+        (state_dict values do, as in PyTorch) would follow the training instead of keeping
+        the best epoch's weights."""
         if self.autograd_model:
-            return {k: np.array(v) for k, v in self.model.state_dict().items()}
-        return {k: v.copy() for k, v in self.model.params.items()}
+            return {k: v.numpy().copy() for k, v in self.model.state_dict().items()}
+        return {k: np.array(v, copy=True) for k, v in self.model.params.items()}
 
     def _restore(self, snapshot: dict[str, np.ndarray]) -> None:
+        """Copy `snapshot` into the model; the snapshot itself stays untouched (and unshared)."""
         if self.autograd_model:
-            self.model.load_state_dict(snapshot)
+            self.model.load_state_dict(snapshot)  # copies into the parameters, as PyTorch
         else:
             for k, v in snapshot.items():
-                self.model.params[k] = v.copy()
+                self.model.params[k] = np.array(v, copy=True)
 
     # ------------------------------------------------------------------ one step
     def _step(self) -> float:
