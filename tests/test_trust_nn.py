@@ -415,3 +415,47 @@ def test_losses_do_not_turn_a_nan_probability_into_a_number() -> None:
                                          r"probabilities in \[0, 1\], got values in "
                                          r"\[0.5, 0.5\] and NaN"):
         F.binary_cross_entropy(Tensor(np.array([np.nan, 0.5])), Tensor(np.array([1.0, 0.0])))
+
+
+# ----------------------------------------------------------------------------- state dicts
+def test_state_dict_values_share_memory_with_the_parameters_as_pytorch() -> None:
+    model = nn.Linear(2, 2).double()
+    state = model.state_dict()
+    assert np.shares_memory(state["weight"].numpy(), model.weight.numpy())
+    assert not state["weight"].requires_grad  # detached, as PyTorch's
+    with torch.no_grad():
+        model.weight.add_(1.0)
+    np.testing.assert_array_equal(state["weight"].numpy(), model.weight.numpy())
+
+
+@pytest.mark.parametrize("kind", ["tensor", "array"])
+def test_load_state_dict_copies_into_the_parameters(kind: str) -> None:
+    """PyTorch copies the values into the existing parameters (param.copy_(value)): the
+    Parameter objects stay (an optimizer holding them keeps working) and changing the
+    source afterwards does not change the model."""
+    model = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2)).double()
+    weight, running_mean = model[0].weight, model[1].running_mean
+    arrays = {k: np.full(v.shape, 3.0) if v.dtype.kind == "f" else np.asarray(5)
+              for k, v in model.state_dict().items()}
+    source = {k: Tensor(v) for k, v in arrays.items()} if kind == "tensor" else arrays
+    model.load_state_dict(source)
+    assert model[0].weight is weight and model[1].running_mean is running_mean
+    for value in source.values():
+        if kind == "tensor":
+            value.array[...] = -1
+        else:
+            value[...] = -1
+    np.testing.assert_array_equal(model[0].weight.numpy(), np.full((2, 2), 3.0))
+    np.testing.assert_array_equal(model[1].running_mean.numpy(), np.full(2, 3.0))
+    assert int(model[1].num_batches_tracked.item()) == 5
+    for name, value in model.state_dict().items():
+        assert not np.shares_memory(value.numpy(), arrays[name])
+
+
+def test_load_state_dict_from_another_models_state_dict_does_not_tie_them() -> None:
+    a, b = nn.Linear(3, 2).double(), nn.Linear(3, 2).double()
+    b.load_state_dict(a.state_dict())
+    np.testing.assert_array_equal(a.weight.numpy(), b.weight.numpy())
+    with torch.no_grad():
+        a.weight.mul_(2.0)
+    assert not np.array_equal(a.weight.numpy(), b.weight.numpy())
