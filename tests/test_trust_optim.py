@@ -87,6 +87,34 @@ def test_sgd_param_groups_use_their_own_options() -> None:
     np.testing.assert_allclose(model.bias.numpy(), b, rtol=1e-12)
 
 
+
+def test_adam_param_groups_use_their_own_betas_and_weight_decay() -> None:
+    """Group 0: betas (0.8, 0.9); group 1: default betas, lr 0.05, weight_decay 0.1 (added
+    to the gradient, Adam's coupled L2). Three steps against the formulas in numpy."""
+    model = _model()
+    opt = optim.Adam([{"params": iter([model.weight]), "betas": (0.8, 0.9)},
+                      {"params": iter([model.bias]), "lr": 0.05, "weight_decay": 0.1}],
+                     lr=0.1)
+    w, b = W0.copy(), B0.copy()
+    moments = [[np.zeros_like(W0), np.zeros_like(W0)], [np.zeros_like(B0), np.zeros_like(B0)]]
+    settings = [(0.1, 0.8, 0.9, 0.0), (0.05, 0.9, 0.999, 0.1)]
+    for t in range(1, 4):
+        opt.zero_grad()
+        _backward(model)
+        opt.step()
+        grads = _grads(w, b)
+        new = []
+        for value, g, (m, v), (lr, beta1, beta2, decay) in zip((w, b), grads, moments,
+                                                              settings):
+            g = g + decay * value
+            m[...] = beta1 * m + (1 - beta1) * g
+            v[...] = beta2 * v + (1 - beta2) * g * g
+            m_hat, v_hat = m / (1 - beta1**t), v / (1 - beta2**t)
+            new.append(value - lr * m_hat / (np.sqrt(v_hat) + 1e-8))
+        w, b = new
+    np.testing.assert_allclose(model.weight.numpy(), w, rtol=1e-10)
+    np.testing.assert_allclose(model.bias.numpy(), b, rtol=1e-10)
+
 def test_zero_grad_sets_gradients_to_none_by_default() -> None:
     model = _model()
     opt = optim.SGD(model.parameters(), lr=0.1)
