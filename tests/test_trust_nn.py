@@ -459,3 +459,20 @@ def test_load_state_dict_from_another_models_state_dict_does_not_tie_them() -> N
     with torch.no_grad():
         a.weight.mul_(2.0)
     assert not np.array_equal(a.weight.numpy(), b.weight.numpy())
+
+
+def test_inf_norm_does_not_hide_a_nan_that_is_not_first() -> None:
+    # Python's max(3.0, nan) is 3.0: the inf-norm took it when the NaN came second
+    grads = [Tensor(np.array([3.0])), Tensor(np.array([np.nan, 1.0]))]
+    assert np.isnan(nn.utils.get_total_norm(grads, float("inf")).item())
+    assert np.isnan(nn.utils.get_total_norm(iter(grads[::-1]), float("inf")).item())
+    with pytest.raises(RuntimeError, match=r"^get_total_norm: the total norm of order inf is nan"):
+        nn.utils.get_total_norm(grads, float("inf"), error_if_nonfinite=True)
+
+
+def test_clip_grads_with_norm_takes_a_generator() -> None:
+    model, grads = _model_with_grads()
+    total = nn.utils.get_total_norm(p.grad for p in model.parameters())
+    nn.utils.clip_grads_with_norm_(model.parameters(), 1.0, total)
+    for p, g in zip(model.parameters(), grads):
+        np.testing.assert_allclose(p.grad.numpy(), g / (total.item() + 1e-6), rtol=1e-12)
