@@ -476,3 +476,12 @@ def test_clip_grads_with_norm_takes_a_generator() -> None:
     nn.utils.clip_grads_with_norm_(model.parameters(), 1.0, total)
     for p, g in zip(model.parameters(), grads):
         np.testing.assert_allclose(p.grad.numpy(), g / (total.item() + 1e-6), rtol=1e-12)
+
+
+def test_avg_pool2d_module_takes_divisor_override_as_pytorch() -> None:
+    x = Tensor(np.arange(16.0).reshape(1, 1, 4, 4))
+    out = nn.AvgPool2d(2, divisor_override=3)(x)
+    np.testing.assert_allclose(out.numpy(), F.avg_pool2d(x, 2, divisor_override=3).numpy())
+    np.testing.assert_allclose(out.numpy()[0, 0, 0, 0], (0 + 1 + 4 + 5) / 3)
+    with pytest.raises(TypeError):
+        nn.AvgPool1d(2, divisor_override=3)
