@@ -269,3 +269,20 @@ def test_solver_restores_the_best_epochs_weights_for_a_module() -> None:
     for k, v in s.best_params.items():
         np.testing.assert_array_equal(v, best[k])
         assert not np.shares_memory(v, dict(model.state_dict())[k].numpy())
+
+
+def test_solver_sgd_momentum_with_lr_decay_is_the_courses_rule_for_a_module() -> None:
+    """The courses' momentum keeps the velocity v = mu v - lr dw when lr_decay lowers lr;
+    PyTorch's SGD keeps b = -v / lr, whose velocity would shrink with lr. The Solver builds
+    SGD for a Module from 'sgd_momentum', so it must give the course trajectory."""
+    from tinygrad_edu.train import Solver
+
+    config = {"learning_rate": 0.1, "momentum": 0.9}
+    histories = []
+    for index in range(3):
+        model, data = _course_and_module_pair()[index], _course_and_module_pair()[3]
+        histories.append(Solver(model, data, update_rule="sgd_momentum", optim_config=config,
+                                lr_decay=0.5, num_epochs=3, batch_size=30,
+                                verbose=False).train().loss_history)
+    np.testing.assert_allclose(histories[1], histories[0], rtol=1e-10)
+    np.testing.assert_allclose(histories[2], histories[0], rtol=1e-10)

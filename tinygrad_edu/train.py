@@ -303,6 +303,13 @@ class Solver:
         if self.autograd_model:
             for group in self.optimizer.param_groups:
                 group["lr"] *= self.lr_decay
+            if self.update_rule == "sgd_momentum" and self.lr_decay:
+                # The courses' momentum keeps its velocity v = mu v - lr dw when lr changes;
+                # PyTorch's SGD (built here) keeps b = -v / lr instead, whose velocity would
+                # shrink with lr. Rescale b so that v, and the course trajectory, carry on.
+                for state in self.optimizer.state.values():
+                    if state.get("momentum_buffer") is not None:
+                        state["momentum_buffer"] /= self.lr_decay
         else:
             for cfg in self.optim_configs.values():
                 cfg["learning_rate"] = cfg.get("learning_rate", 1e-2) * self.lr_decay
