@@ -27,6 +27,20 @@ from tinygrad_edu.autograd import no_grad
 from tinygrad_edu.tensor import Tensor
 
 _COURSE_RULES = ("sgd", "sgd_momentum", "rmsprop", "adam")
+_RULE_ALIASES = {"momentum": "sgd_momentum"}  # the CLI's and sweeps' name for it
+
+# The optim_config keys each course rule reads (cs231n's optim.py, plus eps_inside_sqrt)
+# and its default learning rate. The rules' own state (velocity, cache, m, v, t) is kept
+# per parameter and is not an option. A key the chosen rule does not read raises: a typo
+# or a key meant for another rule would otherwise be ignored without a word.
+_RULE_OPTIONS: dict[str, tuple[frozenset[str], float]] = {
+    "sgd": (frozenset({"learning_rate"}), 1e-2),
+    "sgd_momentum": (frozenset({"learning_rate", "momentum"}), 1e-2),
+    "rmsprop": (frozenset({"learning_rate", "decay_rate", "epsilon", "eps_inside_sqrt"}), 1e-2),
+    "adam": (frozenset({"learning_rate", "beta1", "beta2", "epsilon"}), 1e-3),
+}
+# Read for nn.Modules only: the optimizers' L2 term (course models add theirs in loss).
+_MODULE_OPTIONS = frozenset({"weight_decay"})
 
 
 class DivergedError(FloatingPointError):
@@ -39,37 +53,75 @@ def _is_module(model: Any) -> bool:
     return isinstance(model, Module)
 
 
+def _rule_name(rule: Any) -> Any:
+    """'momentum' -> 'sgd_momentum'; anything else unchanged."""
+    return _RULE_ALIASES.get(rule, rule) if isinstance(rule, str) else rule
+
+
+def _check_optim_config(rule: Any, config: dict[str, Any], module: bool) -> dict[str, Any]:
+    """`config` with 'lr' spelled 'learning_rate', after checking that the rule reads every
+    key. A rule given as a function (course models) reads what it likes: not checked."""
+    config = dict(config)
+    if "lr" in config:
+        if "learning_rate" in config:
+            raise ValueError("Solver: optim_config sets both 'lr' and 'learning_rate'; "
+                             "use one")
+        config["learning_rate"] = config.pop("lr")
+    if not isinstance(rule, str):
+        if module and config:
+            raise ValueError(f"Solver: optim_config {sorted(config)} is not used when "
+                             "update_rule is an optimizer object; set those options on the "
+                             "optimizer")
+        return config
+    if rule not in _RULE_OPTIONS:
+        return config  # an unknown name gets its own error from the caller
+    valid = _RULE_OPTIONS[rule][0] | (_MODULE_OPTIONS if module else frozenset())
+    unknown = sorted(set(config) - valid)
+    if unknown:
+        hint = ("; course models have no weight_decay: add the L2 term in the model's loss "
+                "(e.g. its reg)" if "weight_decay" in unknown and not module else "")
+        raise ValueError(f"Solver: optim_config key(s) {unknown} are not used by update_rule "
+                         f"{rule!r}; it reads {sorted(valid)}{hint}")
+    return config
+
+
 def _build_optimizer(rule: Any, params: list[Tensor], config: dict[str, Any]) -> Any:
-    """A tinygrad_edu.optim optimizer from a course rule name and its config keys."""
+    """A tinygrad_edu.optim optimizer from a course rule name and its (checked) config:
+    the courses' defaults, including their learning rates (1e-3 for adam, else 1e-2)."""
     from tinygrad_edu import optim
 
     if not isinstance(rule, str):
         return rule
-    lr = config.get("learning_rate", config.get("lr", 1e-2))
+    if rule not in _RULE_OPTIONS:
+        raise ValueError(f"Solver: unknown update_rule {rule!r}; use one of {_COURSE_RULES}, "
+                         "'momentum' or an optimizer object")
+    lr = config.get("learning_rate", _RULE_OPTIONS[rule][1])
     wd = config.get("weight_decay", 0.0)
     if rule == "sgd":
         return optim.SGD(params, lr=lr, weight_decay=wd)
-    if rule in ("sgd_momentum", "momentum"):
+    if rule == "sgd_momentum":
         return optim.SGD(params, lr=lr, momentum=config.get("momentum", 0.9), weight_decay=wd)
     if rule == "rmsprop":
         return optim.RMSprop(params, lr=lr, alpha=config.get("decay_rate", 0.99),
-                             eps=config.get("epsilon", 1e-8), weight_decay=wd)
-    if rule == "adam":
-        return optim.Adam(params, lr=lr, betas=(config.get("beta1", 0.9),
-                                                config.get("beta2", 0.999)),
-                          eps=config.get("epsilon", 1e-8), weight_decay=wd)
-    raise ValueError(f"Solver: unknown update_rule {rule!r}; use one of {_COURSE_RULES} or an "
-                     "optimizer object")
+                             eps=config.get("epsilon", 1e-8), weight_decay=wd,
+                             eps_inside_sqrt=bool(config.get("eps_inside_sqrt", False)))
+    return optim.Adam(params, lr=lr, betas=(config.get("beta1", 0.9),
+                                            config.get("beta2", 0.999)),
+                      eps=config.get("epsilon", 1e-8), weight_decay=wd)
 
 
 class Solver:
     """Train a model on `data` = dict(X_train, y_train, X_val, y_val) (numpy arrays).
 
-    `update_rule`: 'sgd', 'sgd_momentum', 'rmsprop', 'adam', or an optimizer object
-    (tinygrad_edu.optim, for nn.Modules). `optim_config` uses the courses' keys
-    (learning_rate, momentum, decay_rate, beta1, beta2, epsilon). `lr_decay` multiplies the
-    learning rate after every epoch. Accuracy is checked every epoch (or every `acc_every`
-    iterations) on `num_train_samples` training and `num_val_samples` validation samples.
+    `update_rule`: 'sgd', 'sgd_momentum' (also 'momentum'), 'rmsprop', 'adam', for either
+    kind of model; an optimizer object (tinygrad_edu.optim) for nn.Modules; a function
+    `(w, dw, config) -> (next_w, config)` for course models. `optim_config` uses the
+    courses' keys: learning_rate (also 'lr'; default 1e-3 for adam, else 1e-2), momentum
+    (sgd_momentum), decay_rate, epsilon and eps_inside_sqrt (rmsprop), beta1, beta2, epsilon
+    (adam), and weight_decay for nn.Modules. A key the rule does not read raises.
+    `lr_decay` multiplies the learning rate after every epoch. Accuracy is checked every
+    epoch (or every `acc_every` iterations) on `num_train_samples` training and
+    `num_val_samples` validation samples.
     """
 
     def __init__(self, model: Any, data: dict[str, Any], *, loss_fn: Callable[..., Any] | None
@@ -96,8 +148,9 @@ class Solver:
             raise TypeError("Solver: model must be an nn.Module or have a `params` dict and "
                             f"a loss(X, y) method; got {type(model).__name__}")
         self.loss_fn = loss_fn
-        self.update_rule = update_rule
-        self.optim_config = dict(optim_config or {})
+        self.update_rule = _rule_name(update_rule)
+        self.optim_config = _check_optim_config(self.update_rule, optim_config or {},
+                                                self.autograd_model)
         self.lr_decay = lr_decay
         self.batch_size = batch_size
         self.num_epochs = num_epochs
@@ -136,21 +189,30 @@ class Solver:
         else:
             if self.update_rule not in _COURSE_RULES and not callable(self.update_rule):
                 raise ValueError(f"Solver: update_rule {self.update_rule!r} for a course model "
-                                 f"must be one of {_COURSE_RULES} or a function "
+                                 f"must be one of {_COURSE_RULES} (or 'momentum') or a function "
                                  "(w, dw, config) -> (w, config)")
-            self.optim_configs = {name: dict(self.optim_config) for name in self.model.params}
+            config = dict(self.optim_config)
+            if not callable(self.update_rule):
+                # The rule's default, written down now so that lr_decay scales the right one.
+                config.setdefault("learning_rate", _RULE_OPTIONS[self.update_rule][1])
+            self.optim_configs = {name: dict(config) for name in self.model.params}
 
     def _params_snapshot(self) -> dict[str, np.ndarray]:
+        """Copies of the parameters (and a Module's buffers), made explicitly: the
+        optimizers update the live arrays in place, so a snapshot sharing memory with them
+        (state_dict values do, as in PyTorch) would follow the training instead of keeping
+        the best epoch's weights."""
         if self.autograd_model:
-            return {k: np.array(v) for k, v in self.model.state_dict().items()}
-        return {k: v.copy() for k, v in self.model.params.items()}
+            return {k: v.numpy().copy() for k, v in self.model.state_dict().items()}
+        return {k: np.array(v, copy=True) for k, v in self.model.params.items()}
 
     def _restore(self, snapshot: dict[str, np.ndarray]) -> None:
+        """Copy `snapshot` into the model; the snapshot itself stays untouched (and unshared)."""
         if self.autograd_model:
-            self.model.load_state_dict(snapshot)
+            self.model.load_state_dict(snapshot)  # copies into the parameters, as PyTorch
         else:
             for k, v in snapshot.items():
-                self.model.params[k] = v.copy()
+                self.model.params[k] = np.array(v, copy=True)
 
     # ------------------------------------------------------------------ one step
     def _step(self) -> float:
@@ -181,8 +243,8 @@ class Solver:
         from tinygrad_edu.optim import course
 
         loss, grads = self.model.loss(X, y)
-        rule = self.update_rule if callable(self.update_rule) else getattr(course,
-                                                                           self.update_rule)
+        rule = (self.update_rule if callable(self.update_rule)
+                else course.get_update_rule(self.update_rule))
         for name, w in self.model.params.items():
             next_w, self.optim_configs[name] = rule(w, grads[name], self.optim_configs[name])
             self.model.params[name] = next_w
@@ -241,6 +303,13 @@ class Solver:
         if self.autograd_model:
             for group in self.optimizer.param_groups:
                 group["lr"] *= self.lr_decay
+            if self.update_rule == "sgd_momentum" and self.lr_decay:
+                # The courses' momentum keeps its velocity v = mu v - lr dw when lr changes;
+                # PyTorch's SGD (built here) keeps b = -v / lr instead, whose velocity would
+                # shrink with lr. Rescale b so that v, and the course trajectory, carry on.
+                for state in self.optimizer.state.values():
+                    if state.get("momentum_buffer") is not None:
+                        state["momentum_buffer"] /= self.lr_decay
         else:
             for cfg in self.optim_configs.values():
                 cfg["learning_rate"] = cfg.get("learning_rate", 1e-2) * self.lr_decay

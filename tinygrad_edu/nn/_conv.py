@@ -258,14 +258,30 @@ def _pool_args(op: str, d: int, x: Tensor, kernel_size: Any, stride: Any, paddin
         raise ValueError(f"{op}: padding {pad} must be at most half of the kernel extent "
                          f"{extent} (kernel_size {kernel}), as in PyTorch; input shape "
                          f"{x.shape}")
-    _check_fits(op, x.shape, tuple((p, p) for p in pad), kernel, dilations)
-    pads = []
-    for n, p, e, s in zip(x.shape[-d:], pad, extent, strides):
+    spatial = x.shape[-d:]
+    outs = []
+    for n, p, e, s in zip(spatial, pad, extent, strides):
         out = (n + 2 * p - e + (s - 1 if ceil_mode else 0)) // s + 1
         if ceil_mode and (out - 1) * s >= n + p:  # PyTorch: the last window must start
             out -= 1                               # inside the input or its left padding
-        pads.append((p, max(p, (out - 1) * s + e - n - p)))
-    return kernel, strides, dilations, tuple(pads), pad
+        outs.append(out)
+    if min(outs) < 1:
+        # Without ceil_mode the kernel must fit the padded input. With it, as in PyTorch,
+        # a kernel larger than the input still gives one window, which starts at the
+        # input's first element (or its left padding) and reaches past the end.
+        dil = f" with dilation {dilations}" if any(r != 1 for r in dilations) else ""
+        padded = tuple(n + 2 * p for n, p in zip(spatial, pad))
+        ceil = ("" if ceil_mode else "; ceil_mode=True would allow a last window that starts "
+                "inside the input or its left padding")
+        raise ShapeError(f"{op}: kernel size {kernel}{dil} (extent {extent}) is larger than "
+                         f"the padded input {padded} (input shape {x.shape}, padding {pad}, "
+                         f"stride {strides}, ceil_mode={ceil_mode}): the output would have "
+                         f"size {tuple(outs)}; the kernel must fit inside{ceil}")
+    # After padding: p before, and after whatever the last window needs past the input
+    # (never less than p, so the padded input may be longer than the windows need).
+    pads = tuple((p, max(p, (out - 1) * s + e - n - p))
+                 for n, p, e, s, out in zip(spatial, pad, extent, strides, outs))
+    return kernel, strides, dilations, pads, pad
 
 
 def _max_pool(op: str, d: int, input: Any, kernel_size: Any, stride: Any, padding: Any,

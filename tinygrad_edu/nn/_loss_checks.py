@@ -3,6 +3,7 @@ input and target shapes/dtypes and what would be valid."""
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -44,6 +45,25 @@ def same_shape_target(x: Tensor, target: Any, name: str) -> Tensor:
     return t if t.dtype == x.dtype else t.to(x.dtype)
 
 
+def broadcast_target(x: Tensor, target: Any, name: str, stacklevel: int = 3) -> Tensor:
+    """The target of a regression loss (mse, l1, huber, smooth_l1), as PyTorch takes it: a
+    different but broadcastable shape is computed with broadcasting after a UserWarning
+    (PyTorch's words, so filters written for PyTorch catch it); shapes that do not
+    broadcast raise, naming both. `stacklevel` points the warning at the user's call."""
+    t = as_tensor(target)
+    if t.shape != x.shape:
+        try:
+            shape = np.broadcast_shapes(t.shape, x.shape)
+        except ValueError:
+            raise ShapeError(f"{name}: target shape {t.shape} and input shape {x.shape} cannot "
+                             "be broadcast together; they should be equal") from None
+        warnings.warn(f"Using a target size {t.shape} that is different to the input size "
+                      f"{x.shape} in {name}. This will likely lead to incorrect results due "
+                      f"to broadcasting (both become {shape}). Please ensure they have the "
+                      "same size.", UserWarning, stacklevel=stacklevel)
+    return t if t.dtype == x.dtype else t.to(x.dtype)
+
+
 def class_dim_last(x: Tensor, name: str) -> Tensor:
     """Scores (C,), (N, C) or (N, C, d1, ...) as a matrix with one row per prediction."""
     if x.ndim == 0:
@@ -66,6 +86,17 @@ def class_labels(x: Tensor, target: Any, name: str, ignore_index: int | None = N
     t = target.array if isinstance(target, Tensor) else np.asarray(target)
     expected = label_shape(x)
     soft = f", or probabilities of the input's shape {x.shape}" if soft_ok else ""
+    if t.shape == x.shape and t.shape != expected:
+        # The scores' own shape (most often one-hot rows; F.one_hot gives int64): say what
+        # each kind of target needs rather than "shape (4, 3) does not match (4, 3)".
+        hint = (f"class-index targets must be integers of shape {expected} (from one-hot "
+                f"rows: target.argmax({0 if x.ndim == 1 else 1}))")
+        if soft_ok:
+            raise TypeError(f"{name}: target of shape {t.shape} has the input's shape "
+                            f"{x.shape} but dtype {t.dtype}; probability targets must be "
+                            f"floating point (target.float()), and {hint}")
+        raise ShapeError(f"{name}: target of shape {t.shape} has the input's shape {x.shape}, "
+                         f"but {name} takes no probability targets: {hint}")
     if t.shape != expected:
         raise ShapeError(f"{name}: target shape {t.shape} does not match input shape {x.shape}; "
                          f"expected integer class labels of shape {expected}{soft}")
@@ -96,9 +127,14 @@ def class_weight(weight: Any, num_classes: int, dtype: np.dtype, name: str
     return w
 
 
-def one_hot(labels: np.ndarray, num_classes: int, dtype: np.dtype) -> np.ndarray:
-    """Rows of the identity; a label outside 0..C-1 (ignore_index) gives a row of zeros."""
-    return (labels[:, None] == np.arange(num_classes)).astype(dtype)
+def one_hot(labels: np.ndarray, num_classes: int, dtype: np.dtype,
+            keep: np.ndarray | None = None) -> np.ndarray:
+    """Rows of the identity; a row of zeros where `keep` is False (an ignored target, which
+    may well be a valid class such as 0) and for a label outside 0..C-1."""
+    rows = labels[:, None] == np.arange(num_classes)
+    if keep is not None:
+        rows &= keep[:, None]
+    return rows.astype(dtype)
 
 
 def per_example(rows: Tensor, x: Tensor) -> Tensor:

@@ -187,21 +187,28 @@ class AvgPool2d(_PoolNd):
     the divisor unless count_include_pad=False)."""
 
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                 ceil_mode: bool = False, count_include_pad: bool = True) -> None:
+                 ceil_mode: bool = False, count_include_pad: bool = True,
+                 divisor_override: int | None = None) -> None:
         super().__init__(kernel_size, stride, padding)
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
+        self.divisor_override = divisor_override
 
     def forward(self, input: Tensor) -> Tensor:
         return _named(self, F.avg_pool2d, input, self.kernel_size, self.stride, self.padding,
-                      self.ceil_mode, self.count_include_pad)
+                      self.ceil_mode, self.count_include_pad, self.divisor_override)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class AvgPool1d(AvgPool2d):
-    """Mean over windows along the last axis of (N, C, L)."""
+    """Mean over windows along the last axis of (N, C, L). No divisor_override (as
+    PyTorch's AvgPool1d)."""
+
+    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
+                 ceil_mode: bool = False, count_include_pad: bool = True) -> None:
+        super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
 
     def forward(self, input: Tensor) -> Tensor:
         return _named(self, F.avg_pool1d, input, self.kernel_size, self.stride, self.padding,

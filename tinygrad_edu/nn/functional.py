@@ -81,15 +81,21 @@ def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
 
 
 def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    """x if x > 0 else alpha * (e^x - 1)."""
+    """x if x > 0 else alpha * (e^x - 1). NaN stays NaN (gradient 1 there, as PyTorch)."""
     x = _t(input)
-    negative = (x.clamp(max=0.0).exp() - 1.0) * alpha
-    return where(x.array > 0, x, negative)
+    # The masks are written so that NaN (which compares False) takes the branch x itself:
+    # a NaN must never come out as a number. exp sees only x <= 0 (0 elsewhere): no
+    # overflow, and no inf or NaN in the unused branch to poison the gradient.
+    linear = ~(x.array <= 0)
+    negative = (x.where(~linear, 0.0).exp() - 1.0) * alpha
+    return where(linear, x, negative)
 
 
 def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
     """clamp(x, min_val, max_val), with PyTorch's kink rule: the gradient is 1 strictly
-    inside (min_val, max_val) and 0 at the bounds (clamp passes it at the bounds)."""
+    inside (min_val, max_val) and 0 at the bounds (clamp passes it at the bounds). NaN
+    stays NaN (np.clip keeps it); its gradient is 0 (PyTorch gives 0 or 1 depending on
+    the array's length: its vectorized and scalar kernels differ)."""
     x = _t(input)
     inside = (x.array > min_val) & (x.array < max_val)
     return where(inside, x, Tensor._wrap(np.clip(x.array, min_val, max_val)))

@@ -3,7 +3,9 @@
 Every loss is a composite of Tensor ops (no backward of its own), averaged over the batch
 by default, and takes `reduction='mean' | 'sum' | 'none'` ('sum' is one course's softmax
 loss; 'none' keeps one value per example). Targets are checked first: a wrong dtype or
-shape raises an error that names the loss and both shapes.
+shape raises an error that names the loss and both shapes. The regression losses (mse, l1,
+huber, smooth_l1) follow PyTorch instead: a target of another, broadcastable shape is
+broadcast after a UserWarning.
 
 Kinks: the hinge losses use relu, whose derivative at exactly zero margin is 0 (the courses'
 `margins > 0`); `l1_loss` uses |x|' = 0 at 0; the clamped logs of `binary_cross_entropy` and
@@ -20,6 +22,7 @@ import numpy as np
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.nn._loss_checks import (
     apply_reduction,
+    broadcast_target,
     check_reduction,
     class_dim_last,
     class_labels,
@@ -42,8 +45,10 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
     `target` is either integer class labels of shape (N,) / (N, d1, ...), or probabilities
     (one-hot or soft, float) of the input's shape. loss_n = -sum_c w_c q_nc log softmax(x_n)_c
     with q the (smoothed) target distribution. 'mean' divides by sum_n w_{y_n} for labels
-    (by the number of labelled predictions without weights; ignored labels count for
-    nothing) and by the number of predictions for probabilities, as PyTorch.
+    (by the number of labelled predictions without weights) and by the number of
+    predictions for probabilities, as PyTorch. A label equal to `ignore_index` (any int,
+    also a valid class such as 0) gives loss 0 and no gradient and counts for nothing in
+    the mean; with every label ignored 'mean' is nan with gradient 0, 'sum' is 0.
     Gradient for labels: (softmax(x) - onehot(y)) / N. Finite for any finite logits.
     """
     name = "cross_entropy"
@@ -59,21 +64,21 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
         return _cross_entropy_soft(x, x2, as_tensor(target).to(x.dtype), w, reduction,
                                    label_smoothing)
     labels = class_labels(x, target, name, ignore_index, soft_ok=True)
-    onehot = one_hot(labels, num_classes, x.dtype)
+    labelled = labels != ignore_index
+    onehot = one_hot(labels, num_classes, x.dtype, labelled)
     coef = onehot if w is None else onehot * w  # row n: w_{y_n} at y_n
     total_weight = coef.sum()
     if label_smoothing:
         spread = (np.ones(num_classes, x.dtype) if w is None else w) * (label_smoothing
                                                                          / num_classes)
-        labelled = (labels != ignore_index)[:, None]
-        coef = (1.0 - label_smoothing) * coef + labelled * spread
-    return _cross_entropy_coef(x, x2, coef.astype(x.dtype, copy=False), reduction,
-                               total_weight)
+        coef = (1.0 - label_smoothing) * coef + labelled[:, None] * spread
+    return _cross_entropy_coef(x, x2, coef.astype(x.dtype, copy=False), onehot != 0,
+                               reduction, total_weight)
 
 
-def _cross_entropy_coef(x: Tensor, x2: Tensor, coef: np.ndarray, reduction: str,
-                        total_weight: float) -> Tensor:
-    """-sum_c coef_nc log softmax(x_n)_c with a constant coef.
+def _cross_entropy_coef(x: Tensor, x2: Tensor, coef: np.ndarray, picked: np.ndarray,
+                        reduction: str, total_weight: float) -> Tensor:
+    """-sum_c coef_nc log softmax(x_n)_c with a constant coef (`picked`: the targets).
 
     Two graph nodes for a batch loss: the fused log_softmax and one einsum with the constant
     -coef / N (a one-hot pick, no gather and no scatter-add in backward), so the loss adds
@@ -81,15 +86,28 @@ def _cross_entropy_coef(x: Tensor, x2: Tensor, coef: np.ndarray, reduction: str,
     """
     log_probs = x2.log_softmax(1)
     if reduction == "none":
-        picked = _unused_zeroed(log_probs, coef) * Tensor._wrap(coef)
-        return per_example(-picked.sum(axis=1), x)
-    scale = _mean_scale(total_weight) if reduction == "mean" else 1.0
-    return _dot_all(log_probs, coef * -scale)
+        terms = _unused_zeroed(log_probs, coef) * Tensor._wrap(coef)
+        return per_example(-terms.sum(axis=1), x)
+    if reduction == "sum":
+        return _dot_all(log_probs, -coef)
+    return _weighted_mean(log_probs, coef, picked, total_weight)
 
 
-def _mean_scale(total_weight: float) -> float:
-    """1 / total weight; nan when nothing is labelled (every target ignored), as PyTorch."""
-    return 1.0 / total_weight if total_weight else float("nan")
+def _weighted_mean(t: Tensor, coef: np.ndarray, picked: np.ndarray, total_weight: float
+                   ) -> Tensor:
+    """-sum(t * coef) / total_weight, PyTorch's 'mean' over labelled targets.
+
+    Every target ignored (total weight 0): the value is nan, as PyTorch's 0 / 0, but the
+    gradient is 0, as PyTorch's (ignored targets pass none). Labelled targets whose class
+    weights are all 0: the value and their gradient are nan (0 / 0 again, as PyTorch).
+    """
+    scale = 1.0 / total_weight if total_weight else np.nan
+    with np.errstate(invalid="ignore"):
+        scaled = np.where(picked | (coef != 0), coef * -scale, 0.0)
+    out = _dot_all(t, scaled)
+    if total_weight:
+        return out
+    return out + Tensor._wrap(np.asarray(np.nan, dtype=out.dtype))
 
 
 def _unused_zeroed(t: Tensor, coef: np.ndarray) -> Tensor:
@@ -121,20 +139,22 @@ def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -1
              reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities `input` (N, C) (or (C,), (N, C, d...))
     at integer labels: loss_n = -w_{y_n} input[n, y_n]; 'mean' divides by sum_n w_{y_n}.
-    `nll_loss(log_softmax(x), y)` equals `cross_entropy(x, y)`."""
+    A target equal to `ignore_index` (any int, also a valid class) gives loss 0 and no
+    gradient and is left out of the mean; with every target ignored 'mean' is nan (gradient
+    0) and 'sum' is 0, as PyTorch. `nll_loss(log_softmax(x), y)` equals `cross_entropy(x, y)`."""
     name = "nll_loss"
     check_reduction(reduction, name)
     x = float_input(input, name)
     x2 = class_dim_last(x, name)
     labels = class_labels(x, target, name, ignore_index)
-    coef = one_hot(labels, x2.shape[1], x.dtype)
+    onehot = one_hot(labels, x2.shape[1], x.dtype, labels != ignore_index)
     w = class_weight(weight, x2.shape[1], x.dtype, name)
-    if w is not None:
-        coef = coef * w
+    coef = onehot if w is None else onehot * w
     if reduction == "none":
         return per_example(-(_unused_zeroed(x2, coef) * Tensor._wrap(coef)).sum(axis=1), x)
-    scale = _mean_scale(coef.sum()) if reduction == "mean" else 1.0
-    return _dot_all(x2, -coef * scale)
+    if reduction == "sum":
+        return _dot_all(x2, -coef)
+    return _weighted_mean(x2, coef, onehot != 0, coef.sum())
 
 
 def cross_entropy_from_probs(probs: Any, target: Any, eps: float = 1e-12,
@@ -143,7 +163,8 @@ def cross_entropy_from_probs(probs: Any, target: Any, eps: float = 1e-12,
 
     `target` is one-hot/probabilities of the same shape, or integer labels (N,). p is
     clipped to [eps, 1] before the log so a probability that underflowed to 0 gives a large
-    finite loss (-log eps) instead of inf; where the clip is active the gradient is 0.
+    finite loss (-log eps) instead of inf; where the clip is active the gradient is 0. A NaN
+    probability gives a NaN loss.
     Prefer `cross_entropy(logits, y)`: it never needs the clip.
     """
     name = "cross_entropy_from_probs"
@@ -156,7 +177,10 @@ def cross_entropy_from_probs(probs: Any, target: Any, eps: float = 1e-12,
     else:
         labels = class_labels(p, target, name, soft_ok=True)
         y = Tensor._wrap(one_hot(labels, p2.shape[1], p.dtype))
-    rows = -(p2.clamp(min=eps, max=1.0).log() * y).sum(axis=1)
+    # Clipped with masks rather than Tensor.clamp so that a NaN probability stays NaN (a
+    # NaN compares False, so neither bound replaces it) instead of becoming -log(eps).
+    clipped = p2.where(~(p2.array < eps), eps).where(~(p2.array > 1.0), 1.0)
+    rows = -(clipped.log() * y).sum(axis=1)
     return apply_reduction(per_example(rows, p), reduction)
 
 
@@ -214,11 +238,15 @@ def svm_loss(scores: Any, y: Any, margin: float = 1.0, reduction: str = "mean") 
 
 
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
-    """(x - y)^2, averaged over every element by default; gradient 2 (x - y) / numel."""
+    """(x - y)^2, averaged over every element by default; gradient 2 (x - y) / numel.
+
+    A target of another shape is broadcast against the input after a UserWarning, as
+    PyTorch does (the mean is then over the broadcast shape); the same holds for l1_loss,
+    huber_loss and smooth_l1_loss. Shapes that do not broadcast raise."""
     name = "mse_loss"
     check_reduction(reduction, name)
     x = float_input(input, name)
-    d = x - same_shape_target(x, target, name)
+    d = x - broadcast_target(x, target, name)
     return apply_reduction(d * d, reduction)
 
 
@@ -227,7 +255,7 @@ def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     name = "l1_loss"
     check_reduction(reduction, name)
     x = float_input(input, name)
-    return apply_reduction((x - same_shape_target(x, target, name)).abs(), reduction)
+    return apply_reduction((x - broadcast_target(x, target, name)).abs(), reduction)
 
 
 def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
@@ -251,7 +279,7 @@ def _huber(input: Any, target: Any, reduction: str, delta: float, scale: float, 
            ) -> Tensor:
     check_reduction(reduction, name)
     x = float_input(input, name)
-    d = x - same_shape_target(x, target, name)
+    d = x - broadcast_target(x, target, name, stacklevel=4)  # user -> huber_loss -> _huber
     a = d.abs()
     if delta == 0:
         return apply_reduction(a, reduction)
@@ -285,9 +313,15 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None,
     check_reduction(reduction, name)
     p = float_input(input, name)
     y = same_shape_target(p, target, name)
-    if p.numel() and (p.array.min() < 0 or p.array.max() > 1):
+    # Written so that NaN fails the check (as in PyTorch): the clamped logs below would
+    # otherwise turn a NaN probability into the finite loss 100.
+    outside = ~((p.array >= 0) & (p.array <= 1))
+    if outside.any():
+        nan = " and NaN" if np.isnan(p.array).any() else ""
+        finite = p.array[~np.isnan(p.array)]
+        low, high = (finite.min(), finite.max()) if finite.size else (np.nan, np.nan)
         raise ValueError(f"{name}: input must hold probabilities in [0, 1], got values in "
-                         f"[{p.array.min():.4g}, {p.array.max():.4g}]; for logits use "
+                         f"[{low:.4g}, {high:.4g}]{nan}; for logits use "
                          "binary_cross_entropy_with_logits")
     loss = -(y * _clamped_log(p) + (1.0 - y) * _clamped_log(1.0 - p))
     if weight is not None:

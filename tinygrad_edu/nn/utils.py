@@ -1,5 +1,9 @@
 """Gradient clipping and parameter/vector conversion, as `torch.nn.utils`.
 
+Every function takes what PyTorch takes: a single Tensor or any iterable of them, usually the
+generator `model.parameters()`. A generator can be walked only once, so each function turns
+its argument into a list first and reads only that list.
+
 Clipping replaces each `.grad` by a new scaled tensor instead of writing into the old
 array: the engine may hand one gradient array to several leaves (x + y gives both the
 same upstream gradient), and scaling it in place would scale it twice.
@@ -15,45 +19,60 @@ import numpy as np
 
 from tinygrad_edu.tensor import Tensor
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "get_total_norm", "parameters_to_vector",
-           "vector_to_parameters", "functional_call"]
+__all__ = ["clip_grad_norm_", "clip_grads_with_norm_", "clip_grad_value_", "get_total_norm",
+           "parameters_to_vector", "vector_to_parameters", "functional_call"]
 
 
 def _tensors(parameters: Any) -> list[Tensor]:
+    """A single Tensor or an iterable of Tensors (a generator is consumed here, once)."""
     if isinstance(parameters, Tensor):
         return [parameters]
     return list(parameters)
 
 
-def get_total_norm(tensors: Iterable[Tensor], norm_type: float = 2.0) -> Tensor:
-    """The norm of all tensors taken together as one vector."""
-    arrays = [t.array for t in tensors]
+def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float = 2.0,
+                   error_if_nonfinite: bool = False, foreach: Any = None) -> Tensor:
+    """The norm of all tensors taken together as one vector (nan if any element is nan)."""
+    arrays = [t.array for t in _tensors(tensors)]
     p = float(norm_type)
     if not arrays:
         return Tensor._wrap(np.asarray(0.0))
     if math.isinf(p):
-        total = max(float(np.max(np.abs(a))) if a.size else 0.0 for a in arrays)
+        # np.max, not Python's max: max(3.0, nan) is 3.0, which would hide a NaN.
+        total = float(np.max([np.max(np.abs(a)) if a.size else 0.0 for a in arrays]))
     else:
-        total = sum(float(np.sum(np.abs(a.astype(np.float64)) ** p)) for a in arrays) ** (1 / p)
+        total = float(np.sum([np.sum(np.abs(a.astype(np.float64)) ** p) for a in arrays])
+                      ** (1 / p))
+    if error_if_nonfinite and not math.isfinite(total):
+        raise RuntimeError(f"get_total_norm: the total norm of order {norm_type} is {total}, "
+                           "non-finite; set error_if_nonfinite=False to get it anyway")
     return Tensor._wrap(np.asarray(total, dtype=arrays[0].dtype))
+
+
+def clip_grads_with_norm_(parameters: Any, max_norm: float, total_norm: Any,
+                          foreach: Any = None) -> None:
+    """Scale every gradient by max_norm / (total_norm + 1e-6) when that is below 1 (or nan:
+    a NaN norm makes every gradient NaN, as in PyTorch, rather than hiding in one)."""
+    value = float(total_norm.item() if isinstance(total_norm, Tensor) else total_norm)
+    coef = float(max_norm) / (value + 1e-6)
+    if coef < 1.0 or math.isnan(coef):
+        for p in _tensors(parameters):
+            if p.grad is not None:
+                p.grad = Tensor._wrap(p.grad.array * np.asarray(coef, dtype=p.grad.dtype))
 
 
 def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0,
                     error_if_nonfinite: bool = False, foreach: Any = None) -> Tensor:
     """Scale all gradients together so that their joint norm is at most `max_norm`
-    (factor max_norm / (total + 1e-6), applied only when it is below 1). Returns the
-    total norm before clipping, as a 0-d tensor."""
-    grads = [p.grad for p in _tensors(parameters) if p.grad is not None]
-    total = get_total_norm(grads, norm_type)
+    (`get_total_norm` of the gradients, then `clip_grads_with_norm_`). Returns the total
+    norm before clipping, as a 0-d tensor."""
+    params = _tensors(parameters)  # walked twice below: a generator must become a list
+    total = get_total_norm([p.grad for p in params if p.grad is not None], norm_type)
     value = float(total.array)
     if error_if_nonfinite and not math.isfinite(value):
         raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the "
                            f"gradients is {value}; set error_if_nonfinite=False to clip anyway")
-    coef = float(max_norm) / (value + 1e-6)
-    if coef < 1.0:
-        for p in _tensors(parameters):
-            if p.grad is not None:
-                p.grad = Tensor._wrap(p.grad.array * np.asarray(coef, dtype=p.grad.dtype))
+    clip_grads_with_norm_(params, max_norm, total)
     return total
 
 
@@ -65,19 +84,19 @@ def clip_grad_value_(parameters: Any, clip_value: float, foreach: Any = None) ->
             p.grad = Tensor._wrap(np.clip(p.grad.array, -c, c))
 
 
-def parameters_to_vector(parameters: Iterable[Tensor]) -> Tensor:
+def parameters_to_vector(parameters: Tensor | Iterable[Tensor]) -> Tensor:
     """All parameters flattened and joined into one vector (in the graph)."""
     from tinygrad_edu.functional import cat
 
-    return cat([p.reshape(-1) for p in parameters])
+    return cat([p.reshape(-1) for p in _tensors(parameters)])
 
 
-def vector_to_parameters(vec: Tensor, parameters: Iterable[Tensor]) -> None:
+def vector_to_parameters(vec: Tensor, parameters: Tensor | Iterable[Tensor]) -> None:
     """Copy consecutive slices of `vec` into the parameters (in place, no graph)."""
     from tinygrad_edu.autograd import no_grad
 
     start = 0
-    params = list(parameters)
+    params = _tensors(parameters)
     needed = sum(p.numel() for p in params)
     if vec.numel() != needed:
         raise ValueError(f"vector_to_parameters: vector has {vec.numel()} elements, the "
