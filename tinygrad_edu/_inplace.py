@@ -63,9 +63,7 @@ class InplaceMixin:
                                f"(shape {self.shape}) while grad mode is on; wrap it in "
                                "`with no_grad():` or use the out-of-place op")
         if self._base is not None:
-            raise RuntimeError(f"{op}: in-place change of a view (shape {self.shape}) inside a "
-                               "graph is not supported; write through the tensor it views "
-                               "(base[index] = value) or use the out-of-place op")
+            return self._rebind_view(op, compute)
         old = self._wrap(self.array.copy())
         old._ctx = self._ctx
         old.requires_grad, old.name = self.requires_grad, self.name
@@ -79,6 +77,33 @@ class InplaceMixin:
         if new._ctx is not None:
             new._ctx._out = weakref.ref(self)
             new._ctx.output_version = self._version
+            self.requires_grad = True
+        return self
+
+    def _rebind_view(self: Tensor, op: str, compute: Callable[[Tensor], Tensor]) -> Tensor:
+        """In place on a view inside a graph (`y[1:] *= 3`, `z[1:4].copy_(x)`), as PyTorch:
+        the new values are written into the base as `base.flat[positions] = new`, recorded,
+        and the view becomes a fresh view of the new base (it still shares its memory)."""
+        base = self._base
+        assert base is not None
+        positions = _flat_positions(self.array, base.array)
+        if positions is None:
+            raise RuntimeError(f"{op}: in-place change of a view (shape {self.shape}) inside a "
+                               f"graph, whose base (shape {base.shape}) is not contiguous; "
+                               "use the out-of-place op")
+        old = self._wrap(self.array.copy())
+        old._ctx = self._ctx
+        old.requires_grad, old.name = self.requires_grad, self.name
+        new = compute(old)
+        if new.shape != self.shape:
+            raise RuntimeError(f"{op}: the result has shape {new.shape} but the view changed "
+                               f"in place has shape {self.shape}")
+        base._rebind(op, lambda b: IndexPut.apply(
+            b.reshape(-1), new.to(b.dtype).reshape(-1), index=positions).reshape(base.shape))
+        fresh = base.reshape(-1)[positions].reshape(self.shape)
+        self._ctx = fresh._ctx
+        if fresh._ctx is not None:
+            fresh._ctx._out = weakref.ref(self)
             self.requires_grad = True
         return self
 
@@ -158,6 +183,38 @@ class InplaceMixin:
     def div_(self: Tensor, other: Any) -> Tensor:
         return self._inplace_ufunc(np.true_divide, other, "div_", lambda old: old / other)
 
+    def _unary_inplace(self: Tensor, op: str, compute: Callable[[Tensor], Tensor],
+                       *others: Any) -> Tensor:
+        """self <- compute(self) in place; inside a graph, recorded (`_rebind`)."""
+        if _needs_graph(self, others):
+            return self._rebind(op, compute)
+        self._write(compute(self).array, op)
+        return self
+
+    def exp_(self: Tensor) -> Tensor:
+        return self._unary_inplace("exp_", lambda t: t.exp())
+
+    def log_(self: Tensor) -> Tensor:
+        return self._unary_inplace("log_", lambda t: t.log())
+
+    def sqrt_(self: Tensor) -> Tensor:
+        return self._unary_inplace("sqrt_", lambda t: t.sqrt())
+
+    def abs_(self: Tensor) -> Tensor:
+        return self._unary_inplace("abs_", lambda t: t.abs())
+
+    def neg_(self: Tensor) -> Tensor:
+        return self._unary_inplace("neg_", lambda t: -t)
+
+    def sigmoid_(self: Tensor) -> Tensor:
+        return self._unary_inplace("sigmoid_", lambda t: t.sigmoid())
+
+    def tanh_(self: Tensor) -> Tensor:
+        return self._unary_inplace("tanh_", lambda t: t.tanh())
+
+    def pow_(self: Tensor, exponent: Any) -> Tensor:
+        return self._unary_inplace("pow_", lambda t: t**exponent, exponent)
+
     def clamp_(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
         if _needs_graph(self, (min, max)):
             return self._rebind("clamp_", lambda old: old.clamp(min, max))
@@ -187,6 +244,22 @@ class InplaceMixin:
 
     def __setitem__(self: Tensor, index: Any, value: Any) -> None:
         self._put(_index_arrays(index), value, "__setitem__")
+
+
+def _flat_positions(view: np.ndarray, base: np.ndarray) -> np.ndarray | None:
+    """For each element of `view`, its position in the flattened C-contiguous `base` (None
+    when base is not contiguous or the view's strides do not fall on its elements)."""
+    if not base.flags.c_contiguous or base.itemsize != view.itemsize:
+        return None
+    item = base.itemsize
+    offset = view.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    if offset % item or any(st % item for st in view.strides):
+        return None
+    start = offset // item
+    steps = [st // item for st in view.strides]
+    grids = np.indices(view.shape, sparse=True) if view.ndim else []
+    flat = start + sum((g * st for g, st in zip(grids, steps)), np.zeros(view.shape, np.int64))
+    return np.asarray(flat, dtype=np.int64).reshape(-1)
 
 
 def _index_put(old: Tensor, index: Any, value: Any, op: str) -> Tensor:

@@ -111,6 +111,9 @@ def _binary(self: Tensor, other: Any, op: Any, name: str, reverse: bool = False)
     a = self
     if reverse:
         a, b = b, a
+    if name == "sub" and (a.array.dtype == np.bool_ or b.array.dtype == np.bool_):
+        raise TypeError(f"sub: subtraction with a bool tensor is not supported (shapes "
+                        f"{a.shape} and {b.shape}); to invert a mask use ~ or logical_not()")
     if a.array.dtype != b.array.dtype:
         a, b = _promote(a, b)
     if a.array.shape != b.array.shape:
@@ -197,6 +200,9 @@ class MathsMixin:
         a, b = self, _operand(self, other)
         if a.array.dtype != b.array.dtype:
             a, b = _promote(a, b)
+        if a.array.dtype == np.bool_:
+            raise TypeError(f"floor_divide: not defined for bool tensors (shapes {a.shape} and "
+                            f"{b.shape})")
         return self._wrap(np.asarray(np.floor_divide(a.array, b.array)))
 
     def remainder(self: Tensor, other: Any) -> Tensor:
@@ -276,7 +282,25 @@ class MathsMixin:
         return out
 
     def dot(self: Tensor, other: Any) -> Tensor:
-        return self.matmul(other)
+        """Vector dot product (1-D only, as PyTorch; `@` handles matrices)."""
+        from tinygrad_edu.functional import dot
+
+        return dot(self, other)
+
+    def outer(self: Tensor, other: Any) -> Tensor:
+        from tinygrad_edu.functional import outer
+
+        return outer(self, other)
+
+    def trace(self: Tensor) -> Tensor:
+        from tinygrad_edu.functional import trace
+
+        return trace(self)
+
+    def diag(self: Tensor) -> Tensor:
+        from tinygrad_edu.functional import diag
+
+        return diag(self)
 
     # ------------------------------------------------------------------ comparisons
     def __lt__(self: Tensor, other: Any) -> Tensor:  # type: ignore[override]
@@ -292,12 +316,12 @@ class MathsMixin:
         return _compare(self, other, np.greater_equal, "ge")
 
     def __eq__(self: Tensor, other: Any) -> Any:  # type: ignore[override]
-        if other is None:  # PyTorch: a tensor is never equal to None
+        if other is None or isinstance(other, str):  # PyTorch: never equal to these
             return False
         return _compare(self, other, np.equal, "eq")
 
     def __ne__(self: Tensor, other: Any) -> Any:  # type: ignore[override]
-        if other is None:
+        if other is None or isinstance(other, str):
             return True
         return _compare(self, other, np.not_equal, "ne")
 

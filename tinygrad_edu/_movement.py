@@ -45,6 +45,21 @@ def _as_view_index(idx: Any) -> Any:
     return (*items, Ellipsis) if basic else idx
 
 
+def _ints_first(idx: Any) -> tuple[Any, Any] | None:
+    """For an index mixing ints with integer/boolean arrays, PyTorch's reading: select with
+    the ints first, then index the rest (`x[0, :, [1, 3]]` has shape (3, 2), where numpy's
+    rule moves the broadcast axes first and gives (2, 3))."""
+    if not isinstance(idx, tuple) or any(i is None or i is Ellipsis for i in idx):
+        return None
+    ints = [isinstance(i, int | np.integer) and not isinstance(i, bool) for i in idx]
+    arrays = [isinstance(i, np.ndarray) and i.ndim > 0 for i in idx]
+    if not any(ints) or not any(arrays):
+        return None
+    first = tuple(i if is_int else slice(None) for i, is_int in zip(idx, ints))
+    rest = tuple(i for i, is_int in zip(idx, ints) if not is_int)
+    return first, rest
+
+
 def _resolve_shape(shape: tuple[int, ...], size: int) -> tuple[int, ...] | None:
     """`shape` with one -1 filled in, or None if it cannot hold `size` elements."""
     unknown = [i for i, n in enumerate(shape) if n == -1]
@@ -95,6 +110,9 @@ class MovementMixin:
         if self.ndim == 0:
             return self.reshape(1)
         s, e = self._axis(start_dim, "flatten"), self._axis(end_dim, "flatten")
+        if s > e:
+            raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} "
+                             f"for a tensor of shape {self.shape}")
         shape = self.shape
         return self.reshape(shape[:s] + (int(np.prod(shape[s:e + 1])),) + shape[e + 1:])
 
@@ -117,8 +135,9 @@ class MovementMixin:
         d = dim % nd
         return self.reshape(self.shape[:d] + (1,) + self.shape[d:])
 
-    def permute(self: Tensor, *dims: Any) -> Tensor:
-        axes = _shape_args(dims)
+    def permute(self: Tensor, *dims: Any, **kwargs: Any) -> Tensor:
+        """`permute(1, 0, 2)`, `permute((1, 0, 2))` or `permute(dims=(1, 0, 2))`."""
+        axes = _shape_args(dims or ((kwargs["dims"],) if "dims" in kwargs else ()))
         if sorted(a % max(self.ndim, 1) for a in axes) != list(range(self.ndim)):
             raise ValueError(f"permute: {axes} is not a permutation of the {self.ndim} dims "
                              f"of a tensor of shape {self.shape}")
@@ -127,9 +146,12 @@ class MovementMixin:
             return self
         return Permute.apply(self, axes=axes)
 
-    def transpose(self: Tensor, *dims: int) -> Tensor:
-        """`transpose(d0, d1)` swaps two dims (PyTorch); with no arguments it reverses
-        all dims (numpy)."""
+    def transpose(self: Tensor, *dims: int, dim0: int | None = None,
+                  dim1: int | None = None) -> Tensor:
+        """`transpose(d0, d1)` (or `dim0=, dim1=`) swaps two dims (PyTorch); with no
+        arguments it reverses all dims (numpy)."""
+        if dim0 is not None or dim1 is not None:
+            dims = (*dims, *(d for d in (dim0, dim1) if d is not None))
         if not dims:
             return self.permute(*reversed(range(self.ndim)))
         if len(dims) != 2:
@@ -177,6 +199,9 @@ class MovementMixin:
 
     def __getitem__(self: Tensor, index: Any) -> Tensor:
         idx = _as_view_index(_index_to_numpy(index))
+        split = _ints_first(idx)
+        if split is not None:  # PyTorch selects with the ints first (numpy broadcasts them)
+            return self[split[0]][split[1]]
         try:
             if self.requires_grad and _state.grad_enabled:
                 return GetItem.apply(self, index=idx)
@@ -206,13 +231,17 @@ class MovementMixin:
         big = tuple(v for r, n in zip(reps, x.shape) for v in (r, n))
         return x.reshape(inter).expand(big).reshape(tuple(r * n for r, n in zip(reps, x.shape)))
 
-    def flip(self: Tensor, dims: Any) -> Tensor:
-        axes = self._axes(dims, "flip")
+    def flip(self: Tensor, *dims: Any) -> Tensor:
+        """Reverse the order along `dims` (`flip(0, 1)` or `flip((0, 1))`)."""
+        axes = self._axes(dims[0] if len(dims) == 1 else dims, "flip")
         return self[tuple(slice(None, None, -1) if i in axes else slice(None)
                           for i in range(self.ndim))]
 
-    def split(self: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple[Tensor, ...]:
+    def split(self: Tensor, split_size_or_sections: Any = None, dim: int = 0, *,
+              split_size: Any = None) -> tuple[Tensor, ...]:
         """Pieces of `split_size` along `dim` (the last may be smaller), or given sizes."""
+        if split_size_or_sections is None:
+            split_size_or_sections = split_size
         d = self._axis(dim, "split")
         n = self.shape[d]
         if isinstance(split_size_or_sections, int):
@@ -235,6 +264,8 @@ class MovementMixin:
 
     def chunk(self: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
         n = self.shape[self._axis(dim, "chunk")]
+        if n == 0:  # PyTorch: `chunks` empty pieces of an empty axis
+            return tuple(self for _ in range(chunks))
         return self.split(max(1, -(-n // chunks)), dim)
 
     def gather(self: Tensor, dim: int, index: Any) -> Tensor:

@@ -119,6 +119,9 @@ class ReduceMixin:
     def amin(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
              keepdims: bool | None = None) -> Tensor:
         ax, kd = _pick(axis, dim, keepdims, keepdim)
+        if self.array.dtype.kind != "f":  # no gradient; and -x wraps for unsigned and bool
+            return self._wrap(np.asarray(np.min(self.array, axis=self._axes(ax, "amin"),
+                                                keepdims=kd)))
         return -Max.apply(-self, axis=self._axes(ax, "amin"), keepdims=kd)
 
     def argmax(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
@@ -126,7 +129,8 @@ class ReduceMixin:
         ax, kd = _pick(axis, dim, keepdims, keepdim)
         if ax is None or self.array.ndim == 0:
             self._axes(ax, "argmax")
-            return self._wrap(np.asarray(np.argmax(self.array), dtype=np.int64))
+            shape = (1,) * self.array.ndim if kd else ()  # keepdim keeps every axis
+            return self._wrap(np.asarray(np.argmax(self.array), dtype=np.int64).reshape(shape))
         a = self._axes(ax, "argmax")[0]
         return self._wrap(np.asarray(np.argmax(self.array, axis=a, keepdims=kd), dtype=np.int64))
 
@@ -135,7 +139,8 @@ class ReduceMixin:
         ax, kd = _pick(axis, dim, keepdims, keepdim)
         if ax is None or self.array.ndim == 0:
             self._axes(ax, "argmin")
-            return self._wrap(np.asarray(np.argmin(self.array), dtype=np.int64))
+            shape = (1,) * self.array.ndim if kd else ()  # keepdim keeps every axis
+            return self._wrap(np.asarray(np.argmin(self.array), dtype=np.int64).reshape(shape))
         a = self._axes(ax, "argmin")[0]
         return self._wrap(np.asarray(np.argmin(self.array, axis=a, keepdims=kd), dtype=np.int64))
 
@@ -174,9 +179,14 @@ class ReduceMixin:
                        keepdims=keepdims, ddof=ddof)
         return root_zero_safe(var, 2.0)
 
-    def norm(self: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False) -> Tensor:
+    def norm(self: Tensor, p: Any = "fro", dim: Any = None, keepdim: bool = False,
+             dtype: Any = None) -> Tensor:
         """Vector p-norm over `dim` (all elements by default); 'fro' is the 2-norm. The
         gradient of a zero norm is 0 (PyTorch's subgradient), not 0/0."""
+        if dtype is not None:
+            return self.to(dtype).norm(p, dim, keepdim)
+        if p == 0:  # the number of nonzeros, in the graph with gradient 0 (as PyTorch)
+            return self.sign().abs().sum(dim=dim, keepdim=keepdim)
         if p in ("fro", 2, 2.0):
             return root_zero_safe((self * self).sum(dim=dim, keepdim=keepdim), 2.0)
         if p in (1, 1.0):
@@ -186,11 +196,12 @@ class ReduceMixin:
         powered = abs_pow_zero_safe(self, float(p))
         return root_zero_safe(powered.sum(dim=dim, keepdim=keepdim), float(p))
 
-    def prod(self: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None
-             ) -> Tensor:
+    def prod(self: Tensor, dim: Any = None, keepdim: bool = False, *, dtype: Any = None,
+             axis: Any = None, keepdims: bool | None = None) -> Tensor:
         """Product over `dim` (all elements by default), as a tree of pairwise products:
         exact with zeros, so d/dx_i is the product of the other entries (one zero gets the
         product of the rest, as PyTorch), to every order. Integers and bools give int64."""
+        dim, keepdim = _pick(axis, dim, keepdims, keepdim)
         x = self.to(dtype if dtype is not None else _accumulator(self.array.dtype))
         axes = self._axes(dim, "prod")
         if isinstance(dim, list | tuple):
@@ -207,11 +218,21 @@ class ReduceMixin:
             out = out.reshape([1 if a in axes else x.shape[a] for a in range(x.ndim)])
         return out
 
-    def all(self: Tensor, dim: Any = None) -> Tensor:
-        return self._wrap(np.asarray(np.all(self.array, axis=dim)))
+    def all(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+            keepdims: bool | None = None) -> Tensor:
+        """True where every entry is nonzero (uint8 in, uint8 out, as PyTorch)."""
+        return self._logical_reduce(np.all, "all", dim, keepdim, axis, keepdims)
 
-    def any(self: Tensor, dim: Any = None) -> Tensor:
-        return self._wrap(np.asarray(np.any(self.array, axis=dim)))
+    def any(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
+            keepdims: bool | None = None) -> Tensor:
+        """True where some entry is nonzero (uint8 in, uint8 out, as PyTorch)."""
+        return self._logical_reduce(np.any, "any", dim, keepdim, axis, keepdims)
+
+    def _logical_reduce(self: Tensor, fn: Any, op: str, dim: Any, keepdim: bool, axis: Any,
+                        keepdims: bool | None) -> Tensor:
+        ax, kd = _pick(axis, dim, keepdims, keepdim)
+        out = np.asarray(fn(self.array, axis=self._axes(ax, op), keepdims=kd))
+        return self._wrap(out.astype(np.uint8) if self.array.dtype == np.uint8 else out)
 
     def topk(self: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
              ) -> ValuesIndices:
@@ -223,7 +244,8 @@ class ReduceMixin:
             return ValuesIndices(self.clone(), self._wrap(np.zeros((), np.int64)))
         if not 0 <= k <= self.shape[a]:
             raise ValueError(f"topk: k={k} is out of range for dim {dim} of shape {self.shape}")
-        order = np.argsort(-self.array if largest else self.array, axis=a, kind="stable")
+        key = self.array.astype(np.int64) if self.array.dtype.kind in "ub" else self.array
+        order = np.argsort(-key if largest else key, axis=a, kind="stable")  # -x wraps: uint8
         idx = np.take(order, np.arange(k), axis=a).astype(np.int64)
         index = self._wrap(idx)
         return ValuesIndices(self.gather(a, index), index)

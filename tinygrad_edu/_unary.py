@@ -18,6 +18,7 @@ from tinygrad_edu.ops.elementwise import (
     Abs,
     Exp,
     Log,
+    Log1p,
     Maximum,
     Minimum,
     Mul,
@@ -38,6 +39,12 @@ def _floating(x: Tensor) -> Tensor:
     return x if x.array.dtype.kind == "f" else x.to(_state.default_dtype)
 
 
+def _no_bool(x: Tensor, op: str) -> None:
+    if x.array.dtype == np.bool_:
+        raise TypeError(f"{op}: not defined for a bool tensor (shape {x.shape}); convert it "
+                        "first, e.g. x.long() or x.float()")
+
+
 class UnaryMixin:
     __slots__ = ()
 
@@ -56,16 +63,20 @@ class UnaryMixin:
 
     def abs(self: Tensor) -> Tensor:
         """|x|; its derivative at 0 is 0 (as PyTorch)."""
+        _no_bool(self, "abs")
         return Abs.apply(self)
 
     def square(self: Tensor) -> Tensor:
-        return self * self
+        """x * x (a bool tensor squares in int64, as PyTorch)."""
+        x = self.to(np.int64) if self.array.dtype == np.bool_ else self
+        return x * x
 
     def reciprocal(self: Tensor) -> Tensor:
         return 1.0 / self
 
     def log1p(self: Tensor) -> Tensor:
-        return (_floating(self) + 1.0).log()
+        """log(1 + x), exact for tiny x (log(1 + 1e-10) in floating point is not)."""
+        return Log1p.apply(_floating(self))
 
     def sigmoid(self: Tensor) -> Tensor:
         """1 / (1 + e^-x), finite with a finite gradient for any x (a stable primitive)."""
@@ -76,6 +87,7 @@ class UnaryMixin:
 
     def relu(self: Tensor) -> Tensor:
         """max(x, 0) with relu'(0) = 0, as PyTorch and the courses' `dout * (x > 0)`."""
+        _no_bool(self, "relu")
         return ReLU.apply(self)
 
     def relu_(self: Tensor) -> Tensor:
@@ -156,6 +168,7 @@ class UnaryMixin:
                   keepdims: bool | None = None) -> Tensor:
         """log(sum(exp(x))), stable: the max is subtracted first. The max is a constant
         here, which is exact: the function does not depend on the shift."""
+        self = _floating(self)
         axes = self._axes(axis if axis is not None else dim, "logsumexp")
         kd = bool(keepdims if keepdims is not None else keepdim)
         shift = self._wrap(_finite_max(self.array, axes))

@@ -69,6 +69,10 @@ def tensor(data: Any, dtype: Any = None, requires_grad: bool = False,
 
 @accepts_device
 def as_tensor(data: Any, dtype: Any = None) -> Tensor:
+    """`data` as a tensor without copying when it can: a Tensor of the same dtype is returned
+    itself, a numpy array of the same dtype is shared (as PyTorch)."""
+    if isinstance(data, Tensor) and (dtype is None or np.dtype(dtype) == data.dtype):
+        return data
     return Tensor(_to_array(data, dtype))
 
 
@@ -97,8 +101,9 @@ def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 @accepts_device
 def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
     shape = _shape((size,)) if isinstance(size, tuple | list) else _shape((size,))
-    if dtype is None:
-        dtype = _to_array(fill_value).dtype
+    if dtype is None:  # a numpy scalar counts as the Python number it holds (as PyTorch)
+        value = fill_value.item() if isinstance(fill_value, np.generic) else fill_value
+        dtype = _to_array(value).dtype
     return _make(np.full(shape, fill_value, dtype=dtype), None, requires_grad, False)
 
 
@@ -108,9 +113,10 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
 
 
 @accepts_device
-def arange(start: float, end: float | None = None, step: float = 1, dtype: Any = None,
+def arange(start: float = 0, end: float | None = None, step: float = 1, dtype: Any = None,
            requires_grad: bool = False) -> Tensor:
-    """Like PyTorch: integer arguments give int64, any float argument the default float."""
+    """Like PyTorch: integer arguments give int64, any float argument the default float;
+    `arange(5)`, `arange(end=5)`, `arange(1, 5)`."""
     if end is None:
         start, end = 0, start
     values = np.arange(start, end, step)

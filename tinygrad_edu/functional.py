@@ -160,9 +160,12 @@ def _parse_einsum(subscripts: str, shapes: list[tuple[int, ...]]
     return inputs, output, ell
 
 
-def einsum(subscripts: str, *operands: Any, optimize: Any = None) -> Tensor:
+def einsum(subscripts: Any, *operands: Any, optimize: Any = None) -> Tensor:
     """numpy's einsum with gradients for every operand: any subscripts numpy accepts,
-    including repeated labels ('ii->'), implicit output and '...' broadcasting."""
+    including repeated labels ('ii->'), implicit output and '...' broadcasting; also the
+    sublist form `einsum(x, [0, 1], y, [1, 2], [0, 2])`."""
+    if not isinstance(subscripts, str):
+        subscripts, operands = _sublist_subscripts((subscripts, *operands))
     if len(operands) == 1 and isinstance(operands[0], list | tuple):
         operands = tuple(operands[0])
     ts = _tensors(list(operands), "einsum")
@@ -209,7 +212,10 @@ _NAMES = ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "clamp", "clip
           "transpose", "permute", "matmul", "maximum", "minimum", "topk", "sort", "gather",
           "masked_fill", "allclose", "isclose", "equal", "numel", "chunk", "split", "neg",
           "pow", "rsqrt", "sign", "cumsum", "prod", "flip", "isnan", "isfinite", "silu",
-          "log1p", "reciprocal", "mul", "add", "sub", "div", "t", "broadcast_to", "all", "any")
+          "log1p", "reciprocal", "mul", "add", "sub", "div", "t", "broadcast_to", "all", "any",
+          "lt", "le", "gt", "ge", "eq", "ne", "floor_divide", "remainder", "logical_and",
+          "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or",
+          "bitwise_xor", "bitwise_not")
 globals().update({name: _unary(name) for name in _NAMES})
 
 
@@ -237,12 +243,33 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
     return Linear.apply(x, w, b.to(w.dtype))
 
 
+def _sublist_subscripts(args: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
+    """`(x, [0, 1], y, [1, 2], [0, 2])` -> ('ab,bc->ac', (x, y)), as numpy and PyTorch."""
+    def letters(labels: Any) -> str:
+        return "".join("..." if i is Ellipsis else string.ascii_letters[int(i)] for i in labels)
+
+    pairs, out = (args[:-1], args[-1]) if len(args) % 2 else (args, None)
+    operands = pairs[0::2]
+    spec = ",".join(letters(labels) for labels in pairs[1::2])
+    return (spec if out is None else f"{spec}->{letters(out)}"), tuple(operands)
+
+
 def outer(a: Any, b: Any) -> Tensor:
-    return einsum("i,j->ij", a, b)
+    """The outer product of two vectors: out[i, j] = a[i] b[j]."""
+    ta, tb = as_tensor(a), as_tensor(b)
+    if ta.ndim != 1 or tb.ndim != 1:
+        raise ShapeError(f"outer: expected two 1-D tensors, got shapes {ta.shape} and "
+                         f"{tb.shape}")
+    return einsum("i,j->ij", ta, tb)
 
 
 def dot(a: Any, b: Any) -> Tensor:
-    return einsum("i,i->", a, b)
+    """The dot product of two vectors of the same length (1-D only, as PyTorch)."""
+    ta, tb = as_tensor(a), as_tensor(b)
+    if ta.ndim != 1 or tb.ndim != 1 or ta.shape != tb.shape:
+        raise ShapeError(f"dot: expected two 1-D tensors of the same length, got shapes "
+                         f"{ta.shape} and {tb.shape} (use matmul or @ for matrices)")
+    return einsum("i,i->", ta, tb)
 
 
 def diag(x: Any) -> Tensor:

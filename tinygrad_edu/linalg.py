@@ -181,7 +181,8 @@ def _axes(t: Tensor, dim: Any, op: str) -> tuple[int, ...]:
     return tuple(int(d) % nd for d in dims)
 
 
-def vector_norm(x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False) -> Tensor:
+def vector_norm(x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,
+                dtype: Any = None) -> Tensor:
     """(sum |x|^ord)^(1/ord) over `dim` (all elements by default); ord may be any real
     number, inf (max |x|), -inf (min |x|) or 0 (number of nonzeros, no gradient).
 
@@ -189,15 +190,16 @@ def vector_norm(x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False) ->
     the norm is homogeneous), so huge or tiny entries neither overflow nor underflow. At
     x = 0 the gradient of a p-norm (p > 0) is 0, the subgradient PyTorch picks."""
     t = _float(x, "vector_norm")
+    if dtype is not None:
+        t = t.to(dtype)
     axes = _axes(t, dim, "vector_norm")
     p = float(ord) if not isinstance(ord, str) else ord
     if p == float("inf"):
         return t.abs().amax(dim=axes, keepdim=keepdim)
     if p == float("-inf"):
         return t.abs().amin(dim=axes, keepdim=keepdim)
-    if p == 0:
-        count = np.count_nonzero(t.array, axis=axes, keepdims=keepdim)
-        return Tensor._wrap(np.asarray(count, dtype=t.dtype))
+    if p == 0:  # the number of nonzeros, in the graph with gradient 0 (as PyTorch)
+        return t.sign().abs().sum(dim=axes, keepdim=keepdim)
     if p == 1:
         return t.abs().sum(dim=axes, keepdim=keepdim)
     if not isinstance(p, float):

@@ -23,6 +23,12 @@ from tinygrad_edu.device import CPU, check_device
 from tinygrad_edu.device import device as device_type
 
 
+_TYPE_NAMES = {np.dtype(k): f"torch.{v}Tensor" for k, v in (
+    (np.float32, "Float"), (np.float64, "Double"), (np.float16, "Half"), (np.int64, "Long"),
+    (np.int32, "Int"), (np.int16, "Short"), (np.int8, "Char"), (np.uint8, "Byte"),
+    (np.bool_, "Bool"))}
+
+
 class TensorDataError(TypeError, ValueError):
     """Data that cannot become a tensor (strings, None, objects, ragged lists). Both a
     TypeError and a ValueError, so either PyTorch habit of catching it works."""
@@ -349,7 +355,13 @@ class Tensor(MathsMixin, UnaryMixin, ReduceMixin, MovementMixin, InplaceMixin):
         return self
 
     def type(self, dtype: Any = None) -> Any:
-        return str(self.dtype) if dtype is None else self.to(dtype)
+        """With no argument PyTorch's type name ('torch.FloatTensor'); else `to(dtype)`."""
+        if dtype is None:
+            return _TYPE_NAMES.get(self.array.dtype, f"torch.{self.array.dtype}")
+        return self.to(dtype)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
 
     def float(self) -> Tensor:
         return self.to(np.float32)

@@ -156,6 +156,19 @@ class Log(Function):
         return grad / x
 
 
+class Log1p(Function):
+    """y = log(1 + x), computed without forming 1 + x (exact for tiny x);  dy/dx = 1/(1+x)."""
+
+    __slots__ = ()
+
+    def forward(self, x: np.ndarray) -> np.ndarray:
+        return np.log1p(x)
+
+    def backward(self, grad: Tensor) -> Tensor:
+        (x,) = self.inputs
+        return grad / (x + 1.0)
+
+
 class Sqrt(Function):
     """y = sqrt(x);  dy/dx = 1 / (2 y)."""
 
