@@ -111,11 +111,17 @@ def _binary(self: Tensor, other: Any, op: Any, name: str, reverse: bool = False)
     a = self
     if reverse:
         a, b = b, a
-    if name == "sub" and (a.array.dtype == np.bool_ or b.array.dtype == np.bool_):
+    if name == "sub" and (a.array.dtype == np.bool_ or b.array.dtype == np.bool_
+                          or isinstance(other, bool | np.bool_)):
         raise TypeError(f"sub: subtraction with a bool tensor is not supported (shapes "
                         f"{a.shape} and {b.shape}); to invert a mask use ~ or logical_not()")
     if a.array.dtype != b.array.dtype:
         a, b = _promote(a, b)
+    if name == "pow" and a.array.dtype == np.bool_:
+        if isinstance(other, MathsMixin) or reverse:
+            raise TypeError(f"pow: not defined for two bool tensors (shapes {a.shape} and "
+                            f"{b.shape})")
+        return a._wrap(np.asarray(a.array | ~b.array))  # x^0 = 1, x^1 = x: stays bool
     if a.array.shape != b.array.shape:
         a, b = broadcast_pair(a, b, name)
     return op.apply(a, b)
@@ -208,7 +214,10 @@ class MathsMixin:
     def remainder(self: Tensor, other: Any) -> Tensor:
         """x - y * floor(x / y) (`%`), with the sign of the divisor, as Python and
         torch.remainder; floor(x / y) is a constant, so d/dx = 1 and d/dy = -floor(x / y)."""
-        return self - other * self.floor_divide(other)
+        a, b = self, _operand(self, other)
+        if a.array.dtype != b.array.dtype:
+            a, b = _promote(a, b)
+        return a - b * a.floor_divide(b)
 
     def __neg__(self: Tensor) -> Tensor:
         return Neg.apply(self)
@@ -248,6 +257,9 @@ class MathsMixin:
         removed again; batch axes broadcast."""
         b = _operand(self, other)
         a = self
+        if a.array.dtype == np.bool_ or b.array.dtype == np.bool_:
+            raise TypeError(f"matmul: not defined for bool tensors (shapes {a.shape} and "
+                            f"{b.shape}, dtypes {a.dtype} and {b.dtype})")
         if a.array.dtype != b.array.dtype:
             a, b = _promote(a, b)
         if a.ndim == 0 or b.ndim == 0:

@@ -231,8 +231,9 @@ class MovementMixin:
         big = tuple(v for r, n in zip(reps, x.shape) for v in (r, n))
         return x.reshape(inter).expand(big).reshape(tuple(r * n for r, n in zip(reps, x.shape)))
 
-    def flip(self: Tensor, *dims: Any) -> Tensor:
-        """Reverse the order along `dims` (`flip(0, 1)` or `flip((0, 1))`)."""
+    def flip(self: Tensor, *dims: Any, **kwargs: Any) -> Tensor:
+        """Reverse the order along `dims` (`flip(0, 1)`, `flip((0, 1))`, `flip(dims=[0])`)."""
+        dims = dims or (kwargs["dims"],)
         axes = self._axes(dims[0] if len(dims) == 1 else dims, "flip")
         return self[tuple(slice(None, None, -1) if i in axes else slice(None)
                           for i in range(self.ndim))]

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu._maths import _tensors_dtype
 from tinygrad_edu.autograd import _state
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.ops.elementwise import Where
@@ -55,9 +56,13 @@ def stack(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> T
     return cat([t.unsqueeze(d) for t in ts], dim=d)
 
 
-def where(condition: Any, input: Any, other: Any) -> Tensor:
-    """`input` where `condition` else `other`; the gradient flows to the chosen side only."""
+def where(condition: Any, input: Any = None, other: Any = None) -> Any:
+    """`input` where `condition` else `other`; the gradient flows to the chosen side only.
+    With the condition alone, the indices where it holds, one tensor per axis (PyTorch's
+    `where(cond)`, i.e. `nonzero(as_tuple=True)`)."""
     cond = np.asarray(condition.array if isinstance(condition, Tensor) else condition)
+    if input is None and other is None:
+        return tuple(Tensor._wrap(i.astype(np.int64)) for i in np.nonzero(cond))
     if cond.dtype != np.bool_:
         cond = cond.astype(bool)
     a = input if isinstance(input, Tensor) else None
@@ -70,9 +75,7 @@ def where(condition: Any, input: Any, other: Any) -> Tensor:
     if b is None:
         b = _scalar_for(other, a)
     if a.dtype != b.dtype:
-        dt = a.dtype if a.dtype.kind == "f" and b.dtype.kind != "f" else (
-            b.dtype if b.dtype.kind == "f" and a.dtype.kind != "f" else
-            np.promote_types(a.dtype, b.dtype))
+        dt = _tensors_dtype(a, b)
         a, b = a.to(dt), b.to(dt)
     try:
         shape = np.broadcast_shapes(cond.shape, a.shape, b.shape)

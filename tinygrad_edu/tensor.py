@@ -210,6 +210,10 @@ class Tensor(MathsMixin, UnaryMixin, ReduceMixin, MovementMixin, InplaceMixin):
     def is_cuda(self) -> bool:
         return False
 
+    @property
+    def is_cpu(self) -> bool:
+        return True
+
     def is_floating_point(self) -> bool:
         return self.array.dtype.kind == "f"
 

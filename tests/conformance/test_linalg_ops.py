@@ -12,6 +12,7 @@ import torch
 
 import tinygrad_edu as tg
 from tests.conformance._ops_helpers import code, grads, same, sample
+from tests.conformance.oracle import assert_close
 
 # (shape of x, shape of y): every rank combination of matmul, with batch broadcasting.
 MATMUL_SHAPES = [
@@ -125,9 +126,28 @@ REFUSED = [
     ("torch.einsum('ij,jk->ik', x, y)", (2, 3), (4, 2)),
     ("torch.einsum('ij->k', x, y)", (2, 3), (3,)),
     ("torch.einsum('ij,jk->ik', x)", (2, 3), (3,)), ("torch.einsum('ii->i', x)", (2, 3), (3,)),
+]
+
+# Deliberate difference (docs/pytorch.md): mixed dtypes in matmul/dot are promoted here
+# (float32 @ float64 computes in float64), where PyTorch refuses.
+PROMOTED = [
     ("x @ y.double()", (2, 3), (3, 2)), ("x.double() @ y", (2, 3), (3,)),
     ("x @ y.long()", (2, 3), (3, 2)), ("torch.dot(x, y.double())", (3,), (3,)),
 ]
+
+
+@pytest.mark.parametrize(("src", "sx", "sy"), PROMOTED,
+                         ids=[f"{r[0]}-{r[1]}-{r[2]}" for r in PROMOTED])
+def test_mixed_dtypes_promoted(src: str, sx: tuple, sy: tuple) -> None:
+    """PyTorch raises; ours equals PyTorch on operands cast to the promoted dtype."""
+    x, y = sample(sx, "float32", 12), sample(sy, "float32", 13)
+    with pytest.raises(Exception):  # noqa: B017
+        code(src, "x, y")(torch, torch.tensor(x), torch.tensor(y))
+    ours = code(src, "x, y")(tg, tg.tensor(x), tg.tensor(y))
+    dt = torch.float64 if "double" in src else torch.float32
+    theirs = code(src.replace(".double()", "").replace(".long()", ".long().float()"), "x, y")(
+        torch, torch.tensor(x, dtype=dt), torch.tensor(y, dtype=dt))
+    assert_close(ours, theirs, what=src)
 
 
 @pytest.mark.parametrize(("src", "sx", "sy"), REFUSED,

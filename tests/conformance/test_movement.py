@@ -230,7 +230,16 @@ def test_mixed_dtypes(src: str, dtypes: tuple[str, str]) -> None:
     same(src, sample(shape, dtypes[0], 12), sample(shape, dtypes[1], 13), args="x, y")
 
 
-@pytest.mark.parametrize("src", ["x[:, ::-1]", "x.view(5, 5)", "x.reshape(-1, -1)",
+def test_negative_step_is_numpy_here() -> None:
+    """Deliberate difference (docs/pytorch.md): a negative slice step is numpy's reversal
+    here (PyTorch refuses it); the values equal PyTorch's flip."""
+    x = sample(SHAPE, "float32")
+    with pytest.raises(ValueError):
+        torch.tensor(x)[:, ::-1]
+    assert_close(tg.tensor(x)[:, ::-1], torch.tensor(x).flip(1))
+
+
+@pytest.mark.parametrize("src", ["x.view(5, 5)", "x.reshape(-1, -1)",
                                  "x.permute(0, 1)", "x.transpose(0, 3)", "x.expand(4, 4, 4)",
                                  "x.squeeze(3)", "x.unsqueeze(4)", "x.flatten(2, 1)",
                                  "torch.cat([x, x[0]])", "torch.stack([x, x[0]])",
