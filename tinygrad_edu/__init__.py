@@ -7,7 +7,10 @@
 # dtypes, with PyTorch's names
 import numpy as _np  # noqa: E402
 
-from tinygrad_edu import autograd  # first: the engine, before the Tensor that uses it
+# numpy's protocol for Tensor: this imports the engine and tensor.py, then fills
+# tensor._numpy (tensor.py does not import it: the protocols to come build on functional.py)
+import tinygrad_edu._numpy_interop  # noqa: F401
+from tinygrad_edu import autograd  # the engine, before the Tensor that uses it
 from tinygrad_edu.autograd import (
     Function,
     detect_anomaly,

@@ -23,6 +23,16 @@ from tinygrad_edu.autograd import Function, _state
 _SCALARS = (int, float, bool, np.generic)
 
 
+class _NumpyProtocols:
+    """Filled in by `_numpy_interop` when the package loads: that module builds on
+    functional.py, which imports this one, so this one cannot import it."""
+
+    to_array: Any = None
+
+
+_numpy = _NumpyProtocols()
+
+
 def _dtype_of_python(data: Any) -> np.dtype | None:
     """PyTorch's rule for Python data: any float -> default float, else int64, else bool."""
     arr = np.asarray(data)
@@ -250,8 +260,11 @@ class Tensor(MathsMixin, UnaryMixin, ReduceMixin, MovementMixin, InplaceMixin):
     def tolist(self) -> Any:
         return self.array.tolist()
 
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self.array if dtype is None else self.array.astype(dtype)
+    # numpy's protocol: `_numpy_interop` (installed in `_numpy`) says how it works.
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """numpy 2's contract, as PyTorch's: `np.array(t)` (copy=True) is a new array,
+        `np.asarray(t)` shares memory, copy=False raises ValueError if a copy is needed."""
+        return _numpy.to_array(self, dtype, copy)
 
     def __float__(self) -> float:
         return float(self.item())
