@@ -7,7 +7,10 @@
 # dtypes, with PyTorch's names
 import numpy as _np  # noqa: E402
 
-from tinygrad_edu import autograd  # first: the engine, before the Tensor that uses it
+# numpy's protocols for Tensor: this imports the engine, tensor.py and functional.py, then
+# fills tensor._numpy (tensor.py cannot import it: it is built on functional.py)
+import tinygrad_edu._numpy_interop  # noqa: F401
+from tinygrad_edu import autograd  # the engine, before the Tensor that uses it
 from tinygrad_edu.autograd import (
     Function,
     detect_anomaly,

@@ -23,6 +23,18 @@ from tinygrad_edu.device import CPU, check_device
 from tinygrad_edu.device import device as device_type
 
 
+class _NumpyProtocols:
+    """Filled in by `_numpy_interop` when the package loads: that module builds on
+    functional.py, which imports this one, so this one cannot import it."""
+
+    to_array: Any = None
+    array_ufunc: Any = None
+    array_function: Any = None
+
+
+_numpy = _NumpyProtocols()
+
+
 _TYPE_NAMES = {np.dtype(k): f"torch.{v}Tensor" for k, v in (
     (np.float32, "Float"), (np.float64, "Double"), (np.float16, "Half"), (np.int64, "Long"),
     (np.int32, "Int"), (np.int16, "Short"), (np.int8, "Char"), (np.uint8, "Byte"),
@@ -117,7 +129,9 @@ class Tensor(MathsMixin, UnaryMixin, ReduceMixin, MovementMixin, InplaceMixin):
     __slots__ = ("array", "grad", "requires_grad", "_ctx", "name", "_version", "_retains_grad",
                  "_base",
                  "__weakref__")
-    __array_priority__ = 1000  # so `ndarray + Tensor` calls Tensor.__radd__
+    # numpy itself sends `ndarray + Tensor` to __array_ufunc__; the priority is for libraries
+    # that still look at it (PyTorch sets the same)
+    __array_priority__ = 1000
 
     #: the numpy array this tensor holds (what `numpy()` returns; shares memory)
     array: np.ndarray
@@ -297,8 +311,21 @@ class Tensor(MathsMixin, UnaryMixin, ReduceMixin, MovementMixin, InplaceMixin):
     def tolist(self) -> Any:
         return self.array.tolist()
 
-    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self.array if dtype is None else self.array.astype(dtype)
+    # numpy's protocols: `_numpy_interop` (installed in `_numpy`) says how each one works.
+    def __array__(self, dtype: Any = None, copy: bool | None = None) -> np.ndarray:
+        """numpy 2's contract, as PyTorch's: `np.array(t)` (copy=True) is a new array,
+        `np.asarray(t)` shares memory, copy=False raises ValueError if a copy is needed."""
+        return _numpy.to_array(self, dtype, copy)
+
+    def __array_ufunc__(self, ufunc: Any, method: str, *inputs: Any, **kwargs: Any) -> Any:
+        """`np.exp(t)`, `ndarray * t`, `np.maximum(0, t)` are Tensors in the graph; a ufunc
+        without a Tensor counterpart, or out=, raises TypeError."""
+        return _numpy.array_ufunc(ufunc, method, inputs, kwargs)
+
+    def __array_function__(self, func: Any, types: Any, args: Any, kwargs: Any) -> Any:
+        """`np.sum(t, axis=1)`, `np.concatenate([t, u])` are Tensors in the graph; a numpy
+        function without a counterpart raises TypeError naming it (never a silent detach)."""
+        return _numpy.array_function(func, types, args, kwargs)
 
     def __float__(self) -> float:
         return float(self.item())
