@@ -257,7 +257,7 @@ def _flat_positions(view: np.ndarray, base: np.ndarray) -> np.ndarray | None:
         return None
     start = offset // item
     steps = [st // item for st in view.strides]
-    grids = np.indices(view.shape, sparse=True) if view.ndim else []
+    grids: Any = np.indices(view.shape, sparse=True) if view.ndim else []
     flat = start + sum((g * st for g, st in zip(grids, steps)), np.zeros(view.shape, np.int64))
     return np.asarray(flat, dtype=np.int64).reshape(-1)
 

@@ -81,19 +81,21 @@ _BINARY: dict[Any, tuple[str, str]] = {
     np.equal: ("__eq__", "__eq__"), np.not_equal: ("__ne__", "__ne__"),
     np.less: ("__lt__", "__gt__"), np.less_equal: ("__le__", "__ge__"),
     np.greater: ("__gt__", "__lt__"), np.greater_equal: ("__ge__", "__le__"),
-    np.logical_and: ("__and__", "__and__"), np.logical_or: ("__or__", "__or__"),
+    np.logical_and: ("logical_and", "logical_and"), np.logical_or: ("logical_or", "logical_or"),
+    np.logical_xor: ("logical_xor", "logical_xor"),
+    np.bitwise_and: ("__and__", "__rand__"), np.bitwise_or: ("__or__", "__ror__"),
+    np.bitwise_xor: ("__xor__", "__rxor__"),
 }
 _UNARY: dict[Any, str] = {
     np.negative: "__neg__", np.positive: "__pos__", np.exp: "exp", np.log: "log",
     np.log1p: "log1p", np.sqrt: "sqrt", np.square: "square", np.absolute: "abs",
     np.sign: "sign", np.tanh: "tanh", np.reciprocal: "reciprocal", np.isnan: "isnan",
-    np.isfinite: "isfinite",
+    np.isfinite: "isfinite", np.logical_not: "logical_not", np.invert: "bitwise_not",
 }
 # Bool or integer results: no gradient can pass, so numpy computes them on the values and
 # the answer is a constant Tensor (as the Tensor's own comparisons are).
 _GRADIENT_FREE_UFUNCS = frozenset({
-    np.isinf, np.signbit, np.logical_not, np.logical_xor, np.bitwise_and, np.bitwise_or,
-    np.bitwise_xor, np.invert, np.left_shift, np.right_shift,
+    np.isinf, np.signbit, np.left_shift, np.right_shift,
 })
 _KNOWN_OPERANDS = (Tensor, np.ndarray, int, float, bool, np.generic, list, tuple)
 
