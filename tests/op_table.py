@@ -216,8 +216,11 @@ OPS: list[Op] = [
        lambda a: 3.0 - 2.0 * a / (1.0 + a * a) + 0.5, unary()),
     Op("exp", lambda t: t.exp(), np.exp, unary(), True),
     Op("log", lambda t: (1 + t * t).log(), lambda a: np.log(1 + a * a), unary(), True),
+    Op("log1p", lambda t: (t * t).log1p(), lambda a: np.log1p(a * a), unary(), True),
+    Op("sign", lambda t: t.sign() * t, lambda a: np.sign(a) * a, _off, True),
     Op("sqrt", lambda t: (t * t + 0.1).sqrt(), lambda a: np.sqrt(a * a + 0.1), unary(), True),
     Op("abs", lambda t: t.abs(), np.abs, _off, True),
+    Op("prod", lambda t: t.prod(0), lambda a: np.prod(a, axis=0), unary(), False),
     # OFFGRID a and b + 1/8 differ by at least 1/8: no ties
     Op("maximum", lambda a, b: a.maximum(b + 0.125), lambda a, b: np.maximum(a, b + 0.125),
        binary(OFFGRID), True, True),

@@ -100,11 +100,7 @@ class InplaceMixin:
                                f"in place has shape {self.shape}")
         base._rebind(op, lambda b: IndexPut.apply(
             b.reshape(-1), new.to(b.dtype).reshape(-1), index=positions).reshape(base.shape))
-        fresh = base.reshape(-1)[positions].reshape(self.shape)
-        self._ctx = fresh._ctx
-        if fresh._ctx is not None:
-            fresh._ctx._out = weakref.ref(self)
-            self.requires_grad = True
+        _view_node(self, base, positions)
         return self
 
     def _write(self: Tensor, values: np.ndarray, op: str) -> None:
@@ -244,6 +240,33 @@ class InplaceMixin:
 
     def __setitem__(self: Tensor, index: Any, value: Any) -> None:
         self._put(_index_arrays(index), value, "__setitem__")
+
+
+def _view_node(view: Tensor, base: Tensor, positions: np.ndarray) -> None:
+    """Give `view` a node that reads it out of `base`'s current value (one GetItem whose
+    input is base), keeping its array, which still shares base's memory."""
+    index = np.unravel_index(positions.reshape(view.shape), base.shape)
+    fresh = base[index]
+    view._ctx = fresh._ctx
+    if fresh._ctx is not None:
+        fresh._ctx._out = weakref.ref(view)
+        view.requires_grad = True
+
+
+def refresh_view(view: Tensor) -> None:
+    """A view taken before its base was changed in place inside a graph has the base's new
+    values but a node made from the old one; PyTorch regenerates the view's node from the
+    base's, and so do we the next time the view is used (else its gradient would skip the
+    in-place op: `v = y[1:]; y.mul_(3); v.sum()` must give 3 per element)."""
+    base, node = view._base, view._ctx
+    if base is None or node is None or node.parents[0] is base._ctx or not _state.grad_enabled:
+        return
+    positions = _flat_positions(view.array, base.array)
+    if positions is None:
+        raise RuntimeError(f"a view (shape {view.shape}) of a tensor (shape {base.shape}) "
+                           "that was changed in place inside a graph after the view was "
+                           "taken; take the view again after the in-place op")
+    _view_node(view, base, positions)
 
 
 def _flat_positions(view: np.ndarray, base: np.ndarray) -> np.ndarray | None:

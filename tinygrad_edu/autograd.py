@@ -139,13 +139,22 @@ class Function:
         # One and two inputs are nearly every op: spelled out, they skip a list per call.
         if n == 1:
             t0 = tensors[0]
+            if t0._base is not None and t0._ctx is not None:  # a view: is its node current?
+                types.refresh_view(t0)
             data = fn.forward(t0.array, **attrs)
             track = t0.requires_grad and _state.grad_enabled
         elif n == 2:
             t0, t1 = tensors
+            if t0._base is not None and t0._ctx is not None:
+                types.refresh_view(t0)
+            if t1._base is not None and t1._ctx is not None:
+                types.refresh_view(t1)
             data = fn.forward(t0.array, t1.array, **attrs)
             track = (t0.requires_grad or t1.requires_grad) and _state.grad_enabled
         else:
+            for t in tensors:
+                if t._base is not None and t._ctx is not None:
+                    types.refresh_view(t)
             data = fn.forward(*[t.array for t in tensors], **attrs)
             track = _state.grad_enabled and any([t.requires_grad for t in tensors])
         out = types.new(data if type(data) is np.ndarray else np.asarray(data))
@@ -291,6 +300,9 @@ def backward(
 ) -> None:
     """Accumulate d(tensors)/d(leaves) into the leaves' `.grad` (as `torch.autograd.backward`)."""
     outputs = _as_tensor_list(tensors)
+    for t in outputs:
+        if t._base is not None and t._ctx is not None:
+            _tensor_types.refresh_view(t)
     seeds = _seed_gradients(outputs, grad_tensors, "backward")
     keep = create_graph if retain_graph is None else retain_graph
     only = _as_tensor_list(inputs) if inputs is not None else None

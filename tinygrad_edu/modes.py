@@ -40,6 +40,7 @@ class _TensorTypes:
     Tensor: Any = None
     as_tensor: Any = None
     new: Any = None
+    refresh_view: Any = None
 
 
 _tensor_types = _TensorTypes()

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu import autograd
-from tinygrad_edu._inplace import InplaceMixin, _index_arrays, _rng  # noqa: F401
+from tinygrad_edu._inplace import InplaceMixin, _index_arrays, _rng, refresh_view  # noqa: F401
 from tinygrad_edu._maths import MathsMixin
 from tinygrad_edu._movement import MovementMixin
 from tinygrad_edu._reduce import ReduceMixin
@@ -435,3 +435,4 @@ class Tensor(MathsMixin, UnaryMixin, ReduceMixin, MovementMixin, InplaceMixin):
 autograd._tensor_types.Tensor = Tensor
 autograd._tensor_types.as_tensor = as_tensor
 autograd._tensor_types.new = Tensor._wrap
+autograd._tensor_types.refresh_view = refresh_view
