@@ -64,10 +64,7 @@ class InplaceMixin:
                                "`with no_grad():` or use the out-of-place op")
         if self._base is not None:
             return self._rebind_view(op, compute)
-        old = self._wrap(self.array.copy())
-        old._ctx = self._ctx
-        old.requires_grad, old.name = self.requires_grad, self.name
-        new = compute(old)
+        new = compute(self._snapshot())
         if new.shape != self.shape:
             raise RuntimeError(f"{op}: the result has shape {new.shape} but the tensor changed "
                                f"in place has shape {self.shape}; in-place ops cannot "
@@ -91,10 +88,7 @@ class InplaceMixin:
             raise RuntimeError(f"{op}: in-place change of a view (shape {self.shape}) inside a "
                                f"graph, whose base (shape {base.shape}) is not contiguous; "
                                "use the out-of-place op")
-        old = self._wrap(self.array.copy())
-        old._ctx = self._ctx
-        old.requires_grad, old.name = self.requires_grad, self.name
-        new = compute(old)
+        new = compute(self._snapshot())
         if new.shape != self.shape:
             raise RuntimeError(f"{op}: the result has shape {new.shape} but the view changed "
                                f"in place has shape {self.shape}")
@@ -102,6 +96,13 @@ class InplaceMixin:
             b.reshape(-1), new.to(b.dtype).reshape(-1), index=positions).reshape(base.shape))
         _view_node(self, base, positions)
         return self
+
+    def _snapshot(self: Tensor) -> Tensor:
+        """A copy of self's value that keeps self's producer: what an in-place op reads."""
+        old = self._wrap(self.array.copy())
+        old._ctx = self._ctx
+        old.requires_grad, old.name = self.requires_grad, self.name
+        return old
 
     def _write(self: Tensor, values: np.ndarray, op: str) -> None:
         if not self.array.flags.writeable:
