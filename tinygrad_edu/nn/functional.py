@@ -248,26 +248,36 @@ def pad(input: Any, pad: Any, mode: str = "constant", value: float | None = None
     if mode == "constant":
         grow = [(max(lo, 0), max(hi, 0)) for lo, hi in pairs]
         out = x.pad(grow, 0.0 if value is None else value) if any(map(any, grow)) else x
-    elif mode in ("reflect", "replicate", "circular"):
-        out = x
+        return _crop(out, pairs)
+    if mode in ("reflect", "replicate", "circular"):
+        # PyTorch's circular mode crops first and wraps the cropped tensor
+        # ([0..5] with (-1, 2) gives [1 2 3 4 5 1 2]); reflect and replicate pad the whole
+        # tensor and crop afterwards.
+        out = _crop(x, pairs) if mode == "circular" else x
         for axis, (lo, hi) in enumerate(pairs):
             lo, hi = max(lo, 0), max(hi, 0)
             if not (lo or hi):
                 continue
-            n = x.shape[axis]
+            n = out.shape[axis]
             if mode == "reflect" and (lo >= n or hi >= n):
-                raise ValueError(f"pad: reflect padding ({lo}, {hi}) must be smaller than the "
+                raise ValueError(f"pad: reflect padding {pairs[axis]} must be smaller than the "
                                  f"dim it pads (dim {axis} of shape {x.shape})")
+            if mode == "circular" and (lo > n or hi > n):
+                raise ValueError(f"pad: circular padding {pairs[axis]} would wrap around "
+                                 f"more than once: dim {axis} has size {n} (after cropping) "
+                                 f"in input of shape {x.shape}")
             idx = _edge_index(n, lo, hi, mode)
             out = out[(slice(None),) * axis + (idx,)]
-    else:
-        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', "
-                         f"got {mode!r}")
-    if any(lo < 0 or hi < 0 for lo, hi in pairs):
-        crop = tuple(slice(-min(lo, 0), n - (-min(hi, 0)))
-                     for (lo, hi), n in zip(pairs, out.shape))
-        out = out[crop]
-    return out
+        return out if mode == "circular" else _crop(out, pairs)
+    raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', "
+                     f"got {mode!r}")
+
+
+def _crop(x: Tensor, pairs: list[tuple[int, int]]) -> Tensor:
+    """x without the elements that negative pad widths remove."""
+    if not any(lo < 0 or hi < 0 for lo, hi in pairs):
+        return x
+    return x[tuple(slice(-min(lo, 0), n + min(hi, 0)) for (lo, hi), n in zip(pairs, x.shape))]
 
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
