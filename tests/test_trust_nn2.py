@@ -5,11 +5,13 @@ DataLoader's batch types. Expected values are derived with numpy."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
 import tinygrad_edu as torch
-from tinygrad_edu import Tensor
+from tinygrad_edu import Tensor, nn
 from tinygrad_edu.nn import functional as F
 from tinygrad_edu.testing import assert_gradients_match
 
@@ -46,3 +48,93 @@ def test_circular_pad_refuses_to_wrap_more_than_once() -> None:
     with pytest.raises(ValueError, match=r"circular padding \(-3, 4\) .* size 3 \(after "
                                          "cropping\\)"):
         F.pad(x, (-3, 4), mode="circular")
+
+
+# ----------------------------------------------------------------------------- inplace=True
+def _np_elu(a: np.ndarray, alpha: float) -> np.ndarray:
+    return np.where(a > 0, a, alpha * np.expm1(np.minimum(a, 0)))
+
+
+INPLACE: dict[str, tuple[Any, Any]] = {
+    "leaky_relu": (lambda x: F.leaky_relu(x, 0.2, True),
+                   lambda a: np.where(a > 0, a, 0.2 * a)),
+    "elu": (lambda x: F.elu(x, 0.5, inplace=True), lambda a: _np_elu(a, 0.5)),
+    "silu": (lambda x: F.silu(x, inplace=True), lambda a: a / (1 + np.exp(-a))),
+    "hardtanh": (lambda x: F.hardtanh(x, -0.5, 0.5, True), lambda a: np.clip(a, -0.5, 0.5)),
+    "LeakyReLU": (nn.LeakyReLU(0.2, inplace=True), lambda a: np.where(a > 0, a, 0.2 * a)),
+    "ELU": (nn.ELU(0.5, inplace=True), lambda a: _np_elu(a, 0.5)),
+    "SiLU": (nn.SiLU(inplace=True), lambda a: a / (1 + np.exp(-a))),
+    "Hardtanh": (nn.Hardtanh(-0.5, 0.5, inplace=True), lambda a: np.clip(a, -0.5, 0.5)),
+}
+_A = np.array([[-2.0, -0.7, -0.1], [0.2, 0.6, 3.0]])
+
+
+@pytest.mark.parametrize("name", list(INPLACE))
+def test_inplace_activation_overwrites_and_returns_its_input(name: str) -> None:
+    f, reference = INPLACE[name]
+    x = Tensor(_A.copy())
+    array = x.array
+    out = f(x)
+    assert out is x and x.array is array  # the same tensor, the same memory
+    np.testing.assert_allclose(x.numpy(), reference(_A), rtol=1e-12)
+
+
+@pytest.mark.parametrize("name", list(INPLACE))
+def test_inplace_activation_in_a_graph_has_the_out_of_place_gradient(name: str) -> None:
+    """Applied to an intermediate (y = 2x), as in a network: the result replaces y and the
+    gradient (and the second derivative) is that of the function."""
+    f, _ = INPLACE[name]
+
+    def through_inplace(t: Tensor) -> Tensor:
+        y = t * 2.0
+        out = f(y)
+        assert out is y
+        return out
+
+    assert_gradients_match(through_inplace, _A + 0.03, second_order=True)
+
+
+@pytest.mark.parametrize("name", list(INPLACE))
+def test_inplace_activation_refuses_a_leaf_that_requires_grad(name: str) -> None:
+    f, _ = INPLACE[name]
+    x = Tensor(_A.copy(), requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"\(inplace=True\): a leaf tensor that requires "
+                                           "grad"):
+        f(x)
+    np.testing.assert_array_equal(x.numpy(), _A)  # untouched
+    with torch.no_grad():
+        f(x)  # allowed without grad mode, as in PyTorch
+    assert not np.array_equal(x.numpy(), _A)
+
+
+def test_inplace_activation_over_a_saved_output_raises_at_backward() -> None:
+    """exp saves its output; overwriting it in place must not give a silently wrong
+    gradient (PyTorch raises too)."""
+    x = Tensor(_A.copy(), requires_grad=True)
+    y = F.elu(x.exp(), inplace=True)  # recording it is fine
+    with pytest.raises(RuntimeError, match="Exp"):
+        y.sum().backward()
+
+
+def test_dropout_inplace() -> None:
+    x = Tensor(_A.copy())
+    assert F.dropout(x, 0.3, training=False, inplace=True) is x  # eval: x itself
+    np.testing.assert_array_equal(x.numpy(), _A)
+    out = F.dropout(x, 0.5, True, True, generator=3)
+    expected = F.dropout(Tensor(_A.copy()), 0.5, True, generator=3).numpy()
+    assert out is x
+    np.testing.assert_array_equal(x.numpy(), expected)
+    m = nn.Dropout(0.5, inplace=True, generator=3)
+    x = Tensor(_A.copy())
+    assert m(x) is x
+    np.testing.assert_array_equal(x.numpy(), expected)
+    assert repr(m) == "Dropout(p=0.5, inplace=True)"
+
+
+def test_inplace_modules_repr_as_pytorch() -> None:
+    assert repr(nn.LeakyReLU(0.2, inplace=True)) == "LeakyReLU(negative_slope=0.2, inplace=True)"
+    assert repr(nn.LeakyReLU()) == "LeakyReLU(negative_slope=0.01)"
+    assert repr(nn.ELU(0.5, True)) == "ELU(alpha=0.5, inplace=True)"
+    assert repr(nn.SiLU(True)) == "SiLU(inplace=True)"
+    assert repr(nn.SiLU()) == "SiLU()"
+    assert repr(nn.Hardtanh(-0.5, 0.5, True)) == "Hardtanh(min_val=-0.5, max_val=0.5, inplace=True)"
