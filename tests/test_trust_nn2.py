@@ -138,3 +138,38 @@ def test_inplace_modules_repr_as_pytorch() -> None:
     assert repr(nn.SiLU(True)) == "SiLU(inplace=True)"
     assert repr(nn.SiLU()) == "SiLU()"
     assert repr(nn.Hardtanh(-0.5, 0.5, True)) == "Hardtanh(min_val=-0.5, max_val=0.5, inplace=True)"
+
+
+# ----------------------------------------------------------------------------- conv 'same'
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize(("kernel", "dilation"), [((3, 4), (1, 1)), ((2, 3), (3, 1)), (3, 2)])
+def test_conv2d_same_with_a_padding_mode_pads_the_extra_after(mode: str, kernel: Any,
+                                                              dilation: Any) -> None:
+    """padding='same' with padding_mode != 'zeros': dilation * (k - 1) padded in all, half
+    before and the odd one after (PyTorch's split), in that mode; the output has the input's
+    spatial shape."""
+    torch.manual_seed(0)
+    conv = nn.Conv2d(2, 3, kernel, padding="same", dilation=dilation,
+                     padding_mode=mode).double()
+    x = Tensor(np.random.default_rng(1).normal(size=(2, 2, 7, 8)))
+    out = conv(x)
+    assert out.shape == (2, 3, 7, 8)
+    ks = (kernel, kernel) if isinstance(kernel, int) else kernel
+    ds = (dilation, dilation) if isinstance(dilation, int) else dilation
+    totals = [d * (k - 1) for d, k in zip(ds, ks)]
+    widths = [totals[1] // 2, totals[1] - totals[1] // 2, totals[0] // 2,
+              totals[0] - totals[0] // 2]
+    expected = F.conv2d(F.pad(x, widths, mode=mode), conv.weight, conv.bias,
+                        dilation=dilation)
+    np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=1e-12)
+
+
+def test_conv1d_same_circular_wraps_the_extra_after() -> None:
+    conv = nn.Conv1d(1, 1, 4, padding="same", padding_mode="circular", bias=False).double()
+    with torch.no_grad():
+        conv.weight.copy_(np.array([[[1.0, 10.0, 100.0, 1000.0]]]))
+    x = np.arange(6.0)
+    out = conv(Tensor(x.reshape(1, 1, 6))).numpy().ravel()
+    padded = np.concatenate([x[-1:], x, x[:2]])  # 3 in all: 1 before, 2 after
+    expected = [padded[i:i + 4] @ [1.0, 10.0, 100.0, 1000.0] for i in range(6)]
+    np.testing.assert_allclose(out, expected)
