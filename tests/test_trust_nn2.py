@@ -173,3 +173,55 @@ def test_conv1d_same_circular_wraps_the_extra_after() -> None:
     padded = np.concatenate([x[-1:], x, x[:2]])  # 3 in all: 1 before, 2 after
     expected = [padded[i:i + 4] @ [1.0, 10.0, 100.0, 1000.0] for i in range(6)]
     np.testing.assert_allclose(out, expected)
+
+
+# ----------------------------------------------------------------------------- state_dict
+class _Shared(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.enc = nn.Linear(3, 3)
+        self.again = self.enc
+        self.dec = nn.Linear(3, 2)
+
+
+def test_state_dict_lists_a_shared_submodule_under_every_name() -> None:
+    m = _Shared()
+    assert list(m.state_dict()) == ["enc.weight", "enc.bias", "again.weight", "again.bias",
+                                    "dec.weight", "dec.bias"]
+    assert m.state_dict()["again.weight"].array is m.enc.weight.array
+    # named_modules / named_parameters still list it once
+    assert [n for n, _ in m.named_modules()] == ["", "enc", "dec"]
+    assert [n for n, _ in m.named_parameters()] == ["enc.weight", "enc.bias", "dec.weight",
+                                                   "dec.bias"]
+    # its own state dict loads back, and one without the second name is missing keys
+    m.load_state_dict(m.state_dict())
+    partial = {k: v for k, v in m.state_dict().items() if not k.startswith("again.")}
+    assert m.load_state_dict(partial, strict=False).missing_keys == ["again.weight",
+                                                                     "again.bias"]
+
+
+def test_reassigned_parameter_buffer_and_module_keep_their_place() -> None:
+    a, b = nn.Linear(2, 2), nn.Linear(2, 2)
+    b.weight = a.weight  # weight tying
+    assert list(b.state_dict()) == ["weight", "bias"]
+    assert b.weight is a.weight
+    b.register_parameter("weight", nn.Parameter(torch.zeros(2, 2)))
+    assert list(b.state_dict()) == ["weight", "bias"]
+    bn = nn.BatchNorm1d(2)
+    bn.running_mean = torch.ones(2)
+    bn.register_buffer("running_mean", torch.zeros(2))
+    assert list(bn.state_dict()) == ["weight", "bias", "running_mean", "running_var",
+                                     "num_batches_tracked"]
+    seq = nn.Sequential(nn.Linear(2, 2), nn.ReLU())
+    seq[0] = nn.Linear(2, 3)
+    seq.add_module("0", nn.Linear(2, 4))
+    assert [n for n, _ in seq.named_children()] == ["0", "1"]
+    assert seq[0].out_features == 4
+    # A registered parameter takes only a Parameter or None (PyTorch's TypeError); a
+    # Parameter may replace a sub-module, and goes to the end of the parameters.
+    with pytest.raises(TypeError, match="cannot assign Linear to parameter 'bias'"):
+        b.bias = nn.Linear(1, 1)
+    m = _Shared()
+    m.dec = nn.Parameter(torch.zeros(1))
+    assert list(m.state_dict()) == ["dec", "enc.weight", "enc.bias", "again.weight",
+                                    "again.bias"]
