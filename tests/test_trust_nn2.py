@@ -225,3 +225,42 @@ def test_reassigned_parameter_buffer_and_module_keep_their_place() -> None:
     m.dec = nn.Parameter(torch.zeros(1))
     assert list(m.state_dict()) == ["dec", "enc.weight", "enc.bias", "again.weight",
                                     "again.bias"]
+
+
+# ----------------------------------------------------------------------------- optimizers
+@pytest.mark.parametrize("make", [
+    lambda ps: torch.optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=0.01),
+    lambda ps: torch.optim.Adam(ps, lr=0.1),
+    lambda ps: torch.optim.AdamW(ps, lr=0.1),
+    lambda ps: torch.optim.RMSprop(ps, lr=0.1, momentum=0.5),
+    lambda ps: torch.optim.Adagrad(ps, lr=0.1),
+], ids=["SGD", "Adam", "AdamW", "RMSprop", "Adagrad"])
+def test_optimizers_keep_and_skip_frozen_parameters(make: Any) -> None:
+    """Fine-tuning: model.parameters() with a frozen first layer. PyTorch accepts the
+    frozen tensors (they stay in the group) and never updates them."""
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 1)).double()
+    model[0].requires_grad_(False)
+    frozen = [p.numpy().copy() for p in model[0].parameters()]
+    trained = [p.numpy().copy() for p in model[2].parameters()]
+    opt = make(model.parameters())
+    assert len(opt.param_groups[0]["params"]) == 4
+    x = Tensor(np.random.default_rng(0).normal(size=(5, 3)))
+    for _ in range(3):
+        opt.zero_grad()
+        model(x).pow(2).sum().backward()
+        opt.step()
+    for p, before in zip(model[0].parameters(), frozen):
+        assert p.grad is None
+        np.testing.assert_array_equal(p.numpy(), before)
+    assert all(not np.array_equal(p.numpy(), b) for p, b in zip(model[2].parameters(), trained))
+    assert set(opt.state_dict()["state"]) == {2, 3}  # state only for the trained ones
+
+
+def test_optimizer_still_refuses_non_leaves_and_non_tensors() -> None:
+    w = Tensor(np.ones(2), requires_grad=True)
+    with pytest.raises(ValueError, match="is not a leaf tensor"):
+        torch.optim.SGD([w * 2], lr=0.1)
+    with pytest.raises(TypeError, match="is a ndarray, not a Tensor"):
+        torch.optim.SGD([np.ones(2)], lr=0.1)
+    torch.optim.SGD([Tensor(np.ones(2))], lr=0.1).step()  # accepted, nothing to do
