@@ -264,3 +264,66 @@ def test_optimizer_still_refuses_non_leaves_and_non_tensors() -> None:
     with pytest.raises(TypeError, match="is a ndarray, not a Tensor"):
         torch.optim.SGD([np.ones(2)], lr=0.1)
     torch.optim.SGD([Tensor(np.ones(2))], lr=0.1).step()  # accepted, nothing to do
+
+
+# ----------------------------------------------------------------------------- DataLoader
+def test_a_batch_of_a_tuple_dataset_is_a_list() -> None:
+    X, y = np.arange(12.0).reshape(6, 2), np.arange(6)
+    fast = next(iter(torch.utils.data.DataLoader(torch.utils.data.TensorDataset(
+        Tensor(X), Tensor(y)), batch_size=4)))
+
+    class Pairs(torch.utils.data.Dataset):
+        def __len__(self) -> int:
+            return 6
+
+        def __getitem__(self, i: int) -> tuple[np.ndarray, int]:
+            return X[i], int(y[i])
+
+    generic = next(iter(torch.utils.data.DataLoader(Pairs(), batch_size=4)))
+    for batch in (fast, generic):
+        assert type(batch) is list and len(batch) == 2
+        np.testing.assert_array_equal(batch[0].numpy(), X[:4])
+        np.testing.assert_array_equal(batch[1].numpy(), y[:4])
+        assert batch[1].dtype == torch.int64
+
+
+def test_default_collate_types_as_pytorch() -> None:
+    from collections import namedtuple
+
+    from tinygrad_edu.data import default_collate
+
+    assert default_collate(["a", "b"]) == ["a", "b"]
+    ints, words = default_collate([(1, "a"), (2, "b")])
+    assert ints.tolist() == [1, 2] and words == ("a", "b")  # a field of strings: a tuple
+    lists = default_collate([[1, 2], [3, 4]])
+    assert type(lists) is list and [t.tolist() for t in lists] == [[1, 3], [2, 4]]
+    Pair = namedtuple("Pair", "a b")
+    pair = default_collate([Pair(1.0, np.float32(2)), Pair(3.0, np.float32(4))])
+    assert type(pair) is Pair and pair.a.dtype == torch.float64
+    assert pair.b.dtype == torch.float32
+    with pytest.raises(TypeError, match="dtype <U1"):
+        default_collate([np.array(["a"]), np.array(["b"])])
+
+
+def test_batch_size_none_converts_like_pytorch_default_convert() -> None:
+    from tinygrad_edu.data import default_convert
+
+    class Samples(torch.utils.data.Dataset):
+        def __len__(self) -> int:
+            return 3
+
+        def __getitem__(self, i: int) -> Any:
+            return np.full(2, i, np.float32), i, float(i) / 2, np.int32(i), "s", {"k": (i,)}
+
+    items = list(torch.utils.data.DataLoader(Samples(), batch_size=None))
+    assert len(items) == 3
+    arr, i, f, n, s, d = items[2]
+    assert type(items[2]) is list
+    assert isinstance(arr, Tensor) and arr.dtype == torch.float32 and arr.tolist() == [2, 2]
+    assert type(i) is int and i == 2 and type(f) is float and f == 1.0
+    assert isinstance(n, Tensor) and n.dtype == torch.int32 and n.shape == ()
+    assert s == "s" and d == {"k": [2]}
+    a = np.arange(3)
+    assert default_convert(a).array is a  # shares memory, as torch.as_tensor
+    t = Tensor(a)
+    assert default_convert(t) is t
