@@ -327,3 +327,33 @@ def test_batch_size_none_converts_like_pytorch_default_convert() -> None:
     assert default_convert(a).array is a  # shares memory, as torch.as_tensor
     t = Tensor(a)
     assert default_convert(t) is t
+
+
+# ----------------------------------------------------------------------------- kinks, order 2
+def _first_and_second(f: Any, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    x = Tensor(points.copy(), requires_grad=True)
+    (g,) = torch.autograd.grad(f(x).sum(), [x], create_graph=True)
+    (h,) = torch.autograd.grad(g.sum(), [x])
+    return g.numpy(), h.numpy()
+
+
+def test_elu_second_derivative_is_zero_at_zero_as_pytorch() -> None:
+    """elu'(0) = alpha (the negative branch), elu''(0) = 0 (PyTorch's double backward
+    tests x < 0); elsewhere the derivatives are alpha e^x and 1, 0."""
+    pts = np.array([-1.0, -0.0, 0.0, 2.0, -np.inf])
+    g, h = _first_and_second(lambda t: F.elu(t, 0.5), pts)
+    np.testing.assert_allclose(g, [0.5 * np.exp(-1), 0.5, 0.5, 1.0, 0.0])
+    np.testing.assert_allclose(h, [0.5 * np.exp(-1), 0.0, 0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(F.elu(Tensor(pts), 0.5).numpy()[[1, 2, 4]], [0, 0, -0.5])
+
+
+def test_softplus_second_derivative_is_zero_at_the_threshold_as_pytorch() -> None:
+    """At beta * x == threshold: the soft branch's value and slope sigmoid(threshold), but
+    second derivative 0 (PyTorch's double backward tests < threshold)."""
+    sig = 1 / (1 + np.exp(-3.0))
+    pts = np.array([1.0, 1.5, 2.0])
+    g, h = _first_and_second(lambda t: F.softplus(t, beta=2.0, threshold=3.0), pts)
+    np.testing.assert_allclose(g, [1 / (1 + np.exp(-2.0)), sig, 1.0])
+    np.testing.assert_allclose(h, [2 * np.exp(-2.0) / (1 + np.exp(-2.0)) ** 2, 0.0, 0.0])
+    np.testing.assert_allclose(F.softplus(Tensor(pts), 2.0, 3.0).numpy()[1],
+                               np.log1p(np.exp(3.0)) / 2)

@@ -103,7 +103,12 @@ def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + e^(beta x)) / beta, computed stably; x itself where beta * x > threshold
     (as PyTorch, so the value is exactly linear there)."""
     x = _t(input)
-    soft = (x * beta).softplus() * (1.0 / beta) if beta != 1 else x.softplus()
+    z = x * beta if beta != 1 else x
+    # PyTorch's kinks at beta * x == threshold: the value and first derivative are the soft
+    # branch's, but the second derivative is 0 (its double backward tests < threshold).
+    s, d, k = _kink(z, z.array == threshold)
+    soft = s.softplus() + d * k.sigmoid()
+    soft = soft * (1.0 / beta) if beta != 1 else soft
     return where(x.array * beta > threshold, x, soft)
 
 
@@ -117,8 +122,26 @@ def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     # a NaN must never come out as a number. exp sees only x <= 0 (0 elsewhere): no
     # overflow, and no inf or NaN in the unused branch to poison the gradient.
     linear = ~(x.array <= 0)
-    negative = (x.where(~linear, 0.0).exp() - 1.0) * alpha
+    xn = x.where(~linear, 0.0)
+    # PyTorch's kink at 0: elu'(0) = alpha (the negative branch), but elu''(0) = 0 (its
+    # double backward tests x < 0).
+    s, d, k = _kink(xn, x.array == 0)
+    negative = ((s.exp() - 1.0) + d * k.exp()) * alpha
     return where(linear, x, negative)
+
+
+def _kink(x: Tensor, kink: np.ndarray) -> tuple[Tensor, Tensor, Tensor]:
+    """(s, d, k) to write a branch f that PyTorch differentiates once but not twice at the
+    points `kink` as f(s) + d * f'(k).
+
+    Off the kinks s is x and d is 0 (and stays 0 when differentiated), so value and
+    derivatives are f's. At a kink s is a constant (x's value) and d is x - x: value 0,
+    derivative 1, and k is the constant x there (0 elsewhere). So the value at a kink is
+    f(x), the first derivative f'(x) and the second 0, as PyTorch's double backward gives.
+    d and k only see the kink points, which are finite: no inf - inf, no NaN warnings."""
+    at_kink = x.where(kink, 0.0)
+    k = at_kink.detach()
+    return x.where(~kink, x.detach()), at_kink - k, k
 
 
 def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0,
