@@ -86,7 +86,13 @@ def test_shared_parameter_and_module_are_listed_once() -> None:
 def test_reassignment_replaces_registration() -> None:
     m = nn.Module()
     m.x = nn.Parameter(torch.ones(2))
-    m.x = nn.Linear(2, 2)  # a parameter name reused for a module
+    with pytest.raises(TypeError, match="cannot assign Linear to parameter 'x'"):
+        m.x = nn.Linear(2, 2)  # as PyTorch: a parameter takes a Parameter or None
+    m.y = nn.Linear(2, 2)
+    m.y = nn.Parameter(torch.ones(2))  # a Parameter may replace a module
+    assert "y" not in m._modules and m._parameters["y"] is m.y
+    del m.x
+    m.x = nn.Linear(2, 2)  # a free name again
     assert "x" not in m._parameters and m._modules["x"] is m.x
     m.x = None
     assert m._modules["x"] is None and m.x is None

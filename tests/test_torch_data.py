@@ -98,8 +98,11 @@ def test_a_custom_dataset_is_collated_as_pytorch_does() -> None:
     assert (y.dtype, y.tolist()) == (torch.int64, [0, 1])
     assert (z.dtype, z.tolist()) == (torch.float64, [0.0, 0.5])  # Python floats: float64
     assert len(loader) == 3
+    # batch_size=None: PyTorch's default_convert, so the array becomes a Tensor, the
+    # Python numbers stay numbers and the tuple becomes a list.
     single = next(iter(DataLoader(Squares(), batch_size=None)))
-    assert single[0].shape == (2,) and single[1].item() == 0
+    assert type(single) is list and single[0].shape == (2,)
+    assert type(single[1]) is int and single[1] == 0
 
 
 def test_random_split() -> None:

@@ -159,7 +159,10 @@ def test_softplus_is_smooth_and_stable(x: np.ndarray) -> None:
     sigmoid = np.where(linear, 1.0, 1 / (1 + np.exp(-x)))
     np.testing.assert_allclose(g.detach().numpy(), sigmoid, rtol=1e-12, atol=1e-300)
     (h,) = torch.autograd.grad(g.sum(), t)
-    np.testing.assert_allclose(h.numpy(), sigmoid * (1 - sigmoid), rtol=1e-9, atol=1e-15)
+    # PyTorch's double backward is 0 from the threshold on (it tests x < threshold), though
+    # the value and first derivative at x == threshold are the soft branch's.
+    curvature = np.where(x < 20, sigmoid * (1 - sigmoid), 0.0)
+    np.testing.assert_allclose(h.numpy(), curvature, rtol=1e-9, atol=1e-15)
     big = torch.tensor([-1000.0, 0.0, 1000.0], requires_grad=True)
     nn.Softplus()(big).sum().backward()
     assert big.grad is not None and big.grad.tolist() == [0.0, 0.5, 1.0]

@@ -2,7 +2,7 @@
 `tinygrad_edu.data`).
 
 - `Dataset`, `TensorDataset`, `Subset`, `ConcatDataset`, `random_split`, `DataLoader`,
-  `default_collate`: PyTorch's names and behaviour.
+  `default_collate`, `default_convert`: PyTorch's names and behaviour.
 - `load_dataset(name, data_dir=None, ...)` -> `Splits` for mnist, fashion-mnist, cifar10,
   iris, digits, spirals, moons, blobs (see `registry` for the splits it makes).
 - File readers: `load_mnist`/`read_idx` (IDX, plain or gzip), `load_cifar10` (python and
@@ -22,7 +22,7 @@ from tinygrad_edu.data.cifar import (
 )
 from tinygrad_edu.data.dataset import ConcatDataset, Dataset, Subset, TensorDataset, random_split
 from tinygrad_edu.data.idx import FASHION_MNIST_CLASSES, MNIST_CLASSES, load_mnist, read_idx
-from tinygrad_edu.data.loader import DataLoader, default_collate
+from tinygrad_edu.data.loader import DataLoader, default_collate, default_convert
 from tinygrad_edu.data.npy import load_npy_test_set
 from tinygrad_edu.data.registry import (
     DATASETS,
@@ -48,8 +48,9 @@ from tinygrad_edu.data.transforms import (
 
 __all__ = [
     "Dataset", "TensorDataset", "Subset", "ConcatDataset", "random_split", "DataLoader",
-    "default_collate", "load_dataset", "DATASETS", "Splits", "describe", "find_data_dir",
-    "find_mnist_dir", "data_roots", "split_indices", "train_val_test_split", "course_split",
+    "default_collate", "default_convert", "load_dataset", "DATASETS", "Splits", "describe",
+    "find_data_dir", "find_mnist_dir", "data_roots", "split_indices", "train_val_test_split",
+    "course_split",
     "load_mnist", "read_idx", "MNIST_CLASSES", "FASHION_MNIST_CLASSES", "load_cifar10",
     "load_batch_binary", "load_batch_python", "CIFAR10_CLASSES", "safe_load", "safe_loads",
     "UnsafePickleError", "DataFormatError", "load_npy_test_set", "load_iris", "load_digits",

@@ -32,12 +32,14 @@ def _stack(arrays: list[np.ndarray]) -> np.ndarray:
 
 
 def default_collate(samples: Sequence[Any]) -> Any:
-    """Stack a list of samples into a batch, field by field.
+    """Stack a list of samples into a batch, field by field, as PyTorch's default_collate.
 
     Tensors and numpy arrays are stacked along a new first axis (dtype kept); numpy
-    scalars keep their dtype; Python ints become int64, bools bool and floats float64
-    (PyTorch's rule); tuples/lists are collated per position (returned as a tuple), dicts
-    per key; strings are returned as a list.
+    scalars keep their dtype; Python ints become int64, bools bool and floats float64;
+    strings are returned as they come (the list of samples, or a tuple for a field of
+    tuple samples). A sequence of samples is collated per position and returned as a list
+    (`[X, Y]` for `(x, y)` samples: PyTorch's choice), except that a namedtuple keeps its
+    type; a dict is collated per key.
     """
     if len(samples) == 0:
         raise ValueError("default_collate: cannot collate an empty list of samples")
@@ -45,8 +47,11 @@ def default_collate(samples: Sequence[Any]) -> Any:
     if isinstance(elem, Tensor):
         return Tensor._wrap(_stack([s.array for s in samples]))
     if isinstance(elem, np.ndarray):
+        if elem.dtype.kind in "SUO":
+            raise TypeError(f"default_collate: cannot batch numpy arrays of dtype "
+                            f"{elem.dtype} (strings or objects); pass collate_fn")
         return Tensor._wrap(_stack([np.asarray(s) for s in samples]))
-    if isinstance(elem, np.generic):
+    if isinstance(elem, np.generic) and not isinstance(elem, np.str_ | np.bytes_):
         return Tensor._wrap(np.array(samples))
     if isinstance(elem, bool):
         return Tensor._wrap(np.array(samples, dtype=np.bool_))
@@ -55,7 +60,7 @@ def default_collate(samples: Sequence[Any]) -> Any:
     if isinstance(elem, float):
         return Tensor._wrap(np.array(samples, dtype=np.float64))
     if isinstance(elem, str | bytes):
-        return list(samples)
+        return samples
     if isinstance(elem, Mapping):
         return {key: default_collate([s[key] for s in samples]) for key in elem}
     if isinstance(elem, tuple | list):
@@ -63,7 +68,7 @@ def default_collate(samples: Sequence[Any]) -> Any:
         if len(sizes) != 1:
             raise ValueError(f"default_collate: samples have different numbers of fields "
                              f"{sorted(sizes)}; every sample must have the same structure")
-        fields = tuple(default_collate(list(f)) for f in zip(*samples))
+        fields = [default_collate(f) for f in zip(*samples)]
         if hasattr(elem, "_fields"):  # a namedtuple keeps its type
             return type(elem)(*fields)
         return fields
@@ -72,29 +77,36 @@ def default_collate(samples: Sequence[Any]) -> Any:
                     "them (or pass collate_fn)")
 
 
-def _convert(sample: Any) -> Any:
-    """One unbatched sample with arrays and numbers turned into tensors (batch_size=None)."""
+def default_convert(sample: Any) -> Any:
+    """One unbatched sample (batch_size=None), as PyTorch's default_convert: numpy arrays
+    and numpy scalars become Tensors (dtype kept); Tensors, Python numbers and strings
+    stay as they are; a tuple becomes a list (a namedtuple keeps its type), and lists and
+    dicts are converted element by element."""
     if isinstance(sample, Tensor):
         return sample
-    if isinstance(sample, np.ndarray | np.generic | bool | int | float):
-        batch: Tensor = default_collate([sample])
-        return Tensor._wrap(batch.array[0])
+    if isinstance(sample, np.ndarray):
+        return sample if sample.dtype.kind in "SUO" else Tensor._wrap(sample)
+    if isinstance(sample, np.generic) and not isinstance(sample, np.str_ | np.bytes_):
+        return Tensor._wrap(np.asarray(sample))
     if isinstance(sample, Mapping):
-        return {k: _convert(v) for k, v in sample.items()}
+        return {k: default_convert(v) for k, v in sample.items()}
+    if isinstance(sample, tuple) and hasattr(sample, "_fields"):
+        return type(sample)(*(default_convert(v) for v in sample))
     if isinstance(sample, tuple | list):
-        return tuple(_convert(v) for v in sample)
+        return [default_convert(v) for v in sample]
     return sample
 
 
 class DataLoader:
     """Iterate over `dataset` in batches of `batch_size` samples.
 
-    Yields what `collate_fn` makes; by default, for a dataset of `(x, y)` samples, tuples
-    `(X, Y)` of Tensors with the dataset's dtypes. `len(loader)` is the number of batches:
-    `ceil(N / batch_size)`, or `N // batch_size` with `drop_last=True` (which drops the last
-    incomplete batch). `batch_size=None` yields single samples without a batch axis.
-    `num_workers`, `pin_memory` and `persistent_workers` are accepted for PyTorch scripts and
-    ignored (loading happens in this process).
+    Yields what `collate_fn` makes; by default, for a dataset of `(x, y)` samples, lists
+    `[X, Y]` of Tensors with the dataset's dtypes (as PyTorch). `len(loader)` is the number
+    of batches: `ceil(N / batch_size)`, or `N // batch_size` with `drop_last=True` (which
+    drops the last incomplete batch). `batch_size=None` yields single samples without a
+    batch axis, through `default_convert` (arrays become Tensors, Python numbers stay
+    numbers). `num_workers`, `pin_memory` and `persistent_workers` are accepted for
+    PyTorch scripts and ignored (loading happens in this process).
     """
 
     def __init__(self, dataset: Any, batch_size: int | None = 1, shuffle: bool = False,
@@ -146,17 +158,18 @@ class DataLoader:
         order = self._order()
         self.epoch += 1
         if self.batch_size is None:
-            return (_convert(self.dataset[int(i)]) for i in order)
+            return (default_convert(self.dataset[int(i)]) for i in order)
         stop = len(self) * self.batch_size if self.drop_last else len(order)
         starts = range(0, stop, self.batch_size)
         if self.collate_fn is None and supports_batches(self.dataset):
             return self._fast(order, starts)
         return self._generic(order, starts)
 
-    def _fast(self, order: np.ndarray, starts: range) -> Iterator[tuple[Tensor, ...]]:
+    def _fast(self, order: np.ndarray, starts: range) -> Iterator[list[Tensor]]:
         fetch, bs = self.dataset._get_batch, self.batch_size or 1
         for start in starts:
-            yield tuple(Tensor._wrap(a) for a in fetch(order[start:start + bs]))
+            # A list, as default_collate makes of tuple samples (PyTorch's batch type).
+            yield [Tensor._wrap(a) for a in fetch(order[start:start + bs])]
 
     def _generic(self, order: np.ndarray, starts: range) -> Iterator[Any]:
         collate = self.collate_fn or default_collate

@@ -29,7 +29,10 @@ def _array(value: Any) -> np.ndarray:
 def state_dict(module: Module, destination: dict[str, Any] | None, prefix: str,
                keep_vars: bool) -> dict[str, Tensor]:
     out: dict[str, Any] = {} if destination is None else destination
-    for module_name, sub in module.named_modules(prefix=prefix.rstrip(".")):
+    # Every path to a module counts, as in PyTorch: a sub-module reachable under two
+    # attribute names has its tensors listed under both (named_parameters lists them once).
+    for module_name, sub in module.named_modules(prefix=prefix.rstrip("."),
+                                                 remove_duplicate=False):
         head = f"{module_name}." if module_name else ""
         for name, p in sub._parameters.items():
             if p is not None:

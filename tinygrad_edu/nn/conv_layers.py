@@ -101,9 +101,11 @@ class _ConvNd(Module):
         padding = self.padding
         if self.padding_mode != "zeros" and padding != "valid":
             if padding == "same":
-                raise ValueError(f"{type(self).__name__}: padding='same' needs "
-                                 "padding_mode='zeros' here")
-            widths = [w for p in reversed(padding) for w in (p, p)]
+                # As PyTorch: dilation * (k - 1) in all, half before and the odd one after.
+                totals = [dil * (k - 1) for dil, k in zip(self.dilation, self.kernel_size)]
+                widths = [w for t in reversed(totals) for w in (t // 2, t - t // 2)]
+            else:
+                widths = [w for p in reversed(padding) for w in (p, p)]
             x = F.pad(x, widths, mode=self.padding_mode)
             padding = 0
         out = self._conv(x, padding)

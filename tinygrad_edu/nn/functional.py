@@ -7,6 +7,7 @@ Convolution and pooling come from `nn._conv`, the losses from `nn.losses`.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -15,12 +16,33 @@ from tinygrad_edu.autograd import no_grad
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.functional import linear as _linear
 from tinygrad_edu.functional import where
+from tinygrad_edu.modes import is_grad_enabled
 from tinygrad_edu.nn._special import Erf
 from tinygrad_edu.tensor import Tensor, _rng, as_tensor
 
 
 def _t(x: Any) -> Tensor:
     return x if isinstance(x, Tensor) else as_tensor(x)
+
+
+def _overwrite(x: Tensor, op: str, compute: Callable[[Tensor], Tensor]) -> Tensor:
+    """`inplace=True`, as PyTorch: x <- compute(x), written into x's own memory, and x
+    returned. Outside a graph this is a plain write. In one, `copy_` records it (x takes
+    over the node, and a node that saved x's old value raises at backward, as PyTorch's
+    version counter does); compute reads a clone of x, so the values it saves itself are
+    not the ones being overwritten. A leaf that requires grad is refused, as in PyTorch."""
+    if is_grad_enabled() and x.requires_grad:
+        if x.is_leaf:
+            raise RuntimeError(f"{op}(inplace=True): a leaf tensor that requires grad (shape "
+                               f"{x.shape}) cannot be changed in place while grad mode is on; "
+                               "use inplace=False")
+        result = compute(x.clone())
+    else:
+        result = compute(x)
+    try:
+        return x.copy_(result)
+    except RuntimeError as e:
+        raise RuntimeError(f"{op}(inplace=True): {e}") from None
 
 
 # ----------------------------------------------------------------------------- affine
@@ -44,7 +66,10 @@ def relu(input: Any, inplace: bool = False) -> Tensor:
 
 
 def leaky_relu(input: Any, negative_slope: float = 0.01, inplace: bool = False) -> Tensor:
-    """x if x > 0 else negative_slope * x; the slope at 0 is `negative_slope`."""
+    """x if x > 0 else negative_slope * x; the slope at 0 is `negative_slope`. With
+    `inplace=True` the result is written into input, which is returned (see `_overwrite`)."""
+    if inplace:
+        return _overwrite(_t(input), "leaky_relu", lambda x: x.leaky_relu(negative_slope))
     return _t(input).leaky_relu(negative_slope)
 
 
@@ -57,7 +82,9 @@ def tanh(input: Any) -> Tensor:
 
 
 def silu(input: Any, inplace: bool = False) -> Tensor:
-    """x * sigmoid(x)."""
+    """x * sigmoid(x) (`inplace=True`: written into input, see `leaky_relu`)."""
+    if inplace:
+        return _overwrite(_t(input), "silu", lambda x: x.silu())
     return _t(input).silu()
 
 
@@ -76,26 +103,56 @@ def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     """log(1 + e^(beta x)) / beta, computed stably; x itself where beta * x > threshold
     (as PyTorch, so the value is exactly linear there)."""
     x = _t(input)
-    soft = (x * beta).softplus() * (1.0 / beta) if beta != 1 else x.softplus()
+    z = x * beta if beta != 1 else x
+    # PyTorch's kinks at beta * x == threshold: the value and first derivative are the soft
+    # branch's, but the second derivative is 0 (its double backward tests < threshold).
+    s, d, k = _kink(z, z.array == threshold)
+    soft = s.softplus() + d * k.sigmoid()
+    soft = soft * (1.0 / beta) if beta != 1 else soft
     return where(x.array * beta > threshold, x, soft)
 
 
 def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:
-    """x if x > 0 else alpha * (e^x - 1). NaN stays NaN (gradient 1 there, as PyTorch)."""
+    """x if x > 0 else alpha * (e^x - 1). NaN stays NaN (gradient 1 there, as PyTorch).
+    `inplace=True`: written into input, see `leaky_relu`."""
+    if inplace:
+        return _overwrite(_t(input), "elu", lambda x: elu(x, alpha))
     x = _t(input)
     # The masks are written so that NaN (which compares False) takes the branch x itself:
     # a NaN must never come out as a number. exp sees only x <= 0 (0 elsewhere): no
     # overflow, and no inf or NaN in the unused branch to poison the gradient.
     linear = ~(x.array <= 0)
-    negative = (x.where(~linear, 0.0).exp() - 1.0) * alpha
+    xn = x.where(~linear, 0.0)
+    # PyTorch's kink at 0: elu'(0) = alpha (the negative branch), but elu''(0) = 0 (its
+    # double backward tests x < 0).
+    s, d, k = _kink(xn, x.array == 0)
+    negative = ((s.exp() - 1.0) + d * k.exp()) * alpha
     return where(linear, x, negative)
 
 
-def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0) -> Tensor:
+def _kink(x: Tensor, kink: np.ndarray) -> tuple[Tensor, Tensor, Tensor]:
+    """(s, d, k) to write a branch f that PyTorch differentiates once but not twice at the
+    points `kink` as f(s) + d * f'(k).
+
+    Off the kinks s is x and d is 0 (and stays 0 when differentiated), so value and
+    derivatives are f's. At a kink s is a constant (x's value) and d is x - x: value 0,
+    derivative 1, and k is the constant x there (0 elsewhere). So the value at a kink is
+    f(x), the first derivative f'(x) and the second 0, as PyTorch's double backward gives.
+    d and k only see the kink points, which are finite: no inf - inf, no NaN warnings."""
+    at_kink = x.where(kink, 0.0)
+    k = at_kink.detach()
+    return x.where(~kink, x.detach()), at_kink - k, k
+
+
+def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0,
+             inplace: bool = False) -> Tensor:
     """clamp(x, min_val, max_val), with PyTorch's kink rule: the gradient is 1 strictly
     inside (min_val, max_val) and 0 at the bounds (clamp passes it at the bounds). NaN
     stays NaN (np.clip keeps it); its gradient is 0 (PyTorch gives 0 or 1 depending on
-    the array's length: its vectorized and scalar kernels differ)."""
+    the array's length: its vectorized and scalar kernels differ). `inplace=True`: written
+    into input, see `leaky_relu`."""
+    if inplace:
+        return _overwrite(_t(input), "hardtanh", lambda x: hardtanh(x, min_val, max_val))
     x = _t(input)
     inside = (x.array > min_val) & (x.array < max_val)
     return where(inside, x, Tensor._wrap(np.clip(x.array, min_val, max_val)))
@@ -129,12 +186,16 @@ def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = F
     """Inverted dropout: in training each element is zeroed with probability p and the
     survivors are scaled by 1/(1-p), so the expectation is unchanged and evaluation is the
     identity. The mask comes from `generator` (numpy Generator, tinygrad_edu.Generator or
-    an int seed, which gives the same mask on every call), else the default generator."""
+    an int seed, which gives the same mask on every call), else the default generator.
+    `inplace=True` in training writes the result into input (see `leaky_relu`); in
+    evaluation, or with p = 0, input itself is returned either way (as PyTorch)."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"dropout: p must be in [0, 1], got {p}")
     x = _t(input)
     if not training or p == 0.0:
         return x
+    if inplace:
+        return _overwrite(x, "dropout", lambda x: dropout(x, p, training, generator=generator))
     if p == 1.0:
         return x * 0.0
     dt = x.array.dtype if x.array.dtype in (np.float32, np.float64) else np.float64
@@ -248,26 +309,36 @@ def pad(input: Any, pad: Any, mode: str = "constant", value: float | None = None
     if mode == "constant":
         grow = [(max(lo, 0), max(hi, 0)) for lo, hi in pairs]
         out = x.pad(grow, 0.0 if value is None else value) if any(map(any, grow)) else x
-    elif mode in ("reflect", "replicate", "circular"):
-        out = x
+        return _crop(out, pairs)
+    if mode in ("reflect", "replicate", "circular"):
+        # PyTorch's circular mode crops first and wraps the cropped tensor
+        # ([0..5] with (-1, 2) gives [1 2 3 4 5 1 2]); reflect and replicate pad the whole
+        # tensor and crop afterwards.
+        out = _crop(x, pairs) if mode == "circular" else x
         for axis, (lo, hi) in enumerate(pairs):
             lo, hi = max(lo, 0), max(hi, 0)
             if not (lo or hi):
                 continue
-            n = x.shape[axis]
+            n = out.shape[axis]
             if mode == "reflect" and (lo >= n or hi >= n):
-                raise ValueError(f"pad: reflect padding ({lo}, {hi}) must be smaller than the "
+                raise ValueError(f"pad: reflect padding {pairs[axis]} must be smaller than the "
                                  f"dim it pads (dim {axis} of shape {x.shape})")
+            if mode == "circular" and (lo > n or hi > n):
+                raise ValueError(f"pad: circular padding {pairs[axis]} would wrap around "
+                                 f"more than once: dim {axis} has size {n} (after cropping) "
+                                 f"in input of shape {x.shape}")
             idx = _edge_index(n, lo, hi, mode)
             out = out[(slice(None),) * axis + (idx,)]
-    else:
-        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', "
-                         f"got {mode!r}")
-    if any(lo < 0 or hi < 0 for lo, hi in pairs):
-        crop = tuple(slice(-min(lo, 0), n - (-min(hi, 0)))
-                     for (lo, hi), n in zip(pairs, out.shape))
-        out = out[crop]
-    return out
+        return out if mode == "circular" else _crop(out, pairs)
+    raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', "
+                     f"got {mode!r}")
+
+
+def _crop(x: Tensor, pairs: list[tuple[int, int]]) -> Tensor:
+    """x without the elements that negative pad widths remove."""
+    if not any(lo < 0 or hi < 0 for lo, hi in pairs):
+        return x
+    return x[tuple(slice(-min(lo, 0), n + min(hi, 0)) for (lo, hi), n in zip(pairs, x.shape))]
 
 
 def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:

@@ -108,24 +108,23 @@ class Module:
                     "Module.__init__() runs; call super().__init__() first")
             object.__setattr__(self, name, value)
             return
+        # PyTorch's order of checks: a registered parameter only takes a Parameter or None,
+        # a registered sub-module (unless a Parameter replaces it) a Module or None.
         if isinstance(value, Parameter):
-            self._forget(name)
+            self._forget(name, keep=params)
             params[name] = value
             d[name] = value
-        elif isinstance(value, Module):
-            self._forget(name)
-            self._modules[name] = value
-            d[name] = value
-            _tree_version[0] += 1
-        elif isinstance(value, Buffer):
-            self._forget(name)
-            self.register_buffer(name, Tensor._wrap(value.array), persistent=value.persistent)
         elif name in params:
             if value is not None:
                 raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} "
                                 f"to parameter '{name}' (a Parameter or None is expected)")
             params[name] = None
             d[name] = None
+        elif isinstance(value, Module):
+            self._forget(name, keep=self._modules)
+            self._modules[name] = value
+            d[name] = value
+            _tree_version[0] += 1
         elif name in self._modules:
             if value is not None:
                 raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} "
@@ -133,6 +132,8 @@ class Module:
             self._modules[name] = None
             d[name] = None
             _tree_version[0] += 1
+        elif isinstance(value, Buffer):
+            self.register_buffer(name, Tensor._wrap(value.array), persistent=value.persistent)
         elif name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} "
@@ -155,12 +156,16 @@ class Module:
         self._modules.pop(name, None)
         object.__delattr__(self, name)
 
-    def _forget(self, name: str) -> None:
-        """Drop `name` from every registry before it is registered as something else."""
-        if self._modules.pop(name, None) is not None:
+    def _forget(self, name: str, keep: dict[str, Any] | None = None) -> None:
+        """Drop `name` from every registry but `keep` (the one it is about to be registered
+        in) before it is registered again: re-registering under a name already in `keep`
+        then keeps its place in the order (`b.weight = a.weight` leaves 'weight' before
+        'bias', as PyTorch)."""
+        if keep is not self._modules and self._modules.pop(name, None) is not None:
             _tree_version[0] += 1
-        self._parameters.pop(name, None)
-        self._buffers.pop(name, None)
+        for table in (self._parameters, self._buffers):
+            if table is not keep:
+                table.pop(name, None)
         self._non_persistent.discard(name)
         self.__dict__.pop(name, None)
 
@@ -180,7 +185,7 @@ class Module:
         if value is not None and not isinstance(value, kind):
             raise TypeError(f"{what}: '{name}' must be a {kind.__name__} or None, got "
                             f"{type(value).__name__}{hint}")
-        self._forget(name)
+        self._forget(name, keep=table)
         table[name] = value
         self.__dict__[name] = value
 

@@ -33,9 +33,11 @@ _SCALAR_STATE = frozenset({"step"})
 class Optimizer(ABC):
     """Base class: `Optimizer(params, defaults)`.
 
-    `params`: an iterable of leaf Tensors with `requires_grad=True`, or of dicts (parameter
-    groups) each with a `'params'` entry and any options that override `defaults` for that
-    group. Subclasses implement `step(closure=None)`.
+    `params`: an iterable of leaf Tensors, or of dicts (parameter groups) each with a
+    `'params'` entry and any options that override `defaults` for that group. As in
+    PyTorch, tensors that do not require grad (a frozen layer of `model.parameters()`) are
+    accepted and kept in their group; `step()` skips every tensor without a gradient.
+    Subclasses implement `step(closure=None)`.
     """
 
     def __init__(self, params: ParamsT, defaults: dict[str, Any]) -> None:
@@ -216,9 +218,6 @@ def _check_param(name: str, p: Any, where: str) -> None:
     if not isinstance(p, Tensor):
         raise TypeError(f"{name}: {where} is a {type(p).__name__}, not a Tensor; optimizers "
                         "take tensors (e.g. model.parameters())")
-    if not p.requires_grad:
-        raise ValueError(f"{name}: {where} (shape {p.shape}, {p.dtype}) does not require "
-                         "grad; create it with requires_grad=True or call .requires_grad_()")
     if p._ctx is not None:
         raise ValueError(f"{name}: {where} (shape {p.shape}) is not a leaf tensor (it was "
                          f"computed by {p._ctx.op}); optimize the leaf it came from, or "
