@@ -306,24 +306,10 @@ def test_activation_gradient_at_kinks(name: str) -> None:
 
 @pytest.mark.parametrize("name", list(ACTIVATIONS))
 def test_activation_second_derivative_at_kinks(name: str) -> None:
-    """Second derivatives at the same points. Deliberate difference (docs/pytorch.md): at
-    the exact switch point of elu (x = 0) and softplus (beta * x == threshold) PyTorch's
-    second derivative is 0, ours is the one-sided value of the branch the first derivative
-    takes there; those points are left out here and checked in `test_kink_second_order`."""
+    """Second derivatives at the same points (PyTorch: elu'' is 0 at x = 0, softplus'' is
+    0 at beta * x == threshold)."""
     ours, theirs = ACTIVATIONS[name]
-    switch = {"elu": 0.0, "elu_alpha": 0.0, "elu_alpha_kw": 0.0, "softplus_beta": 1.5,
-              "softplus_positional": 2.0}.get(name)
-    points = _KINKS if switch is None else _KINKS[_KINKS != switch]
-    check_function(ours, theirs, [points], what=f"{name} at kinks")
-
-
-def test_kink_second_order() -> None:
-    """Ours at elu's switch point: elu'(x) = alpha e^x for x <= 0, so elu''(0) = alpha (the
-    left branch, which the first derivative also takes at 0)."""
-    x = tg.tensor([0.0], dtype=tg.float64, requires_grad=True)
-    (g,) = tg.grad(F.elu(x, 0.7).sum(), x, create_graph=True)
-    (h,) = tg.grad(g.sum(), x)
-    np.testing.assert_allclose(h.numpy(), [0.7])
+    check_function(ours, theirs, [_KINKS], what=f"{name} at kinks")
 
 
 @pytest.mark.parametrize("name", list(ACTIVATIONS))
