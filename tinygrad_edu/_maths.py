@@ -111,13 +111,13 @@ def _binary(self: Tensor, other: Any, op: Any, name: str, reverse: bool = False)
     a = self
     if reverse:
         a, b = b, a
-    if name == "sub" and (a.array.dtype == np.bool_ or b.array.dtype == np.bool_
+    if name == "sub" and (a.array.dtype.kind == "b" or b.array.dtype.kind == "b"
                           or isinstance(other, bool | np.bool_)):
         raise TypeError(f"sub: subtraction with a bool tensor is not supported (shapes "
                         f"{a.shape} and {b.shape}); to invert a mask use ~ or logical_not()")
     if a.array.dtype != b.array.dtype:
         a, b = _promote(a, b)
-    if name == "pow" and a.array.dtype == np.bool_:
+    if name == "pow" and a.array.dtype.kind == "b":
         if isinstance(other, MathsMixin) or reverse:
             raise TypeError(f"pow: not defined for two bool tensors (shapes {a.shape} and "
                             f"{b.shape})")
@@ -257,7 +257,7 @@ class MathsMixin:
         removed again; batch axes broadcast."""
         b = _operand(self, other)
         a = self
-        if a.array.dtype == np.bool_ or b.array.dtype == np.bool_:
+        if a.array.dtype.kind == "b" or b.array.dtype.kind == "b":
             raise TypeError(f"matmul: not defined for bool tensors (shapes {a.shape} and "
                             f"{b.shape}, dtypes {a.dtype} and {b.dtype})")
         if a.array.dtype != b.array.dtype:

@@ -56,7 +56,9 @@ class ReduceMixin:
     def sum(self: Tensor, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
             keepdim: bool = False, dtype: Any = None) -> Tensor:
         ax, kd = _pick(axis, dim, keepdims, keepdim)
-        x = self.to(dtype if dtype is not None else _accumulator(self.array.dtype))
+        x = self
+        if dtype is not None or self.array.dtype.kind != "f":
+            x = self.to(dtype if dtype is not None else _accumulator(self.array.dtype))
         return Sum.apply(x, axis=self._axes(ax, "sum"), keepdims=kd)
 
     def mean(self: Tensor, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,

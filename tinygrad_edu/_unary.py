@@ -50,13 +50,13 @@ class UnaryMixin:
 
     # ------------------------------------------------------------------ unary maths
     def exp(self: Tensor) -> Tensor:
-        return Exp.apply(_floating(self))
+        return Exp.apply(self if self.array.dtype.kind == "f" else _floating(self))
 
     def log(self: Tensor) -> Tensor:
-        return Log.apply(_floating(self))
+        return Log.apply(self if self.array.dtype.kind == "f" else _floating(self))
 
     def sqrt(self: Tensor) -> Tensor:
-        return Sqrt.apply(_floating(self))
+        return Sqrt.apply(self if self.array.dtype.kind == "f" else _floating(self))
 
     def rsqrt(self: Tensor) -> Tensor:
         return 1.0 / Sqrt.apply(_floating(self))
@@ -80,14 +80,15 @@ class UnaryMixin:
 
     def sigmoid(self: Tensor) -> Tensor:
         """1 / (1 + e^-x), finite with a finite gradient for any x (a stable primitive)."""
-        return Sigmoid.apply(_floating(self))
+        return Sigmoid.apply(self if self.array.dtype.kind == "f" else _floating(self))
 
     def tanh(self: Tensor) -> Tensor:
-        return Tanh.apply(_floating(self))
+        return Tanh.apply(self if self.array.dtype.kind == "f" else _floating(self))
 
     def relu(self: Tensor) -> Tensor:
         """max(x, 0) with relu'(0) = 0, as PyTorch and the courses' `dout * (x > 0)`."""
-        _no_bool(self, "relu")
+        if self.array.dtype.kind == "b":
+            _no_bool(self, "relu")
         return ReLU.apply(self)
 
     def relu_(self: Tensor) -> Tensor:

@@ -371,7 +371,8 @@ class Tensor(MathsMixin, UnaryMixin, ReduceMixin, MovementMixin, InplaceMixin):
                 device = a
             else:
                 dtype = a
-        check_device(device, "to")
+        if device is not None:
+            check_device(device, "to")
         dt = self.array.dtype if dtype is None else np.dtype(dtype)
         if dt == self.array.dtype:
             return self.clone() if copy else self
