@@ -72,6 +72,12 @@ def _member(archive: Any, key: str, path: Path, op: str, expected: str) -> np.nd
     return value
 
 
+def _brief(e: Exception) -> str:
+    # numpy may quote a whole damaged header; the start is enough to recognise the cause.
+    text = str(e)
+    return f"{type(e).__name__}: {text[:80]}{'...' if len(text) > 80 else ''}"
+
+
 def load_arrays(path: str | os.PathLike[str], op: str, expected: str = NPZ_EXPECTED
                 ) -> np.ndarray | dict[str, np.ndarray]:
     """The array in a .npy, or every array of a .npz (read now, so a damaged member fails
@@ -90,8 +96,7 @@ def load_arrays(path: str | os.PathLike[str], op: str, expected: str = NPZ_EXPEC
         if "allow_pickle" in str(e):  # a .npy of objects fails in np.load itself
             raise _object_array(p, op, "", expected) from None
         raise DataFormatError(f"{op}: '{p}' is not a valid numpy archive (truncated or "
-                              f"corrupt: {type(e).__name__}: {e}); expected {expected}"
-                              ) from None
+                              f"corrupt: {_brief(e)}); expected {expected}") from None
 
 
 def load_npz(path: str | os.PathLike[str], op: str, expected: str = NPZ_EXPECTED
