@@ -360,8 +360,8 @@ def test_npy_test_set_loader(tmp_path: Path) -> None:
                                               r"of shape \(6, 1, 4, 4\); found \(5,\)"):
         load_npy_test_set(folder / "X_test.npy", tmp_path / "short.npy")
     np.save(tmp_path / "objects.npy", np.array([{"a": 1}], dtype=object), allow_pickle=True)
-    with pytest.raises(DataFormatError, match="objects.npy: holds object arrays, which need "
-                                              "unpickling; refused"):
+    with pytest.raises(DataFormatError, match="objects.npy' holds an object array, which would "
+                                              "need unpickling; refused"):
         load_npy_test_set(tmp_path / "objects.npy", tmp_path / "short.npy")
     with pytest.raises(FileNotFoundError, match="load_npy_test_set: no such file"):
         load_npy_test_set(tmp_path / "missing.npz")

@@ -50,7 +50,7 @@ from tinygrad_edu.creation import (
 )
 from tinygrad_edu.derive import assert_derivation, check_derivation
 from tinygrad_edu.device import device
-from tinygrad_edu.errors import ShapeError
+from tinygrad_edu.errors import DataFormatError, ShapeError
 from tinygrad_edu.functional import *  # noqa: F403  (exp, log, sum, ... as functions)
 from tinygrad_edu.functional import (
     broadcast_tensors,
@@ -97,7 +97,8 @@ def __getattr__(name: str) -> object:
     raise AttributeError(f"module 'tinygrad_edu' has no attribute {name!r}")
 
 __all__ = [
-    "Tensor", "Function", "ShapeError", "Generator", "autograd", "grad", "no_grad",
+    "Tensor", "Function", "ShapeError", "DataFormatError", "Generator", "autograd", "grad",
+    "no_grad",
     "enable_grad", "set_grad_enabled", "is_grad_enabled", "detect_anomaly", "record_gradients",
     "set_default_dtype", "get_default_dtype", "tensor", "as_tensor", "from_numpy", "zeros",
     "ones", "empty", "full", "eye", "arange", "linspace", "randn", "rand", "randint",

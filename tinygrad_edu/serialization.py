@@ -3,7 +3,8 @@ arrays in one .npz file, without pickle.
 
 The structure (dicts, lists, tuples, numbers, strings, None) is stored as JSON in the
 archive; every array (numpy or Tensor) is a separate npz member. Loading uses
-`allow_pickle=False`, so a file can never run code.
+`allow_pickle=False`, so a file can never run code; a damaged or foreign file raises
+`DataFormatError` (see `_files`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu._files import NPZ_EXPECTED, load_npz
+from tinygrad_edu.errors import DataFormatError
 from tinygrad_edu.tensor import Tensor
 
 _MANIFEST = "__structure__"
@@ -61,7 +64,7 @@ def _decode(obj: Any, arrays: Any) -> Any:
             return tuple(_decode(v, arrays) for v in obj["__tuple__"])
         if "__list__" in obj:
             return [_decode(v, arrays) for v in obj["__list__"]]
-        raise ValueError(f"load: unknown entry {sorted(obj)} in the structure")
+        raise DataFormatError(f"load: unknown entry {sorted(obj)} in the structure")
     return obj
 
 
@@ -78,15 +81,12 @@ def save(obj: Any, f: str | Path) -> None:
 
 def load(f: str | Path, map_location: Any = None, weights_only: bool = True) -> Any:
     """Read what `save` wrote. Arrays come back as numpy arrays, tensors as Tensors."""
-    path = Path(f)
+    arrays = load_npz(f, "load")
+    if _MANIFEST not in arrays:
+        return arrays  # a plain npz (e.g. from Module.save or numpy): a dict of arrays
     try:
-        archive = np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as e:
-        raise ValueError(f"load: {path} is not a tinygrad_edu .npz file ({e})") from None
-    with archive:
-        if _MANIFEST not in archive.files:
-            # A plain npz (e.g. from Module.save or numpy): a dict of arrays.
-            return {k: archive[k] for k in archive.files}
-        structure = json.loads(archive[_MANIFEST].tobytes().decode())
-        arrays = {k: archive[k] for k in archive.files if k != _MANIFEST}
-    return _decode(structure, arrays)
+        structure = json.loads(arrays.pop(_MANIFEST).tobytes().decode())
+        return _decode(structure, arrays)
+    except (ValueError, KeyError, TypeError) as e:  # JSONDecodeError is a ValueError
+        raise DataFormatError(f"load: '{f}' has a damaged {_MANIFEST} entry "
+                              f"({type(e).__name__}: {e}); expected {NPZ_EXPECTED}") from None

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu._files import load_npz
 from tinygrad_edu.autograd import no_grad
 from tinygrad_edu.tensor import Tensor
 
@@ -424,13 +425,14 @@ class Solver:
         return path
 
     def load_checkpoint(self, path: str | Path) -> None:
-        with np.load(Path(path), allow_pickle=False) as f:
-            params = {k[len("param/"):]: f[k] for k in f.files if k.startswith("param/")}
-            self._restore(params)
-            for k in self.history:
-                if f"history/{k}" in f.files:  # older checkpoints lack some histories
-                    setattr(self, k, f[f"history/{k}"].tolist())
-            self.epoch = int(f["epoch"])
+        f = load_npz(path, f"{type(self).__name__}.load_checkpoint",
+                     "a checkpoint written by save_checkpoint")
+        params = {k[len("param/"):]: f[k] for k in f if k.startswith("param/")}
+        self._restore(params)
+        for k in self.history:
+            if f"history/{k}" in f:  # older checkpoints lack some histories
+                setattr(self, k, f[f"history/{k}"].tolist())
+        self.epoch = int(f["epoch"])
 
 
 def clone_model(model: Any) -> Any:

@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu._files import check_file
 from tinygrad_edu.data._errors import DataFormatError
 from tinygrad_edu.data.safe_pickle import safe_load
 
@@ -30,23 +31,28 @@ _RECORD = 1 + 3 * 32 * 32
 LAYOUTS = ("nchw", "nhwc", "rows", "rows_hwc")
 
 
-def _check_labels(path: Any, labels: np.ndarray) -> np.ndarray:
+def _check_labels(path: Any, labels: np.ndarray, op: str) -> np.ndarray:
     if labels.size and (labels.min() < 0 or labels.max() > 9):
-        raise DataFormatError(f"{path}: labels must lie in [0, 9], found values from "
+        raise DataFormatError(f"{op}: {path}: labels must lie in [0, 9], found values from "
                               f"{labels.min()} to {labels.max()}")
     return labels.astype(np.int64)
 
 
 def load_batch_binary(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
     """One binary-version batch: `(images uint8 (N, 3, 32, 32), labels int64 (N,))`."""
-    raw = Path(path).read_bytes()
+    return _batch_binary(path, "load_batch_binary")
+
+
+def _batch_binary(path: str | os.PathLike[str], op: str) -> tuple[np.ndarray, np.ndarray]:
+    # `op` is the public function the caller used, so its name starts every message.
+    raw = check_file(path, op).read_bytes()
     if len(raw) == 0 or len(raw) % _RECORD:
         raise DataFormatError(
-            f"{path}: a CIFAR-10 binary batch is a whole number of {_RECORD}-byte records "
+            f"{op}: {path}: a CIFAR-10 binary batch is a whole number of {_RECORD}-byte records "
             f"(1 label byte + 3072 pixel bytes); found {len(raw):,} bytes = "
             f"{len(raw) // _RECORD} records + {len(raw) % _RECORD} extra bytes")
     records = np.frombuffer(raw, dtype=np.uint8).reshape(-1, _RECORD)
-    labels = _check_labels(path, records[:, 0])
+    labels = _check_labels(path, records[:, 0], op)
     return records[:, 1:].reshape(-1, 3, 32, 32).copy(), labels
 
 
@@ -61,29 +67,38 @@ def _field(batch: dict[Any, Any], key: str) -> Any:
 def load_batch_python(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray]:
     """One python-version batch (restricted unpickling):
     `(images uint8 (N, 3, 32, 32), labels int64 (N,))`."""
-    batch = safe_load(path)
+    return _batch_python(path, "load_batch_python")
+
+
+def _batch_python(path: str | os.PathLike[str], op: str) -> tuple[np.ndarray, np.ndarray]:
+    check_file(path, op)
+    try:
+        batch = safe_load(path)
+    except DataFormatError as e:  # safe_load's message names the file, not the caller
+        raise type(e)(f"{op}: {e}") from None
     if not isinstance(batch, dict):
-        raise DataFormatError(f"{path}: expected a pickled dict with 'data' and 'labels', "
+        raise DataFormatError(f"{op}: {path}: expected a pickled dict with 'data' and 'labels', "
                               f"found {type(batch).__name__}")
     try:
         data, labels = _field(batch, "data"), _field(batch, "labels")
     except KeyError as e:
         keys = sorted(k.decode() if isinstance(k, bytes) else str(k) for k in batch)
-        raise DataFormatError(f"{path}: the batch dict has no {e} entry (keys: {keys})") from None
+        raise DataFormatError(f"{op}: {path}: the batch dict has no {e} entry "
+                              f"(keys: {keys})") from None
     if not isinstance(data, np.ndarray) or data.dtype != np.uint8 or data.ndim != 2 \
             or data.shape[1] != 3072:
         found = (f"{data.dtype} array of shape {data.shape}" if isinstance(data, np.ndarray)
                  else type(data).__name__)
-        raise DataFormatError(f"{path}: 'data' must be a uint8 array of shape (N, 3072), "
+        raise DataFormatError(f"{op}: {path}: 'data' must be a uint8 array of shape (N, 3072), "
                               f"found {found}")
     try:
         label_array = np.asarray(labels, dtype=np.int64)
     except (TypeError, ValueError):
-        raise DataFormatError(f"{path}: 'labels' must be a list of ints") from None
+        raise DataFormatError(f"{op}: {path}: 'labels' must be a list of ints") from None
     if label_array.shape != (data.shape[0],):
-        raise DataFormatError(f"{path}: {data.shape[0]} images but 'labels' has shape "
+        raise DataFormatError(f"{op}: {path}: {data.shape[0]} images but 'labels' has shape "
                               f"{label_array.shape}")
-    return data.reshape(-1, 3, 32, 32), _check_labels(path, label_array)
+    return data.reshape(-1, 3, 32, 32), _check_labels(path, label_array, op)
 
 
 def _batch_dir(data_dir: Path) -> tuple[Path, str]:
@@ -156,9 +171,10 @@ def load_cifar10(data_dir: str | os.PathLike[str], *, layout: str = "nchw",
         raise ValueError(f"load_cifar10: num_train_batches must be 1..5, got "
                          f"{num_train_batches}")
     directory, fmt = _batch_dir(Path(data_dir))
-    suffix, load = (".bin", load_batch_binary) if fmt == "binary" else ("", load_batch_python)
-    parts = [load(directory / f"data_batch_{i}{suffix}") for i in range(1, num_train_batches + 1)]
-    X_test, y_test = load(directory / f"test_batch{suffix}")
+    suffix, load = (".bin", _batch_binary) if fmt == "binary" else ("", _batch_python)
+    parts = [load(directory / f"data_batch_{i}{suffix}", "load_cifar10")
+             for i in range(1, num_train_batches + 1)]
+    X_test, y_test = load(directory / f"test_batch{suffix}", "load_cifar10")
     X_train = np.concatenate([p[0] for p in parts])
     y_train = np.concatenate([p[1] for p in parts])
     if np.dtype(dtype) == np.uint8 and scale:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tinygrad_edu._files import check_file
 from tinygrad_edu.data._errors import DataFormatError
 
 _IDX_TYPES: dict[int, np.dtype] = {
@@ -32,13 +33,17 @@ FASHION_MNIST_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", 
 
 def read_bytes(path: str | os.PathLike[str]) -> bytes:
     """The file's contents, gunzipped when it starts with the gzip magic bytes."""
-    raw = Path(path).read_bytes()
+    return _read_bytes(path, "read_bytes")
+
+
+def _read_bytes(path: str | os.PathLike[str], op: str) -> bytes:
+    raw = check_file(path, op).read_bytes()
     if raw[:2] != _GZIP_MAGIC:
         return raw
     try:
         return gzip.decompress(raw)
     except (EOFError, OSError, zlib.error) as e:
-        raise DataFormatError(f"{path}: corrupted or truncated gzip data "
+        raise DataFormatError(f"{op}: {path}: corrupted or truncated gzip data "
                               f"({len(raw):,} compressed bytes): {e}") from None
 
 
@@ -48,22 +53,28 @@ def read_idx(path: str | os.PathLike[str], expected_magic: int | None = None) ->
     `expected_magic` (e.g. 0x00000803 for MNIST images) makes any other type or number of
     dimensions an error.
     """
-    buf = read_bytes(path)
+    return _read_idx(path, expected_magic, "read_idx")
+
+
+def _read_idx(path: str | os.PathLike[str], expected_magic: int | None, op: str
+              ) -> np.ndarray:
+    # `op` is the public function the caller used, so its name starts every message.
+    buf = _read_bytes(path, op)
     if len(buf) < 4:
-        raise DataFormatError(f"{path}: not an IDX file: {len(buf)} bytes, shorter than the "
+        raise DataFormatError(f"{op}: {path}: not an IDX file: {len(buf)} bytes, shorter than the "
                               "4-byte magic number")
     magic = int.from_bytes(buf[:4], "big")
     type_code, ndim = buf[2], buf[3]
     if buf[:2] != b"\x00\x00" or type_code not in _IDX_TYPES:
-        raise DataFormatError(f"{path}: not an IDX file: magic number 0x{magic:08X} (expected "
-                              "0x0000TTDD with type byte TT in 08,09,0B,0C,0D,0E)")
+        raise DataFormatError(f"{op}: {path}: not an IDX file: magic number 0x{magic:08X} "
+                              "(expected 0x0000TTDD with type byte TT in 08,09,0B,0C,0D,0E)")
     if expected_magic is not None and magic != expected_magic:
-        raise DataFormatError(f"{path}: magic number 0x{magic:08X}, expected "
+        raise DataFormatError(f"{op}: {path}: magic number 0x{magic:08X}, expected "
                               f"0x{expected_magic:08X} (type 0x{(expected_magic >> 8) & 0xFF:02X},"
                               f" {expected_magic & 0xFF} dimensions)")
     header = 4 + 4 * ndim
     if len(buf) < header:
-        raise DataFormatError(f"{path}: truncated header: {ndim} dimensions need {header} "
+        raise DataFormatError(f"{op}: {path}: truncated header: {ndim} dimensions need {header} "
                               f"bytes, found {len(buf)}")
     dims = tuple(int.from_bytes(buf[4 + 4 * i: 8 + 4 * i], "big") for i in range(ndim))
     dtype = _IDX_TYPES[type_code]
@@ -71,7 +82,7 @@ def read_idx(path: str | os.PathLike[str], expected_magic: int | None = None) ->
     found = len(buf) - header
     if found != expected:
         what = "truncated" if found < expected else "corrupted (trailing bytes)"
-        raise DataFormatError(f"{path}: {what}: header says shape {dims} of {dtype.name} = "
+        raise DataFormatError(f"{op}: {path}: {what}: header says shape {dims} of {dtype.name} = "
                               f"{expected:,} data bytes, found {found:,}")
     values = np.frombuffer(buf, dtype=dtype, offset=header).reshape(dims)
     return values.astype(dtype.newbyteorder("="))  # a native-order, writable copy
@@ -115,8 +126,8 @@ def load_mnist(data_dir: str | os.PathLike[str], kind: str = "train", *, flatten
     root = Path(data_dir)
     images_path = _find(root, f"{kind}-images-idx3-ubyte")
     labels_path = _find(root, f"{kind}-labels-idx1-ubyte")
-    images = read_idx(images_path, expected_magic=0x00000803)
-    labels = read_idx(labels_path, expected_magic=0x00000801).astype(np.int64)
+    images = _read_idx(images_path, 0x00000803, "load_mnist")
+    labels = _read_idx(labels_path, 0x00000801, "load_mnist").astype(np.int64)
     if images.shape[0] != labels.shape[0]:
         raise DataFormatError(f"load_mnist: {images_path.name} holds {images.shape[0]:,} "
                               f"images but {labels_path.name} holds {labels.shape[0]:,} labels")

@@ -11,47 +11,40 @@ test_images.npy + test_labels.npy, or test.npz.
 from __future__ import annotations
 
 import os
-import zipfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from tinygrad_edu._files import load_arrays
 from tinygrad_edu.data._errors import DataFormatError
 
 _NPZ_KEYS = (("X_test", "y_test"), ("X", "y"), ("x", "y"), ("images", "labels"),
              ("data", "labels"), ("x_test", "y_test"))
+_EXPECTED = ("an .npz with images and labels, or an .npy array, written by numpy.savez or "
+             "numpy.save")
 _DIR_FILES = (("X_test.npy", "y_test.npy"), ("x_test.npy", "y_test.npy"),
               ("test_images.npy", "test_labels.npy"))
 
 
 def _load(path: Path) -> Any:
-    try:
-        return np.load(path, allow_pickle=False)
-    except ValueError as e:
-        if "allow_pickle" in str(e):
-            raise DataFormatError(f"{path}: holds object arrays, which need unpickling; refused "
-                                  "(store plain numeric arrays)") from None
-        raise DataFormatError(f"{path}: not a valid .npy/.npz file: {e}") from None
-    except (OSError, EOFError, zipfile.BadZipFile) as e:
-        raise DataFormatError(f"{path}: not a valid .npy/.npz file: {e}") from None
+    return load_arrays(path, "load_npy_test_set", _EXPECTED)
 
 
 def _from_npz(path: Path, x_key: str | None, y_key: str | None
               ) -> tuple[np.ndarray, np.ndarray]:
     archive = _load(path)
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise DataFormatError(f"{path}: expected an .npz archive with images and labels; give "
-                              "the labels file as labels_path for a single .npy")
-    with archive:
-        keys = set(archive.files)
-        pairs = [(x_key, y_key)] if x_key or y_key else list(_NPZ_KEYS)
-        for xk, yk in pairs:
-            if xk in keys and yk in keys:
-                return archive[xk], archive[yk]
+    if not isinstance(archive, dict):
+        raise DataFormatError(f"load_npy_test_set: {path}: expected an .npz archive with images "
+                              "and labels; give the labels file as labels_path for a single .npy")
+    keys = set(archive)
+    pairs = [(x_key, y_key)] if x_key or y_key else list(_NPZ_KEYS)
+    for xk, yk in pairs:
+        if xk in keys and yk in keys:
+            return archive[xk], archive[yk]
     wanted = " or ".join(f"({a}, {b})" for a, b in pairs)
-    raise DataFormatError(f"{path}: no image/label arrays named {wanted}; the archive holds "
-                          f"{sorted(keys)} (pass x_key= and y_key=)")
+    raise DataFormatError(f"load_npy_test_set: {path}: no image/label arrays named {wanted}; "
+                          f"the archive holds {sorted(keys)} (pass x_key= and y_key=)")
 
 
 def load_npy_test_set(path: str | os.PathLike[str],

@@ -4,10 +4,12 @@ without unpickling."""
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
+from tinygrad_edu._files import load_npz
 from tinygrad_edu.autograd import no_grad
 from tinygrad_edu.tensor import Tensor
 
@@ -44,6 +46,10 @@ def state_dict(module: Module, destination: dict[str, Any] | None, prefix: str,
 
 
 def load_state_dict(module: Module, state: Any, strict: bool) -> IncompatibleKeys:
+    if isinstance(state, str | os.PathLike):  # else each character would be a missing key
+        raise TypeError(f"{type(module).__name__}.load_state_dict: expected a dict of "
+                        f"tensors or arrays, got the path '{state}'; use "
+                        f"{type(module).__name__}.load(path) to read a file")
     own = state_dict(module, None, "", keep_vars=True)
     missing = [k for k in own if k not in state]
     unexpected = [k for k in state if k not in own]
@@ -75,6 +81,6 @@ def save(module: Module, path: Any) -> None:
 
 
 def load(module: Module, path: Any, strict: bool) -> None:
-    with np.load(path, allow_pickle=False) as archive:
-        state = {k: archive[k] for k in archive.files}
+    state = load_npz(path, f"{type(module).__name__}.load", "a file written by Module.save, "
+                     "tinygrad_edu.save or numpy.savez")
     load_state_dict(module, state, strict)

@@ -14,6 +14,7 @@ handed the same array to several tensors.
 
 from __future__ import annotations
 
+import os
 from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -161,6 +162,9 @@ class Optimizer(ABC):
         optimizer's own. Sizes and shapes are checked first, so a mismatch changes nothing.
         """
         name = f"{type(self).__name__}.load_state_dict"
+        if isinstance(state_dict, str | os.PathLike):
+            raise TypeError(f"{name}: expected a state dict, got the path '{state_dict}'; read "
+                            "the file first: load_state_dict(tinygrad_edu.load(path))")
         # 'state' may be missing: an optimizer saved before its first step has no state,
         # and a flattened npz has no entry for an empty dict.
         if (not isinstance(state_dict, dict) or "param_groups" not in state_dict
