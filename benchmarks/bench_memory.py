@@ -127,10 +127,23 @@ def case_chain(n: int) -> Row:
     del y
     gc.collect()
     end = rss_bytes()
+    trimmed = _malloc_trim()
     row = Row(f"chain of {n:,} ops fwd+bwd", n, before, end, seconds, peak=peak)
     row.samples = [graph_rss]
-    row.extra = f"graph held {(graph_rss - before) / MB:.0f} MB; forward {t_fwd:.1f} s"  # type: ignore[attr-defined]
+    row.extra = (f"graph held {(graph_rss - before) / MB:.0f} MB; forward {t_fwd:.1f} s"  # type: ignore[attr-defined]
+                 + (f"; RSS after malloc_trim {trimmed / MB:.1f} MB" if trimmed else ""))
     return row
+
+
+def _malloc_trim() -> int | None:
+    """RSS after glibc's malloc_trim(0) (freed memory handed back to the OS), or None."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        return None
+    return rss_bytes()
 
 
 class Boom(Exception):
