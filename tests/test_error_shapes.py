@@ -100,3 +100,39 @@ def test_tensor_pad_valid_widths_still_work() -> None:
     assert t(2, 3).pad((1, 2)).shape == (5, 6)
     assert t(2, 3).pad(((0, 1), (2, 0))).shape == (3, 5)
     assert t(2, 3).pad([(1,), (2,)]).shape == (4, 7)
+
+
+# ----------------------------------------------------------------------------- audit
+
+
+def test_numpy_moveaxis_repeated_axis_prints_shape() -> None:
+    with pytest.raises(ValueError) as e:
+        np.moveaxis(t(2, 3, 4), (0, 0), (1, 2))
+    _has(str(e.value), "np.moveaxis", "(2, 3, 4)")
+
+
+def test_numpy_squeeze_axis_out_of_range_prints_shape() -> None:
+    with pytest.raises(IndexError) as e:
+        np.squeeze(t(1, 3), axis=5)
+    _has(str(e.value), "np.squeeze", "(1, 3)")
+
+
+def test_numpy_split_unequal_prints_shape() -> None:
+    with pytest.raises(ValueError) as e:
+        np.split(t(2, 4), 3, axis=1)
+    _has(str(e.value), "np.split", "(2, 4)")
+
+
+def test_einsum_ellipsis_mismatch_prints_full_shapes() -> None:
+    with pytest.raises(ShapeError) as e:
+        tg.einsum("...ij,...jk->...ik", t(2, 3, 4), t(5, 4, 6))
+    _has(str(e.value), "einsum", "(2, 3, 4)", "(5, 4, 6)")
+
+
+def test_course_conv_filter_larger_than_input_prints_both_shapes() -> None:
+    from tinygrad_edu.course import layers as L
+
+    x, w, b = np.ones((1, 1, 3, 3)), np.ones((2, 1, 5, 5)), np.zeros(2)
+    with pytest.raises(ShapeError) as e:
+        L.conv_forward(x, w, b, {"stride": 1, "pad": 0})
+    _has(str(e.value), "conv_forward", "(1, 1, 3, 3)", "(2, 1, 5, 5)")

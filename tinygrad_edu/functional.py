@@ -138,8 +138,9 @@ def _parse_einsum(subscripts: str, shapes: list[tuple[int, ...]]
     try:
         ell = tuple(np.broadcast_shapes(*ell_shapes)) if ell_shapes else ()
     except ValueError:
-        raise ShapeError(f"einsum: the '...' parts {ell_shapes} cannot be broadcast together"
-                         ) from None
+        raise ShapeError(f"einsum: the '...' parts {ell_shapes} of operands of shapes "
+                         f"{', '.join(str(s) for s in shapes)} cannot be broadcast together "
+                         f"for '{subscripts}'") from None
     if len(ell) > len(fresh):
         raise ValueError("einsum: too many axes for the available labels")
     ell_labels = "".join(fresh[: len(ell)])
