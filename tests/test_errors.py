@@ -55,7 +55,8 @@ CASES: list[tuple[str, Callable[[], Any], type[BaseException], str]] = [
     ("matmul_batched", lambda: t(2, 3, 4) @ t(5, 2), ShapeError,
      "matmul: shapes (2, 3, 4) and (5, 2) do not align (4 != 5)"),
     ("matmul_batch_broadcast", lambda: t(2, 3, 4) @ t(3, 4, 5), ShapeError,
-     "matmul: batch shapes (2,) and (3,) cannot be broadcast"),
+     "matmul: shapes (2, 3, 4) and (3, 4, 5) have batch shapes (2,) and (3,) that cannot be "
+     "broadcast"),
     ("matmul_vector", lambda: t(3) @ t(4), ShapeError, "matmul: shapes (3,) and (4,)"),
     ("matmul_0d", lambda: t() @ t(3), ShapeError, "matmul: .* shapes () and (3,)"),
     ("add_broadcast", lambda: t(2, 3) + t(4), ShapeError,
@@ -127,7 +128,8 @@ CASES: list[tuple[str, Callable[[], Any], type[BaseException], str]] = [
     ("einsum_axis_count", lambda: tg.einsum("ij,jk->ik", t(2, 3, 4), t(4, 5)), ValueError,
      "einsum: operand 0 has 3 axes (shape (2, 3, 4)) but its subscripts 'ij' name 2"),
     ("einsum_label_sizes", lambda: tg.einsum("ij,jk->ik", t(2, 3), t(4, 5)), ShapeError,
-     "einsum: label 'j' has size 3 in one operand and 4 in operand 1 (shape (4, 5))"),
+     "einsum: label 'j' has size 3 in operand 0 (shape (2, 3)) and 4 in operand 1 "
+     "(shape (4, 5))"),
     ("einsum_repeated_label_sizes", lambda: tg.einsum("ii->", t(2, 3)), ShapeError,
      "einsum: operand 0 repeats label 'i' over axes of different sizes (shape (2, 3))"),
     ("einsum_output_label", lambda: tg.einsum("ij->k", t(2, 3)), ValueError,

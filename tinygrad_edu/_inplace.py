@@ -117,6 +117,9 @@ class InplaceMixin:
 
     def _put(self: Tensor, index: Any, value: Any, op: str) -> Tensor:
         """self[index] = value: in place, recorded in the graph when value or self needs it."""
+        from tinygrad_edu._movement import _check_bool_masks
+
+        _check_bool_masks(self.shape, index, op)
         if _needs_graph(self, (value,)):
             return self._rebind(op, lambda old: _index_put(old, index, value, op))
         if not self.array.flags.writeable:

@@ -282,8 +282,10 @@ class MathsMixin:
             try:
                 batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
             except ValueError:
-                raise ShapeError(f"matmul: batch shapes {a.shape[:-2]} and {b.shape[:-2]} "
-                                 "cannot be broadcast together") from None
+                raise ShapeError(f"matmul: shapes {self.shape} and {_operand(self, other).shape} "
+                                 f"have batch shapes {a.shape[:-2]} and {b.shape[:-2]} that "
+                                 "cannot be broadcast together; each batch dim must match or "
+                                 "be 1") from None
             a = a._expand_to(batch + a.shape[-2:])
             b = b._expand_to(batch + b.shape[-2:])
         out = MatMul.apply(a, b)

@@ -36,6 +36,45 @@ def _index_to_numpy(index: Any) -> Any:
     return tuple(conv(i) for i in index) if isinstance(index, tuple) else conv(index)
 
 
+def _check_bool_masks(shape: tuple[int, ...], index: Any, op: str) -> None:
+    """A boolean mask must have exactly the shape of the axes it covers; say so with both
+    shapes (numpy's own message gives one axis and neither shape)."""
+    items = index if isinstance(index, tuple) else (index,)
+
+    def width(i: Any) -> int:
+        if i is None or i is Ellipsis:
+            return 0
+        if isinstance(i, np.ndarray) and i.dtype == np.bool_:
+            return i.ndim
+        return 1
+
+    if any(i is Ellipsis for i in items):
+        cut = next(k for k, i in enumerate(items) if i is Ellipsis)
+        starts, pos = {}, 0
+        for k in range(cut):
+            starts[k] = pos
+            pos += width(items[k])
+        pos = len(shape)
+        for k in range(len(items) - 1, cut, -1):
+            pos -= width(items[k])
+            starts[k] = pos
+    else:
+        starts, pos = {}, 0
+        for k, i in enumerate(items):
+            starts[k] = pos
+            pos += width(i)
+    for k, i in enumerate(items):
+        if isinstance(i, np.ndarray) and i.dtype == np.bool_ and i.ndim:
+            lo = starts[k]
+            covered = shape[lo:lo + i.ndim] if lo >= 0 else ()
+            if lo < 0 or covered != i.shape:
+                where = (f"axes {lo}..{lo + i.ndim - 1}" if i.ndim > 1 else f"axis {lo}")
+                raise IndexError(f"{op}: boolean mask of shape {i.shape} does not match the "
+                                 f"tensor of shape {shape} at {where} (covering shape "
+                                 f"{covered}); the mask must have exactly the shape of the "
+                                 "axes it indexes")
+
+
 def _as_view_index(idx: Any) -> Any:
     """A basic index with `...` appended: same selection, but numpy then returns a 0-d view
     instead of a scalar copy, so `t[0].fill_(5)` writes into t as in PyTorch."""
@@ -199,6 +238,7 @@ class MovementMixin:
 
     def __getitem__(self: Tensor, index: Any) -> Tensor:
         idx = _as_view_index(_index_to_numpy(index))
+        _check_bool_masks(self.shape, idx, "getitem")
         split = _ints_first(idx)
         if split is not None:  # PyTorch selects with the ints first (numpy broadcasts them)
             return self[split[0]][split[1]]
@@ -216,7 +256,16 @@ class MovementMixin:
 
     def pad(self: Tensor, pad_width: Any, value: float = 0.0) -> Tensor:
         """numpy-style constant padding: an int, one (before, after) pair, or a pair per axis."""
-        widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (self.ndim, 2))
+        try:
+            given = np.asarray(pad_width, dtype=np.int64)
+        except (TypeError, ValueError):
+            given = None
+        if (given is None or given.ndim > 2 or given.shape[-1:] not in ((), (1,), (2,))
+                or given.ndim == 2 and given.shape[0] not in (1, self.ndim)):
+            raise ValueError(f"pad: pad_width {pad_width!r} does not fit a tensor of shape "
+                             f"{self.shape}: give an int, one (before, after) pair, or "
+                             f"{self.ndim} (before, after) pairs (one per axis)")
+        widths = np.broadcast_to(given, (self.ndim, 2))
         if (widths < 0).any():
             raise ValueError(f"pad: widths must be non-negative, got {pad_width!r}")
         return Pad.apply(self, widths=tuple(map(tuple, widths.tolist())), value=value)

@@ -66,17 +66,21 @@ def _cast_tensor(t: Tensor, dtype: Any) -> Tensor:
     return t if dtype is None else t.to(dtype)
 
 
-def _axes_tuple(axis: Any, ndim: int, name: str) -> tuple[int, ...]:
-    """numpy's normalize_axis_tuple, with our error messages."""
+def _axes_tuple(axis: Any, ndim: int, name: str, shape: tuple[int, ...] | None = None
+                ) -> tuple[int, ...]:
+    """numpy's normalize_axis_tuple, with our error messages (naming `shape`, the tensor's
+    shape, when given)."""
+    of = f" of a tensor of shape {shape}" if shape is not None else ""
     items = (axis,) if isinstance(axis, int | np.integer) else tuple(axis)
     out = []
     for a in items:
         if not -ndim <= a < ndim:
-            raise IndexError(f"{name}: axis {a} is out of range for {ndim} dims "
+            raise IndexError(f"{name}: axis {a} is out of range for {ndim} dims{of} "
                              f"(valid: {-ndim}..{ndim - 1})")
         out.append(int(a) % ndim)
     if len(set(out)) != len(out):
-        raise ValueError(f"{name}: axis {axis!r} repeats an axis")
+        raise ValueError(f"{name}: axis {axis!r} repeats an axis{of}; give each axis at most "
+                         "once")
     return tuple(out)
 
 
@@ -155,8 +159,8 @@ def _contract(x: Tensor, y: Tensor, axes_x: Sequence[int], axes_y: Sequence[int]
               name: str) -> Tensor:
     """Sum over axes_x of x against axes_y of y; the free axes of x, then those of y.
     One matmul between two permuted, flattened operands, so the gradient is matmul's."""
-    ax = _axes_tuple(axes_x, x.ndim, name) if axes_x else ()
-    ay = _axes_tuple(axes_y, y.ndim, name) if axes_y else ()
+    ax = _axes_tuple(axes_x, x.ndim, name, x.shape) if axes_x else ()
+    ay = _axes_tuple(axes_y, y.ndim, name, y.shape) if axes_y else ()
     summed = [x.shape[i] for i in ax]
     if len(ax) != len(ay) or summed != [y.shape[j] for j in ay]:
         raise ShapeError(f"{name}: axes {list(ax)} of shape {x.shape} and {list(ay)} of shape "
@@ -290,11 +294,11 @@ def _matrix_transpose(x: Any) -> Tensor:
 
 
 def _moveaxis(t: Tensor, source: Any, destination: Any) -> Tensor:
-    src = _axes_tuple(source, t.ndim, "np.moveaxis")
-    dst = _axes_tuple(destination, t.ndim, "np.moveaxis")
+    src = _axes_tuple(source, t.ndim, "np.moveaxis", t.shape)
+    dst = _axes_tuple(destination, t.ndim, "np.moveaxis", t.shape)
     if len(src) != len(dst):
         raise ValueError(f"np.moveaxis: source {source!r} and destination {destination!r} "
-                         "need the same number of axes")
+                         f"need the same number of axes (tensor of shape {t.shape})")
     order = [n for n in range(t.ndim) if n not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -317,7 +321,7 @@ def _squeeze(a: Any, axis: Any = None) -> Tensor:
     t = as_tensor(a)
     if axis is None:
         return t.squeeze()
-    axes = _axes_tuple(axis, t.ndim, "np.squeeze")
+    axes = _axes_tuple(axis, t.ndim, "np.squeeze", t.shape)
     for i in axes:
         if t.shape[i] != 1:
             raise ValueError(f"np.squeeze: axis {i} of shape {t.shape} has size "
@@ -391,13 +395,13 @@ def _hstack(tup: Any, *, dtype: Any = None) -> Tensor:
 def _pieces(ary: Any, sections: Any, axis: int, name: str, equal: bool) -> list[Tensor]:
     """numpy's split: an int is a number of sections, a sequence the indices to cut at."""
     t = as_tensor(ary)
-    (d,) = _axes_tuple(axis, t.ndim, name)
+    (d,) = _axes_tuple(axis, t.ndim, name, t.shape)
     n = t.shape[d]
     if isinstance(sections, int | np.integer):
         k = int(sections)
         if k <= 0 or (equal and n % k):
-            raise ValueError(f"{name}: {n} entries along axis {d} do not split into {k} equal "
-                             "sections")
+            raise ValueError(f"{name}: {n} entries along axis {d} of a tensor of shape "
+                             f"{t.shape} do not split into {k} equal sections")
         sizes = [n // k + (1 if i < n % k else 0) for i in range(k)]
         cuts = np.cumsum([0, *sizes]).tolist()
     else:

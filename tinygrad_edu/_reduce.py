@@ -50,7 +50,8 @@ class ReduceMixin:
                                  f"{self.shape} (valid: {-max(nd, 1)}..{max(nd, 1) - 1})")
             out.append(int(a) % nd if nd else 0)
         if len(set(out)) != len(out):
-            raise ValueError(f"{op}: axis {axis!r} repeats an axis")
+            raise ValueError(f"{op}: axis {axis!r} repeats an axis of a tensor of shape "
+                             f"{self.shape}; give each axis at most once")
         return tuple(sorted(out)) if nd else ()
 
     def sum(self: Tensor, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,

@@ -138,8 +138,9 @@ def _parse_einsum(subscripts: str, shapes: list[tuple[int, ...]]
     try:
         ell = tuple(np.broadcast_shapes(*ell_shapes)) if ell_shapes else ()
     except ValueError:
-        raise ShapeError(f"einsum: the '...' parts {ell_shapes} cannot be broadcast together"
-                         ) from None
+        raise ShapeError(f"einsum: the '...' parts {ell_shapes} of operands of shapes "
+                         f"{', '.join(str(s) for s in shapes)} cannot be broadcast together "
+                         f"for '{subscripts}'") from None
     if len(ell) > len(fresh):
         raise ValueError("einsum: too many axes for the available labels")
     ell_labels = "".join(fresh[: len(ell)])
@@ -174,6 +175,7 @@ def einsum(subscripts: Any, *operands: Any, optimize: Any = None) -> Tensor:
     ts = _tensors(list(operands), "einsum")
     inputs, output, ell = _parse_einsum(subscripts, [t.shape for t in ts])
     sizes: dict[str, int] = {}
+    owner: dict[str, int] = {}  # the operand that set sizes[ch] (for the error message)
     for i, (labels, t) in enumerate(zip(inputs, ts)):
         for j, (ch, n) in enumerate(zip(labels, t.shape)):
             if ch in labels[:j] and sizes.get(ch) != n:
@@ -181,10 +183,13 @@ def einsum(subscripts: Any, *operands: Any, optimize: Any = None) -> Tensor:
                                  f"different sizes (shape {t.shape})")
             if n != 1:
                 if sizes.get(ch, n) != n and sizes[ch] != 1:
-                    raise ShapeError(f"einsum: label '{ch}' has size {sizes[ch]} in one operand "
-                                     f"and {n} in operand {i} (shape {t.shape}) for "
-                                     f"'{subscripts}'")
+                    j0 = owner[ch]
+                    raise ShapeError(f"einsum: label '{ch}' has size {sizes[ch]} in operand "
+                                     f"{j0} (shape {ts[j0].shape}) and {n} in operand {i} "
+                                     f"(shape {t.shape}) for '{subscripts}'; the sizes must "
+                                     "match or one must be 1")
                 sizes[ch] = n
+                owner[ch] = i
             else:
                 sizes.setdefault(ch, 1)
     # Size-1 axes that broadcast against a longer axis go through Expand, so the gradient

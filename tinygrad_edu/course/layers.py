@@ -138,7 +138,7 @@ def _conv_args(op: str, x: Any, w: Any, b: Any, conv_param: Any) -> tuple[int, i
         raise ShapeError(f"{op}: b must have shape ({ws[0]},) for w of shape {ws}, got {bs}")
     if xs[2] + 2 * pad < ws[2] or xs[3] + 2 * pad < ws[3]:
         raise ShapeError(f"{op}: the {ws[2]}x{ws[3]} filter is larger than the padded input "
-                         f"{xs[2] + 2 * pad}x{xs[3] + 2 * pad} (x {xs}, pad {pad})")
+                         f"{xs[2] + 2 * pad}x{xs[3] + 2 * pad} (x {xs}, w {ws}, pad {pad})")
     return stride, pad
 
 

@@ -77,15 +77,16 @@ def _padding(padding: Any, d: int, kernel: Ints, stride: Ints, dilation: Ints, o
 
 
 def _check_fits(op: str, x_shape: Ints, pads: tuple[tuple[int, int], ...], kernel: Ints,
-                dilation: Ints) -> None:
+                dilation: Ints, w_shape: Ints) -> None:
     d = len(kernel)
     padded = tuple(n + lo + hi for n, (lo, hi) in zip(x_shape[-d:], pads))
     extent = tuple(r * (k - 1) + 1 for k, r in zip(kernel, dilation))
     if any(e > n for e, n in zip(extent, padded)):
         dil = f" with dilation {dilation}" if any(r != 1 for r in dilation) else ""
         raise ShapeError(f"{op}: kernel size {kernel}{dil} (extent {extent}) is larger than "
-                         f"the padded input {padded} (input shape {x_shape}, padding "
-                         f"{tuple(p for p, _ in pads)}); the kernel must fit inside")
+                         f"the padded input {padded} (input shape {x_shape}, weight shape "
+                         f"{w_shape}, padding {tuple(p for p, _ in pads)}); the kernel must "
+                         "fit inside: use a smaller kernel or more padding")
 
 
 def _pad(x: Tensor, pads: tuple[tuple[int, int], ...], value: float = 0.0) -> Tensor:
@@ -145,7 +146,7 @@ def _conv(op: str, d: int, input: Any, weight: Any, bias: Any, stride: Any, padd
     strides = _ints(stride, d, "stride", op, 1)
     dilations = _ints(dilation, d, "dilation", op, 1)
     pads = _padding(padding, d, kernel, strides, dilations, op)
-    _check_fits(op, x.shape, pads, kernel, dilations)
+    _check_fits(op, x.shape, pads, kernel, dilations, w.shape)
     operands = [x, w]
     if bias is not None:
         b = as_tensor(bias)
