@@ -69,6 +69,17 @@ def assert_close(ours: Any, theirs: Any, *, what: str = "value", check_dtype: bo
                                equal_nan=True, err_msg=what)
 
 
+def exact(ours: Any, theirs: torch.Tensor, what: str = "value") -> None:
+    """Same dtype, shape and bit-for-bit values (NaN where PyTorch has NaN)."""
+    assert_close(ours, theirs, what=what, rtol=0.0, atol=0.0)
+
+
+def same_dtype(ours: Any, theirs: torch.Tensor) -> None:
+    assert isinstance(ours, tg.Tensor), f"expected a Tensor, got {type(ours)}"
+    assert ours.dtype == NUMPY_DTYPES[theirs.dtype], (
+        f"dtype {ours.dtype} but PyTorch gives {theirs.dtype}")
+
+
 def pair(x: np.ndarray, requires_grad: bool = False) -> tuple[tg.Tensor, torch.Tensor]:
     """The same array as a tinygrad_edu Tensor and a torch tensor (separate memory)."""
     ours = tg.tensor(np.array(x, copy=True), requires_grad=requires_grad)

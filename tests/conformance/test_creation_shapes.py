@@ -12,19 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import tinygrad_edu as tg
-from tests.conformance.oracle import NUMPY_DTYPES, assert_close
-
-
-def exact(ours: Any, theirs: torch.Tensor, what: str = "value") -> None:
-    """Same dtype, shape and bit-for-bit values (NaN where PyTorch has NaN)."""
-    assert_close(ours, theirs, what=what, rtol=0.0, atol=0.0)
-
-
-def same_dtype(ours: Any, theirs: torch.Tensor) -> None:
-    assert isinstance(ours, tg.Tensor), f"expected a Tensor, got {type(ours)}"
-    assert ours.dtype == NUMPY_DTYPES[theirs.dtype], (
-        f"dtype {ours.dtype} but PyTorch gives {theirs.dtype}")
-
+from tests.conformance.oracle import assert_close, exact, same_dtype
 
 # ---------------------------------------------------------------- shape constructors
 
