@@ -14,6 +14,7 @@ import numpy as np
 
 from tinygrad_edu import autograd
 from tinygrad_edu._inplace import InplaceMixin, _index_arrays, _rng, refresh_view  # noqa: F401
+from tinygrad_edu._logic import LogicMixin
 from tinygrad_edu._maths import MathsMixin
 from tinygrad_edu._movement import MovementMixin
 from tinygrad_edu._reduce import ReduceMixin
@@ -119,7 +120,7 @@ def as_tensor(x: Any, dtype: Any = None) -> Tensor:
     return Tensor._wrap(_to_array(x, dtype))
 
 
-class Tensor(MathsMixin, UnaryMixin, ReduceMixin, MovementMixin, InplaceMixin):
+class Tensor(MathsMixin, LogicMixin, UnaryMixin, ReduceMixin, MovementMixin, InplaceMixin):
     """An n-d array with autograd.
 
     `Tensor(data, requires_grad=False, dtype=None, name=None)`: numpy input keeps its dtype;

@@ -1,0 +1,154 @@
+# mypy: disable-error-code="misc"
+# (mixin methods annotate `self: Tensor`; mypy cannot check such self-types on mixins)
+"""Comparisons, bitwise and logical operators of Tensor (a mixin; `tensor.py` assembles the
+class). None of them has a gradient: the results are bool (or integer) constants.
+
+As PyTorch: `& | ^ ~` are bitwise on integers (logical on bool) in the promoted dtype;
+`==` with None or a string is simply False.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from tinygrad_edu._maths import _operand, _tensors_dtype
+from tinygrad_edu.errors import ShapeError
+
+if TYPE_CHECKING:
+    from tinygrad_edu.tensor import Tensor
+
+
+def _bitwise(self: Tensor, other: Any, ufunc: Any, name: str) -> Tensor:
+    """&, |, ^ as PyTorch: bitwise on integers (logical on bool), in the promoted dtype."""
+    b = _operand(self, other)
+    if self.array.dtype.kind == "f" or b.array.dtype.kind == "f":
+        raise TypeError(f"{name}: only integer and bool tensors, got {self.dtype} with shape "
+                        f"{self.shape} and {b.dtype} with shape {b.shape}")
+    dt = _tensors_dtype(self, b)
+    try:
+        return self._wrap(np.asarray(ufunc(self.array.astype(dt, copy=False),
+                                           b.array.astype(dt, copy=False))))
+    except ValueError:
+        raise ShapeError(f"{name}: shapes {self.shape} and {b.shape} cannot be broadcast "
+                         "together") from None
+
+
+def _compare(self: Tensor, other: Any, ufunc: Any, name: str) -> Tensor:
+    b = _operand(self, other)
+    try:
+        return self._wrap(np.asarray(ufunc(self.array, b.array)))
+    except ValueError:
+        raise ShapeError(f"{name}: shapes {self.shape} and {b.shape} cannot be broadcast "
+                         "together") from None
+
+
+class LogicMixin:
+    __slots__ = ()
+
+    # ------------------------------------------------------------------ comparisons
+    def __lt__(self: Tensor, other: Any) -> Tensor:  # type: ignore[override]
+        return _compare(self, other, np.less, "lt")
+
+    def __le__(self: Tensor, other: Any) -> Tensor:  # type: ignore[override]
+        return _compare(self, other, np.less_equal, "le")
+
+    def __gt__(self: Tensor, other: Any) -> Tensor:  # type: ignore[override]
+        return _compare(self, other, np.greater, "gt")
+
+    def __ge__(self: Tensor, other: Any) -> Tensor:  # type: ignore[override]
+        return _compare(self, other, np.greater_equal, "ge")
+
+    def __eq__(self: Tensor, other: Any) -> Any:  # type: ignore[override]
+        if other is None or isinstance(other, str):  # PyTorch: never equal to these
+            return False
+        return _compare(self, other, np.equal, "eq")
+
+    def __ne__(self: Tensor, other: Any) -> Any:  # type: ignore[override]
+        if other is None or isinstance(other, str):
+            return True
+        return _compare(self, other, np.not_equal, "ne")
+
+    def __invert__(self: Tensor) -> Tensor:
+        return self.bitwise_not()
+
+    def bitwise_not(self: Tensor) -> Tensor:
+        """~x: logical not for bool, bitwise not for integers (floats are an error)."""
+        if self.array.dtype.kind == "f":
+            raise TypeError(f"bitwise_not: only integer and bool tensors, got {self.dtype} "
+                            f"with shape {self.shape}")
+        return self._wrap(np.invert(self.array))
+
+    def __and__(self: Tensor, other: Any) -> Tensor:
+        return _bitwise(self, other, np.bitwise_and, "bitwise_and")
+
+    def __rand__(self: Tensor, other: Any) -> Tensor:
+        return _bitwise(self, other, np.bitwise_and, "bitwise_and")
+
+    def __or__(self: Tensor, other: Any) -> Tensor:
+        return _bitwise(self, other, np.bitwise_or, "bitwise_or")
+
+    def __ror__(self: Tensor, other: Any) -> Tensor:
+        return _bitwise(self, other, np.bitwise_or, "bitwise_or")
+
+    def __xor__(self: Tensor, other: Any) -> Tensor:
+        return _bitwise(self, other, np.bitwise_xor, "bitwise_xor")
+
+    def __rxor__(self: Tensor, other: Any) -> Tensor:
+        return _bitwise(self, other, np.bitwise_xor, "bitwise_xor")
+
+    def bitwise_and(self: Tensor, other: Any) -> Tensor:
+        return self & other
+
+    def bitwise_or(self: Tensor, other: Any) -> Tensor:
+        return self | other
+
+    def bitwise_xor(self: Tensor, other: Any) -> Tensor:
+        return self ^ other
+
+    def logical_and(self: Tensor, other: Any) -> Tensor:
+        return _compare(self, other, np.logical_and, "logical_and")
+
+    def logical_or(self: Tensor, other: Any) -> Tensor:
+        return _compare(self, other, np.logical_or, "logical_or")
+
+    def logical_xor(self: Tensor, other: Any) -> Tensor:
+        return _compare(self, other, np.logical_xor, "logical_xor")
+
+    def logical_not(self: Tensor) -> Tensor:
+        return self._wrap(np.logical_not(self.array))
+
+    def lt(self: Tensor, other: Any) -> Tensor:
+        return self < other
+
+    def le(self: Tensor, other: Any) -> Tensor:
+        return self <= other
+
+    def gt(self: Tensor, other: Any) -> Tensor:
+        return self > other
+
+    def ge(self: Tensor, other: Any) -> Tensor:
+        return self >= other
+
+    def eq(self: Tensor, other: Any) -> Tensor:
+        return self == other
+
+    def ne(self: Tensor, other: Any) -> Tensor:
+        return self != other
+
+    def equal(self: Tensor, other: Any) -> bool:
+        o = _operand(self, other)
+        return self.shape == o.shape and bool(np.array_equal(self.array, o.array))
+
+    def allclose(self: Tensor, other: Any, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
+        return bool(np.allclose(self.array, _operand(self, other).array, rtol=rtol, atol=atol))
+
+    def isclose(self: Tensor, other: Any, rtol: float = 1e-5, atol: float = 1e-8) -> Tensor:
+        return self._wrap(np.isclose(self.array, _operand(self, other).array, rtol=rtol, atol=atol))
+
+    def isnan(self: Tensor) -> Tensor:
+        return self._wrap(np.isnan(self.array))
+
+    def isfinite(self: Tensor) -> Tensor:
+        return self._wrap(np.isfinite(self.array))
