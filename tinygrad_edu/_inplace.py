@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tinygrad_edu._movement import _check_bool_masks, _index_to_numpy, _ints_first
 from tinygrad_edu.modes import _state
 from tinygrad_edu.ops.movement import IndexPut
 
@@ -117,8 +118,6 @@ class InplaceMixin:
 
     def _put(self: Tensor, index: Any, value: Any, op: str) -> Tensor:
         """self[index] = value: in place, recorded in the graph when value or self needs it."""
-        from tinygrad_edu._movement import _check_bool_masks
-
         _check_bool_masks(self.shape, index, op)
         if _needs_graph(self, (value,)):
             return self._rebind(op, lambda old: _index_put(old, index, value, op))
@@ -243,7 +242,14 @@ class InplaceMixin:
         return self.div_(other)
 
     def __setitem__(self: Tensor, index: Any, value: Any) -> None:
-        self._put(_index_arrays(index), value, "__setitem__")
+        """`t[index] = value`, selecting what `t[index]` reads (PyTorch's reading of an index
+        that mixes ints with arrays: the ints first)."""
+        idx = _index_to_numpy(index)
+        split = _ints_first(idx)
+        if split is not None:
+            self[split[0]][split[1]] = value
+            return
+        self._put(idx, value, "__setitem__")
 
 
 def _view_node(view: Tensor, base: Tensor, positions: np.ndarray) -> None:
@@ -310,17 +316,6 @@ def _index_put(old: Tensor, index: Any, value: Any, op: str) -> Tensor:
         v = v.reshape((1,) * (len(target) - v.ndim) + v.shape) if v.ndim < len(target) else v
         v = v.expand(target) if v.ndim == len(target) else v.reshape(target)
     return IndexPut.apply(old, v, index=index)
-
-
-def _index_arrays(index: Any) -> Any:
-    """Tensors inside an index become arrays (integer tensors act as integer arrays)."""
-    if isinstance(index, InplaceMixin):
-        return index.array
-    if isinstance(index, tuple):
-        return tuple(i.array if isinstance(i, InplaceMixin) else i for i in index)
-    if isinstance(index, list) and any(isinstance(i, InplaceMixin) for i in index):
-        return np.asarray([i.array if isinstance(i, InplaceMixin) else i for i in index])
-    return index
 
 
 def _rng(generator: Any) -> np.random.Generator:

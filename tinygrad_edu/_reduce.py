@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 
 from tinygrad_edu.autograd import _state
+from tinygrad_edu.ops.movement import Concat
 from tinygrad_edu.ops.reduce import Max, Sum
 
 if TYPE_CHECKING:
@@ -283,8 +284,6 @@ def cat_last(a: Tensor, b: Tensor) -> Tensor:
     """a and b joined along the last axis (b may be empty)."""
     if b.shape[-1] == 0:
         return a
-    from tinygrad_edu.ops.movement import Concat
-
     return Concat.apply(a, b, axis=a.ndim - 1)
 
 

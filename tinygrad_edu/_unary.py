@@ -40,7 +40,7 @@ def _floating(x: Tensor) -> Tensor:
 
 
 def _no_bool(x: Tensor, op: str) -> None:
-    if x.array.dtype == np.bool_:
+    if x.array.dtype.kind == "b":
         raise TypeError(f"{op}: not defined for a bool tensor (shape {x.shape}); convert it "
                         "first, e.g. x.long() or x.float()")
 
@@ -50,13 +50,13 @@ class UnaryMixin:
 
     # ------------------------------------------------------------------ unary maths
     def exp(self: Tensor) -> Tensor:
-        return Exp.apply(self if self.array.dtype.kind == "f" else _floating(self))
+        return Exp.apply(_floating(self))
 
     def log(self: Tensor) -> Tensor:
-        return Log.apply(self if self.array.dtype.kind == "f" else _floating(self))
+        return Log.apply(_floating(self))
 
     def sqrt(self: Tensor) -> Tensor:
-        return Sqrt.apply(self if self.array.dtype.kind == "f" else _floating(self))
+        return Sqrt.apply(_floating(self))
 
     def rsqrt(self: Tensor) -> Tensor:
         return 1.0 / Sqrt.apply(_floating(self))
@@ -80,15 +80,14 @@ class UnaryMixin:
 
     def sigmoid(self: Tensor) -> Tensor:
         """1 / (1 + e^-x), finite with a finite gradient for any x (a stable primitive)."""
-        return Sigmoid.apply(self if self.array.dtype.kind == "f" else _floating(self))
+        return Sigmoid.apply(_floating(self))
 
     def tanh(self: Tensor) -> Tensor:
-        return Tanh.apply(self if self.array.dtype.kind == "f" else _floating(self))
+        return Tanh.apply(_floating(self))
 
     def relu(self: Tensor) -> Tensor:
         """max(x, 0) with relu'(0) = 0, as PyTorch and the courses' `dout * (x > 0)`."""
-        if self.array.dtype.kind == "b":
-            _no_bool(self, "relu")
+        _no_bool(self, "relu")
         return ReLU.apply(self)
 
     def relu_(self: Tensor) -> Tensor:

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu._maths import _tensors_dtype
+from tinygrad_edu._maths import _result_dtype, _tensors_dtype
 from tinygrad_edu.autograd import _state
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.ops.elementwise import Where
@@ -24,8 +24,7 @@ def _tensors(xs: Sequence[Any], op: str) -> list[Tensor]:
     ts = [as_tensor(x) for x in xs]
     dt = ts[0].dtype
     for t in ts[1:]:
-        dt = np.promote_types(dt, t.dtype) if (dt.kind == "f") == (t.dtype.kind == "f") else (
-            dt if dt.kind == "f" else t.dtype)
+        dt = _result_dtype(dt, t.dtype)
     return [t.to(dt) for t in ts]
 
 

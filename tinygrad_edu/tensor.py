@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu import autograd
-from tinygrad_edu._inplace import InplaceMixin, _index_arrays, _rng, refresh_view  # noqa: F401
+from tinygrad_edu._inplace import InplaceMixin, _rng, refresh_view  # noqa: F401
 from tinygrad_edu._logic import LogicMixin
 from tinygrad_edu._maths import MathsMixin
 from tinygrad_edu._movement import MovementMixin

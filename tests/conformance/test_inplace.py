@@ -17,6 +17,7 @@ import torch
 
 import tinygrad_edu as tg
 from tests.conformance._ops_helpers import compare
+from tests.conformance.oracle import assert_close
 
 RNG = np.random.default_rng(21)
 DATA = {
@@ -513,3 +514,20 @@ def test_saves_more_than_pytorch(src: str, checks: tuple[str, ...]) -> None:
     run(src, torch)
     with pytest.raises(RuntimeError, match="modified in place"):
         run(src, tg)
+
+
+def test_setitem_reads_an_index_as_getitem_does() -> None:
+    """`t[0, :, [1, 3]] = v` selects what `t[0, :, [1, 3]]` reads (PyTorch: the int first,
+    so v has shape (3, 2)); `t[[]] = v` writes nothing; the gradient reaches v."""
+    v = np.arange(6.0).reshape(3, 2)
+    outs = []
+    for lib in (torch, tg):
+        w = lib.tensor(v, requires_grad=True)
+        out = lib.zeros(2, 3, 4, dtype=lib.float64)
+        out[0, :, [1, 3]] = w * 2
+        out[[]] = 5.0
+        (out * out).sum().backward()
+        outs.append((out, w.grad))
+    (o_t, g_t), (o_g, g_g) = outs
+    assert_close(o_g.detach(), o_t.detach())
+    assert_close(g_g, g_t)
