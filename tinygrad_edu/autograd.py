@@ -108,10 +108,15 @@ class Function:
 
     @property
     def output(self) -> Tensor:
-        out = self._out() if self._out is not None else None
+        out = self.output_if_alive()
         if out is None:
             raise RuntimeError(f"{self.op}: its output tensor no longer exists")
         return out
+
+    def output_if_alive(self) -> Tensor | None:
+        """The output tensor, or None once the caller has dropped it (the node keeps it
+        weakly, so a dropped graph is freed)."""
+        return self._out() if self._out is not None else None
 
     # PyTorch-style context helpers
     def save_for_backward(self, *tensors: Any) -> None:
@@ -281,6 +286,14 @@ def _link(fn: Function, inputs: tuple[Any, ...], needs: tuple[bool, ...], versio
 
 
 # ----------------------------------------------------------------------------- public API
+
+
+def mark_modified(*tensors: Tensor) -> None:
+    """Tell autograd that these tensors' arrays were changed in place outside the graph
+    (an optimizer's step, `Module.to`): a graph that saved one of them raises at backward
+    instead of using the new values."""
+    for t in tensors:
+        t._bump_version()
 
 
 def _as_tensor_list(x: Any) -> list[Tensor]:
