@@ -1,6 +1,6 @@
 """In place inside a graph: `relu_` (PyTorch's rewiring: the tensor becomes the output of
 a ReLU node whose input is its old value), and the engine's reuse of a gradient array that
-nothing else holds (`Function.fresh_grads`, `_state.grad_owned`). Each is held to the
+nothing else holds (private gradients: `kernels.py`). Each is held to the
 out-of-place computation, and every way the reused array could be seen elsewhere (a
 retained grad, a requested input, the gradient tape, a second consumer) is checked."""
 
@@ -176,7 +176,9 @@ def test_two_consumers_sum_before_any_reuse() -> None:
     assert_gradients_match(f, w)
 
 
-def test_owned_flag_is_off_outside_the_engine_even_after_an_error() -> None:
+def test_a_backward_that_failed_leaves_nothing_behind_for_the_next() -> None:
+    """Which gradients are private is the state of one backward pass (engine_steps.Step),
+    never a global: after an error, the next backward gets the out-of-place result."""
     class Boom(tg.autograd.Function):
         def forward(self, x: np.ndarray) -> np.ndarray:
             return x.copy()
@@ -188,7 +190,12 @@ def test_owned_flag_is_off_outside_the_engine_even_after_an_error() -> None:
     y = F.max_pool1d(Boom.apply(x * 1.0).reshape(1, 1, 3), 1)
     with pytest.raises(ValueError, match="boom"):
         (y * 1.0).sum().backward()
-    assert tg.autograd._state.grad_owned is False
+    h = Tensor(np.array([-1.0, 2.0, 3.0]), requires_grad=True)
+    kept = h * 2.0
+    kept.retain_grad()
+    (F.relu(kept) * 3.0).sum().backward()
+    np.testing.assert_array_equal(kept.grad.numpy(), [0.0, 3.0, 3.0])
+    np.testing.assert_array_equal(h.grad.numpy(), [0.0, 6.0, 6.0])
 
 
 def test_leaf_grads_from_fresh_producers_are_handed_out_without_a_copy_yet_stay_apart() -> None:

@@ -16,14 +16,10 @@ if TYPE_CHECKING:
 class _State:
     """Every global mode in one place; changed only through the context managers below."""
 
-    __slots__ = ("grad_enabled", "default_dtype", "anomaly", "module_path", "generator", "tape",
-                 "grad_owned")
+    __slots__ = ("grad_enabled", "default_dtype", "anomaly", "module_path", "generator", "tape")
 
     def __init__(self) -> None:
         self.grad_enabled = True
-        #: set by the engine for the backward it is calling: no one else holds the array of
-        #: the gradient it receives, so an array-level backward may reuse it in place
-        self.grad_owned = False
         self.default_dtype: np.dtype = np.dtype(np.float32)
         self.anomaly = False
         self.module_path = ""

@@ -9,7 +9,7 @@ more backward pass from that tensor (the graph is kept for this).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from itertools import combinations
 from typing import Any
 
@@ -17,6 +17,8 @@ import numpy as np
 
 from tinygrad_edu import autograd
 from tinygrad_edu.autograd import Function, GradientTape
+from tinygrad_edu.engine import backpropagate
+from tinygrad_edu.engine_steps import Step
 from tinygrad_edu.derive._report import PathContribution
 from tinygrad_edu.tensor import Tensor
 
@@ -121,47 +123,28 @@ class PathFinder:
                    f"through {'them' if len(group) > 1 else 'it'} are missing", g)
 
     def _gradient_without(self, leaf: Tensor, blocked: set[Function]) -> np.ndarray | None:
-        """d output / d leaf by a backward pass (the nodes' own backward methods) that stops
-        at the `blocked` nodes; None when no gradient reaches the leaf."""
+        """d output / d leaf by a backward pass (the engine, with the nodes' own backward
+        methods) that stops at the `blocked` nodes; None when no gradient reaches the leaf."""
         root = self.output._ctx
         assert root is not None
-        counts: dict[Function, int] = {}
-        for node in _reachable(root, blocked):
-            if node in blocked:
-                continue
-            for parent, needs in zip(node.parents, node.needs_input_grad):
-                if needs and parent is not None:
-                    counts[parent] = counts.get(parent, 0) + 1
-        pending: dict[Function, Tensor] = {root: Tensor._wrap(self.upstream)}
-        ready, total = [root], None
         with autograd.no_grad():
-            while ready:
-                node = ready.pop()
-                grad = pending.pop(node, None)
-                if node in blocked:
-                    continue
-                grads: tuple[Any, ...] = (None,) * len(node.inputs)
-                if grad is not None:
-                    result = (autograd._call_torch_backward(node, grad) if node._torch_style
-                              else node.backward(grad))
-                    grads = result if isinstance(result, tuple) else (result,)
-                for t, parent, needs, g in zip(node.inputs, node.parents, node.needs_input_grad,
-                                               grads):
-                    if not needs:
-                        continue
-                    if g is not None and not isinstance(g, Tensor):
-                        g = Tensor._wrap(np.asarray(g, dtype=t.dtype))
-                    if g is not None and t is leaf:
-                        total = g.array if total is None else total + g.array
-                    if parent is None:
-                        continue
-                    if g is not None:
-                        previous = pending.get(parent)
-                        pending[parent] = g if previous is None else previous + g
-                    counts[parent] -= 1
-                    if counts[parent] == 0:
-                        ready.append(parent)
-        return total
+            grads = backpropagate({root: Tensor._wrap(self.upstream)}, _Blocking(blocked))
+        g = grads.get(leaf)
+        return None if g is None else g.array
+
+
+class _Blocking(Step):
+    """A backward step that hands nothing on from the blocked nodes (held constant) and
+    frees nothing (the graph is walked again for the next group)."""
+
+    def __init__(self, blocked: set[Function]) -> None:
+        super().__init__(fill_retained=False)
+        self.kernels = {}
+        self.tape = None
+        self.blocked = blocked
+
+    def run(self, node: Function, grad: Tensor | None) -> Sequence[Tensor | None]:
+        return super().run(node, None if node in self.blocked else grad)
 
 
 def _reachable(root: Function, blocked: set[Function] | frozenset[Function] = frozenset()

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tinygrad_edu.autograd import Function, _state
+from tinygrad_edu.function import Function
 from tinygrad_edu.ops.windows import (
     FoldWindows,
     Ints,
@@ -66,56 +66,6 @@ def _im2col(xp: np.ndarray, kernel: Ints, stride: Ints, dilation: Ints, groups: 
     return cols
 
 
-@functools.lru_cache(maxsize=256)
-def flat_shifts(size: Ints, kernel: Ints, out: Ints, stride: Ints, dilation: Ints,
-                pads: tuple[tuple[int, int], ...]) -> tuple[int, ...] | None:
-    """For a stride-1 convolution whose output rows are as long as the input's (3x3 with
-    padding 1, any 'same'), output position q read input position q + shift[t] for kernel
-    tap t, in the row-major flat indexing of both: the fold is then one contiguous shifted
-    slab per tap. None when that does not hold (strided, or rows of another length)."""
-    if any(s != 1 for s in stride) or out[-1] != size[-1] or len(size) > 2:
-        return None
-    row = (size[-1], 1)[-len(size):]  # flat stride of each spatial axis
-    per_axis = [[j * r - lo for j in range(k)] for k, r, (lo, _) in zip(kernel, dilation, pads)]
-    return tuple(sum(a * t for a, t in zip(offsets, row))
-                 for offsets in itertools.product(*per_axis))
-
-
-def _col2im_flat(w_t: np.ndarray, g_out: np.ndarray, x_shape: Ints, kernel: Ints, out: Ints,
-                 shifts: tuple[int, ...], dilation: Ints,
-                 pads: tuple[tuple[int, int], ...]
-                 ) -> np.ndarray:
-    """dx for a convolution `flat_shifts` accepts: the column gradients w^T @ grad are
-    written between zero guard bands, the entries whose shifted target would wrap into the
-    next row are zeroed, and dx is the sum of one shifted contiguous slab per tap.
-
-    Why: numpy adds into a strided slice (col2im's `dx[..., i:i+H, j:j+W] += ...`) through
-    a temporary copy; summing whole contiguous slabs avoids it (0.63 -> 0.25 ms for the
-    benchmark's 3x3 fold)."""
-    n, c = x_shape[:2]
-    length_in, length_out = math.prod(x_shape[2:]), math.prod(out)
-    before = max(0, max(shifts))
-    after = max(0, length_in - min(shifts) - length_out)
-    g, rows = w_t.shape[0], w_t.shape[1]
-    buf = np.empty((n, g, rows, before + length_out + after), dtype=g_out.dtype)
-    buf[..., :before] = 0
-    buf[..., before + length_out:] = 0
-    cols = buf[..., before:before + length_out]
-    group_matmul(w_t, g_out, out=cols)
-    if len(out) == 2:  # a tap reading left of column 0 or right of the last wraps a row
-        grid = cols.reshape((n, c) + kernel + out)
-        width = out[-1]
-        for j in range(kernel[-1]):
-            shift = j * dilation[-1] - pads[-1][0]
-            wrapped = slice(0, -shift) if shift < 0 else slice(max(width - shift, 0), width)
-            grid[:, :, :, j, :, wrapped] = 0
-    taps = buf.reshape(n, c, math.prod(kernel), -1)
-    dx = taps[:, :, 0, before - shifts[0]:before - shifts[0] + length_in].copy()
-    for t, shift in enumerate(shifts[1:], start=1):
-        np.add(dx, taps[:, :, t, before - shift:before - shift + length_in], out=dx)
-    return dx.reshape(x_shape)
-
-
 class ConvIm2col(Function):
     """y = conv(x, w) + b: the fused form of the composite pad -> `SlidingWindows` ->
     matmul (`nn.functional.conv2d` and `conv1d` run this; the composite stays the tested
@@ -139,7 +89,6 @@ class ConvIm2col(Function):
     """
 
     __slots__ = ("pads", "stride", "dilation", "groups", "padded_shape")
-    fresh_grads = True
 
     def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None, *,
                 pads: tuple[tuple[int, int], ...], stride: Ints, dilation: Ints, groups: int
@@ -159,8 +108,6 @@ class ConvIm2col(Function):
                                                       stride, dilation))
 
     def backward(self, grad: Tensor) -> tuple[Tensor | None, ...]:
-        if not _state.grad_enabled:
-            return self._backward_arrays(grad)
         x, w = self.inputs[0], self.inputs[1]
         needs = self.needs_input_grad
         n, o, g = x.shape[0], w.shape[0], self.groups
@@ -172,51 +119,14 @@ class ConvIm2col(Function):
             g_cols = (w_g.mT @ g_out).reshape((n, x.shape[1]) + kernel + grad.shape[2:])
             gx = FoldWindows.apply(g_cols, kernel=kernel, stride=self.stride,
                                    dilation=self.dilation, shape=self.padded_shape)
-            gx = gx[self._unpad(x.shape)] if self.padded_shape != x.shape else gx
+            gx = gx[self.unpad(x.shape)] if self.padded_shape != x.shape else gx
         if needs[1]:
             gw = (g_out @ self._cols(x).mT).sum(axis=0).reshape(w.shape)
         if len(self.inputs) > 2 and needs[2]:
             gb = grad.sum(axis=(0,) + tuple(range(2, grad.ndim)))
         return (gx, gw, gb) if len(self.inputs) > 2 else (gx, gw)
 
-    def _backward_arrays(self, grad: Tensor) -> tuple[Tensor | None, ...]:
-        """The same formulas on arrays, for a backward that is not recorded (the usual
-        case): a dozen Tensor-op dispatches cost ~10% of a small conv's training step.
-        The saved im2col copy serves for dw."""
-        x, w, g_dy = self.inputs[0].array, self.inputs[1].array, grad.array
-        needs = self.needs_input_grad
-        n, o, g = x.shape[0], w.shape[0], self.groups
-        kernel = tuple(w.shape[2:])
-        g_out = g_dy.reshape(n, g, o // g, -1)
-        gx = gw = gb = None
-        with_bias = len(self.inputs) > 2
-        if needs[1] or (with_bias and needs[2]):  # first, while cols is still in cache
-            # one product gives both: the row of ones in cols turns its last column into db
-            cols = self.saved[0]
-            gw_b = group_matmul(g_out, cols.transpose(0, 1, 3, 2)).sum(axis=0)
-            if needs[1]:
-                gw = grad._wrap(np.ascontiguousarray(gw_b[..., :cols.shape[2] - with_bias])
-                                .reshape(w.shape))
-            if with_bias and needs[2]:
-                gb = grad._wrap(gw_b[..., -1].reshape(o))
-        if needs[0]:
-            w_t = w.reshape(g, o // g, -1).transpose(0, 2, 1)
-            out_size = g_dy.shape[2:]
-            shifts = flat_shifts(x.shape[2:], kernel, out_size, self.stride, self.dilation,
-                                 self.pads)
-            if shifts is not None:
-                x_grad = _col2im_flat(w_t, g_out, x.shape, kernel, out_size, shifts,
-                                      self.dilation, self.pads)
-            else:
-                g_cols = group_matmul(w_t, g_out).reshape((n, x.shape[1]) + kernel + out_size)
-                x_grad = fold_array(g_cols, kernel, self.stride, self.dilation,
-                                    self.padded_shape)
-                if self.padded_shape != x.shape:
-                    x_grad = x_grad[self._unpad(x.shape)]
-            gx = grad._wrap(x_grad)
-        return (gx, gw, gb) if with_bias else (gx, gw)
-
-    def _unpad(self, shape: Ints) -> tuple[slice, ...]:
+    def unpad(self, shape: Ints) -> tuple[slice, ...]:
         d = len(self.pads)
         return (slice(None),) * (len(shape) - d) + tuple(
             slice(lo, lo + size) for size, (lo, _) in zip(shape[-d:], self.pads))

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_edu.autograd import Function, _state
+from tinygrad_edu.function import Function
 
 if TYPE_CHECKING:
     from tinygrad_edu.tensor import Tensor
@@ -23,7 +23,7 @@ class Add(Function):
     """y = a + b;  dy/da = 1, dy/db = 1."""
 
     __slots__ = ()
-    reads_inputs = False
+    saves = ()
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a + b
@@ -36,7 +36,7 @@ class Sub(Function):
     """y = a - b;  dy/da = 1, dy/db = -1."""
 
     __slots__ = ()
-    reads_inputs = False
+    saves = ()
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return a - b
@@ -77,7 +77,7 @@ class Sign(Function):
     """y = sign(x) in {-1, 0, 1};  dy/dx = 0 everywhere (at 0 too, as PyTorch): the graph
     is kept so that a loss built on it backpropagates zeros instead of failing."""
 
-    reads_inputs = False
+    saves = ()
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.sign(x)
@@ -90,7 +90,7 @@ class Neg(Function):
     """y = -x;  dy/dx = -1."""
 
     __slots__ = ()
-    reads_inputs = False
+    saves = ()
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         return -x
@@ -110,7 +110,7 @@ class Pow(Function):
     """
 
     __slots__ = ()
-    reads_output = True
+    saves = ("inputs", "output")
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.power(a, b)
@@ -133,8 +133,7 @@ class Exp(Function):
     """y = exp(x);  dy/dx = y."""
 
     __slots__ = ()
-    reads_inputs = False
-    reads_output = True
+    saves = ("output",)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.exp(x)
@@ -173,8 +172,7 @@ class Sqrt(Function):
     """y = sqrt(x);  dy/dx = 1 / (2 y)."""
 
     __slots__ = ()
-    reads_inputs = False
-    reads_output = True
+    saves = ("output",)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.sqrt(x)
@@ -204,8 +202,7 @@ class Sigmoid(Function):
     """
 
     __slots__ = ()
-    reads_inputs = False
-    reads_output = True
+    saves = ("output",)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.exp(-np.logaddexp(0, -x)).astype(x.dtype, copy=False)
@@ -225,11 +222,7 @@ class ReLU(Function):
     A recorded backward is the product with that constant mask, so relu'' = 0."""
 
     __slots__ = ()
-    reads_inputs = False
-    reads_output = True
-    fresh_grads = True
-
-    inplace_name = "relu_"
+    saves = ("output",)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.maximum(x, x.dtype.type(0))
@@ -239,20 +232,14 @@ class ReLU(Function):
         np.maximum(x, x.dtype.type(0), out=x)
 
     def backward(self, grad: Tensor) -> Tensor:
-        mask = self.output.array > 0
-        if _state.grad_enabled:
-            return grad * _const(grad, mask)
-        if _state.grad_owned and grad.array.flags.writeable:  # nothing else holds it
-            return grad._wrap(np.multiply(grad.array, mask, out=grad.array))
-        return grad._wrap(np.multiply(grad.array, mask))
+        return grad * _const(grad, self.output.array > 0)
 
 
 class Tanh(Function):
     """y = tanh(x);  dy/dx = 1 - y^2 (finite for any x, since |y| <= 1)."""
 
     __slots__ = ()
-    reads_inputs = False
-    reads_output = True
+    saves = ("output",)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         return np.tanh(x)
@@ -302,7 +289,7 @@ class Where(Function):
     """y = a where cond else b;  dy/da = cond, dy/db = not cond (cond is a constant mask)."""
 
     __slots__ = ("cond",)
-    reads_inputs = False
+    saves = ()
 
     def forward(self, a: np.ndarray, b: np.ndarray, cond: np.ndarray) -> np.ndarray:
         self.cond = cond
@@ -320,7 +307,7 @@ class Cast(Function):
     """y = x converted to `dtype`;  dy/dx = 1 (the gradient is converted back)."""
 
     __slots__ = ("source",)
-    reads_inputs = False
+    saves = ()
 
     def forward(self, x: np.ndarray, dtype: np.dtype) -> np.ndarray:
         self.source = x.dtype
@@ -334,7 +321,7 @@ class Copy(Function):
     """y = a copy of x (its own memory);  dy/dx = 1."""
 
     __slots__ = ()
-    reads_inputs = False
+    saves = ()
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         return x.copy()

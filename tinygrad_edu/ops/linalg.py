@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_edu.autograd import Function, _state
+from tinygrad_edu.function import Function
 
 if TYPE_CHECKING:
     from tinygrad_edu.tensor import Tensor
@@ -98,7 +98,6 @@ class Linear(Function):
     """
 
     __slots__ = ()
-    fresh_grads = True
 
     def forward(self, x: np.ndarray, w: np.ndarray, b: np.ndarray | None = None) -> np.ndarray:
         y = np.matmul(x, w.T)
@@ -107,8 +106,6 @@ class Linear(Function):
         return y
 
     def backward(self, grad: Tensor) -> tuple[Tensor | None, ...]:
-        if not _state.grad_enabled:
-            return self._backward_arrays(grad)
         x, w = self.inputs[0], self.inputs[1]
         needs = self.needs_input_grad
         gx = grad @ w if needs[0] else None
@@ -121,16 +118,3 @@ class Linear(Function):
             gb = grad.sum(axis=tuple(range(grad.ndim - 1))) if grad.ndim > 1 else grad
         return (gx, gw, gb) if len(self.inputs) > 2 else (gx, gw)
 
-    def _backward_arrays(self, grad: Tensor) -> tuple[Tensor | None, ...]:
-        """The same formulas on arrays, for a backward that is not recorded (the usual
-        case): it saves the Tensor-op dispatches of an MLP step's hottest node."""
-        x, w, g = self.inputs[0].array, self.inputs[1].array, grad.array
-        needs = self.needs_input_grad
-        wrap = grad._wrap
-        gx = wrap(g @ w) if needs[0] else None
-        gw = gb = None
-        if needs[1]:
-            gw = wrap(g.reshape(-1, g.shape[-1]).T @ x.reshape(-1, x.shape[-1]))
-        if len(self.inputs) > 2 and needs[2]:
-            gb = wrap(g.reshape(-1, g.shape[-1]).sum(axis=0))
-        return (gx, gw, gb) if len(self.inputs) > 2 else (gx, gw)

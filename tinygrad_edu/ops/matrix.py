@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tinygrad_edu.autograd import Function
+from tinygrad_edu.function import Function
 
 if TYPE_CHECKING:
     from tinygrad_edu.tensor import Tensor
@@ -59,8 +59,7 @@ class Inv(Function):
     """
 
     __slots__ = ()
-    reads_inputs = False
-    reads_output = True
+    saves = ("output",)
 
     def forward(self, a: np.ndarray, op: str = "inv") -> np.ndarray:
         try:
@@ -79,7 +78,7 @@ class Solve(Function):
     dA = -dB X^T."""
 
     __slots__ = ()
-    reads_output = True
+    saves = ("inputs", "output")
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
         try:
@@ -102,7 +101,7 @@ class Det(Function):
     """
 
     __slots__ = ()
-    reads_output = True
+    saves = ("inputs", "output")
 
     def forward(self, a: np.ndarray) -> np.ndarray:
         return np.asarray(np.linalg.det(a))
@@ -144,8 +143,7 @@ class Cholesky(Function):
     """
 
     __slots__ = ()
-    reads_inputs = False
-    reads_output = True
+    saves = ("output",)
 
     def forward(self, a: np.ndarray) -> np.ndarray:
         try:

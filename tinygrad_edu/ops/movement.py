@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_edu.autograd import Function
+from tinygrad_edu.function import Function
 
 if TYPE_CHECKING:
     from tinygrad_edu.tensor import Tensor
@@ -20,7 +20,7 @@ class Reshape(Function):
     """y = x viewed with a new shape;  the gradient is reshaped back."""
 
     __slots__ = ("in_shape",)
-    reads_inputs = False
+    saves = ()
     is_view = True
 
     def forward(self, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -35,7 +35,7 @@ class Permute(Function):
     """y = x with its axes reordered;  the gradient is permuted by the inverse order."""
 
     __slots__ = ("axes",)
-    reads_inputs = False
+    saves = ()
     is_view = True
 
     def forward(self, x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
@@ -53,7 +53,7 @@ class Expand(Function):
     """
 
     __slots__ = ("in_shape",)
-    reads_inputs = False
+    saves = ()
     is_view = True
 
     def forward(self, x: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
@@ -79,7 +79,7 @@ class GetItem(Function):
     back into zeros with accumulation, so an element picked twice gets both contributions."""
 
     __slots__ = ("index", "in_shape")
-    reads_inputs = False
+    saves = ()
     is_view = True  # basic indexing views; for a copy the shared versions only err safe
 
     def forward(self, x: np.ndarray, index: Any) -> np.ndarray:
@@ -94,7 +94,7 @@ class IndexAdd(Function):
     """y = zeros(shape) with y[index] += x (repeated indices accumulate);  dy/dx = x[index]."""
 
     __slots__ = ("index",)
-    reads_inputs = False
+    saves = ()
 
     def forward(self, x: np.ndarray, index: Any, shape: tuple[int, ...]) -> np.ndarray:
         self.index = index
@@ -115,7 +115,7 @@ class IndexPut(Function):
     What `t[index] = v` records when v (or t) needs a gradient."""
 
     __slots__ = ("index",)
-    reads_inputs = False
+    saves = ()
 
     def forward(self, x: np.ndarray, v: np.ndarray, index: Any) -> np.ndarray:
         self.index = index
@@ -140,7 +140,7 @@ class Pad(Function):
     un-padded slice."""
 
     __slots__ = ("slices",)
-    reads_inputs = False
+    saves = ()
 
     def forward(self, x: np.ndarray, widths: tuple[tuple[int, int], ...], value: float
                 ) -> np.ndarray:
@@ -159,7 +159,7 @@ class Concat(Function):
     """y = the inputs joined along `axis`;  each input's gradient is its slice of grad."""
 
     __slots__ = ("axis", "bounds")
-    reads_inputs = False
+    saves = ()
 
     def forward(self, *xs: np.ndarray, axis: int) -> np.ndarray:
         self.axis = axis

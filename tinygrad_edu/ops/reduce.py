@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from tinygrad_edu.autograd import Function, _state
+from tinygrad_edu.function import Function
 
 if TYPE_CHECKING:
     from tinygrad_edu.tensor import Tensor
@@ -20,7 +20,7 @@ class Sum(Function):
     """y = sum of x over `axis`;  dy/dx = 1 (the gradient is broadcast back)."""
 
     __slots__ = ("axis", "keepdims", "in_shape")
-    reads_inputs = False
+    saves = ()
 
     def forward(self, x: np.ndarray, axis: tuple[int, ...], keepdims: bool) -> np.ndarray:
         self.axis, self.keepdims, self.in_shape = axis, keepdims, x.shape
@@ -40,7 +40,7 @@ class Max(Function):
     """
 
     __slots__ = ("axis", "keepdims")
-    reads_output = True
+    saves = ("inputs", "output")
 
     def forward(self, x: np.ndarray, axis: tuple[int, ...], keepdims: bool) -> np.ndarray:
         self.axis, self.keepdims = axis, keepdims
@@ -67,8 +67,7 @@ class LogSoftmax(Function):
     """
 
     __slots__ = ("axis",)
-    reads_inputs = False
-    reads_output = True
+    saves = ("output",)
 
     def forward(self, x: np.ndarray, axis: tuple[int, ...]) -> np.ndarray:
         self.axis = axis
@@ -80,8 +79,4 @@ class LogSoftmax(Function):
         return z
 
     def backward(self, grad: Tensor) -> Tensor:
-        if not _state.grad_enabled:  # not recorded: the same formula on arrays
-            g = grad.array
-            return grad._wrap(g - np.exp(self.output.array) * g.sum(axis=self.axis,
-                                                                   keepdims=True))
         return grad - self.output.exp() * grad.sum(axis=self.axis, keepdims=True)

@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
-from tinygrad_edu.autograd import Function, _state
+from tinygrad_edu.function import Function
 
 if TYPE_CHECKING:
     from tinygrad_edu.tensor import Tensor
@@ -64,7 +64,7 @@ def windows_view(x: np.ndarray, kernel: Ints, stride: Ints, dilation: Ints) -> n
     return view
 
 
-def _windows_overlap(kernel: Ints, out: Ints, stride: Ints, dilation: Ints) -> bool:
+def windows_overlap(kernel: Ints, out: Ints, stride: Ints, dilation: Ints) -> bool:
     """True if some input position is read by two (offset, output position) pairs.
 
     Along one axis j r + p s = j' r + p' s needs (j - j') r = (p' - p) s, a common
@@ -79,7 +79,7 @@ def _windows_overlap(kernel: Ints, out: Ints, stride: Ints, dilation: Ints) -> b
 
 
 @functools.lru_cache(maxsize=256)
-def _slabs(kernel: Ints, out: Ints, stride: Ints, dilation: Ints
+def slabs(kernel: Ints, out: Ints, stride: Ints, dilation: Ints
            ) -> tuple[tuple[Ints, tuple[slice, ...]], ...]:
     """(kernel offset j, the input slices it reads across all output positions)."""
     per_axis = [[slice(j * r, j * r + s * (o - 1) + 1, s) for j in range(k)]
@@ -95,9 +95,9 @@ def fold_array(x: np.ndarray, kernel: Ints, stride: Ints, dilation: Ints, shape:
     d = len(kernel)
     out_size = x.shape[-d:]
     y = np.zeros(shape, dtype=x.dtype)
-    overlap = _windows_overlap(kernel, out_size, stride, dilation)
+    overlap = windows_overlap(kernel, out_size, stride, dilation)
     lead = (slice(None),) * (len(shape) - d)
-    for offset, target in _slabs(kernel, out_size, stride, dilation):
+    for offset, target in slabs(kernel, out_size, stride, dilation):
         if overlap:
             y[lead + target] += x[lead + offset]
         else:
@@ -112,7 +112,7 @@ class SlidingWindows(Function):
     was read from, summed where windows overlap."""
 
     __slots__ = ("kernel", "stride", "dilation", "in_shape")
-    reads_inputs = False
+    saves = ()
     is_view = True  # in-place changes to x show through: they share x's versions
 
     def forward(self, x: np.ndarray, kernel: Ints, stride: Ints, dilation: Ints
@@ -133,7 +133,7 @@ class FoldWindows(Function):
     offset (`fold_array`)."""
 
     __slots__ = ("kernel", "stride", "dilation")
-    reads_inputs = False
+    saves = ()
 
     def forward(self, x: np.ndarray, kernel: Ints, stride: Ints, dilation: Ints,
                 shape: Ints) -> np.ndarray:
@@ -161,8 +161,7 @@ class WindowMax(Function):
     """
 
     __slots__ = ("kernel", "stride", "dilation")
-    reads_output = True
-    fresh_grads = True
+    saves = ("inputs", "output")
 
     def forward(self, x: np.ndarray, kernel: Ints, stride: Ints, dilation: Ints
                 ) -> np.ndarray:
@@ -170,9 +169,9 @@ class WindowMax(Function):
         d = len(kernel)
         out = window_output_size(x.shape[-d:], kernel, stride, dilation)
         lead = (slice(None),) * (x.ndim - d)
-        slabs = _slabs(kernel, out, stride, dilation)
-        y = x[lead + slabs[0][1]].copy()
-        for _, target in slabs[1:]:
+        offsets = slabs(kernel, out, stride, dilation)
+        y = x[lead + offsets[0][1]].copy()
+        for _, target in offsets[1:]:
             np.maximum(y, x[lead + target], out=y)
         return y
 
@@ -181,24 +180,13 @@ class WindowMax(Function):
         y = self.output.array
         d = len(self.kernel)
         lead = (slice(None),) * (x.ndim - d)
-        slabs = _slabs(self.kernel, y.shape[-d:], self.stride, self.dilation)
-        masks = [x.array[lead + target] == y for _, target in slabs]
+        offsets = slabs(self.kernel, y.shape[-d:], self.stride, self.dilation)
+        masks = [x.array[lead + target] == y for _, target in offsets]
         count = np.zeros(y.shape, dtype=x.dtype)
         for mask in masks:
             count += mask
-        if _state.grad_enabled:  # recorded: Tensor ops, differentiable again
-            shares = np.stack(masks, axis=x.ndim - d).reshape(
-                y.shape[:-d] + self.kernel + y.shape[-d:]) / count[lead + (None,) * d]
-            spread = grad.reshape(y.shape[:-d] + (1,) * d + y.shape[-d:]).expand(shares.shape)
-            return FoldWindows.apply(spread * grad._wrap(shares), kernel=self.kernel,
-                                     stride=self.stride, dilation=self.dilation,
-                                     shape=x.shape)
-        share = grad.array / count
-        dx = np.zeros(x.shape, dtype=x.dtype)
-        overlap = _windows_overlap(self.kernel, y.shape[-d:], self.stride, self.dilation)
-        for (_, target), mask in zip(slabs, masks):
-            if overlap:
-                dx[lead + target] += mask * share
-            else:
-                np.multiply(mask, share, out=dx[lead + target])
-        return grad._wrap(dx)
+        shares = np.stack(masks, axis=x.ndim - d).reshape(
+            y.shape[:-d] + self.kernel + y.shape[-d:]) / count[lead + (None,) * d]
+        spread = grad.reshape(y.shape[:-d] + (1,) * d + y.shape[-d:]).expand(shares.shape)
+        return FoldWindows.apply(spread * grad._wrap(shares), kernel=self.kernel,
+                                 stride=self.stride, dilation=self.dilation, shape=x.shape)
