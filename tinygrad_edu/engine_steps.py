@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_edu.function import seen_version
+from tinygrad_edu.function import seen_version, version_sum
 from tinygrad_edu.kernels import KERNELS
 from tinygrad_edu.modes import _state, _tensor_types
 
@@ -84,7 +84,7 @@ class Step:
         if private:
             self.private.discard(grad)
         if self.fill_retained:
-            out = node.output_if_alive()
+            out = node._out()
             if out is not None and out._retains_grad:
                 g = grad if self.create_graph else grad.detach()
                 out.grad = g if out.grad is None else out.grad + g
@@ -108,7 +108,7 @@ def check_saved(node: Function) -> None:
     """Raise if an input or the output that backward reads was changed in place after
     the node was made (their versions moved on)."""
     saves = node.saves
-    if "inputs" in saves and node.version_sum != sum([seen_version(t) for t in node.inputs]):
+    if "inputs" in saves and node.version_sum != version_sum(node.inputs):
         changed = [i for i, t in enumerate(node.inputs) if seen_version(t)]
         raise RuntimeError(
             f"backward: an input of {node.op} (output shape {node.shape}) was modified in place "

@@ -31,6 +31,15 @@ def seen_version(t: Any) -> int:
     return v
 
 
+def version_sum(tensors: Any) -> int:
+    """The in-place changes seen by all of `tensors` (a node saves it at creation; the
+    engine compares before backward reads them)."""
+    total = 0
+    for t in tensors:  # most tensors view nothing: their own version is all they see
+        total += t._version if t._base is None else seen_version(t)
+    return total
+
+
 class Function:
     """One op of the graph, and the public way to add one.
 
@@ -119,30 +128,39 @@ class Function:
         """out = forward(input arrays); when an input wants a gradient (and grad mode is
         on), this node becomes out's producer."""
         types = _tensor_types
-        tensors = tuple([x if isinstance(x, types.Tensor) else types.as_tensor(x)
-                         for x in inputs])
-        for t in tensors:
+        tensors, arrays, wants_grad = [], [], False
+        for x in inputs:  # a loop, not comprehensions: this runs for every op
+            t = x if isinstance(x, types.Tensor) else types.as_tensor(x)
             if t._base is not None and t._ctx is not None:  # a view: is its node current?
                 types.refresh_view(t)
+            tensors.append(t)
+            arrays.append(t.array)
+            wants_grad = wants_grad or t.requires_grad
         fn = object.__new__(cls)
-        data = fn.forward(*[t.array for t in tensors], **attrs)
+        data = fn.forward(*arrays, **attrs)
         out = types.new(data if type(data) is np.ndarray else np.asarray(data))
         if cls.is_view and data.base is not None:  # a copy (advanced indexing) is no view
             out._base = tensors[0]
-        if _state.grad_enabled and any([t.requires_grad for t in tensors]):
-            fn.link(tensors, out)
+        if wants_grad and _state.grad_enabled:
+            fn.link(tuple(tensors), out)
         return out
 
     def link(self, inputs: tuple[Any, ...], out: Tensor) -> None:
         """Make this node the producer of `out`: the edges to the inputs' producers, and
         what the engine and the in-place checks need to know about it."""
+        parents, needs, versions = [], [], 0
+        for t in inputs:  # one pass: `version_sum(inputs)`, with the parents and needs
+            parents.append(t._ctx)
+            needs.append(t.requires_grad)
+            versions += t._version if t._base is None else seen_version(t)
         self.inputs = inputs
-        self.parents = tuple([t._ctx for t in inputs])
-        self.needs_input_grad = tuple([t.requires_grad for t in inputs])
-        self.version_sum = sum([seen_version(t) for t in inputs])
+        self.parents = tuple(parents)
+        self.needs_input_grad = tuple(needs)
+        self.version_sum = versions
         self._out = weakref.ref(out)
         self.output_version = out._version
-        self.shape, self.dtype = out.array.shape, out.array.dtype
+        array = out.array
+        self.shape, self.dtype = array.shape, array.dtype
         self.module_path = _state.module_path
         self.released = False
         self.created_at = _creation_site() if _state.anomaly else None
