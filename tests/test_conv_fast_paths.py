@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 import tinygrad_edu as tg
 from tinygrad_edu import Tensor
-from tinygrad_edu.nn._conv import _padding, conv1d, conv2d, conv2d_composite
 from tinygrad_edu.kernels import flat_shifts
+from tinygrad_edu.nn._conv import _padding, conv1d, conv2d, conv2d_composite
 from tinygrad_edu.ops.windows import window_output_size
 from tinygrad_edu.testing import assert_gradients_match
 

@@ -13,8 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_edu.autograd import _state
+from tinygrad_edu._convert import _to_array
 from tinygrad_edu.errors import ShapeError
+from tinygrad_edu.modes import _state
 from tinygrad_edu.ops.elementwise import (
     Abs,
     Add,
@@ -24,8 +25,9 @@ from tinygrad_edu.ops.elementwise import (
     Pow,
     Sign,
     Sub,
+    Where,
 )
-from tinygrad_edu.ops.linalg import MatMul
+from tinygrad_edu.ops.linalg import MatMul, einsum_normalized
 
 if TYPE_CHECKING:
     from tinygrad_edu.tensor import Tensor
@@ -77,14 +79,44 @@ def _operand(self: Tensor, other: Any) -> Tensor:
         return other  # type: ignore[return-value]
     if isinstance(other, _PY_SCALARS):
         return self._wrap(np.asarray(other, dtype=_scalar_dtype(other, self.array.dtype)))
-    from tinygrad_edu.tensor import _to_array
-
     return self._wrap(_to_array(other))
 
 
 def _promote(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
     dt = _tensors_dtype(a, b)
     return a.to(dt), b.to(dt)
+
+
+def _promoted(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    return (a, b) if a.array.dtype == b.array.dtype else _promote(a, b)
+
+
+def scalar_like(value: Any, like: Tensor) -> Tensor:
+    """A constant for `value` beside `like`: a Python or 0-d number takes like's floating
+    dtype (as PyTorch's wrapped numbers), anything else keeps its own."""
+    arr = np.asarray(value)
+    if arr.ndim == 0 and like.array.dtype.kind == "f":
+        return like._wrap(arr.astype(like.array.dtype))
+    return like._wrap(_to_array(value))
+
+
+def where_tensors(cond: np.ndarray, a: Tensor, b: Tensor) -> Tensor:
+    """`a` where `cond` else `b`, in a common dtype and broadcast shape; the gradient
+    flows to the chosen side only."""
+    if cond.dtype != np.bool_:
+        cond = cond.astype(bool)
+    if a.array.dtype != b.array.dtype:
+        a, b = _promote(a, b)
+    try:
+        shape = np.broadcast_shapes(cond.shape, a.shape, b.shape)
+    except ValueError:
+        raise ShapeError(f"where: condition {cond.shape}, input {a.shape} and other {b.shape} "
+                         "cannot be broadcast together") from None
+    if a.shape != shape:
+        a = a._expand_to(shape)
+    if b.shape != shape:
+        b = b._expand_to(shape)
+    return Where.apply(a, b, cond=np.broadcast_to(cond, shape))
 
 
 def broadcast_pair(a: Tensor, b: Tensor, op: str) -> tuple[Tensor, Tensor]:
@@ -272,25 +304,36 @@ class MathsMixin:
         return out
 
     def dot(self: Tensor, other: Any) -> Tensor:
-        """Vector dot product (1-D only, as PyTorch; `@` handles matrices)."""
-        from tinygrad_edu.functional import dot
-
-        return dot(self, other)
+        """The dot product of two vectors of the same length, sum_i a_i b_i (1-D only, as
+        PyTorch; `@` handles matrices)."""
+        a, b = _promoted(self, _operand(self, other))
+        if a.ndim != 1 or b.ndim != 1 or a.shape != b.shape:
+            raise ShapeError(f"dot: expected two 1-D tensors of the same length, got shapes "
+                             f"{a.shape} and {b.shape} (use matmul or @ for matrices)")
+        return einsum_normalized(("i", "i"), "", [a, b], True)
 
     def outer(self: Tensor, other: Any) -> Tensor:
-        from tinygrad_edu.functional import outer
-
-        return outer(self, other)
+        """The outer product of two vectors: out[i, j] = a[i] b[j]."""
+        a, b = _promoted(self, _operand(self, other))
+        if a.ndim != 1 or b.ndim != 1:
+            raise ShapeError(f"outer: expected two 1-D tensors, got shapes {a.shape} and "
+                             f"{b.shape}")
+        return einsum_normalized(("i", "j"), "ij", [a, b], True)
 
     def trace(self: Tensor) -> Tensor:
-        from tinygrad_edu.functional import trace
-
-        return trace(self)
+        """sum_i x[i, i]."""
+        if self.ndim != 2:
+            raise ShapeError(f"trace: expected a matrix, got shape {self.shape}")
+        return einsum_normalized(("ii",), "", [self], False)
 
     def diag(self: Tensor) -> Tensor:
-        from tinygrad_edu.functional import diag
-
-        return diag(self)
+        """The diagonal of a matrix, or the diagonal matrix of a vector."""
+        if self.ndim == 2:
+            return einsum_normalized(("ii",), "i", [self], False)
+        if self.ndim == 1:
+            eye = self._wrap(np.eye(self.shape[0], dtype=self.dtype))
+            return einsum_normalized(("i", "ij"), "ij", [self, eye], True)
+        raise ShapeError(f"diag: expected a 1-D or 2-D tensor, got shape {self.shape}")
 
     def sign(self: Tensor) -> Tensor:
         """sign(x); piecewise constant, so its gradient is zero (as in PyTorch), and a bool

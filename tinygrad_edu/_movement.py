@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_edu.autograd import _state
 from tinygrad_edu.errors import ShapeError
+from tinygrad_edu.modes import _state, _tensor_types
 from tinygrad_edu.ops.movement import Expand, GetItem, Pad, Permute, Reshape
 
 if TYPE_CHECKING:
@@ -23,7 +23,7 @@ def _shape_args(args: tuple[Any, ...]) -> tuple[int, ...]:
 
 
 def _index_to_numpy(index: Any) -> Any:
-    from tinygrad_edu.tensor import Tensor
+    Tensor = _tensor_types.Tensor
 
     def conv(i: Any) -> Any:
         if isinstance(i, Tensor):

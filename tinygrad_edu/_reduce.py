@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from tinygrad_edu.autograd import _state
+from tinygrad_edu.modes import _state, _tensor_types
 from tinygrad_edu.ops.movement import Concat
 from tinygrad_edu.ops.reduce import Max, Sum
 
@@ -77,9 +77,7 @@ class ReduceMixin:
 
     def _max_like(self: Tensor, op: str, sign: float, dim: Any, keepdim: bool, axis: Any,
                   keepdims: Any) -> Any:
-        from tinygrad_edu.tensor import Tensor
-
-        if isinstance(dim, Tensor):  # torch.max(a, b): elementwise
+        if isinstance(dim, _tensor_types.Tensor):  # torch.max(a, b): elementwise
             return self.maximum(dim) if sign > 0 else self.minimum(dim)
         values_only = dim is None
         ax, kd = _pick(axis, dim, keepdims, keepdim)
@@ -94,13 +92,13 @@ class ReduceMixin:
         if values_only:
             return values
         if not self.array.ndim:  # a 0-d tensor's one element is at index 0 (as PyTorch)
-            return ValuesIndices(values, Tensor._wrap(np.zeros((), dtype=np.int64)))
+            return ValuesIndices(values, self._wrap(np.zeros((), dtype=np.int64)))
         if len(axes) != 1:
             raise ValueError(f"{op}: dim= must be a single int to get (values, indices); use "
                              "axis= (numpy style) or amax for several axes")
         arg = np.argmax if sign > 0 else np.argmin
         idx = arg(self.array, axis=axes[0], keepdims=kd)
-        return ValuesIndices(values, Tensor._wrap(np.asarray(idx, dtype=np.int64)))
+        return ValuesIndices(values, self._wrap(np.asarray(idx, dtype=np.int64)))
 
     def max(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
             keepdims: bool | None = None) -> Any:

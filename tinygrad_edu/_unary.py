@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_edu._maths import _binary, _operand
-from tinygrad_edu.modes import _state
+from tinygrad_edu._maths import _binary, _operand, scalar_like, where_tensors
+from tinygrad_edu.modes import _state, _tensor_types
 from tinygrad_edu.ops.elementwise import (
     Abs,
     Exp,
@@ -135,9 +135,10 @@ class UnaryMixin:
 
     def where(self: Tensor, condition: Any, other: Any) -> Tensor:
         """`self` where `condition` else `other` (PyTorch's `x.where(cond, y)`)."""
-        from tinygrad_edu.functional import where
-
-        return where(condition, self, other)
+        tensor = _tensor_types.Tensor
+        cond = np.asarray(condition.array if isinstance(condition, tensor) else condition)
+        b = other if isinstance(other, tensor) else scalar_like(other, self)
+        return where_tensors(cond, self, b)
 
     def clamp(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
         """Limit to [min, max]; the gradient is 1 inside and at the bounds, 0 outside. NaN

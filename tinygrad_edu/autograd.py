@@ -9,7 +9,6 @@ the graph is in `engine.py`, the modes in `modes.py`; both are re-exported here,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -125,9 +124,10 @@ def _run(outputs: list[Tensor], seeds: list[Tensor], step: Step, retain_graph: b
             _tensor_types.refresh_view(out)
         if tape is not None:
             tape._add(out if out._ctx is None else out._ctx, g.array)
-        into = leaves if out._ctx is None else roots
-        key = out if out._ctx is None else out._ctx
-        into[key] = into[key] + g if key in into else g
+        if out._ctx is None:  # the output is a leaf itself
+            leaves[out] = leaves[out] + g if out in leaves else g
+        else:
+            roots[out._ctx] = roots[out._ctx] + g if out._ctx in roots else g
     with _GradMode(step.create_graph):
         results = backpropagate(roots, step)
     for leaf, g in leaves.items():

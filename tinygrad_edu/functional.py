@@ -9,10 +9,9 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu._maths import _result_dtype, _tensors_dtype
+from tinygrad_edu._maths import _result_dtype, scalar_like, where_tensors
 from tinygrad_edu.autograd import _state
 from tinygrad_edu.errors import ShapeError
-from tinygrad_edu.ops.elementwise import Where
 from tinygrad_edu.ops.linalg import Linear, einsum_normalized
 from tinygrad_edu.ops.movement import Concat
 from tinygrad_edu.tensor import Tensor, as_tensor
@@ -62,37 +61,16 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:
     cond = np.asarray(condition.array if isinstance(condition, Tensor) else condition)
     if input is None and other is None:
         return tuple(Tensor._wrap(i.astype(np.int64)) for i in np.nonzero(cond))
-    if cond.dtype != np.bool_:
-        cond = cond.astype(bool)
     a = input if isinstance(input, Tensor) else None
     b = other if isinstance(other, Tensor) else None
     if a is None and b is None:
         a = as_tensor(input)
     if a is None:
         assert b is not None
-        a = _scalar_for(input, b)
+        a = scalar_like(input, b)
     if b is None:
-        b = _scalar_for(other, a)
-    if a.dtype != b.dtype:
-        dt = _tensors_dtype(a, b)
-        a, b = a.to(dt), b.to(dt)
-    try:
-        shape = np.broadcast_shapes(cond.shape, a.shape, b.shape)
-    except ValueError:
-        raise ShapeError(f"where: condition {cond.shape}, input {a.shape} and other {b.shape} "
-                         "cannot be broadcast together") from None
-    if a.shape != shape:
-        a = a._expand_to(shape)
-    if b.shape != shape:
-        b = b._expand_to(shape)
-    return Where.apply(a, b, cond=np.broadcast_to(cond, shape))
-
-
-def _scalar_for(value: Any, like: Tensor) -> Tensor:
-    arr = np.asarray(value)
-    if arr.ndim == 0 and like.dtype.kind == "f":
-        return Tensor._wrap(arr.astype(like.dtype))
-    return as_tensor(value)
+        b = scalar_like(other, a)
+    return where_tensors(cond, a, b)
 
 
 # ----------------------------------------------------------------------------- einsum
@@ -263,37 +241,21 @@ def _sublist_subscripts(args: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
 
 def outer(a: Any, b: Any) -> Tensor:
     """The outer product of two vectors: out[i, j] = a[i] b[j]."""
-    ta, tb = as_tensor(a), as_tensor(b)
-    if ta.ndim != 1 or tb.ndim != 1:
-        raise ShapeError(f"outer: expected two 1-D tensors, got shapes {ta.shape} and "
-                         f"{tb.shape}")
-    return einsum("i,j->ij", ta, tb)
+    return as_tensor(a).outer(b)
 
 
 def dot(a: Any, b: Any) -> Tensor:
     """The dot product of two vectors of the same length (1-D only, as PyTorch)."""
-    ta, tb = as_tensor(a), as_tensor(b)
-    if ta.ndim != 1 or tb.ndim != 1 or ta.shape != tb.shape:
-        raise ShapeError(f"dot: expected two 1-D tensors of the same length, got shapes "
-                         f"{ta.shape} and {tb.shape} (use matmul or @ for matrices)")
-    return einsum("i,i->", ta, tb)
+    return as_tensor(a).dot(b)
 
 
 def diag(x: Any) -> Tensor:
     """The diagonal of a matrix, or the diagonal matrix of a vector."""
-    t = as_tensor(x)
-    if t.ndim == 2:
-        return einsum("ii->i", t)
-    if t.ndim == 1:
-        return einsum("i,ij->ij", t, Tensor._wrap(np.eye(t.shape[0], dtype=t.dtype)))
-    raise ShapeError(f"diag: expected a 1-D or 2-D tensor, got shape {t.shape}")
+    return as_tensor(x).diag()
 
 
 def trace(x: Any) -> Tensor:
-    t = as_tensor(x)
-    if t.ndim != 2:
-        raise ShapeError(f"trace: expected a matrix, got shape {t.shape}")
-    return einsum("ii->", t)
+    return as_tensor(x).trace()
 
 
 def is_tensor(x: Any) -> bool:

@@ -17,9 +17,9 @@ import numpy as np
 
 from tinygrad_edu import autograd
 from tinygrad_edu.autograd import Function, GradientTape
+from tinygrad_edu.derive._report import PathContribution
 from tinygrad_edu.engine import backpropagate
 from tinygrad_edu.engine_steps import Step
-from tinygrad_edu.derive._report import PathContribution
 from tinygrad_edu.tensor import Tensor
 
 #: at most this many extra backward passes while looking for a missing path (per kind)

@@ -7,8 +7,6 @@ reference for values and first and second derivatives.
 
 from __future__ import annotations
 
-import functools
-import itertools
 import math
 from typing import TYPE_CHECKING
 
@@ -19,7 +17,6 @@ from tinygrad_edu.ops.windows import (
     FoldWindows,
     Ints,
     SlidingWindows,
-    fold_array,
     window_output_size,
     windows_view,
 )
