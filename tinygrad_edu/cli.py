@@ -6,20 +6,12 @@ Bad arguments and missing data give one-line errors (exit code 2), not traceback
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import time
-from pathlib import Path
-from typing import Any
 
-import numpy as np
+import tinygrad_edu._cli_commands as commands
+from tinygrad_edu._cli_commands import OPTIMIZERS, CLIError
 
 DATASETS = ("mnist", "fashion-mnist", "cifar10", "iris", "digits", "spirals", "moons", "blobs")
-OPTIMIZERS = {"sgd": "sgd", "momentum": "sgd_momentum", "rmsprop": "rmsprop", "adam": "adam"}
-
-
-class CLIError(Exception):
-    """A user-facing problem: printed as one line, exit code 2."""
 
 
 def _positive_int(text: str) -> int:
@@ -118,8 +110,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    from tinygrad_edu import _cli_commands as commands
-
     handler = {"demo": commands.run_demo, "train": commands.run_train,
                "graph": commands.run_graph, "sweep": commands.run_sweep}[args.command]
     try:
@@ -130,21 +120,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-
-
-def write_json(path: Path, obj: Any) -> None:
-    def default(o: Any) -> Any:
-        if isinstance(o, np.generic):
-            return o.item()
-        if isinstance(o, np.ndarray):
-            return o.tolist()
-        raise TypeError(type(o).__name__)
-
-    path.write_text(json.dumps(obj, indent=2, default=default))
-
-
-def now() -> float:
-    return time.perf_counter()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu.creation import manual_seed
 from tinygrad_edu.sweep._result import SweepResult, SweepRun, params_text, write_outputs
 from tinygrad_edu.train import Solver
 
@@ -140,8 +141,6 @@ def _route(params: Mapping[str, Any], default_model: bool
 def _run(build: Callable[..., Any], params: dict[str, Any], data: dict[str, np.ndarray],
          settings: dict[str, Any], base_config: dict[str, Any], default_model: bool,
          seed: int) -> tuple[SweepRun, Any]:
-    from tinygrad_edu import manual_seed
-
     model_kwargs, solver_kwargs, config = _route(params, default_model)
     options = {**settings, **solver_kwargs}
     manual_seed(seed)
