@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu._files import load_npz
 from tinygrad_edu.autograd import no_grad
+from tinygrad_edu.files import load_npz
 from tinygrad_edu.tensor import Tensor
 
 _COURSE_RULES = ("sgd", "sgd_momentum", "rmsprop", "adam")
