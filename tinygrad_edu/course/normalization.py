@@ -213,7 +213,7 @@ def dropout_forward(x: Any, dropout_param: dict[str, Any]) -> tuple[np.ndarray, 
         u = np.random.RandomState(seed).rand(*arr.shape)
     else:
         u = default_generator().random(arr.shape)
-    mask = (u < p) / p
+    mask = np.asarray((u < p) / p)  # an array even for 0-d x (rand() then gives a float)
     dt = float_dtype(arr)
     scale = mask.astype(dt)
     return record(op, lambda x: x * from_numpy(scale), {"x": arr},
