@@ -86,7 +86,7 @@ def _cross_entropy_coef(x: Tensor, x2: Tensor, coef: np.ndarray, picked: np.ndar
     """
     log_probs = x2.log_softmax(1)
     if reduction == "none":
-        terms = _unused_zeroed(log_probs, coef) * Tensor._wrap(coef)
+        terms = _unused_zeroed(log_probs, coef) * as_tensor(coef)
         return per_example(-terms.sum(axis=1), x)
     if reduction == "sum":
         return _dot_all(log_probs, -coef)
@@ -107,7 +107,7 @@ def _weighted_mean(t: Tensor, coef: np.ndarray, picked: np.ndarray, total_weight
     out = _dot_all(t, scaled)
     if total_weight:
         return out
-    return out + Tensor._wrap(np.asarray(np.nan, dtype=out.dtype))
+    return out + as_tensor(np.asarray(np.nan, dtype=out.dtype))
 
 
 def _unused_zeroed(t: Tensor, coef: np.ndarray) -> Tensor:
@@ -119,7 +119,7 @@ def _unused_zeroed(t: Tensor, coef: np.ndarray) -> Tensor:
 def _dot_all(t: Tensor, coef: np.ndarray) -> Tensor:
     """sum(t * coef) over a 2-d t for a constant coef, as one einsum node."""
     t = _unused_zeroed(t, coef)
-    return Einsum.apply(t, Tensor._wrap(coef.astype(t.dtype, copy=False)),
+    return Einsum.apply(t, as_tensor(coef.astype(t.dtype, copy=False)),
                         inputs_labels=("ab", "ab"), out_labels="", optimize=False)
 
 
@@ -130,7 +130,7 @@ def _cross_entropy_soft(x: Tensor, x2: Tensor, target: Tensor, w: np.ndarray | N
     if label_smoothing:
         q = q * (1.0 - label_smoothing) + label_smoothing / num_classes
     if w is not None:
-        q = q * Tensor._wrap(w)
+        q = q * as_tensor(w)
     rows = -(x2.log_softmax(1) * q).sum(axis=1)
     return apply_reduction(per_example(rows, x), reduction)
 
@@ -151,7 +151,7 @@ def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -1
     w = class_weight(weight, x2.shape[1], x.dtype, name)
     coef = onehot if w is None else onehot * w
     if reduction == "none":
-        return per_example(-(_unused_zeroed(x2, coef) * Tensor._wrap(coef)).sum(axis=1), x)
+        return per_example(-(_unused_zeroed(x2, coef) * as_tensor(coef)).sum(axis=1), x)
     if reduction == "sum":
         return _dot_all(x2, -coef)
     return _weighted_mean(x2, coef, onehot != 0, coef.sum())
@@ -176,7 +176,7 @@ def cross_entropy_from_probs(probs: Any, target: Any, eps: float = 1e-12,
         y = class_dim_last(as_tensor(target).to(p.dtype), name)
     else:
         labels = class_labels(p, target, name, soft_ok=True)
-        y = Tensor._wrap(one_hot(labels, p2.shape[1], p.dtype))
+        y = as_tensor(one_hot(labels, p2.shape[1], p.dtype))
     # Clipped with masks rather than Tensor.clamp so that a NaN probability stays NaN (a
     # NaN compares False, so neither bound replaces it) instead of becoming -log(eps).
     clipped = p2.where(~(p2.array < eps), eps).where(~(p2.array > 1.0), 1.0)
@@ -193,7 +193,7 @@ def _hinge_margins(x: Tensor, labels: np.ndarray, margin: float, p: int, name: s
     if x.ndim > 2:
         raise ShapeError(f"{name}: input must be (N, C) or (C,), got shape {x.shape}")
     x2 = class_dim_last(x, name)
-    onehot = Tensor._wrap(one_hot(labels, x2.shape[1], x.dtype))
+    onehot = as_tensor(one_hot(labels, x2.shape[1], x.dtype))
     correct = (x2 * onehot).sum(axis=1, keepdims=True)
     # relu'(0) = 0: a margin of exactly zero passes no gradient (the courses' margins > 0).
     margins = (x2 - correct + margin).relu() * (1.0 - onehot)
@@ -216,7 +216,7 @@ def multi_margin_loss(input: Any, target: Any, p: int = 1, margin: float = 1.0,
     rows = margins.sum(axis=1) * (1.0 / num_classes)
     w = class_weight(weight, num_classes, x.dtype, name)
     if w is not None:
-        rows = rows * Tensor._wrap(w[labels])
+        rows = rows * as_tensor(w[labels])
     return apply_reduction(per_example(rows, x), reduction)
 
 
@@ -370,7 +370,7 @@ def l2_penalty(params: Tensor | Iterable[Tensor], reg: float) -> Tensor:
     makes its gradient reg * W). Pass the weights only; the courses leave biases out."""
     tensors = [params] if isinstance(params, Tensor) else list(params)
     if not tensors:
-        return Tensor._wrap(np.zeros((), dtype=np.float64))
+        return as_tensor(np.zeros((), dtype=np.float64))
     for i, t in enumerate(tensors):
         if not isinstance(t, Tensor):
             raise TypeError(f"l2_penalty: params must be Tensors, item {i} is "
