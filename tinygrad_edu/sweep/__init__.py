@@ -238,21 +238,42 @@ def grid_search(build: Callable[..., Any] | None, param_grid: Mapping[str, Any] 
     arrays = _data_dict(data)
     default_model = build is None
     if build is None:
-        unknown = [k for k in grid if k not in _OPTIM_KEYS and k not in _SOLVER_KEYS
-                   and k not in _MLP_KEYS]
-        if unknown:
-            raise ValueError(f"grid_search: the default MLP does not take {unknown}; its keys "
-                             f"are {', '.join(_MLP_KEYS)} plus the Solver's "
-                             f"({', '.join([*_OPTIM_KEYS, *_SOLVER_KEYS])}); pass build= "
-                             "for other models")
-        arrays = {k: (v.reshape(len(v), -1) if k.startswith("X") else v)
-                  for k, v in arrays.items()}
-        build = _default_build(arrays, seed)
+        arrays, build = _default_model(grid, arrays, seed)
     settings: dict[str, Any] = {"update_rule": _RULE_NAMES.get(optimizer, optimizer),
                                 "batch_size": batch_size, "num_epochs": epochs,
                                 "verbose": verbose, "progress": False, "seed": seed,
                                 "print_every": 0, **solver_options}
     base_config = dict(optim_config or {})
+
+    def train_one(params: dict[str, Any]) -> tuple[SweepRun, Any]:
+        return _run(build, params, arrays, settings, base_config, default_model, seed)
+
+    result = _run_grid(grid, train_one, time_budget, progress, verbose)
+    if out_dir is not None:
+        write_outputs(result, Path(out_dir), grid, axes)
+    return result
+
+
+def _default_model(grid: dict[str, list[Any]], arrays: dict[str, np.ndarray], seed: int
+                   ) -> tuple[dict[str, np.ndarray], Callable[..., Any]]:
+    """The data with flattened samples and the builder of the default MLP, after checking
+    that every grid key is one the MLP or the Solver takes."""
+    unknown = [k for k in grid if k not in _OPTIM_KEYS and k not in _SOLVER_KEYS
+               and k not in _MLP_KEYS]
+    if unknown:
+        raise ValueError(f"grid_search: the default MLP does not take {unknown}; its keys "
+                         f"are {', '.join(_MLP_KEYS)} plus the Solver's "
+                         f"({', '.join([*_OPTIM_KEYS, *_SOLVER_KEYS])}); pass build= "
+                         "for other models")
+    flat = {k: (v.reshape(len(v), -1) if k.startswith("X") else v) for k, v in arrays.items()}
+    return flat, _default_build(flat, seed)
+
+
+def _run_grid(grid: dict[str, list[Any]],
+              train_one: Callable[[dict[str, Any]], tuple[SweepRun, Any]],
+              time_budget: float | None, progress: bool | None, verbose: bool) -> SweepResult:
+    """Every combination of `grid` in order, through `train_one`, until the time budget is spent;
+    the later ones are recorded as skipped."""
     keys = list(grid)
     combos = [dict(zip(keys, values)) for values in itertools.product(*grid.values())]
     result = SweepResult(keys=keys, runs=[])
@@ -263,23 +284,25 @@ def grid_search(build: Callable[..., Any] | None, param_grid: Mapping[str, Any] 
             if time_budget is not None and time.perf_counter() - start >= time_budget:
                 result.runs.append(SweepRun(params=params))
                 continue
-            run, model = _run(build, params, arrays, settings, base_config, default_model,
-                              seed)
+            run, model = train_one(params)
             result.runs.append(run)
             if run.status == "ok" and (result.best is None or run.val_acc > result.best.val_acc):
                 result.best, result.best_model = run, model
-            if verbose:
-                line = (f"{params_text(params)}: val_acc {run.val_acc:.4f} ({run.status}, "
-                        f"{run.time_s:.1f} s)")
-                bar.write(line) if bar is not None else print(line)
-            if bar is not None:
-                best = f"{result.best.val_acc:.4f}" if result.best else "-"
-                bar.set_postfix_str(f"best val_acc {best}")
-                bar.update(1)
+            _show(bar, result, run, verbose)
     finally:
         if bar is not None:
             bar.close()
     result.elapsed_s = time.perf_counter() - start
-    if out_dir is not None:
-        write_outputs(result, Path(out_dir), grid, axes)
     return result
+
+
+def _show(bar: Any, result: SweepResult, run: SweepRun, verbose: bool) -> None:
+    """One finished run on the progress bar (and as a line, when verbose)."""
+    if verbose:
+        line = (f"{params_text(run.params)}: val_acc {run.val_acc:.4f} ({run.status}, "
+                f"{run.time_s:.1f} s)")
+        bar.write(line) if bar is not None else print(line)
+    if bar is not None:
+        best = f"{result.best.val_acc:.4f}" if result.best else "-"
+        bar.set_postfix_str(f"best val_acc {best}")
+        bar.update(1)
