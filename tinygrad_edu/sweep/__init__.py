@@ -38,6 +38,7 @@ import numpy as np
 from tinygrad_edu.creation import manual_seed
 from tinygrad_edu.sweep._result import SweepResult, SweepRun, params_text, write_outputs
 from tinygrad_edu.train import Solver
+from tinygrad_edu.train.rules import rule_name
 
 __all__ = ["parse_grid", "grid_search", "SweepResult", "SweepRun"]
 
@@ -47,7 +48,6 @@ _OPTIM_KEYS = {"lr": "learning_rate", "learning_rate": "learning_rate", "momentu
 _SOLVER_KEYS = {"lr_decay": "lr_decay", "batch_size": "batch_size", "epochs": "num_epochs",
                 "num_epochs": "num_epochs", "update_rule": "update_rule",
                 "optimizer": "update_rule"}
-_RULE_NAMES = {"momentum": "sgd_momentum"}  # the CLI's name for the course's rule
 _MLP_KEYS = ("hidden", "activation", "dropout", "reg")
 _TUPLE = re.compile(r"^\d+(x\d+)+$")
 
@@ -130,7 +130,7 @@ def _route(params: Mapping[str, Any], default_model: bool
             config[_OPTIM_KEYS[key]] = value
         elif key in _SOLVER_KEYS:
             name = _SOLVER_KEYS[key]
-            solver[name] = _RULE_NAMES.get(value, value) if name == "update_rule" else value
+            solver[name] = rule_name(value) if name == "update_rule" else value
         elif default_model and key == "reg":
             config["weight_decay"] = value
         else:
@@ -239,7 +239,7 @@ def grid_search(build: Callable[..., Any] | None, param_grid: Mapping[str, Any] 
     default_model = build is None
     if build is None:
         arrays, build = _default_model(grid, arrays, seed)
-    settings: dict[str, Any] = {"update_rule": _RULE_NAMES.get(optimizer, optimizer),
+    settings: dict[str, Any] = {"update_rule": rule_name(optimizer),
                                 "batch_size": batch_size, "num_epochs": epochs,
                                 "verbose": verbose, "progress": False, "seed": seed,
                                 "print_every": 0, **solver_options}
