@@ -2,7 +2,7 @@
 
 Everything here is a composite of Tensor ops (so every gradient, including second order,
 comes from the primitives), except `gelu`'s exact form, which uses the `Erf` primitive.
-Convolution and pooling come from `nn._conv`, the losses from `nn.losses`.
+Convolution and pooling come from `nn._conv`, the losses from `nn.loss_functions`.
 """
 
 from __future__ import annotations
@@ -380,7 +380,7 @@ from tinygrad_edu.nn._conv import (  # noqa: E402
 __all__ += ["conv2d", "conv1d", "max_pool2d", "avg_pool2d", "max_pool1d", "avg_pool1d"]
 
 from tinygrad_edu.nn._conv import conv2d_nhwc, max_pool2d_nhwc  # noqa: E402
-from tinygrad_edu.nn.losses import *  # noqa: E402,F403
-from tinygrad_edu.nn.losses import __all__ as _loss_names  # noqa: E402
+from tinygrad_edu.nn.loss_functions import *  # noqa: E402,F403
+from tinygrad_edu.nn.loss_functions import __all__ as _loss_names  # noqa: E402
 
 __all__ += ["conv2d_nhwc", "max_pool2d_nhwc", *_loss_names]
