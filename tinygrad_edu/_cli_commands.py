@@ -1,15 +1,33 @@
-"""What the `tinygrad-edu` subcommands do (the parser lives in cli.py)."""
+"""What the `tinygrad-edu` subcommands do (the parser lives in cli.py, which imports this
+module; this module never imports cli.py). The heavy imports wait inside the commands, so
+`tinygrad-edu --help` stays quick."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from tinygrad_edu.cli import OPTIMIZERS, CLIError, write_json
+OPTIMIZERS = {"sgd": "sgd", "momentum": "sgd_momentum", "rmsprop": "rmsprop", "adam": "adam"}
+
+
+class CLIError(Exception):
+    """A user-facing problem: printed as one line, exit code 2."""
+
+
+def write_json(path: Path, obj: Any) -> None:
+    def default(o: Any) -> Any:
+        if isinstance(o, np.generic):
+            return o.item()
+        if isinstance(o, np.ndarray):
+            return o.tolist()
+        raise TypeError(type(o).__name__)
+
+    path.write_text(json.dumps(obj, indent=2, default=default))
 
 
 def _load(name: str, data_dir: str | None, flatten: bool, seed: int = 0) -> Any:
@@ -36,8 +54,9 @@ def _viz() -> Any:
 
 def _autoencoder_check(out: Path) -> Path | None:
     """The tour's first stop: dL/dW for L = 0.5*||W^T W x - x||^2, three ways."""
-    from tinygrad_edu import Tensor, record_gradients
     from tinygrad_edu.gradcheck import numerical_grad, rel_error
+    from tinygrad_edu.modes import record_gradients
+    from tinygrad_edu.tensor import Tensor
 
     rng = np.random.default_rng(0)
     m, n = 3, 5
@@ -108,10 +127,8 @@ def run_demo(args: argparse.Namespace) -> int:
 
 
 def _build_model(kind: str, splits: Any, hidden: list[int], seed: int) -> Any:
-    from tinygrad_edu import (
-        manual_seed,
-        models,  # type: ignore[attr-defined]
-    )
+    from tinygrad_edu import models
+    from tinygrad_edu.creation import manual_seed
 
     manual_seed(seed)
     num_classes = int(len(splits.class_names)) if getattr(splits, "class_names", None) else int(

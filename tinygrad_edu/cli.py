@@ -6,20 +6,13 @@ Bad arguments and missing data give one-line errors (exit code 2), not traceback
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import time
-from pathlib import Path
 from typing import Any
 
-import numpy as np
+import tinygrad_edu._cli_commands as commands
+from tinygrad_edu._cli_commands import OPTIMIZERS, CLIError
 
 DATASETS = ("mnist", "fashion-mnist", "cifar10", "iris", "digits", "spirals", "moons", "blobs")
-OPTIMIZERS = {"sgd": "sgd", "momentum": "sgd_momentum", "rmsprop": "rmsprop", "adam": "adam"}
-
-
-class CLIError(Exception):
-    """A user-facing problem: printed as one line, exit code 2."""
 
 
 def _positive_int(text: str) -> int:
@@ -58,7 +51,14 @@ def build_parser() -> argparse.ArgumentParser:
         prog="tinygrad-edu",
         description="An autograd engine on numpy: check gradients, draw graphs, train nets.")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_demo(sub)
+    _add_train(sub)
+    _add_graph(sub)
+    _add_sweep(sub)
+    return parser
 
+
+def _add_demo(sub: Any) -> None:
     demo = sub.add_parser("demo", help="the one-minute tour: gradient check, graph, training",
                           description="Check the autoencoder gradient three ways, draw its "
                           "graph, then train a small MLP on real data (MNIST when found).")
@@ -68,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--epochs", type=_positive_int, default=5, help="training epochs (5)")
     demo.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
+
+def _add_train(sub: Any) -> None:
     train = sub.add_parser("train", help="train an MLP or a convnet and write its artefacts",
                            description="Train a model; writes history.json, curves.png, "
                            "weights.png and model.npz to --out and prints test accuracy.")
@@ -86,6 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
 
+
+def _add_graph(sub: Any) -> None:
     graph = sub.add_parser("graph", help="draw a built-in example's graph to a file",
                            description="Draw the computational graph of a built-in example, "
                            "with gradients on the edges.")
@@ -93,6 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
                        default="autoencoder")
     graph.add_argument("--out", default="out/graph.svg", help="output file (.svg/.png/.pdf)")
 
+
+def _add_sweep(sub: Any) -> None:
     sweep = sub.add_parser("sweep", help="grid search over hyperparameters",
                            description="Train every combination of --grid and print a table "
                            "sorted by validation accuracy.")
@@ -109,7 +115,6 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--heatmap", nargs=2, metavar=("X", "Y"),
                        help="two grid keys for the heatmap (default: the first two)")
     sweep.add_argument("--no-progress", action="store_true")
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -118,8 +123,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 0
-    from tinygrad_edu import _cli_commands as commands
-
     handler = {"demo": commands.run_demo, "train": commands.run_train,
                "graph": commands.run_graph, "sweep": commands.run_sweep}[args.command]
     try:
@@ -130,21 +133,6 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-
-
-def write_json(path: Path, obj: Any) -> None:
-    def default(o: Any) -> Any:
-        if isinstance(o, np.generic):
-            return o.item()
-        if isinstance(o, np.ndarray):
-            return o.tolist()
-        raise TypeError(type(o).__name__)
-
-    path.write_text(json.dumps(obj, indent=2, default=default))
-
-
-def now() -> float:
-    return time.perf_counter()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -40,6 +40,13 @@ def default_generator() -> np.random.Generator:
     return _state.generator
 
 
+def numpy_generator(generator: Any = None) -> np.random.Generator:
+    """The numpy Generator a `generator=` argument stands for: a numpy Generator itself, the
+    one inside a `tinygrad_edu.Generator`, a new one seeded with an int, or (None) the
+    library's default generator, which `manual_seed` resets."""
+    return _rng(generator)
+
+
 def _shape(size: tuple[Any, ...]) -> tuple[int, ...]:
     if len(size) == 1 and isinstance(size[0], tuple | list):
         size = tuple(size[0])

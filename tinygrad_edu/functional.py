@@ -80,65 +80,79 @@ def _parse_einsum(subscripts: str, shapes: list[tuple[int, ...]]
                   ) -> tuple[list[str], str, tuple[int, ...]]:
     """Explicit labels per operand and for the output, with '...' spelled out in fresh
     letters. Returns (input labels, output labels, broadcast ellipsis shape)."""
-    spec = subscripts.replace(" ", "")
-    if "->" in spec:
-        lhs, out = spec.split("->")
-        explicit = True
-    else:
-        lhs, out, explicit = spec, "", False
-    terms = lhs.split(",")
-    if len(terms) != len(shapes):
-        raise ValueError(f"einsum: subscripts '{subscripts}' name {len(terms)} operands but "
-                         f"{len(shapes)} were given")
-    letters = set(string.ascii_letters)
-    for ch in lhs.replace(",", "").replace(".", "") + out.replace(".", ""):
-        if ch not in letters:
-            raise ValueError(f"einsum: invalid character '{ch}' in subscripts '{subscripts}'")
-    used = set(lhs + out)
-    fresh = [c for c in string.ascii_letters if c not in used]
-    ell_shapes = []
-    for i, (term, shape) in enumerate(zip(terms, shapes)):
-        named = len(term.replace("...", ""))
-        if "..." in term:
-            if term.count("...") > 1:
-                raise ValueError(f"einsum: operand {i} has more than one '...' in "
-                                 f"'{subscripts}'")
-            if named > len(shape):
-                raise ValueError(f"einsum: operand {i} has {len(shape)} axes (shape {shape}) "
-                                 f"but its subscripts '{term}' name {named}")
-            ell_shapes.append(shape[term.index("..."):term.index("...") + len(shape) - named])
-        else:
-            if named != len(shape):
-                raise ValueError(f"einsum: operand {i} has {len(shape)} axes (shape {shape}) "
-                                 f"but its subscripts '{term}' name {named}")
-            ell_shapes.append(())
+    terms, out, explicit = _split_subscripts(subscripts, len(shapes))
+    ell_shapes = [_ellipsis_part(subscripts, i, term, shape)
+                  for i, (term, shape) in enumerate(zip(terms, shapes))]
     try:
         ell = tuple(np.broadcast_shapes(*ell_shapes)) if ell_shapes else ()
     except ValueError:
         raise ShapeError(f"einsum: the '...' parts {ell_shapes} of operands of shapes "
                          f"{', '.join(str(s) for s in shapes)} cannot be broadcast together "
                          f"for '{subscripts}'") from None
+    used = set("".join(terms) + out)
+    fresh = [c for c in string.ascii_letters if c not in used]
     if len(ell) > len(fresh):
         raise ValueError("einsum: too many axes for the available labels")
     ell_labels = "".join(fresh[: len(ell)])
-    inputs = []
-    for term, es in zip(terms, ell_shapes):
-        inputs.append(term.replace("...", ell_labels[len(ell) - len(es):]))
-    if explicit:
-        if out.count("...") > 1:
-            raise ValueError(f"einsum: output '{out}' has more than one '...'")
-        output = out.replace("...", ell_labels)
-        for ch in output:
-            if output.count(ch) > 1:
-                raise ValueError(f"einsum: output subscripts '{out}' repeat '{ch}'")
-            if ch not in "".join(inputs):
-                raise ValueError(f"einsum: output label '{ch}' in '{subscripts}' appears in no "
-                                 "operand")
-    else:
-        counts = {c: "".join(inputs).count(c) for c in set("".join(inputs))}
-        output = ell_labels + "".join(sorted(c for c in counts
-                                             if counts[c] == 1 and c not in ell_labels))
-    return inputs, output, ell
+    # an operand's '...' stands for the trailing axes of the broadcast '...' shape
+    inputs = [term.replace("...", ell_labels[len(ell) - len(es):])
+              for term, es in zip(terms, ell_shapes)]
+    return inputs, _output_labels(subscripts, out, explicit, inputs, ell_labels), ell
+
+
+def _split_subscripts(subscripts: str, n_operands: int) -> tuple[list[str], str, bool]:
+    """'ij,jk->ik' -> (['ij', 'jk'], 'ik', True); without '->' the output is implicit
+    ('', False). Checks the operand count and that every label is a letter."""
+    spec = subscripts.replace(" ", "")
+    lhs, arrow, out = spec.partition("->")
+    terms = lhs.split(",")
+    if len(terms) != n_operands:
+        raise ValueError(f"einsum: subscripts '{subscripts}' name {len(terms)} operands but "
+                         f"{n_operands} were given")
+    letters = set(string.ascii_letters)
+    for ch in lhs.replace(",", "").replace(".", "") + out.replace(".", ""):
+        if ch not in letters:
+            raise ValueError(f"einsum: invalid character '{ch}' in subscripts '{subscripts}'")
+    return terms, out, bool(arrow)
+
+
+def _ellipsis_part(subscripts: str, i: int, term: str, shape: tuple[int, ...]
+                   ) -> tuple[int, ...]:
+    """The axes of operand i (subscripts `term`) that its '...' covers; () without one.
+    Checks that the named labels fit the operand's axes."""
+    named = len(term.replace("...", ""))
+    if "..." not in term:
+        if named != len(shape):
+            raise ValueError(f"einsum: operand {i} has {len(shape)} axes (shape {shape}) "
+                             f"but its subscripts '{term}' name {named}")
+        return ()
+    if term.count("...") > 1:
+        raise ValueError(f"einsum: operand {i} has more than one '...' in '{subscripts}'")
+    if named > len(shape):
+        raise ValueError(f"einsum: operand {i} has {len(shape)} axes (shape {shape}) "
+                         f"but its subscripts '{term}' name {named}")
+    at = term.index("...")
+    return shape[at:at + len(shape) - named]
+
+
+def _output_labels(subscripts: str, out: str, explicit: bool, inputs: list[str],
+                   ell_labels: str) -> str:
+    """The output's labels: the explicit ones (checked), else numpy's implicit rule -- the
+    '...' axes, then every label that appears once, in alphabetical order."""
+    every = "".join(inputs)
+    if not explicit:
+        once = sorted(c for c in set(every) if every.count(c) == 1 and c not in ell_labels)
+        return ell_labels + "".join(once)
+    if out.count("...") > 1:
+        raise ValueError(f"einsum: output '{out}' has more than one '...'")
+    output = out.replace("...", ell_labels)
+    for ch in output:
+        if output.count(ch) > 1:
+            raise ValueError(f"einsum: output subscripts '{out}' repeat '{ch}'")
+        if ch not in every:
+            raise ValueError(f"einsum: output label '{ch}' in '{subscripts}' appears in no "
+                             "operand")
+    return output
 
 
 def einsum(subscripts: Any, *operands: Any, optimize: Any = None) -> Tensor:

@@ -4,7 +4,7 @@ arrays in one .npz file, without pickle.
 The structure (dicts, lists, tuples, numbers, strings, None) is stored as JSON in the
 archive; every array (numpy or Tensor) is a separate npz member. Loading uses
 `allow_pickle=False`, so a file can never run code; a damaged or foreign file raises
-`DataFormatError` (see `_files`).
+`DataFormatError` (see `files`).
 """
 
 from __future__ import annotations
@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu._files import NPZ_EXPECTED, load_npz
 from tinygrad_edu.errors import DataFormatError
+from tinygrad_edu.files import NPZ_EXPECTED, load_npz
 from tinygrad_edu.tensor import Tensor
 
 _MANIFEST = "__structure__"

@@ -113,7 +113,7 @@ class Drawing:
         if isinstance(unit, Tensor):
             return self.leaf_attrs(unit)
         node = unit
-        out = node._out() if node._out is not None else None
+        out = node.output_if_alive()
         name = out.name if out is not None else None
         lines = [f"{name} = {node.op}" if name else node.op, L.shape_dtype(node.shape, node.dtype)]
         if self.show_data:

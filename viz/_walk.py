@@ -2,7 +2,7 @@
 
 Everything here is iterative (an explicit stack), so a chain of 100,000 ops walks fine.
 A unit of the graph is either a `Function` node (it stands for the op and its output) or a
-leaf: a Tensor with `_ctx is None` (a constant or a parameter).
+leaf: a Tensor with `grad_fn is None` (a constant or a parameter).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ class GraphData:
 
 
 def unit_of(t: Any) -> Any:
-    return t._ctx if t._ctx is not None else t
+    return t.grad_fn if t.grad_fn is not None else t
 
 
 def walk(outputs: Sequence[Tensor]) -> GraphData:
@@ -56,7 +56,7 @@ def walk(outputs: Sequence[Tensor]) -> GraphData:
     ops: list[Function] = []
     done: set[Function] = set()
     for out in outputs:
-        root = out._ctx
+        root = out.grad_fn
         if root is None or root in done:
             continue
         done.add(root)
@@ -78,7 +78,7 @@ def walk(outputs: Sequence[Tensor]) -> GraphData:
     position: dict[Any, int] = {}
     fanout: dict[Any, int] = {}
     for out in outputs:
-        if out._ctx is None and out not in seen_leaves:
+        if out.grad_fn is None and out not in seen_leaves:
             seen_leaves.add(out)
             leaves.append(out)
             position[out] = len(position)
@@ -150,8 +150,8 @@ def compute_gradients(data: GraphData) -> Gradients:
     # run_backward also fills `.grad` of tensors marked retain_grad(); put those back.
     retained: list[tuple[Tensor, Any]] = []
     for node in data.ops:
-        out = node._out() if node._out is not None else None
-        if out is not None and out._retains_grad:
+        out = node.output_if_alive()
+        if out is not None and out.retains_grad:
             retained.append((out, out.grad))
     try:
         with autograd.record_gradients() as tape:

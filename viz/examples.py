@@ -12,7 +12,9 @@ from typing import Any
 
 import numpy as np
 
-import tinygrad_edu as tg
+from tinygrad_edu.autograd import backward
+from tinygrad_edu.creation import manual_seed
+from tinygrad_edu.modes import record_gradients
 from tinygrad_edu.tensor import Tensor
 
 Built = tuple[tuple[Tensor, ...], dict[str, Tensor]]
@@ -46,7 +48,7 @@ def two_layer(seed: int = 0) -> WithModel:
         def forward(self, x: Tensor) -> Tensor:
             return self.fc2(self.relu(self.fc1(x)))  # type: ignore[no-any-return]
 
-    tg.manual_seed(seed)
+    manual_seed(seed)
     model = TwoLayerNet()
     rng = np.random.default_rng(seed)
     x = Tensor(rng.standard_normal((4, 6)), dtype=np.float32, name="x")
@@ -72,7 +74,7 @@ def convnet(seed: int = 0) -> WithModel:
         def forward(self, x: Tensor) -> Tensor:
             return self.classifier(self.features(x))  # type: ignore[no-any-return]
 
-    tg.manual_seed(seed)
+    manual_seed(seed)
     model = SmallConvNet()
     rng = np.random.default_rng(seed)
     x = Tensor(rng.standard_normal((2, 1, 8, 8)), dtype=np.float32, name="images")
@@ -104,6 +106,6 @@ def draw(name: str, seed: int = 0, **kwargs: Any) -> Any:
     if name not in EXAMPLES:
         build(name)  # raises the error that lists the examples
     outputs, params, model = EXAMPLES[name](seed)
-    with tg.record_gradients() as tape:
-        tg.autograd.backward(list(outputs))
+    with record_gradients() as tape:
+        backward(list(outputs))
     return draw_graph(*outputs, params=params, tape=tape, model=model, **kwargs)

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu import autograd
+from tinygrad_edu.creation import from_numpy
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.tensor import Tensor
 
@@ -116,9 +117,9 @@ def backprop(op: str, forward: str, dout: Any, cache: Any) -> tuple[np.ndarray, 
                          f"of shape {out.shape}; they must be equal")
     leaves = list(cache.leaves.values())
     seed = np.array(d, dtype=out.dtype, copy=True)
-    if out._ctx is None:  # the forward was the identity (dropout in test mode)
+    if out.grad_fn is None:  # the forward was the identity (dropout in test mode)
         return tuple(seed if t is out else np.zeros_like(t.array) for t in leaves)
-    grads = autograd.grad(out, leaves, grad_outputs=Tensor._wrap(seed), retain_graph=True,
+    grads = autograd.grad(out, leaves, grad_outputs=from_numpy(seed), retain_graph=True,
                           allow_unused=True)
     return owned([t.array for t in leaves], grads)
 

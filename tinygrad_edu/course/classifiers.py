@@ -16,6 +16,7 @@ import numpy as np
 
 from tinygrad_edu.course._graph import as_array, backprop, record
 from tinygrad_edu.course.layers import labels_for
+from tinygrad_edu.creation import from_numpy
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.nn import losses
 from tinygrad_edu.tensor import Tensor
@@ -32,7 +33,7 @@ def _linear_loss(op: str, data_loss: Any, W: Any, X: Any, y: Any, reg: float
                          f"{w.shape}")
     labels = labels_for(op, (x.shape[0], w.shape[1]), y)
     dt = np.result_type(w.dtype, x.dtype, np.float32)
-    xt = Tensor._wrap(x.astype(dt, copy=False))
+    xt = from_numpy(x.astype(dt, copy=False))
 
     def fn(W: Tensor) -> Tensor:
         loss = data_loss(xt @ W, labels)
@@ -84,7 +85,7 @@ class LinearClassifier:
             return x @ W + b
         data_loss = losses.svm_loss if self.kind == "svm" else losses.cross_entropy
         labels = labels_for("LinearClassifier", (x.shape[0], W.shape[1]), y)
-        xt = Tensor._wrap(x.astype(np.result_type(x.dtype, W.dtype, np.float32), copy=False))
+        xt = from_numpy(x.astype(np.result_type(x.dtype, W.dtype, np.float32), copy=False))
         reg = self.reg
 
         def fn(W: Tensor, b: Tensor) -> Tensor:

@@ -51,7 +51,7 @@ from tinygrad_edu.course.normalization import (
 )
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.nn import losses
-from tinygrad_edu.nn._conv import conv2d, max_pool2d
+from tinygrad_edu.nn.functional import conv2d, max_pool2d
 from tinygrad_edu.tensor import Tensor
 
 Grads = tuple[np.ndarray, ...]

@@ -30,8 +30,9 @@ from tinygrad_edu.course._graph import (
     record,
     require,
 )
+from tinygrad_edu.creation import default_generator, from_numpy
 from tinygrad_edu.errors import ShapeError
-from tinygrad_edu.tensor import Tensor, _rng
+from tinygrad_edu.tensor import Tensor
 
 Grads = tuple[np.ndarray, ...]
 
@@ -89,8 +90,8 @@ def _batchnorm(op: str, x: Any, gamma: Any, beta: Any, bn_param: Any, spatial: b
             stats["var"] = var.array.reshape(-1).copy()
         else:
             inv_std = 1.0 / np.sqrt(running_var.reshape(shape) + eps)
-            xhat = (x - Tensor._wrap(running_mean.reshape(shape).astype(x.dtype))) * (
-                Tensor._wrap(inv_std.astype(x.dtype)))
+            xhat = (x - from_numpy(running_mean.reshape(shape).astype(x.dtype))) * (
+                from_numpy(inv_std.astype(x.dtype)))
         return xhat * gamma.reshape(shape) + beta.reshape(shape)
 
     out, cache = record(op, fn, {"x": arr, "gamma": gamma, "beta": beta},
@@ -211,11 +212,11 @@ def dropout_forward(x: Any, dropout_param: dict[str, Any]) -> tuple[np.ndarray, 
     if seed is not None:
         u = np.random.RandomState(seed).rand(*arr.shape)
     else:
-        u = _rng(None).random(arr.shape)
-    mask = (u < p) / p
+        u = default_generator().random(arr.shape)
+    mask = np.asarray((u < p) / p)  # an array even for 0-d x (rand() then gives a float)
     dt = float_dtype(arr)
     scale = mask.astype(dt)
-    return record(op, lambda x: x * Tensor._wrap(scale), {"x": arr},
+    return record(op, lambda x: x * from_numpy(scale), {"x": arr},
                   extras={"mask": mask, "mode": mode, "dropout_param": param})
 
 

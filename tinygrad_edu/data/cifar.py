@@ -21,9 +21,9 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu._files import check_file
 from tinygrad_edu.data._errors import DataFormatError
 from tinygrad_edu.data.safe_pickle import safe_load
+from tinygrad_edu.files import check_file
 
 CIFAR10_CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse",
                    "ship", "truck")

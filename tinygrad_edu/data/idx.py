@@ -19,8 +19,8 @@ from pathlib import Path
 
 import numpy as np
 
-from tinygrad_edu._files import check_file
 from tinygrad_edu.data._errors import DataFormatError
+from tinygrad_edu.files import check_file
 
 _IDX_TYPES: dict[int, np.dtype] = {
     0x08: np.dtype(np.uint8), 0x09: np.dtype(np.int8), 0x0B: np.dtype(">i2"),

@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu.creation import from_numpy, numpy_generator
 from tinygrad_edu.data.dataset import supports_batches
-from tinygrad_edu.tensor import Tensor, _rng
+from tinygrad_edu.tensor import Tensor
 
 
 def _stack(arrays: list[np.ndarray]) -> np.ndarray:
@@ -45,20 +46,20 @@ def default_collate(samples: Sequence[Any]) -> Any:
         raise ValueError("default_collate: cannot collate an empty list of samples")
     elem = samples[0]
     if isinstance(elem, Tensor):
-        return Tensor._wrap(_stack([s.array for s in samples]))
+        return from_numpy(_stack([s.array for s in samples]))
     if isinstance(elem, np.ndarray):
         if elem.dtype.kind in "SUO":
             raise TypeError(f"default_collate: cannot batch numpy arrays of dtype "
                             f"{elem.dtype} (strings or objects); pass collate_fn")
-        return Tensor._wrap(_stack([np.asarray(s) for s in samples]))
+        return from_numpy(_stack([np.asarray(s) for s in samples]))
     if isinstance(elem, np.generic) and not isinstance(elem, np.str_ | np.bytes_):
-        return Tensor._wrap(np.array(samples))
+        return from_numpy(np.array(samples))
     if isinstance(elem, bool):
-        return Tensor._wrap(np.array(samples, dtype=np.bool_))
+        return from_numpy(np.array(samples, dtype=np.bool_))
     if isinstance(elem, int):
-        return Tensor._wrap(np.array(samples, dtype=np.int64))
+        return from_numpy(np.array(samples, dtype=np.int64))
     if isinstance(elem, float):
-        return Tensor._wrap(np.array(samples, dtype=np.float64))
+        return from_numpy(np.array(samples, dtype=np.float64))
     if isinstance(elem, str | bytes):
         return samples
     if isinstance(elem, Mapping):
@@ -85,9 +86,9 @@ def default_convert(sample: Any) -> Any:
     if isinstance(sample, Tensor):
         return sample
     if isinstance(sample, np.ndarray):
-        return sample if sample.dtype.kind in "SUO" else Tensor._wrap(sample)
+        return sample if sample.dtype.kind in "SUO" else from_numpy(sample)
     if isinstance(sample, np.generic) and not isinstance(sample, np.str_ | np.bytes_):
-        return Tensor._wrap(np.asarray(sample))
+        return from_numpy(np.asarray(sample))
     if isinstance(sample, Mapping):
         return {k: default_convert(v) for k, v in sample.items()}
     if isinstance(sample, tuple) and hasattr(sample, "_fields"):
@@ -150,7 +151,7 @@ class DataLoader:
         if self.seed is not None:
             rng = np.random.default_rng([int(self.seed), self.epoch])
         else:
-            rng = _rng(self.generator)
+            rng = numpy_generator(self.generator)
         return rng.permutation(n)
 
     def __iter__(self) -> Iterator[Any]:
@@ -169,7 +170,7 @@ class DataLoader:
         fetch, bs = self.dataset._get_batch, self.batch_size or 1
         for start in starts:
             # A list, as default_collate makes of tuple samples (PyTorch's batch type).
-            yield [Tensor._wrap(a) for a in fetch(order[start:start + bs])]
+            yield [from_numpy(a) for a in fetch(order[start:start + bs])]
 
     def _generic(self, order: np.ndarray, starts: range) -> Iterator[Any]:
         collate = self.collate_fn or default_collate

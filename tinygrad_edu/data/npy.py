@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu._files import load_arrays
 from tinygrad_edu.data._errors import DataFormatError
+from tinygrad_edu.files import load_arrays
 
 _NPZ_KEYS = (("X_test", "y_test"), ("X", "y"), ("x", "y"), ("images", "labels"),
              ("data", "labels"), ("x_test", "y_test"))

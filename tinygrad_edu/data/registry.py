@@ -149,49 +149,70 @@ def load_dataset(name: str, data_dir: str | os.PathLike[str] | None = None, *,
     """
     key = _canonical(name)
     default_preprocess = {"cifar10": "mean_image", "iris": "standardize"}.get(key)
-    directory: Path | None = None
-    if key in _SUBDIRS:
-        directory = Path(data_dir) if data_dir is not None else find_data_dir(key)
-        if directory is None:
-            roots = ", ".join(str(r) for r in data_roots())
-            raise FileNotFoundError(f"load_dataset({key!r}): no data_dir given and none found "
-                                    f"under {roots}; pass data_dir= or set TINYGRAD_EDU_DATA")
-        if not directory.is_dir():
-            raise FileNotFoundError(f"load_dataset({key!r}): data directory {directory} does "
-                                    "not exist")
+    directory = _data_directory(key, data_dir)
     if directory is not None and key in ("mnist", "fashion-mnist"):
         _check_options(key, options, ())
         splits = _mnist_like(key, directory, val_size, test_size, seed, flatten)
-    elif directory is not None and key == "cifar10":
-        _check_options(key, options, ("layout", "num_training", "num_train_batches", "scale"))
-        layout = options.pop("layout", "rows" if flatten else "nchw")
-        num_training = options.pop("num_training", 49000)
-        X, y, X_test, y_test, classes = load_cifar10(directory, layout=layout, **options)
-        val, test = _sizes(val_size, test_size, 1000, 1000)
-        splits = course_split(X, y, X_test, y_test, num_training, val, test, classes, key)
+    elif directory is not None:  # cifar10
+        splits = _cifar10(directory, val_size, test_size, flatten, options)
     elif key in ("iris", "digits"):
         _check_options(key, options, ())
-        if key == "iris":
-            X, y, classes = load_iris()
-            val, test = _sizes(val_size, test_size, 0.2, 0.2)
-        else:
-            X, y, classes = load_digits(flatten=flatten)
-            val, test = _sizes(val_size, test_size, 0.1, 0.2)
-        splits = train_val_test_split(X, y, val, test, seed, classes, key)
+        splits = _bundled(key, val_size, test_size, seed, flatten)
     else:
-        generator = _SYNTHETIC[key]
-        options.setdefault("seed", seed)
-        try:
-            X, y = generator(**options)
-        except TypeError as e:
-            raise TypeError(f"load_dataset({key!r}): bad option for {generator.__name__}: "
-                            f"{e}") from None
-        val, test = _sizes(val_size, test_size, 0.1, 0.2)
-        splits = train_val_test_split(X, y, val, test, seed, None, key)
+        splits = _synthetic(key, val_size, test_size, seed, options)
     if flatten and splits.X_train.ndim > 2:
         splits = splits.flatten()
     kind = default_preprocess if preprocess is _DEFAULT else preprocess
     return splits.preprocess(kind)
+
+
+def _data_directory(key: str, data_dir: str | os.PathLike[str] | None) -> Path | None:
+    """The directory of a file-based dataset (given, else found), None for the others."""
+    if key not in _SUBDIRS:
+        return None
+    directory = Path(data_dir) if data_dir is not None else find_data_dir(key)
+    if directory is None:
+        roots = ", ".join(str(r) for r in data_roots())
+        raise FileNotFoundError(f"load_dataset({key!r}): no data_dir given and none found "
+                                f"under {roots}; pass data_dir= or set TINYGRAD_EDU_DATA")
+    if not directory.is_dir():
+        raise FileNotFoundError(f"load_dataset({key!r}): data directory {directory} does "
+                                "not exist")
+    return directory
+
+
+def _cifar10(directory: Path, val_size: Any, test_size: Any, flatten: bool,
+             options: dict[str, Any]) -> Splits:
+    _check_options("cifar10", options, ("layout", "num_training", "num_train_batches", "scale"))
+    layout = options.pop("layout", "rows" if flatten else "nchw")
+    num_training = options.pop("num_training", 49000)
+    X, y, X_test, y_test, classes = load_cifar10(directory, layout=layout, **options)
+    val, test = _sizes(val_size, test_size, 1000, 1000)
+    return course_split(X, y, X_test, y_test, num_training, val, test, classes, "cifar10")
+
+
+def _bundled(key: str, val_size: Any, test_size: Any, seed: int, flatten: bool) -> Splits:
+    """iris or digits, from scikit-learn."""
+    if key == "iris":
+        X, y, classes = load_iris()
+        val, test = _sizes(val_size, test_size, 0.2, 0.2)
+    else:
+        X, y, classes = load_digits(flatten=flatten)
+        val, test = _sizes(val_size, test_size, 0.1, 0.2)
+    return train_val_test_split(X, y, val, test, seed, classes, key)
+
+
+def _synthetic(key: str, val_size: Any, test_size: Any, seed: int, options: dict[str, Any]
+               ) -> Splits:
+    generator = _SYNTHETIC[key]
+    options.setdefault("seed", seed)
+    try:
+        X, y = generator(**options)
+    except TypeError as e:
+        raise TypeError(f"load_dataset({key!r}): bad option for {generator.__name__}: "
+                        f"{e}") from None
+    val, test = _sizes(val_size, test_size, 0.1, 0.2)
+    return train_val_test_split(X, y, val, test, seed, None, key)
 
 
 def describe(splits: Splits) -> str:

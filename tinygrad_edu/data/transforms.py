@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu.creation import from_numpy
 from tinygrad_edu.tensor import Tensor
 
 
@@ -202,4 +203,4 @@ def one_hot(labels: Any, num_classes: int = -1, dtype: Any = np.int64) -> Any:
         raise ValueError(f"one_hot: label {y.max()} is out of range for num_classes="
                          f"{num_classes} (valid: 0..{num_classes - 1})")
     out = (y[..., None] == np.arange(num_classes)).astype(dtype)
-    return Tensor._wrap(out) if is_tensor else out
+    return from_numpy(out) if is_tensor else out

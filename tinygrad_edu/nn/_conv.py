@@ -320,7 +320,7 @@ def _argmax_indices(padded: Tensor, kernel: Ints, strides: Ints, dilations: Ints
     coords = tuple(grid[t] * strides[t] + offsets[t] * dilations[t] - pads[t][0]
                    for t in range(d))
     flat = np.ravel_multi_index(coords, spatial, mode="clip")
-    return Tensor._wrap(np.asarray(flat, dtype=np.int64))
+    return as_tensor(np.asarray(flat, dtype=np.int64))
 
 
 def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
@@ -377,7 +377,7 @@ def _avg_pool(op: str, d: int, input: Any, kernel_size: Any, stride: Any, paddin
     region[tuple(slice(0, n + 2 * p) if count_include_pad else slice(p, p + n)
                  for n, p in zip(x.shape[-d:], pad))] = 1
     counts = windows_view(region, kernel, strides, ones).sum(axis=tuple(range(d)))
-    return windows.sum(axis=x.ndim - d) / Tensor._wrap(counts)
+    return windows.sum(axis=x.ndim - d) / as_tensor(counts)
 
 
 def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,

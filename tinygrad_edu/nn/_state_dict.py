@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
 
-from tinygrad_edu._files import load_npz
 from tinygrad_edu.autograd import no_grad
+from tinygrad_edu.files import load_npz
 from tinygrad_edu.tensor import Tensor
 
 if TYPE_CHECKING:

@@ -2,7 +2,7 @@
 
 Everything here is a composite of Tensor ops (so every gradient, including second order,
 comes from the primitives), except `gelu`'s exact form, which uses the `Erf` primitive.
-Convolution and pooling come from `nn._conv`, the losses from `nn.losses`.
+Convolution and pooling come from `nn._conv`, the losses from `nn.loss_functions`.
 """
 
 from __future__ import annotations
@@ -13,12 +13,13 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.autograd import no_grad
+from tinygrad_edu.creation import numpy_generator
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.functional import linear as _linear
 from tinygrad_edu.functional import where
 from tinygrad_edu.modes import is_grad_enabled
 from tinygrad_edu.nn._special import Erf
-from tinygrad_edu.tensor import Tensor, _rng, as_tensor
+from tinygrad_edu.tensor import Tensor, as_tensor
 
 
 def _t(x: Any) -> Tensor:
@@ -155,7 +156,7 @@ def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0,
         return _overwrite(_t(input), "hardtanh", lambda x: hardtanh(x, min_val, max_val))
     x = _t(input)
     inside = (x.array > min_val) & (x.array < max_val)
-    return where(inside, x, Tensor._wrap(np.clip(x.array, min_val, max_val)))
+    return where(inside, x, as_tensor(np.clip(x.array, min_val, max_val)))
 
 
 def softmax_dim(dim: int | None, ndim: int) -> int:
@@ -199,8 +200,8 @@ def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = F
     if p == 1.0:
         return x * 0.0
     dt = x.array.dtype if x.array.dtype in (np.float32, np.float64) else np.float64
-    keep = _rng(generator).random(x.shape, dtype=dt) >= p
-    return x * Tensor._wrap(keep.astype(x.array.dtype) * (1.0 / (1.0 - p)))
+    keep = numpy_generator(generator).random(x.shape, dtype=dt) >= p
+    return x * as_tensor(keep.astype(x.array.dtype) * (1.0 / (1.0 - p)))
 
 
 def _stat_axes(x: Tensor, op: str) -> tuple[int, ...]:
@@ -246,8 +247,8 @@ def batch_norm(input: Any, running_mean: Tensor | None, running_var: Tensor | No
                 raise ShapeError(f"batch_norm: {name} has shape {stat.shape}, expected "
                                  f"({x.shape[1]},) for input of shape {x.shape}")
         inv_std = 1.0 / np.sqrt(running_var.array.reshape(shape) + eps)
-        xhat = (x - Tensor._wrap(running_mean.array.reshape(shape).astype(x.dtype))) * (
-            Tensor._wrap(inv_std.astype(x.dtype)))
+        xhat = (x - as_tensor(running_mean.array.reshape(shape).astype(x.dtype))) * (
+            as_tensor(inv_std.astype(x.dtype)))
     if weight is not None:
         xhat = xhat * _t(weight).reshape(shape)
     if bias is not None:
@@ -352,7 +353,7 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     if labels.size and (labels.min() < 0 or labels.max() >= n):
         raise ValueError(f"one_hot: labels must be in [0, {n}), got values from "
                          f"{labels.min()} to {labels.max()}")
-    return Tensor._wrap((labels[..., None] == np.arange(max(n, 0))).astype(np.int64))
+    return as_tensor((labels[..., None] == np.arange(max(n, 0))).astype(np.int64))
 
 
 def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -379,7 +380,7 @@ from tinygrad_edu.nn._conv import (  # noqa: E402
 __all__ += ["conv2d", "conv1d", "max_pool2d", "avg_pool2d", "max_pool1d", "avg_pool1d"]
 
 from tinygrad_edu.nn._conv import conv2d_nhwc, max_pool2d_nhwc  # noqa: E402
-from tinygrad_edu.nn.losses import *  # noqa: E402,F403
-from tinygrad_edu.nn.losses import __all__ as _loss_names  # noqa: E402
+from tinygrad_edu.nn.loss_functions import *  # noqa: E402,F403
+from tinygrad_edu.nn.loss_functions import __all__ as _loss_names  # noqa: E402
 
 __all__ += ["conv2d_nhwc", "max_pool2d_nhwc", *_loss_names]

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu.autograd import _state
 from tinygrad_edu.errors import ShapeError
+from tinygrad_edu.modes import _state, get_default_dtype
 from tinygrad_edu.nn import functional as F
 from tinygrad_edu.nn import init
 from tinygrad_edu.nn.module import Module
@@ -21,13 +21,13 @@ __all__ = ["Identity", "Linear", "Flatten", "Unflatten", "Dropout", "layer_name"
 
 def layer_name(layer: str) -> str:
     """'Linear (encoder.fc1)' inside a module call, 'Linear' outside: how errors name a layer."""
-    path = _state.module_path
+    path = _state.module_path  # modes has no public reader of the current path (yet)
     return f"{layer} ({path})" if path else layer
 
 
 def empty_parameter(shape: tuple[int, ...], dtype: Any = None) -> Parameter:
     """An uninitialized float parameter (the layer's reset_parameters fills it)."""
-    return Parameter(np.empty(shape, dtype=np.dtype(dtype or _state.default_dtype)))
+    return Parameter(np.empty(shape, dtype=np.dtype(dtype or get_default_dtype())))
 
 
 class Identity(Module):
@@ -109,7 +109,11 @@ class Unflatten(Module):
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)
 
     def forward(self, input: Tensor) -> Tensor:
-        d = input._axis(self.dim, "Unflatten")
+        nd = max(input.ndim, 1)
+        if not isinstance(self.dim, int | np.integer) or not -nd <= self.dim < nd:
+            raise IndexError(f"{layer_name('Unflatten')}: dim {self.dim} is out of range for "
+                             f"input shape {input.shape} (valid: {-nd}..{nd - 1})")
+        d = int(self.dim) % nd
         n = input.shape[d]
         sizes = self.unflattened_size
         known = int(np.prod([s for s in sizes if s != -1]))

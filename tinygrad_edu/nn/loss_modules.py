@@ -1,12 +1,12 @@
 """Losses as modules (as `torch.nn.CrossEntropyLoss` ...): options in `__init__`, the
-function from `nn.losses` in `forward`. Class weights are buffers, as in PyTorch."""
+function from `nn.loss_functions` in `forward`. Class weights are buffers, as in PyTorch."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from tinygrad_edu.nn._loss_checks import check_reduction
-from tinygrad_edu.nn.losses import (
+from tinygrad_edu.nn.loss_functions import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,

@@ -6,8 +6,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu.autograd import _state
 from tinygrad_edu.errors import ShapeError
+from tinygrad_edu.modes import get_default_dtype
 from tinygrad_edu.nn import functional as F
 from tinygrad_edu.nn.linear import layer_name
 from tinygrad_edu.nn.module import Module
@@ -40,7 +40,7 @@ class _BatchNorm(Module):
         super().__init__()
         self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
-        dt = np.dtype(dtype or _state.default_dtype)
+        dt = np.dtype(dtype or get_default_dtype())
         if affine:
             self.weight = Parameter(np.ones(num_features, dtype=dt))
             self.bias = Parameter(np.zeros(num_features, dtype=dt))
@@ -121,7 +121,7 @@ class LayerNorm(Module):
         shape = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
         self.normalized_shape = tuple(int(n) for n in shape)
         self.eps, self.elementwise_affine = eps, elementwise_affine
-        dt = np.dtype(dtype or _state.default_dtype)
+        dt = np.dtype(dtype or get_default_dtype())
         self.register_parameter("weight", Parameter(np.ones(self.normalized_shape, dt))
                                 if elementwise_affine else None)
         self.register_parameter("bias", Parameter(np.zeros(self.normalized_shape, dt))

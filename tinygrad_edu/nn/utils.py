@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu.tensor import Tensor
+from tinygrad_edu.tensor import Tensor, as_tensor
 
 __all__ = ["clip_grad_norm_", "clip_grads_with_norm_", "clip_grad_value_", "get_total_norm",
            "parameters_to_vector", "vector_to_parameters", "functional_call"]
@@ -36,7 +36,7 @@ def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float = 2.0,
     arrays = [t.array for t in _tensors(tensors)]
     p = float(norm_type)
     if not arrays:
-        return Tensor._wrap(np.asarray(0.0))
+        return as_tensor(np.asarray(0.0))
     if math.isinf(p):
         # np.max, not Python's max: max(3.0, nan) is 3.0, which would hide a NaN.
         total = float(np.max([np.max(np.abs(a)) if a.size else 0.0 for a in arrays]))
@@ -46,7 +46,7 @@ def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float = 2.0,
     if error_if_nonfinite and not math.isfinite(total):
         raise RuntimeError(f"get_total_norm: the total norm of order {norm_type} is {total}, "
                            "non-finite; set error_if_nonfinite=False to get it anyway")
-    return Tensor._wrap(np.asarray(total, dtype=arrays[0].dtype))
+    return as_tensor(np.asarray(total, dtype=arrays[0].dtype))
 
 
 def clip_grads_with_norm_(parameters: Any, max_norm: float, total_norm: Any,
@@ -58,7 +58,7 @@ def clip_grads_with_norm_(parameters: Any, max_norm: float, total_norm: Any,
     if coef < 1.0 or math.isnan(coef):
         for p in _tensors(parameters):
             if p.grad is not None:
-                p.grad = Tensor._wrap(p.grad.array * np.asarray(coef, dtype=p.grad.dtype))
+                p.grad = as_tensor(p.grad.array * np.asarray(coef, dtype=p.grad.dtype))
 
 
 def clip_grad_norm_(parameters: Any, max_norm: float, norm_type: float = 2.0,
@@ -81,7 +81,7 @@ def clip_grad_value_(parameters: Any, clip_value: float, foreach: Any = None) ->
     c = float(clip_value)
     for p in _tensors(parameters):
         if p.grad is not None:
-            p.grad = Tensor._wrap(np.clip(p.grad.array, -c, c))
+            p.grad = as_tensor(np.clip(p.grad.array, -c, c))
 
 
 def parameters_to_vector(parameters: Tensor | Iterable[Tensor]) -> Tensor:

@@ -35,8 +35,10 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu.creation import manual_seed
 from tinygrad_edu.sweep._result import SweepResult, SweepRun, params_text, write_outputs
 from tinygrad_edu.train import Solver
+from tinygrad_edu.train.rules import rule_name
 
 __all__ = ["parse_grid", "grid_search", "SweepResult", "SweepRun"]
 
@@ -46,7 +48,6 @@ _OPTIM_KEYS = {"lr": "learning_rate", "learning_rate": "learning_rate", "momentu
 _SOLVER_KEYS = {"lr_decay": "lr_decay", "batch_size": "batch_size", "epochs": "num_epochs",
                 "num_epochs": "num_epochs", "update_rule": "update_rule",
                 "optimizer": "update_rule"}
-_RULE_NAMES = {"momentum": "sgd_momentum"}  # the CLI's name for the course's rule
 _MLP_KEYS = ("hidden", "activation", "dropout", "reg")
 _TUPLE = re.compile(r"^\d+(x\d+)+$")
 
@@ -129,7 +130,7 @@ def _route(params: Mapping[str, Any], default_model: bool
             config[_OPTIM_KEYS[key]] = value
         elif key in _SOLVER_KEYS:
             name = _SOLVER_KEYS[key]
-            solver[name] = _RULE_NAMES.get(value, value) if name == "update_rule" else value
+            solver[name] = rule_name(value) if name == "update_rule" else value
         elif default_model and key == "reg":
             config["weight_decay"] = value
         else:
@@ -140,8 +141,6 @@ def _route(params: Mapping[str, Any], default_model: bool
 def _run(build: Callable[..., Any], params: dict[str, Any], data: dict[str, np.ndarray],
          settings: dict[str, Any], base_config: dict[str, Any], default_model: bool,
          seed: int) -> tuple[SweepRun, Any]:
-    from tinygrad_edu import manual_seed
-
     model_kwargs, solver_kwargs, config = _route(params, default_model)
     options = {**settings, **solver_kwargs}
     manual_seed(seed)
@@ -239,21 +238,42 @@ def grid_search(build: Callable[..., Any] | None, param_grid: Mapping[str, Any] 
     arrays = _data_dict(data)
     default_model = build is None
     if build is None:
-        unknown = [k for k in grid if k not in _OPTIM_KEYS and k not in _SOLVER_KEYS
-                   and k not in _MLP_KEYS]
-        if unknown:
-            raise ValueError(f"grid_search: the default MLP does not take {unknown}; its keys "
-                             f"are {', '.join(_MLP_KEYS)} plus the Solver's "
-                             f"({', '.join([*_OPTIM_KEYS, *_SOLVER_KEYS])}); pass build= "
-                             "for other models")
-        arrays = {k: (v.reshape(len(v), -1) if k.startswith("X") else v)
-                  for k, v in arrays.items()}
-        build = _default_build(arrays, seed)
-    settings: dict[str, Any] = {"update_rule": _RULE_NAMES.get(optimizer, optimizer),
+        arrays, build = _default_model(grid, arrays, seed)
+    settings: dict[str, Any] = {"update_rule": rule_name(optimizer),
                                 "batch_size": batch_size, "num_epochs": epochs,
                                 "verbose": verbose, "progress": False, "seed": seed,
                                 "print_every": 0, **solver_options}
     base_config = dict(optim_config or {})
+
+    def train_one(params: dict[str, Any]) -> tuple[SweepRun, Any]:
+        return _run(build, params, arrays, settings, base_config, default_model, seed)
+
+    result = _run_grid(grid, train_one, time_budget, progress, verbose)
+    if out_dir is not None:
+        write_outputs(result, Path(out_dir), grid, axes)
+    return result
+
+
+def _default_model(grid: dict[str, list[Any]], arrays: dict[str, np.ndarray], seed: int
+                   ) -> tuple[dict[str, np.ndarray], Callable[..., Any]]:
+    """The data with flattened samples and the builder of the default MLP, after checking
+    that every grid key is one the MLP or the Solver takes."""
+    unknown = [k for k in grid if k not in _OPTIM_KEYS and k not in _SOLVER_KEYS
+               and k not in _MLP_KEYS]
+    if unknown:
+        raise ValueError(f"grid_search: the default MLP does not take {unknown}; its keys "
+                         f"are {', '.join(_MLP_KEYS)} plus the Solver's "
+                         f"({', '.join([*_OPTIM_KEYS, *_SOLVER_KEYS])}); pass build= "
+                         "for other models")
+    flat = {k: (v.reshape(len(v), -1) if k.startswith("X") else v) for k, v in arrays.items()}
+    return flat, _default_build(flat, seed)
+
+
+def _run_grid(grid: dict[str, list[Any]],
+              train_one: Callable[[dict[str, Any]], tuple[SweepRun, Any]],
+              time_budget: float | None, progress: bool | None, verbose: bool) -> SweepResult:
+    """Every combination of `grid` in order, through `train_one`, until the time budget is spent;
+    the later ones are recorded as skipped."""
     keys = list(grid)
     combos = [dict(zip(keys, values)) for values in itertools.product(*grid.values())]
     result = SweepResult(keys=keys, runs=[])
@@ -264,23 +284,25 @@ def grid_search(build: Callable[..., Any] | None, param_grid: Mapping[str, Any] 
             if time_budget is not None and time.perf_counter() - start >= time_budget:
                 result.runs.append(SweepRun(params=params))
                 continue
-            run, model = _run(build, params, arrays, settings, base_config, default_model,
-                              seed)
+            run, model = train_one(params)
             result.runs.append(run)
             if run.status == "ok" and (result.best is None or run.val_acc > result.best.val_acc):
                 result.best, result.best_model = run, model
-            if verbose:
-                line = (f"{params_text(params)}: val_acc {run.val_acc:.4f} ({run.status}, "
-                        f"{run.time_s:.1f} s)")
-                bar.write(line) if bar is not None else print(line)
-            if bar is not None:
-                best = f"{result.best.val_acc:.4f}" if result.best else "-"
-                bar.set_postfix_str(f"best val_acc {best}")
-                bar.update(1)
+            _show(bar, result, run, verbose)
     finally:
         if bar is not None:
             bar.close()
     result.elapsed_s = time.perf_counter() - start
-    if out_dir is not None:
-        write_outputs(result, Path(out_dir), grid, axes)
     return result
+
+
+def _show(bar: Any, result: SweepResult, run: SweepRun, verbose: bool) -> None:
+    """One finished run on the progress bar (and as a line, when verbose)."""
+    if verbose:
+        line = (f"{params_text(run.params)}: val_acc {run.val_acc:.4f} ({run.status}, "
+                f"{run.time_s:.1f} s)")
+        bar.write(line) if bar is not None else print(line)
+    if bar is not None:
+        best = f"{result.best.val_acc:.4f}" if result.best else "-"
+        bar.set_postfix_str(f"best val_acc {best}")
+        bar.update(1)

@@ -23,25 +23,16 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu._files import load_npz
 from tinygrad_edu.autograd import no_grad
+from tinygrad_edu.files import load_npz
 from tinygrad_edu.tensor import Tensor
-
-_COURSE_RULES = ("sgd", "sgd_momentum", "rmsprop", "adam")
-_RULE_ALIASES = {"momentum": "sgd_momentum"}  # the CLI's and sweeps' name for it
-
-# The optim_config keys each course rule reads (cs231n's optim.py, plus eps_inside_sqrt)
-# and its default learning rate. The rules' own state (velocity, cache, m, v, t) is kept
-# per parameter and is not an option. A key the chosen rule does not read raises: a typo
-# or a key meant for another rule would otherwise be ignored without a word.
-_RULE_OPTIONS: dict[str, tuple[frozenset[str], float]] = {
-    "sgd": (frozenset({"learning_rate"}), 1e-2),
-    "sgd_momentum": (frozenset({"learning_rate", "momentum"}), 1e-2),
-    "rmsprop": (frozenset({"learning_rate", "decay_rate", "epsilon", "eps_inside_sqrt"}), 1e-2),
-    "adam": (frozenset({"learning_rate", "beta1", "beta2", "epsilon"}), 1e-3),
-}
-# Read for nn.Modules only: the optimizers' L2 term (course models add theirs in loss).
-_MODULE_OPTIONS = frozenset({"weight_decay"})
+from tinygrad_edu.train.rules import (
+    COURSE_RULES,
+    RULE_OPTIONS,
+    build_optimizer,
+    check_optim_config,
+    rule_name,
+)
 
 
 class DivergedError(FloatingPointError):
@@ -52,63 +43,6 @@ def _is_module(model: Any) -> bool:
     from tinygrad_edu.nn.module import Module
 
     return isinstance(model, Module)
-
-
-def _rule_name(rule: Any) -> Any:
-    """'momentum' -> 'sgd_momentum'; anything else unchanged."""
-    return _RULE_ALIASES.get(rule, rule) if isinstance(rule, str) else rule
-
-
-def _check_optim_config(rule: Any, config: dict[str, Any], module: bool) -> dict[str, Any]:
-    """`config` with 'lr' spelled 'learning_rate', after checking that the rule reads every
-    key. A rule given as a function (course models) reads what it likes: not checked."""
-    config = dict(config)
-    if "lr" in config:
-        if "learning_rate" in config:
-            raise ValueError("Solver: optim_config sets both 'lr' and 'learning_rate'; "
-                             "use one")
-        config["learning_rate"] = config.pop("lr")
-    if not isinstance(rule, str):
-        if module and config:
-            raise ValueError(f"Solver: optim_config {sorted(config)} is not used when "
-                             "update_rule is an optimizer object; set those options on the "
-                             "optimizer")
-        return config
-    if rule not in _RULE_OPTIONS:
-        return config  # an unknown name gets its own error from the caller
-    valid = _RULE_OPTIONS[rule][0] | (_MODULE_OPTIONS if module else frozenset())
-    unknown = sorted(set(config) - valid)
-    if unknown:
-        hint = ("; course models have no weight_decay: add the L2 term in the model's loss "
-                "(e.g. its reg)" if "weight_decay" in unknown and not module else "")
-        raise ValueError(f"Solver: optim_config key(s) {unknown} are not used by update_rule "
-                         f"{rule!r}; it reads {sorted(valid)}{hint}")
-    return config
-
-
-def _build_optimizer(rule: Any, params: list[Tensor], config: dict[str, Any]) -> Any:
-    """A tinygrad_edu.optim optimizer from a course rule name and its (checked) config:
-    the courses' defaults, including their learning rates (1e-3 for adam, else 1e-2)."""
-    from tinygrad_edu import optim
-
-    if not isinstance(rule, str):
-        return rule
-    if rule not in _RULE_OPTIONS:
-        raise ValueError(f"Solver: unknown update_rule {rule!r}; use one of {_COURSE_RULES}, "
-                         "'momentum' or an optimizer object")
-    lr = config.get("learning_rate", _RULE_OPTIONS[rule][1])
-    wd = config.get("weight_decay", 0.0)
-    if rule == "sgd":
-        return optim.SGD(params, lr=lr, weight_decay=wd)
-    if rule == "sgd_momentum":
-        return optim.SGD(params, lr=lr, momentum=config.get("momentum", 0.9), weight_decay=wd)
-    if rule == "rmsprop":
-        return optim.RMSprop(params, lr=lr, alpha=config.get("decay_rate", 0.99),
-                             eps=config.get("epsilon", 1e-8), weight_decay=wd,
-                             eps_inside_sqrt=bool(config.get("eps_inside_sqrt", False)))
-    return optim.Adam(params, lr=lr, betas=(config.get("beta1", 0.9),
-                                            config.get("beta2", 0.999)),
-                      eps=config.get("epsilon", 1e-8), weight_decay=wd)
 
 
 class Solver:
@@ -149,8 +83,8 @@ class Solver:
             raise TypeError("Solver: model must be an nn.Module or have a `params` dict and "
                             f"a loss(X, y) method; got {type(model).__name__}")
         self.loss_fn = loss_fn
-        self.update_rule = _rule_name(update_rule)
-        self.optim_config = _check_optim_config(self.update_rule, optim_config or {},
+        self.update_rule = rule_name(update_rule)
+        self.optim_config = check_optim_config(self.update_rule, optim_config or {},
                                                 self.autograd_model)
         self.lr_decay = lr_decay
         self.batch_size = batch_size
@@ -186,16 +120,16 @@ class Solver:
         self.train_time = 0.0
         if self.autograd_model:
             params = list(self.model.parameters())
-            self.optimizer = _build_optimizer(self.update_rule, params, self.optim_config)
+            self.optimizer = build_optimizer(self.update_rule, params, self.optim_config)
         else:
-            if self.update_rule not in _COURSE_RULES and not callable(self.update_rule):
+            if self.update_rule not in COURSE_RULES and not callable(self.update_rule):
                 raise ValueError(f"Solver: update_rule {self.update_rule!r} for a course model "
-                                 f"must be one of {_COURSE_RULES} (or 'momentum') or a function "
+                                 f"must be one of {COURSE_RULES} (or 'momentum') or a function "
                                  "(w, dw, config) -> (w, config)")
             config = dict(self.optim_config)
             if not callable(self.update_rule):
                 # The rule's default, written down now so that lr_decay scales the right one.
-                config.setdefault("learning_rate", _RULE_OPTIONS[self.update_rule][1])
+                config.setdefault("learning_rate", RULE_OPTIONS[self.update_rule][1])
             self.optim_configs = {name: dict(config) for name in self.model.params}
 
     def _params_snapshot(self) -> dict[str, np.ndarray]:
@@ -354,48 +288,16 @@ class Solver:
 
     def train(self) -> Solver:
         """Run the loop; at the end the best-validation parameters are restored."""
-        num_train = self.X_train.shape[0]
-        per_epoch = max(num_train // self.batch_size, 1)
+        per_epoch = max(self.X_train.shape[0] // self.batch_size, 1)
         total = self.num_epochs * per_epoch
         self._since_best = 0
+        self._first_loss: float | None = None
         self._bar = self._make_bar(total)
-        first_loss: float | None = None
         start = time.perf_counter()
         try:
             for t in range(total):
-                loss = self._step()
-                self.loss_history.append(loss)
-                first_loss = loss if first_loss is None else first_loss
-                if not math.isfinite(loss) or (abs(loss) > self.diverge_factor
-                                               * max(abs(first_loss), 1.0)):
-                    self.diverged = True
-                    if self.verbose:
-                        self._print(f"(Iteration {t + 1}) loss diverged ({loss}); stopping")
+                if not self._iteration(t, total, per_epoch):
                     break
-                if self._bar is not None:
-                    self._bar.update(1)
-                    if t % 10 == 0:
-                        self._bar.set_postfix(loss=f"{loss:.4f}")
-                if self.verbose and self.print_every and t % self.print_every == 0:
-                    self._print(f"(Iteration {t + 1} / {total}) loss: {loss:f}")
-                epoch_end = (t + 1) % per_epoch == 0
-                if epoch_end:
-                    self.epoch += 1
-                    self._set_lr_decay()
-                    if self.scheduler is not None:
-                        self.scheduler.step()
-                first_it, last_it = t == 0, t == total - 1
-                by_iters = self.acc_every and (t + 1) % self.acc_every == 0
-                if first_it or last_it or epoch_end or by_iters:
-                    self._record_accuracy(t, total)
-                    if epoch_end and self.checkpoint_name:
-                        self.save_checkpoint(f"{self.checkpoint_name}_epoch_{self.epoch}.npz")
-                    if (self.early_stopping is not None and self._since_best
-                            >= self.early_stopping):
-                        self.stopped_early = True
-                        if self.verbose:
-                            self._print(f"early stopping after epoch {self.epoch}")
-                        break
         finally:
             if self._bar is not None:
                 self._bar.close()
@@ -404,6 +306,47 @@ class Solver:
         if self.best_params:
             self._restore(self.best_params)
         return self
+
+    def _iteration(self, t: int, total: int, per_epoch: int) -> bool:
+        """Iteration t: one step, then the epoch's end and the accuracy checks that fall
+        on it. False when training stops here (divergence or early stopping)."""
+        loss = self._step()
+        self.loss_history.append(loss)
+        if self._first_loss is None:
+            self._first_loss = loss
+        if not math.isfinite(loss) or (abs(loss) > self.diverge_factor
+                                       * max(abs(self._first_loss), 1.0)):
+            self.diverged = True
+            if self.verbose:
+                self._print(f"(Iteration {t + 1}) loss diverged ({loss}); stopping")
+            return False
+        self._show_progress(t, total, loss)
+        epoch_end = (t + 1) % per_epoch == 0
+        if epoch_end:
+            self.epoch += 1
+            self._set_lr_decay()
+            if self.scheduler is not None:
+                self.scheduler.step()
+        by_iters = self.acc_every and (t + 1) % self.acc_every == 0
+        if not (t == 0 or t == total - 1 or epoch_end or by_iters):
+            return True
+        self._record_accuracy(t, total)
+        if epoch_end and self.checkpoint_name:
+            self.save_checkpoint(f"{self.checkpoint_name}_epoch_{self.epoch}.npz")
+        if self.early_stopping is not None and self._since_best >= self.early_stopping:
+            self.stopped_early = True
+            if self.verbose:
+                self._print(f"early stopping after epoch {self.epoch}")
+            return False
+        return True
+
+    def _show_progress(self, t: int, total: int, loss: float) -> None:
+        if self._bar is not None:
+            self._bar.update(1)
+            if t % 10 == 0:
+                self._bar.set_postfix(loss=f"{loss:.4f}")
+        if self.verbose and self.print_every and t % self.print_every == 0:
+            self._print(f"(Iteration {t + 1} / {total}) loss: {loss:f}")
 
     @property
     def history(self) -> dict[str, list[float]]:

@@ -2,7 +2,10 @@
 pickle", "an object array" and "truncated or corrupt" into the library's own errors
 (`FileNotFoundError`, `IsADirectoryError`, `DataFormatError`) naming the op and the path.
 numpy's raw errors (BadZipFile, EOFError, "Object arrays cannot be loaded ...") say
-neither which call failed nor what file was expected."""
+neither which call failed nor what file was expected.
+
+Public because every reader shares it: `load`/`save` (serialization), `Module.load`, the
+Solver's checkpoints and the data loaders (IDX, CIFAR batches, .npy/.npz data sets)."""
 
 from __future__ import annotations
 
@@ -15,6 +18,8 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.errors import DataFormatError
+
+__all__ = ["NPZ_EXPECTED", "check_file", "load_arrays", "load_npz"]
 
 NPZ_EXPECTED = "a file written by tinygrad_edu.save, Module.save or numpy.savez"
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip with members / an empty zip

@@ -1,0 +1,386 @@
+"""Loss functions, as `torch.nn.functional` has them, plus the courses' own conventions.
+
+Every loss is a composite of Tensor ops (no backward of its own), averaged over the batch
+by default, and takes `reduction='mean' | 'sum' | 'none'` ('sum' is one course's softmax
+loss; 'none' keeps one value per example). Targets are checked first: a wrong dtype or
+shape raises an error that names the loss and both shapes. The regression losses (mse, l1,
+huber, smooth_l1) follow PyTorch instead: a target of another, broadcastable shape is
+broadcast after a UserWarning.
+
+Kinks: the hinge losses use relu, whose derivative at exactly zero margin is 0 (the courses'
+`margins > 0`); `l1_loss` uses |x|' = 0 at 0; the clamped logs of `binary_cross_entropy` and
+`cross_entropy_from_probs` pass no gradient where the clamp is active.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+
+from tinygrad_edu.errors import ShapeError
+from tinygrad_edu.nn._loss_checks import (
+    apply_reduction,
+    broadcast_target,
+    check_reduction,
+    class_dim_last,
+    class_labels,
+    class_weight,
+    float_input,
+    one_hot,
+    per_example,
+    same_shape_target,
+)
+from tinygrad_edu.ops.linalg import Einsum
+from tinygrad_edu.tensor import Tensor, as_tensor
+
+# ----------------------------------------------------------------------------- softmax family
+
+
+def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int = -100,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """Softmax cross-entropy of logits `input` (C,), (N, C) or (N, C, d1, ...).
+
+    `target` is either integer class labels of shape (N,) / (N, d1, ...), or probabilities
+    (one-hot or soft, float) of the input's shape. loss_n = -sum_c w_c q_nc log softmax(x_n)_c
+    with q the (smoothed) target distribution. 'mean' divides by sum_n w_{y_n} for labels
+    (by the number of labelled predictions without weights) and by the number of
+    predictions for probabilities, as PyTorch. A label equal to `ignore_index` (any int,
+    also a valid class such as 0) gives loss 0 and no gradient and counts for nothing in
+    the mean; with every label ignored 'mean' is nan with gradient 0, 'sum' is 0.
+    Gradient for labels: (softmax(x) - onehot(y)) / N. Finite for any finite logits.
+    """
+    name = "cross_entropy"
+    check_reduction(reduction, name)
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
+    x = float_input(input, name)
+    x2 = class_dim_last(x, name)
+    num_classes = x2.shape[1]
+    w = class_weight(weight, num_classes, x.dtype, name)
+    t_dtype = target.dtype if isinstance(target, Tensor) else np.asarray(target).dtype
+    if t_dtype.kind == "f" and np.shape(target) == x.shape:
+        return _cross_entropy_soft(x, x2, as_tensor(target).to(x.dtype), w, reduction,
+                                   label_smoothing)
+    labels = class_labels(x, target, name, ignore_index, soft_ok=True)
+    labelled = labels != ignore_index
+    onehot = one_hot(labels, num_classes, x.dtype, labelled)
+    coef = onehot if w is None else onehot * w  # row n: w_{y_n} at y_n
+    total_weight = coef.sum()
+    if label_smoothing:
+        spread = (np.ones(num_classes, x.dtype) if w is None else w) * (label_smoothing
+                                                                         / num_classes)
+        coef = (1.0 - label_smoothing) * coef + labelled[:, None] * spread
+    return _cross_entropy_coef(x, x2, coef.astype(x.dtype, copy=False), onehot != 0,
+                               reduction, total_weight)
+
+
+def _cross_entropy_coef(x: Tensor, x2: Tensor, coef: np.ndarray, picked: np.ndarray,
+                        reduction: str, total_weight: float) -> Tensor:
+    """-sum_c coef_nc log softmax(x_n)_c with a constant coef (`picked`: the targets).
+
+    Two graph nodes for a batch loss: the fused log_softmax and one einsum with the constant
+    -coef / N (a one-hot pick, no gather and no scatter-add in backward), so the loss adds
+    little to a training step over hand-written numpy.
+    """
+    log_probs = x2.log_softmax(1)
+    if reduction == "none":
+        terms = _unused_zeroed(log_probs, coef) * as_tensor(coef)
+        return per_example(-terms.sum(axis=1), x)
+    if reduction == "sum":
+        return _dot_all(log_probs, -coef)
+    return _weighted_mean(log_probs, coef, picked, total_weight)
+
+
+def _weighted_mean(t: Tensor, coef: np.ndarray, picked: np.ndarray, total_weight: float
+                   ) -> Tensor:
+    """-sum(t * coef) / total_weight, PyTorch's 'mean' over labelled targets.
+
+    Every target ignored (total weight 0): the value is nan, as PyTorch's 0 / 0, but the
+    gradient is 0, as PyTorch's (ignored targets pass none). Labelled targets whose class
+    weights are all 0: the value and their gradient are nan (0 / 0 again, as PyTorch).
+    """
+    scale = 1.0 / total_weight if total_weight else np.nan
+    with np.errstate(invalid="ignore"):
+        scaled = np.where(picked | (coef != 0), coef * -scale, 0.0)
+    out = _dot_all(t, scaled)
+    if total_weight:
+        return out
+    return out + as_tensor(np.asarray(np.nan, dtype=out.dtype))
+
+
+def _unused_zeroed(t: Tensor, coef: np.ndarray) -> Tensor:
+    """t with 0 where coef is 0, if t has infinities: a masked logit (-inf) times its zero
+    coefficient would otherwise turn the sum into nan."""
+    return t if np.isfinite(t.array).all() else t.where(coef != 0, 0.0)
+
+
+def _dot_all(t: Tensor, coef: np.ndarray) -> Tensor:
+    """sum(t * coef) over a 2-d t for a constant coef, as one einsum node."""
+    t = _unused_zeroed(t, coef)
+    return Einsum.apply(t, as_tensor(coef.astype(t.dtype, copy=False)),
+                        inputs_labels=("ab", "ab"), out_labels="", optimize=False)
+
+
+def _cross_entropy_soft(x: Tensor, x2: Tensor, target: Tensor, w: np.ndarray | None,
+                        reduction: str, label_smoothing: float) -> Tensor:
+    num_classes = x2.shape[1]
+    q = class_dim_last(target, "cross_entropy")
+    if label_smoothing:
+        q = q * (1.0 - label_smoothing) + label_smoothing / num_classes
+    if w is not None:
+        q = q * as_tensor(w)
+    rows = -(x2.log_softmax(1) * q).sum(axis=1)
+    return apply_reduction(per_example(rows, x), reduction)
+
+
+def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -100,
+             reduction: str = "mean") -> Tensor:
+    """Negative log-likelihood of log-probabilities `input` (N, C) (or (C,), (N, C, d...))
+    at integer labels: loss_n = -w_{y_n} input[n, y_n]; 'mean' divides by sum_n w_{y_n}.
+    A target equal to `ignore_index` (any int, also a valid class) gives loss 0 and no
+    gradient and is left out of the mean; with every target ignored 'mean' is nan (gradient
+    0) and 'sum' is 0, as PyTorch. `nll_loss(log_softmax(x), y)` equals `cross_entropy(x, y)`."""
+    name = "nll_loss"
+    check_reduction(reduction, name)
+    x = float_input(input, name)
+    x2 = class_dim_last(x, name)
+    labels = class_labels(x, target, name, ignore_index)
+    onehot = one_hot(labels, x2.shape[1], x.dtype, labels != ignore_index)
+    w = class_weight(weight, x2.shape[1], x.dtype, name)
+    coef = onehot if w is None else onehot * w
+    if reduction == "none":
+        return per_example(-(_unused_zeroed(x2, coef) * as_tensor(coef)).sum(axis=1), x)
+    if reduction == "sum":
+        return _dot_all(x2, -coef)
+    return _weighted_mean(x2, coef, onehot != 0, coef.sum())
+
+
+def cross_entropy_from_probs(probs: Any, target: Any, eps: float = 1e-12,
+                             reduction: str = "mean") -> Tensor:
+    """The CS189 way: cross-entropy of probabilities (a softmax output), -sum_c y_c log p_c.
+
+    `target` is one-hot/probabilities of the same shape, or integer labels (N,). p is
+    clipped to [eps, 1] before the log so a probability that underflowed to 0 gives a large
+    finite loss (-log eps) instead of inf; where the clip is active the gradient is 0. A NaN
+    probability gives a NaN loss.
+    Prefer `cross_entropy(logits, y)`: it never needs the clip.
+    """
+    name = "cross_entropy_from_probs"
+    check_reduction(reduction, name)
+    p = float_input(probs, name, "probs")
+    p2 = class_dim_last(p, name)
+    t_dtype = target.dtype if isinstance(target, Tensor) else np.asarray(target).dtype
+    if t_dtype.kind == "f" and np.shape(target) == p.shape:
+        y = class_dim_last(as_tensor(target).to(p.dtype), name)
+    else:
+        labels = class_labels(p, target, name, soft_ok=True)
+        y = as_tensor(one_hot(labels, p2.shape[1], p.dtype))
+    # Clipped with masks rather than Tensor.clamp so that a NaN probability stays NaN (a
+    # NaN compares False, so neither bound replaces it) instead of becoming -log(eps).
+    clipped = p2.where(~(p2.array < eps), eps).where(~(p2.array > 1.0), 1.0)
+    rows = -(clipped.log() * y).sum(axis=1)
+    return apply_reduction(per_example(rows, p), reduction)
+
+
+# ----------------------------------------------------------------------------- hinge losses
+
+
+def _hinge_margins(x: Tensor, labels: np.ndarray, margin: float, p: int, name: str
+                   ) -> Tensor:
+    """max(0, margin - s_y + s_j)^p for every class j, with 0 at j = y; shape (M, C)."""
+    if x.ndim > 2:
+        raise ShapeError(f"{name}: input must be (N, C) or (C,), got shape {x.shape}")
+    x2 = class_dim_last(x, name)
+    onehot = as_tensor(one_hot(labels, x2.shape[1], x.dtype))
+    correct = (x2 * onehot).sum(axis=1, keepdims=True)
+    # relu'(0) = 0: a margin of exactly zero passes no gradient (the courses' margins > 0).
+    margins = (x2 - correct + margin).relu() * (1.0 - onehot)
+    return margins * margins if p == 2 else margins
+
+
+def multi_margin_loss(input: Any, target: Any, p: int = 1, margin: float = 1.0,
+                      weight: Any = None, reduction: str = "mean") -> Tensor:
+    """PyTorch's multiclass hinge: loss_n = w_{y_n} sum_{j != y_n} max(0, margin - x_{n,y_n}
+    + x_{n,j})^p / C, averaged over N. Divided by the number of classes C: for tiny scores
+    and margin 1 it is about (C - 1) / C. For the courses' convention see `svm_loss`."""
+    name = "multi_margin_loss"
+    check_reduction(reduction, name)
+    if p not in (1, 2):
+        raise ValueError(f"{name}: p must be 1 or 2, got {p}")
+    x = float_input(input, name)
+    labels = class_labels(x, target, name)
+    margins = _hinge_margins(x, labels, margin, p, name)
+    num_classes = margins.shape[1]
+    rows = margins.sum(axis=1) * (1.0 / num_classes)
+    w = class_weight(weight, num_classes, x.dtype, name)
+    if w is not None:
+        rows = rows * as_tensor(w[labels])
+    return apply_reduction(per_example(rows, x), reduction)
+
+
+def svm_loss(scores: Any, y: Any, margin: float = 1.0, reduction: str = "mean") -> Tensor:
+    """The courses' multiclass SVM loss: loss_n = sum_{j != y_n} max(0, s_nj - s_{n,y_n} +
+    margin), averaged over N (not divided by C: about 9 for ten classes and tiny scores).
+
+    Its gradient is 1 at each class whose margin is positive and minus their count at the
+    correct class; a margin of exactly 0 counts as not positive (`margins > 0`).
+    """
+    name = "svm_loss"
+    check_reduction(reduction, name)
+    x = float_input(scores, name, "scores")
+    rows = _hinge_margins(x, class_labels(x, y, name), margin, 1, name).sum(axis=1)
+    return apply_reduction(per_example(rows, x), reduction)
+
+
+# ----------------------------------------------------------------------------- regression
+
+
+def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """(x - y)^2, averaged over every element by default; gradient 2 (x - y) / numel.
+
+    A target of another shape is broadcast against the input after a UserWarning, as
+    PyTorch does (the mean is then over the broadcast shape); the same holds for l1_loss,
+    huber_loss and smooth_l1_loss. Shapes that do not broadcast raise."""
+    name = "mse_loss"
+    check_reduction(reduction, name)
+    x = float_input(input, name)
+    d = x - broadcast_target(x, target, name)
+    return apply_reduction(d * d, reduction)
+
+
+def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
+    """|x - y|, averaged over every element; its derivative at x = y is 0 (abs'(0) = 0)."""
+    name = "l1_loss"
+    check_reduction(reduction, name)
+    x = float_input(input, name)
+    return apply_reduction((x - broadcast_target(x, target, name)).abs(), reduction)
+
+
+def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
+    """0.5 d^2 where |d| < delta, else delta (|d| - delta / 2), with d = x - y (PyTorch)."""
+    if delta <= 0:
+        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
+    return _huber(input, target, reduction, delta, 1.0, "huber_loss")
+
+
+def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float = 1.0
+                   ) -> Tensor:
+    """0.5 d^2 / beta where |d| < beta, else |d| - beta / 2 (huber_loss / beta; beta=0: L1)."""
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+    if beta == 0:
+        return _huber(input, target, reduction, 0.0, 1.0, "smooth_l1_loss")
+    return _huber(input, target, reduction, beta, 1.0 / beta, "smooth_l1_loss")
+
+
+def _huber(input: Any, target: Any, reduction: str, delta: float, scale: float, name: str
+           ) -> Tensor:
+    check_reduction(reduction, name)
+    x = float_input(input, name)
+    d = x - broadcast_target(x, target, name, stacklevel=4)  # user -> huber_loss -> _huber
+    a = d.abs()
+    if delta == 0:
+        return apply_reduction(a, reduction)
+    loss = (0.5 * d * d).where(a.array < delta, delta * (a - 0.5 * delta))
+    return apply_reduction(loss * scale if scale != 1.0 else loss, reduction)
+
+
+# ----------------------------------------------------------------------------- binary
+
+
+def _elementwise_weight(weight: Any, x: Tensor, name: str, what: str = "weight") -> Tensor:
+    w = as_tensor(weight).to(x.dtype)
+    try:
+        ok = np.broadcast_shapes(w.shape, x.shape) == x.shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ShapeError(f"{name}: {what} shape {w.shape} cannot be broadcast to the input "
+                         f"shape {x.shape}")
+    return w
+
+
+def binary_cross_entropy(input: Any, target: Any, weight: Any = None,
+                         reduction: str = "mean") -> Tensor:
+    """-w [y log p + (1 - y) log(1 - p)] for probabilities p in [0, 1].
+
+    Each log is clamped to >= -100 as PyTorch does, so p = 0 or 1 gives a finite loss; the
+    gradient through a clamped log is 0. Gradient elsewhere: w (p - y) / (p (1 - p)) / N.
+    """
+    name = "binary_cross_entropy"
+    check_reduction(reduction, name)
+    p = float_input(input, name)
+    y = same_shape_target(p, target, name)
+    # Written so that NaN fails the check (as in PyTorch): the clamped logs below would
+    # otherwise turn a NaN probability into the finite loss 100.
+    outside = ~((p.array >= 0) & (p.array <= 1))
+    if outside.any():
+        nan = " and NaN" if np.isnan(p.array).any() else ""
+        finite = p.array[~np.isnan(p.array)]
+        low, high = (finite.min(), finite.max()) if finite.size else (np.nan, np.nan)
+        raise ValueError(f"{name}: input must hold probabilities in [0, 1], got values in "
+                         f"[{low:.4g}, {high:.4g}]{nan}; for logits use "
+                         "binary_cross_entropy_with_logits")
+    loss = -(y * _clamped_log(p) + (1.0 - y) * _clamped_log(1.0 - p))
+    if weight is not None:
+        loss = loss * _elementwise_weight(weight, p, name)
+    return apply_reduction(loss, reduction)
+
+
+def _clamped_log(p: Tensor) -> Tensor:
+    """max(log p, -100); log never sees a 0 (where p is 0 it sees 1 and the clamp takes over)."""
+    positive = p.array > 0
+    safe = p if positive.all() else p.where(positive, 1.0)
+    logs = safe.log()
+    return logs.where(positive & (logs.array >= -100.0), -100.0)
+
+
+def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None,
+                                     reduction: str = "mean", pos_weight: Any = None
+                                     ) -> Tensor:
+    """Binary cross-entropy of sigmoid(x), computed from the logits x without the sigmoid:
+    (1 - y) x + (1 + (pos_weight - 1) y) softplus(-x), finite for any |x|.
+
+    softplus(-x) = max(-x, 0) + log(1 + e^-|x|): exp never overflows. max splits its
+    gradient at 0, which cancels abs'(0) = 0 exactly, so at x = 0 the gradient is the true
+    (sigmoid(0) - y) / N. Gradient without pos_weight: (sigmoid(x) - y) / N.
+    """
+    name = "binary_cross_entropy_with_logits"
+    check_reduction(reduction, name)
+    x = float_input(input, name)
+    y = same_shape_target(x, target, name)
+    softplus_neg = (-x).softplus()  # exact derivatives at every order, also at x = 0
+    if pos_weight is None:
+        loss = (1.0 - y) * x + softplus_neg
+    else:
+        pw = _elementwise_weight(pos_weight, x, name, "pos_weight")
+        loss = (1.0 - y) * x + (1.0 + (pw - 1.0) * y) * softplus_neg
+    if weight is not None:
+        loss = loss * _elementwise_weight(weight, x, name)
+    return apply_reduction(loss, reduction)
+
+
+# ----------------------------------------------------------------------------- regularization
+
+
+def l2_penalty(params: Tensor | Iterable[Tensor], reg: float) -> Tensor:
+    """0.5 * reg * sum ||W||^2 over the given tensors (the courses' convention: the 0.5
+    makes its gradient reg * W). Pass the weights only; the courses leave biases out."""
+    tensors = [params] if isinstance(params, Tensor) else list(params)
+    if not tensors:
+        return as_tensor(np.zeros((), dtype=np.float64))
+    for i, t in enumerate(tensors):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"l2_penalty: params must be Tensors, item {i} is "
+                            f"{type(t).__name__}")
+    total = (tensors[0] * tensors[0]).sum()
+    for t in tensors[1:]:
+        total = total + (t * t).sum()
+    return total * (0.5 * reg)
+
+
+__all__ = ["cross_entropy", "nll_loss", "cross_entropy_from_probs", "multi_margin_loss",
+           "svm_loss", "mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss",
+           "binary_cross_entropy", "binary_cross_entropy_with_logits", "l2_penalty"]
