@@ -408,9 +408,9 @@ def test_draw_graph_argument_errors() -> None:
         viz.examples.build("mlp")
 
 
-def test_tensor_draw_and_examples() -> None:
+def test_draw_graph_keywords_and_examples() -> None:
     loss, W, _ = autoencoder()
-    g = loss.draw(params={"W": W}, rankdir="TB")
+    g = viz.draw_graph(loss, params={"W": W}, rankdir="TB")
     assert "rankdir=TB" in g.source and "Σ 2 paths" in g.source
     for name in ("autoencoder", "two_layer", "convnet"):
         outputs, params = viz.examples.build(name)

@@ -361,13 +361,6 @@ class Tensor(MathsMixin, LogicMixin, UnaryMixin, ReduceMixin, MovementMixin, Inp
     def contiguous(self) -> Tensor:
         return self
 
-    # ------------------------------------------------------------------ drawing
-    def draw(self, **kwargs: Any) -> Any:
-        """The graph that produced this tensor, as a graphviz.Digraph (see `viz.draw_graph`)."""
-        import viz
-
-        return viz.draw_graph(self, **kwargs)
-
 
 autograd._tensor_types.Tensor = Tensor
 autograd._tensor_types.as_tensor = as_tensor

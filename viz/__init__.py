@@ -4,7 +4,7 @@
     viz.render(g, "graph.svg")            # or `g` as the last line of a Jupyter cell
     viz.plot_history(solver.history, "curves.png")
 
-Depends on tinygrad_edu, never the reverse (`Tensor.draw` imports this lazily).
+Depends on tinygrad_edu, never the reverse: drawing is `viz.draw_graph(loss)`, not a Tensor method.
 """
 
 from viz import examples

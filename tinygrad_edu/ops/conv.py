@@ -1,7 +1,7 @@
 """The fused convolution primitive, `ConvIm2col` (pad -> `SlidingWindows` -> matmul +
-bias in one node), and the array-level helpers its forward and unrecorded backward use:
-im2col with a row of ones for the bias, the flat-shift fold of dx, and a matmul that drops
-a unit group axis. The composite it replaces (`nn._conv.conv2d_composite`) is the tested
+bias in one node), and the array-level helpers of its forward: im2col with a row of ones
+for the bias, and a matmul that drops a unit group axis (its array backward is in
+`kernels.py`). The composite it replaces (`nn._conv.conv2d_composite`) is the tested
 reference for values and first and second derivatives.
 """
 
@@ -72,17 +72,11 @@ class ConvIm2col(Function):
     cols = windows of the padded x reshaped to (N, G, C / G * taps, L):
         y = w_G @ cols + b    (w viewed as (G, O / G, C / G * taps)), reshaped to (N, O, *out)
         dx = unpad(FoldWindows(w_G^T @ grad)),  dw = sum_N grad @ cols^T,  db = sum grad
-    A recorded backward (create_graph=True) is written with Tensor ops, so it can be
-    differentiated again; an unrecorded one runs the same formulas on arrays and reuses
-    the forward's im2col copy for dw.
-
-    Why it exists: the composite spends ten graph nodes (each a dispatch, forward and
-    backward) and a fresh array for the bias sum on what is here one node; benchmarks/
-    bench_conv.py times both. Three array-level choices come from that benchmark: the
-    bias is a last column of w against a row of ones in cols (no pass over y to add it,
-    and db falls out of the dw product as its last column), and for stride-1 convolutions
-    whose output rows are as long as the input's, dx is folded from contiguous shifted
-    slabs (`_col2im_flat`) rather than added into strided slices.
+    backward is written with Tensor ops, so it can be differentiated again; the engine
+    runs `kernels.conv_backward` (the same formulas on arrays, reusing the forward's
+    im2col copy for dw) when it is not. The bias rides along as a last column of w
+    against a row of ones in cols. One node instead of the composite's ten:
+    docs/performance.md has the benchmark.
     """
 
     __slots__ = ("pads", "stride", "dilation", "groups", "padded_shape")

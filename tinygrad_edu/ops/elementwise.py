@@ -216,10 +216,9 @@ class ReLU(Function):
     """y = max(x, 0);  dy/dx = 1 where y > 0, else 0 (relu'(0) = 0, as PyTorch and the
     courses' `dout * (x > 0)`).
 
-    A primitive, not the product with a 0/1 mask it used to be: the forward is one pass
-    (np.maximum) instead of compare, cast and multiply, and the backward reads its mask off
-    the output, so the input is free once the forward is done (a conv output, typically).
-    A recorded backward is the product with that constant mask, so relu'' = 0."""
+    The backward reads its mask off the output, so the input is free once the forward is
+    done (a conv output, typically); it is the product with that constant mask, so
+    relu'' = 0."""
 
     __slots__ = ()
     saves = ("output",)

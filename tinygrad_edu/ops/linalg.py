@@ -91,10 +91,9 @@ class Linear(Function):
     """y = x @ w^T + b (PyTorch's layout: w is (out, in));  dx = g @ w, dw = g^T x,
     db = sum of g over the batch axes.
 
-    A fused form of the composite `x @ w.T + b`, kept because the MLP benchmark showed it
-    matters: it saves three nodes per layer, and dw comes out contiguous (the composite's is
-    a transposed view, which made the optimizer's update 2x slower). Its gradient is tested
-    against the composite's.
+    A fused form of the composite `x @ w.T + b` (one node instead of three per layer, and
+    a contiguous dw; docs/performance.md has the benchmark). Its gradient is tested
+    against the composite's; `kernels.linear_backward` is the same formula on arrays.
     """
 
     __slots__ = ()

@@ -153,11 +153,10 @@ class WindowMax(Function):
     dy/dx: each window's gradient goes to its maxima; t tied maxima get 1/t each (as
     `Max`), and positions shared by overlapping windows sum what they receive.
 
-    Why it exists: numpy reduces a window view over its small kernel axes 30x slower than
-    whole-array maximums, so the composite first copies the windows; here the forward is
-    k_1 ... k_d - 1 `np.maximum` calls on strided slices (no copy) and the backward builds
-    each offset's share directly in the input gradient (recorded Tensor ops when the
-    backward itself is differentiated: FoldWindows of grad times the constant shares).
+    The forward is k_1 ... k_d - 1 `np.maximum` calls on strided slices (no copy of the
+    windows, which the composite needs; docs/performance.md has the benchmark); the
+    backward is FoldWindows of grad times the constant shares, and
+    `kernels.window_max_backward` builds the same shares directly in an array.
     """
 
     __slots__ = ("kernel", "stride", "dilation")
