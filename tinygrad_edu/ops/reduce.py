@@ -61,8 +61,8 @@ class LogSoftmax(Function):
     """y = x - logsumexp(x) over `axis`;  dx = g - softmax(x) * sum(g) = g - e^y sum(g).
 
     A fused form of the composite `x - x.logsumexp(axis, keepdims=True)`: one node instead
-    of eight on every classifier's loss, and the max shift keeps exp from overflowing. Its gradient is tested against the
-    composite's.
+    of eight on every classifier's loss, and the max shift keeps exp from overflowing. Its
+    gradient is tested against the composite's.
     """
 
     __slots__ = ("axis",)
