@@ -10,23 +10,17 @@ return `(values, indices)`; `var/std` default to the unbiased estimate (correcti
 from __future__ import annotations
 
 import warnings
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from tinygrad_edu.modes import _state, _tensor_types
 from tinygrad_edu.ops.movement import Concat
 from tinygrad_edu.ops.reduce import Max, Sum
+from tinygrad_edu.return_types import ValuesIndices
 
 if TYPE_CHECKING:
     from tinygrad_edu.tensor import Tensor
-
-
-class ValuesIndices(NamedTuple):
-    """What `max/min/topk/sort` with a dim return, as PyTorch's `return_types`."""
-
-    values: Any
-    indices: Any
 
 
 def _pick(axis: Any, dim: Any, keepdims: Any, keepdim: Any) -> tuple[Any, bool]:

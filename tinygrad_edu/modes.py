@@ -125,6 +125,11 @@ def detect_anomaly() -> Iterator[None]:
         _state.anomaly = previous
 
 
+def current_module_path() -> str:
+    """The module path new nodes record ('' outside any `nn.Module` call)."""
+    return _state.module_path
+
+
 @contextmanager
 def module_scope(path: str) -> Iterator[None]:
     """Nodes created inside record `path` (set by `nn.Module.__call__`)."""

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu import autograd, func
+from tinygrad_edu.creation import from_numpy
 from tinygrad_edu.derive._compare import Tolerance, compare
 from tinygrad_edu.derive._inputs import Inputs, function_name
 from tinygrad_edu.derive._paths import PathFinder
@@ -59,7 +60,7 @@ def _value(f: Callable[..., Any], prep: Inputs) -> Callable[[int, np.ndarray], A
 
     def at(i: int, v: np.ndarray) -> np.ndarray:
         with autograd.no_grad(), _float64():
-            out = f(*prep.args({i: Tensor._wrap(v)}))
+            out = f(*prep.args({i: from_numpy(v)}))
         return np.asarray(out.array if isinstance(out, Tensor) else out, dtype=np.float64)
 
     return at

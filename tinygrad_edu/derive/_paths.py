@@ -17,6 +17,7 @@ import numpy as np
 
 from tinygrad_edu import autograd
 from tinygrad_edu.autograd import Function, GradientTape
+from tinygrad_edu.creation import from_numpy
 from tinygrad_edu.derive._report import PathContribution
 from tinygrad_edu.engine import backpropagate
 from tinygrad_edu.engine_steps import Step
@@ -50,14 +51,14 @@ class PathFinder:
 
     def tensor_label(self, key: Any) -> str:
         if isinstance(key, Function):
-            out = key._out()
+            out = key.output_if_alive()
             if out is not None and out.name:
                 return out.name
             return f"{key.op} output {_shape(key.shape)}"
         return self.names.get(key) or key.name or f"tensor {_shape(key.shape)}"
 
     def edge_label(self, node: Function, i: int) -> str:
-        out = node._out()
+        out = node.output_if_alive()
         named = f" ({out.name})" if out is not None and out.name else ""
         slot = f" input {i}" if len(node.inputs) > 1 else ""
         return f"{node.op}{slot}{named} -> {_shape(node.shape)}"
@@ -85,14 +86,14 @@ class PathFinder:
         for key, edges in self.consumers.items():
             if not isinstance(key, Function) or len(edges) < 2:
                 continue
-            out = key._out()
+            out = key.output_if_alive()
             if out is None:
                 continue
             for node, i in edges:
                 if passes >= MAX_PASSES:
                     return
                 passes += 1
-                seed = Tensor._wrap(self.tape.edges[(node, i)])
+                seed = from_numpy(self.tape.edges[(node, i)])
                 (g,) = autograd.grad(out, [leaf], grad_outputs=seed, retain_graph=True,
                                      allow_unused=True)
                 if g is None:  # the input does not feed this tensor
@@ -107,11 +108,11 @@ class PathFinder:
     def _held_constant(self, leaf: Tensor) -> Iterator[tuple[str, np.ndarray]]:
         """The gradient with one or two interior tensors held constant (no gradient through
         them), e.g. a batch's mean and variance: named tensors are tried first."""
-        root = self.output._ctx
+        root = self.output.grad_fn
         if root is None:
             return
         nodes = [n for n in _reachable(root) if n is not root]
-        nodes.sort(key=lambda n: not getattr(n._out(), "name", None))
+        nodes.sort(key=lambda n: not getattr(n.output_if_alive(), "name", None))
         groups = [(n,) for n in nodes] + list(combinations(nodes, 2))
         for group in groups[:MAX_HELD_CONSTANT]:
             g = self._gradient_without(leaf, set(group))
@@ -125,10 +126,10 @@ class PathFinder:
     def _gradient_without(self, leaf: Tensor, blocked: set[Function]) -> np.ndarray | None:
         """d output / d leaf by a backward pass (the engine, with the nodes' own backward
         methods) that stops at the `blocked` nodes; None when no gradient reaches the leaf."""
-        root = self.output._ctx
+        root = self.output.grad_fn
         assert root is not None
         with autograd.no_grad():
-            grads = backpropagate({root: Tensor._wrap(self.upstream)}, _Blocking(blocked))
+            grads = backpropagate({root: from_numpy(self.upstream)}, _Blocking(blocked))
         g = grads.get(leaf)
         return None if g is None else g.array
 

@@ -30,11 +30,11 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu._reduce import ValuesIndices
 from tinygrad_edu.autograd import no_grad
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.ops.conv import ConvIm2col
 from tinygrad_edu.ops.windows import SlidingWindows, WindowMax, windows_view
+from tinygrad_edu.return_types import ValuesIndices
 from tinygrad_edu.tensor import Tensor, as_tensor
 
 Ints = tuple[int, ...]

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.errors import ShapeError
-from tinygrad_edu.modes import _state, get_default_dtype
+from tinygrad_edu.modes import current_module_path, get_default_dtype
 from tinygrad_edu.nn import functional as F
 from tinygrad_edu.nn import init
 from tinygrad_edu.nn.module import Module
@@ -21,7 +21,7 @@ __all__ = ["Identity", "Linear", "Flatten", "Unflatten", "Dropout", "layer_name"
 
 def layer_name(layer: str) -> str:
     """'Linear (encoder.fc1)' inside a module call, 'Linear' outside: how errors name a layer."""
-    path = _state.module_path  # modes has no public reader of the current path (yet)
+    path = current_module_path()
     return f"{layer} ({path})" if path else layer
 
 
