@@ -1,10 +1,9 @@
-"""Graph nodes (`Function`) and the public autograd API: `backward`, `grad`, the modes.
+"""The public autograd API, as `torch.autograd` has it: `backward` and `grad`, with
+`Function` (a graph node, `function.py`) and the modes (`modes.py`) re-exported.
 
-One `Function` instance is one node of the graph: it keeps its inputs strongly, its output
-weakly (so a dropped graph is collected by reference counting, not the cyclic GC), the
-shape/dtype of its output and the module path it was created under. The engine that walks
-the graph is in `engine.py`, the modes in `modes.py`; both are re-exported here, as
-`torch.autograd` has them.
+`backward` and `grad` seed each output with its gradient (ones for a scalar), run the
+engine (`engine.backpropagate`, with the per-node steps of `engine_steps.Step`), free the
+graph unless asked to keep it, and hand the leaves' gradients to `.grad` (or return them).
 """
 
 from __future__ import annotations
