@@ -110,10 +110,8 @@ def _finish(title: str, ref: _Reference, names: list[str], hand_out: Any,
 
 def _numeric(evaluate: Callable[[np.ndarray], Any], x: np.ndarray, dout: np.ndarray,
              eps: float) -> np.ndarray:
-    def value(v: np.ndarray) -> float:
-        return float(np.sum(_array(evaluate(v.copy())) * dout))
-
-    return numerical_grad(value, x.copy(), eps)
+    """d sum(evaluate(x) * dout) / dx, perturbing a copy of x and handing evaluate copies."""
+    return numerical_grad(lambda v: evaluate(v.copy()), x.copy(), eps, df=dout)
 
 
 def _grad_list(result: Any, count: int, op: str, what: str) -> list[Any]:
