@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu import autograd
+from tinygrad_edu.creation import from_numpy
 from tinygrad_edu.derive import DerivationReport
 from tinygrad_edu.derive._compare import Tolerance, compare
 from tinygrad_edu.derive._inputs import Inputs, function_name
@@ -262,7 +263,7 @@ def check_loss_layer(loss: Any, reference: Callable[[Tensor, Tensor], Tensor], Y
     op = "check_loss_layer"
     y = np.array(Y.array if isinstance(Y, Tensor) else Y)
     y_hat = _array(Y_hat)
-    ref = _Reference(lambda ls: reference(Tensor._wrap(y.copy()), ls[0]), [y_hat], ["Y_hat"],
+    ref = _Reference(lambda ls: reference(from_numpy(y.copy()), ls[0]), [y_hat], ["Y_hat"],
                      None, 0, op)
     value = loss.forward(y.copy(), y_hat.copy())
     hand = [loss.backward(y.copy(), y_hat.copy())]
