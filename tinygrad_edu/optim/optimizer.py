@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.autograd import enable_grad
+from tinygrad_edu.creation import from_numpy
 from tinygrad_edu.tensor import Tensor
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
@@ -122,7 +123,7 @@ class Optimizer(ABC):
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad = Tensor._wrap(np.zeros_like(p.grad.array))
+                    p.grad = from_numpy(np.zeros_like(p.grad.array))
 
     @abstractmethod
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -241,9 +242,9 @@ def _check_param(name: str, p: Any, where: str) -> None:
     if not isinstance(p, Tensor):
         raise TypeError(f"{name}: {where} is a {type(p).__name__}, not a Tensor; optimizers "
                         "take tensors (e.g. model.parameters())")
-    if p._ctx is not None:
+    if p.grad_fn is not None:
         raise ValueError(f"{name}: {where} (shape {p.shape}) is not a leaf tensor (it was "
-                         f"computed by {p._ctx.op}); optimize the leaf it came from, or "
+                         f"computed by {p.grad_fn.op}); optimize the leaf it came from, or "
                          "make a new leaf with .detach().requires_grad_()")
 
 
