@@ -15,7 +15,9 @@ being updated when `inplace`, else None.
 
 The one place the two modes compute differently is Adam's bias-corrected step, which the
 classes rearrange (one pass fewer over the parameter, one scratch array instead of two:
-about 20% of the step); tests/test_optim.py holds the two forms together.
+about 20% of the step); tests/test_optim.py holds the two forms together. The courses'
+momentum (`velocity_momentum`) is a rule of its own: it differs from PyTorch's (`sgd`)
+when the learning rate changes.
 """
 
 from __future__ import annotations

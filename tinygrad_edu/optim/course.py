@@ -2,8 +2,8 @@
 
 These are cs231n's `optim.py` functions with their exact signatures, defaults and config
 keys, so a course Solver (and `tinygrad_edu`'s) can train a student's numpy model with them.
-The maths is `optim._rules`', shared with the optimizer classes; run out of place here, it
-gives the courses' numbers to the last bit.
+The maths lives in `optim._rules`, shared with the optimizer classes; run out of place
+here, it gives the courses' numbers to the last bit.
 `config` is a dict of hyperparameters and state; missing keys get the defaults below, and
 the rule writes its new state back into the same dict (new arrays, as the course does:
 arrays the caller passed in are never modified, except `w` by plain `sgd`, which the course
