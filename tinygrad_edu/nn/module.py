@@ -17,7 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu.autograd import _state
+from tinygrad_edu.autograd import _state, mark_modified
+from tinygrad_edu.creation import from_numpy
 from tinygrad_edu.nn import _state_dict
 from tinygrad_edu.nn._state_dict import IncompatibleKeys
 from tinygrad_edu.nn.parameter import Buffer, Parameter
@@ -133,7 +134,7 @@ class Module:
             d[name] = None
             _tree_version[0] += 1
         elif isinstance(value, Buffer):
-            self.register_buffer(name, Tensor._wrap(value.array), persistent=value.persistent)
+            self.register_buffer(name, from_numpy(value.array), persistent=value.persistent)
         elif name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} "
@@ -305,7 +306,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad = Tensor._wrap(np.zeros_like(p.array))
+                p.grad = from_numpy(np.zeros_like(p.array))
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         for p in self.parameters():
@@ -331,12 +332,13 @@ class Module:
         dt = np.dtype(dtype)
         if dt.kind != "f":
             raise TypeError(f"Module.to: only floating dtypes are supported, got {dt}")
-        for t in [*self.parameters(), *self.buffers()]:
-            if t.array.dtype.kind == "f" and t.array.dtype != dt:
-                t.array = t.array.astype(dt)
-                t._version += 1
-                if t.grad is not None:
-                    t.grad = Tensor._wrap(t.grad.array.astype(dt))
+        changed = [t for t in [*self.parameters(), *self.buffers()]
+                   if t.array.dtype.kind == "f" and t.array.dtype != dt]
+        for t in changed:
+            t.array = t.array.astype(dt)
+            if t.grad is not None:
+                t.grad = from_numpy(t.grad.array.astype(dt))
+        mark_modified(*changed)
         return self
 
     def double(self) -> Module:
