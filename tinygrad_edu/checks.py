@@ -29,10 +29,14 @@ import numpy as np
 
 from tinygrad_edu import autograd
 from tinygrad_edu.creation import from_numpy
-from tinygrad_edu.derive import DerivationReport
-from tinygrad_edu.derive._compare import Tolerance, compare
-from tinygrad_edu.derive._inputs import Inputs, function_name
-from tinygrad_edu.derive._paths import PathFinder
+from tinygrad_edu.derive import (
+    DerivationReport,
+    Inputs,
+    PathFinder,
+    Tolerance,
+    compare,
+    function_name,
+)
 from tinygrad_edu.gradcheck import numerical_grad
 from tinygrad_edu.tensor import Tensor
 
