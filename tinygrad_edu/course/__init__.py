@@ -12,7 +12,15 @@ course models with a `params` dict of numpy arrays that `tinygrad_edu.train.Solv
     print(rel_error(dx, dx_num))
 """
 
-from tinygrad_edu.course import classifiers, gradient_check, layers, models, normalization
+from tinygrad_edu.course import (
+    classifiers,
+    fast_layers,
+    gradient_check,
+    layers,
+    models,
+    naive,
+    normalization,
+)
 from tinygrad_edu.course.gradient_check import (
     eval_numerical_gradient,
     eval_numerical_gradient_array,
@@ -22,6 +30,7 @@ from tinygrad_edu.course.gradient_check import (
 from tinygrad_edu.course.layers import *  # noqa: F403
 from tinygrad_edu.course.layers import __all__ as _layers
 
-__all__ = ["layers", "normalization", "gradient_check", "models", "classifiers",
+__all__ = ["layers", "naive", "fast_layers", "normalization", "gradient_check", "models",
+           "classifiers",
            "eval_numerical_gradient", "eval_numerical_gradient_array", "grad_check_sparse",
            "rel_error", *_layers]
