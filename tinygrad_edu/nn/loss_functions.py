@@ -8,8 +8,14 @@ huber, smooth_l1) follow PyTorch instead: a target of another, broadcastable sha
 broadcast after a UserWarning.
 
 Kinks: the hinge losses use relu, whose derivative at exactly zero margin is 0 (the courses'
-`margins > 0`); `l1_loss` uses |x|' = 0 at 0; the clamped logs of `binary_cross_entropy` and
-`cross_entropy_from_probs` pass no gradient where the clamp is active.
+`margins > 0`); `l1_loss` uses |x|' = 0 at 0; the clipped probabilities of
+`cross_entropy_from_probs` pass no gradient where the clip is active, while
+`binary_cross_entropy` has PyTorch's bounded gradient there (see `nn._bce`).
+
+Numeric edges (logits of +-1e4, +-1e30, probabilities of exactly 0 and 1, NaN and inf) are
+tabulated, with the values and gradients each loss gives there, in docs/losses.md. A NaN in
+the input or target gives a NaN loss and gradient (binary_cross_entropy raises instead, as
+PyTorch): no loss turns a NaN into a number.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.errors import ShapeError
+from tinygrad_edu.nn._bce import BinaryCrossEntropy
 from tinygrad_edu.nn._loss_checks import (
     apply_reduction,
     broadcast_target,
@@ -304,37 +311,39 @@ def _elementwise_weight(weight: Any, x: Tensor, name: str, what: str = "weight")
 
 def binary_cross_entropy(input: Any, target: Any, weight: Any = None,
                          reduction: str = "mean") -> Tensor:
-    """-w [y log p + (1 - y) log(1 - p)] for probabilities p in [0, 1].
+    """-w [y log p + (1 - y) log(1 - p)] for probabilities p and targets y in [0, 1].
 
-    Each log is clamped to >= -100 as PyTorch does, so p = 0 or 1 gives a finite loss; the
-    gradient through a clamped log is 0. Gradient elsewhere: w (p - y) / (p (1 - p)) / N.
+    Each log is clamped to >= -100 as PyTorch does, so p = 0 or 1 gives a finite loss (at
+    most 100 w). The gradient is PyTorch's, w (p - y) / max(p (1 - p), 1e-12) / N: the
+    derivative of the value wherever p (1 - p) >= 1e-12, and finite (at most 1e12 w / N)
+    at and near p = 0 and 1. The gradient with respect to y is the derivative of the value,
+    w (max(log(1 - p), -100) - max(log p, -100)) / N (see `nn._bce.BinaryCrossEntropy`).
+    A p or y outside [0, 1], or NaN, raises, as in PyTorch.
     """
     name = "binary_cross_entropy"
     check_reduction(reduction, name)
     p = float_input(input, name)
     y = same_shape_target(p, target, name)
-    # Written so that NaN fails the check (as in PyTorch): the clamped logs below would
-    # otherwise turn a NaN probability into the finite loss 100.
-    outside = ~((p.array >= 0) & (p.array <= 1))
-    if outside.any():
-        nan = " and NaN" if np.isnan(p.array).any() else ""
-        finite = p.array[~np.isnan(p.array)]
-        low, high = (finite.min(), finite.max()) if finite.size else (np.nan, np.nan)
-        raise ValueError(f"{name}: input must hold probabilities in [0, 1], got values in "
-                         f"[{low:.4g}, {high:.4g}]{nan}; for logits use "
-                         "binary_cross_entropy_with_logits")
-    loss = -(y * _clamped_log(p) + (1.0 - y) * _clamped_log(1.0 - p))
+    _check_probabilities(p, name, "input", "; for logits use binary_cross_entropy_with_logits")
+    _check_probabilities(y, name, "target", "")
+    loss = BinaryCrossEntropy.apply(p, y)
     if weight is not None:
         loss = loss * _elementwise_weight(weight, p, name)
     return apply_reduction(loss, reduction)
 
 
-def _clamped_log(p: Tensor) -> Tensor:
-    """max(log p, -100); log never sees a 0 (where p is 0 it sees 1 and the clamp takes over)."""
-    positive = p.array > 0
-    safe = p if positive.all() else p.where(positive, 1.0)
-    logs = safe.log()
-    return logs.where(positive & (logs.array >= -100.0), -100.0)
+def _check_probabilities(t: Tensor, name: str, what: str, hint: str) -> None:
+    """Raise unless every element of t is in [0, 1]. Written so that NaN fails the check
+    (as in PyTorch): the clamped logs would otherwise turn a NaN probability into the
+    finite loss 100."""
+    outside = ~((t.array >= 0) & (t.array <= 1))
+    if not outside.any():
+        return
+    nan = " and NaN" if np.isnan(t.array).any() else ""
+    finite = t.array[~np.isnan(t.array)]
+    low, high = (finite.min(), finite.max()) if finite.size else (np.nan, np.nan)
+    raise ValueError(f"{name}: {what} must hold probabilities in [0, 1], got values in "
+                     f"[{low:.4g}, {high:.4g}]{nan}{hint}")
 
 
 def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None,
