@@ -290,7 +290,12 @@ def _huber(input: Any, target: Any, reduction: str, delta: float, scale: float, 
     a = d.abs()
     if delta == 0:
         return apply_reduction(a, reduction)
-    loss = (0.5 * d * d).where(a.array < delta, delta * (a - 0.5 * delta))
+    # The quadratic branch squares only the d it is used for: an infinite d squared in the
+    # unused branch would make the gradient 0 * inf = NaN where PyTorch's is +-delta. A NaN
+    # d compares False, so it takes the linear branch and stays NaN.
+    small = a.array < delta
+    d_small = d if small.all() else d.where(small, 0.0)
+    loss = (0.5 * d_small * d_small).where(small, delta * (a - 0.5 * delta))
     return apply_reduction(loss * scale if scale != 1.0 else loss, reduction)
 
 
