@@ -63,9 +63,9 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
     x = float_input(input, name)
-    x2 = class_dim_last(x, name)
+    x2 = class_dim_last(x, name, target)
     num_classes = x2.shape[1]
-    w = class_weight(weight, num_classes, x.dtype, name)
+    w = class_weight(weight, x, name)
     t_dtype = target.dtype if isinstance(target, Tensor) else np.asarray(target).dtype
     if t_dtype.kind == "f" and np.shape(target) == x.shape:
         return _cross_entropy_soft(x, x2, as_tensor(target).to(x.dtype), w, reduction,
@@ -152,10 +152,10 @@ def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -1
     name = "nll_loss"
     check_reduction(reduction, name)
     x = float_input(input, name)
-    x2 = class_dim_last(x, name)
+    x2 = class_dim_last(x, name, target)
     labels = class_labels(x, target, name, ignore_index)
     onehot = one_hot(labels, x2.shape[1], x.dtype, labels != ignore_index)
-    w = class_weight(weight, x2.shape[1], x.dtype, name)
+    w = class_weight(weight, x, name)
     coef = onehot if w is None else onehot * w
     if reduction == "none":
         return per_example(-(_unused_zeroed(x2, coef) * as_tensor(coef)).sum(axis=1), x)
@@ -177,7 +177,7 @@ def cross_entropy_from_probs(probs: Any, target: Any, eps: float = 1e-12,
     name = "cross_entropy_from_probs"
     check_reduction(reduction, name)
     p = float_input(probs, name, "probs")
-    p2 = class_dim_last(p, name)
+    p2 = class_dim_last(p, name, target)
     t_dtype = target.dtype if isinstance(target, Tensor) else np.asarray(target).dtype
     if t_dtype.kind == "f" and np.shape(target) == p.shape:
         y = class_dim_last(as_tensor(target).to(p.dtype), name)
@@ -197,14 +197,22 @@ def cross_entropy_from_probs(probs: Any, target: Any, eps: float = 1e-12,
 def _hinge_margins(x: Tensor, labels: np.ndarray, margin: float, p: int, name: str
                    ) -> Tensor:
     """max(0, margin - s_y + s_j)^p for every class j, with 0 at j = y; shape (M, C)."""
-    if x.ndim > 2:
-        raise ShapeError(f"{name}: input must be (N, C) or (C,), got shape {x.shape}")
     x2 = class_dim_last(x, name)
     onehot = as_tensor(one_hot(labels, x2.shape[1], x.dtype))
     correct = (x2 * onehot).sum(axis=1, keepdims=True)
     # relu'(0) = 0: a margin of exactly zero passes no gradient (the courses' margins > 0).
     margins = (x2 - correct + margin).relu() * (1.0 - onehot)
     return margins * margins if p == 2 else margins
+
+
+def _hinge_scores(scores: Any, target: Any, name: str, what: str = "input") -> Tensor:
+    """The scores of a hinge loss, checked to be (N, C) or (C,) before the labels are."""
+    x = float_input(scores, name, what)
+    if x.ndim not in (1, 2):
+        t = target.array if isinstance(target, Tensor) else target
+        raise ShapeError(f"{name}: input must be (N, C) or (C,), got shape {x.shape} (target "
+                         f"shape {np.shape(t)})")
+    return x
 
 
 def multi_margin_loss(input: Any, target: Any, p: int = 1, margin: float = 1.0,
@@ -216,12 +224,12 @@ def multi_margin_loss(input: Any, target: Any, p: int = 1, margin: float = 1.0,
     check_reduction(reduction, name)
     if p not in (1, 2):
         raise ValueError(f"{name}: p must be 1 or 2, got {p}")
-    x = float_input(input, name)
+    x = _hinge_scores(input, target, name)
     labels = class_labels(x, target, name)
     margins = _hinge_margins(x, labels, margin, p, name)
     num_classes = margins.shape[1]
     rows = margins.sum(axis=1) * (1.0 / num_classes)
-    w = class_weight(weight, num_classes, x.dtype, name)
+    w = class_weight(weight, x, name)
     if w is not None:
         rows = rows * as_tensor(w[labels])
     return apply_reduction(per_example(rows, x), reduction)
@@ -236,7 +244,7 @@ def svm_loss(scores: Any, y: Any, margin: float = 1.0, reduction: str = "mean") 
     """
     name = "svm_loss"
     check_reduction(reduction, name)
-    x = float_input(scores, name, "scores")
+    x = _hinge_scores(scores, y, name, "scores")
     rows = _hinge_margins(x, class_labels(x, y, name), margin, 1, name).sum(axis=1)
     return apply_reduction(per_example(rows, x), reduction)
 
@@ -382,7 +390,11 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
 def l2_penalty(params: Tensor | Iterable[Tensor], reg: float) -> Tensor:
     """0.5 * reg * sum ||W||^2 over the given tensors (the courses' convention: the 0.5
     makes its gradient reg * W). Pass the weights only; the courses leave biases out."""
-    tensors = [params] if isinstance(params, Tensor) else list(params)
+    try:
+        tensors = [params] if isinstance(params, Tensor) else list(params)
+    except TypeError:
+        raise TypeError(f"l2_penalty: params must be a Tensor or an iterable of Tensors, got "
+                        f"{type(params).__name__}") from None
     if not tensors:
         return as_tensor(np.zeros((), dtype=np.float64))
     for i, t in enumerate(tensors):
