@@ -362,11 +362,12 @@ class Module:
         return _state_dict.load_state_dict(self, state_dict, strict)
 
     def save(self, path: Any) -> None:
-        """Write the state_dict to a numpy `.npz` archive (numpy adds '.npz' if missing)."""
+        """Write the state_dict to a `.safetensors` file (PyTorch and other tools read it)
+        or else to a numpy `.npz` archive (numpy adds '.npz' if missing)."""
         _state_dict.save(self, path)
 
     def load(self, path: Any, strict: bool = True) -> Module:
-        """Load a `.npz` written by `save` (never unpickles objects); returns self."""
+        """Load a `.safetensors` or `.npz` file (never unpickles objects); returns self."""
         _state_dict.load(self, path, strict)
         return self
 
