@@ -211,3 +211,12 @@ def test_a_header_length_that_starts_like_a_pickle_still_loads(tmp_path: Path,
         pytest.fail(f"no key length gives a {header_bytes}-byte header")
     assert path.read_bytes()[:1] == b"\x80"
     np.testing.assert_array_equal(tg.load(path)["w" * n].numpy(), np.arange(3.0))
+
+
+def test_saving_into_a_directory_or_a_missing_one_names_the_op(tmp_path: Path) -> None:
+    (tmp_path / "d.safetensors").mkdir()
+    with pytest.raises(IsADirectoryError, match=r"^save: '.*d.safetensors' is a directory"):
+        tg.save({"w": np.ones(2)}, tmp_path / "d.safetensors")
+    with pytest.raises(FileNotFoundError, match=r"^Linear.save: no such directory '.*nodir' "
+                                                r"to write 'm.safetensors' in"):
+        nn.Linear(2, 2).save(tmp_path / "nodir" / "m.safetensors")

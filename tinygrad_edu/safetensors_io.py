@@ -94,6 +94,14 @@ def save_file(tensors: Any, path: str | os.PathLike[str], op: str) -> None:
                         f"state_dict), got a {type(tensors).__name__}; use a .npz file for "
                         "other objects")
     arrays = {key: _as_array(op, key, value) for key, value in tensors.items()}
+    target = Path(path)
+    # Said here, in Python's own error classes: the package reports both as a
+    # SafetensorError ("I/O error ... os error 21") without naming the op.
+    if target.is_dir():
+        raise IsADirectoryError(f"{op}: '{target}' is a directory; expected a file path")
+    if not target.parent.is_dir():
+        raise FileNotFoundError(f"{op}: no such directory '{target.parent}' to write "
+                                f"'{target.name}' in")
     _safetensors(op).numpy.save_file(arrays, os.fspath(path), metadata=_METADATA)
 
 
