@@ -1,5 +1,6 @@
 """Bad files through every entry point that reads one: truncated, random bytes, a pickle
-renamed .npz/.pt, an .npz with an object array, empty, a directory, a missing path.
+renamed .npz/.pt/.safetensors, an .npz with an object array, a .safetensors file whose
+header is damaged or describes what numpy cannot hold, empty, a directory, a missing path.
 
 Each must raise one error of the library's class (DataFormatError for the contents;
 FileNotFoundError / IsADirectoryError for the path) whose message starts with the op's
@@ -10,6 +11,7 @@ message. A pickle must be refused without running: its __reduce__ would create a
 from __future__ import annotations
 
 import gzip
+import json
 import pickle
 from collections.abc import Callable
 from pathlib import Path
@@ -178,6 +180,97 @@ def test_a_good_file_still_loads(tmp_path: Path) -> None:
     nn.Linear(2, 3).load(tmp_path / "m.npz")
     tg.save({"w": np.arange(3.0)}, tmp_path / "s.npz")
     np.testing.assert_array_equal(tg.load(tmp_path / "s.npz")["w"], np.arange(3.0))
+
+
+# ---------------------------------------------------------------------- .safetensors
+
+def _safetensors_bytes(header: dict[str, Any], data: bytes) -> bytes:
+    text = json.dumps(header).encode()
+    return len(text).to_bytes(8, "little") + text + data
+
+
+def _good_safetensors(tmp_path: Path) -> bytes:
+    tg.save({"weight": np.arange(6.0).reshape(3, 2), "bias": np.zeros(3)},
+            tmp_path / "good.safetensors")
+    return (tmp_path / "good.safetensors").read_bytes()
+
+
+def _cut(keep: Callable[[bytes], bytes]) -> Callable[[Path], Path]:
+    def make(tmp_path: Path) -> Path:
+        path = tmp_path / "m.safetensors"
+        path.write_bytes(keep(_good_safetensors(tmp_path)))
+        return path
+    return make
+
+
+def _npz_as_safetensors(tmp_path: Path) -> Path:
+    path = tmp_path / "m.safetensors"
+    np.savez(tmp_path / "m.npz", w=np.ones(2))
+    (tmp_path / "m.npz").rename(path)
+    return path
+
+
+def _entry(entry: dict[str, Any], data: bytes = bytes(8)) -> Callable[[Path], Path]:
+    return _write("m.safetensors", _safetensors_bytes({"weight": entry}, data))
+
+
+_F32_PAIR = {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}
+SAFETENSORS_CASES: dict[str, tuple[Callable[[Path], Path], type[BaseException], str]] = {
+    "truncated": (_cut(lambda data: data[:-5]), DataFormatError, "is truncated: its header "
+                  "describes 72 bytes of tensor data, but only 67 follow the header"),
+    "truncated_header": (_cut(lambda data: data[:40]), DataFormatError,
+                         "is truncated: its first 8 bytes give a header of"),
+    "trailing_bytes": (_cut(lambda data: data + b"xx"), DataFormatError,
+                       "is corrupt: 2 bytes follow the last tensor its header describes"),
+    "random_bytes": (_write("m.safetensors", b"\xde\xad\xbe\xef" * 64), DataFormatError,
+                     "is not a safetensors file (it starts with bytes de ad be ef"),
+    "pickle": (_pickle_as("m.safetensors"), DataFormatError,
+               "is a Python pickle, not a safetensors file; refused without unpickling"),
+    "npz": (_npz_as_safetensors, DataFormatError, "is a zip archive (a numpy .npz or a "
+            "PyTorch .pt file?), not a safetensors file"),
+    "empty": (_write("m.safetensors", b""), DataFormatError, "is empty (0 bytes)"),
+    "too_short": (_write("m.safetensors", b"abc"), DataFormatError, "is too short (3 bytes)"),
+    "bad_json": (_write("m.safetensors", (9).to_bytes(8, "little") + b"{weight:1"),
+                 DataFormatError, "has a header that is not valid JSON (JSONDecodeError"),
+    "malformed_entry": (_entry({"dtype": "F32", "shape": "2"}), DataFormatError,
+                        "has a malformed header entry for 'weight'"),
+    "wrong_size": (_entry(dict(_F32_PAIR, shape=[3])), DataFormatError,
+                   "has an inconsistent entry for 'weight': shape (3,) of F32 needs 12 "
+                   "bytes, its byte range [0, 8) holds 8"),
+    "bfloat16": (_entry(dict(_F32_PAIR, dtype="BF16", data_offsets=[0, 4]), bytes(4)),
+                 DataFormatError, "holds 'weight' as BF16, which numpy cannot represent"),
+    "overlapping": (_write("m.safetensors", _safetensors_bytes(
+                        {"weight": _F32_PAIR, "bias": _F32_PAIR}, bytes(8))),
+                    DataFormatError, "is not a valid safetensors file (SafetensorError: "),
+    "directory": (lambda tmp: _directory(tmp).rename(tmp / "m.safetensors"),
+                  IsADirectoryError, "is a directory"),
+    "missing": (lambda tmp: tmp / "m.safetensors", FileNotFoundError, "no such file"),
+}
+SAFETENSORS_ENTRIES: dict[str, tuple[str, Callable[[Path], Any]]] = {
+    "tinygrad_edu.load": ("load", lambda path: tg.load(path)),
+    "Module.load": ("Linear.load", lambda path: nn.Linear(2, 3).load(path)),
+}
+
+
+@pytest.mark.parametrize("case", list(SAFETENSORS_CASES))
+@pytest.mark.parametrize("entry", list(SAFETENSORS_ENTRIES))
+def test_safetensors_readers_refuse_bad_files(tmp_path: Path, entry: str, case: str) -> None:
+    make, error, fragment = SAFETENSORS_CASES[case]
+    op, call = SAFETENSORS_ENTRIES[entry]
+    path = make(tmp_path)
+    with pytest.raises(error) as info:
+        call(path)
+    _assert_clear(info.value, op, path, fragment)
+    if error is DataFormatError:
+        assert "expected a .safetensors file" in str(info.value)
+    assert not _marker(tmp_path).exists()  # the pickle was refused, not run
+
+
+def test_the_good_safetensors_file_loads(tmp_path: Path) -> None:
+    # The damaged files above are cut from this one, so they fail for the stated reason.
+    path = _cut(lambda data: data)(tmp_path)
+    nn.Linear(2, 3).load(path)
+    np.testing.assert_array_equal(tg.load(path)["weight"].numpy(), np.arange(6.0).reshape(3, 2))
 
 
 # ----------------------------------------------------------------------------- IDX

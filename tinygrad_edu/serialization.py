@@ -5,6 +5,9 @@ The structure (dicts, lists, tuples, numbers, strings, None) is stored as JSON i
 archive; every array (numpy or Tensor) is a separate npz member. Loading uses
 `allow_pickle=False`, so a file can never run code; a damaged or foreign file raises
 `DataFormatError` (see `files`).
+
+A path ending in .safetensors stores a state dict (a flat dict of named tensors) in the
+safetensors exchange format instead, which PyTorch and other tools read (`safetensors_io`).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import numpy as np
 
 from tinygrad_edu.errors import DataFormatError
 from tinygrad_edu.files import NPZ_EXPECTED, load_npz
+from tinygrad_edu.safetensors_io import is_safetensors_path, load_file, save_file
 from tinygrad_edu.tensor import Tensor
 
 _MANIFEST = "__structure__"
@@ -69,7 +73,11 @@ def _decode(obj: Any, arrays: Any) -> Any:
 
 
 def save(obj: Any, f: str | Path) -> None:
-    """Store tensors/arrays and their containers in an .npz file (no pickle)."""
+    """Store tensors/arrays and their containers in an .npz file (no pickle); to a path
+    ending in .safetensors, a state dict in the safetensors format."""
+    if is_safetensors_path(f):
+        save_file(obj, f, "save")
+        return
     arrays: dict[str, np.ndarray] = {}
     structure = _encode(obj, arrays)
     manifest = np.frombuffer(json.dumps(structure).encode(), dtype=np.uint8)
@@ -80,7 +88,10 @@ def save(obj: Any, f: str | Path) -> None:
 
 
 def load(f: str | Path, map_location: Any = None, weights_only: bool = True) -> Any:
-    """Read what `save` wrote. Arrays come back as numpy arrays, tensors as Tensors."""
+    """Read what `save` wrote. Arrays come back as numpy arrays, tensors as Tensors; a
+    .safetensors file gives a dict of Tensors (dtypes and shapes as stored)."""
+    if is_safetensors_path(f):
+        return {k: Tensor(v) for k, v in load_file(f, "load").items()}
     arrays = load_npz(f, "load")
     if _MANIFEST not in arrays:
         return arrays  # a plain npz (e.g. from Module.save or numpy): a dict of arrays

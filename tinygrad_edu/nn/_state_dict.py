@@ -1,6 +1,6 @@
 """state_dict / load_state_dict / save / load for `Module` (the methods there call these):
 PyTorch's keys, every mismatch listed before anything changes, `.npz` archives read
-without unpickling."""
+without unpickling, `.safetensors` files (by their suffix) for PyTorch and other tools."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import numpy as np
 
 from tinygrad_edu.autograd import no_grad
 from tinygrad_edu.files import load_npz
+from tinygrad_edu.safetensors_io import is_safetensors_path, load_file, save_file
 from tinygrad_edu.tensor import Tensor
 
 if TYPE_CHECKING:
@@ -77,10 +78,17 @@ def load_state_dict(module: Module, state: Any, strict: bool) -> IncompatibleKey
 
 def save(module: Module, path: Any) -> None:
     arrays = {k: v.array for k, v in state_dict(module, None, "", False).items()}
-    np.savez(path, **arrays)  # type: ignore[arg-type]
+    if is_safetensors_path(path):
+        save_file(arrays, path, f"{type(module).__name__}.save")
+    else:
+        np.savez(path, **arrays)  # type: ignore[arg-type]
 
 
 def load(module: Module, path: Any, strict: bool) -> None:
-    state = load_npz(path, f"{type(module).__name__}.load", "a file written by Module.save, "
-                     "tinygrad_edu.save or numpy.savez")
+    op = f"{type(module).__name__}.load"
+    if is_safetensors_path(path):
+        state = load_file(path, op)
+    else:
+        state = load_npz(path, op, "a file written by Module.save, tinygrad_edu.save or "
+                         "numpy.savez")
     load_state_dict(module, state, strict)

@@ -21,6 +21,7 @@ from tinygrad_edu.autograd import mark_modified
 from tinygrad_edu.creation import from_numpy
 from tinygrad_edu.modes import current_module_path, module_scope
 from tinygrad_edu.nn import _state_dict
+from tinygrad_edu.nn import summary as _summary
 from tinygrad_edu.nn._state_dict import IncompatibleKeys
 from tinygrad_edu.nn.parameter import Buffer, Parameter
 from tinygrad_edu.tensor import Tensor
@@ -362,37 +363,26 @@ class Module:
         return _state_dict.load_state_dict(self, state_dict, strict)
 
     def save(self, path: Any) -> None:
-        """Write the state_dict to a numpy `.npz` archive (numpy adds '.npz' if missing)."""
+        """Write the state_dict to a `.safetensors` file (PyTorch and other tools read it)
+        or else to a numpy `.npz` archive (numpy adds '.npz' if missing)."""
         _state_dict.save(self, path)
 
     def load(self, path: Any, strict: bool = True) -> Module:
-        """Load a `.npz` written by `save` (never unpickles objects); returns self."""
+        """Load a `.safetensors` or `.npz` file (never unpickles objects); returns self."""
         _state_dict.load(self, path, strict)
         return self
 
     # ------------------------------------------------------------------ printing
+    def summary(self, input_size: Any = None, *, input_data: Any = None, dtypes: Any = None,
+                depth: int = 3) -> _summary.ModelSummary:
+        """torchinfo's table after a forward pass on zeros of `input_size` (batch dimension
+        included): layers, output shapes, parameter counts, totals. `print(` it `)`."""
+        return _summary.summary(self, input_size, input_data=input_data, dtypes=dtypes,
+                                depth=depth)
+
     def extra_repr(self) -> str:
         """The text inside this module's parentheses (layers override it)."""
         return ""
 
-    def _own_summary(self) -> str:
-        own = [f"{k} {tuple(p.shape)}" for k, p in self._parameters.items() if p is not None]
-        count = self.num_parameters()
-        if not count:
-            return ""
-        return f"  # {', '.join(own)}{': ' if own else ''}{count:,} params"
-
     def __repr__(self) -> str:
-        extra = self.extra_repr()
-        summary = self._own_summary()
-        children = [(n, m) for n, m in self._modules.items() if m is not None]
-        if not children:
-            return f"{type(self).__name__}({extra}){summary}"
-        lines = [f"{type(self).__name__}({summary}"]
-        if extra:
-            lines += ["  " + line for line in extra.split("\n")]
-        for name, child in children:
-            body = repr(child).replace("\n", "\n  ")
-            lines.append(f"  ({name}): {body}")
-        lines.append(")")
-        return "\n".join(lines)
+        return _summary.module_repr(self)
