@@ -211,3 +211,7 @@ def test_epoch_zero_is_checked_after_the_first_iteration_and_losses_say_their_av
     assert all("; val loss " in ln for ln in lines)
     assert "mean of the minibatch losses since the previous check" in " ".join(
         Solver.history.__doc__.split())
+    import viz  # the curves say when epoch 0 was measured
+
+    axes = viz.plot_history(history).axes
+    assert [ax.get_xlabel() for ax in axes[1:]] == ["epoch (0 = after the first iteration)"] * 2
