@@ -205,9 +205,9 @@ def test_epoch_zero_is_checked_after_the_first_iteration_and_losses_say_their_av
         np.mean(history["loss_history"][9:18]))
     lines = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("(Epoch")]
     assert len(lines) == 3
-    assert "(mean of the 1 minibatches since the last check)" in lines[0]
-    assert "(mean of the 8 minibatches since the last check)" in lines[1]
-    assert "(mean of the 9 minibatches since the last check)" in lines[2]
+    assert "(mean of 1 minibatch since the last check)" in lines[0]
+    assert "(mean of 8 minibatches since the last check)" in lines[1]
+    assert "(mean of 9 minibatches since the last check)" in lines[2]
     assert all("; val loss " in ln for ln in lines)
     assert "mean of the minibatch losses since the previous check" in " ".join(
         Solver.history.__doc__.split())

@@ -126,43 +126,58 @@ def run_demo(args: argparse.Namespace) -> int:
 # ----------------------------------------------------------------------------- train
 
 
-def _build_model(kind: str, splits: Any, hidden: list[int], seed: int) -> Any:
-    from tinygrad_edu import models
+def _build_model(kind: str, splits: Any, hidden: list[int], seed: int
+                 ) -> tuple[Any, dict[str, Any]]:
+    """The model and its spec (the name and constructor arguments a model file records)."""
     from tinygrad_edu.creation import manual_seed
+    from tinygrad_edu.train.model_file import build_model
 
     manual_seed(seed)
     num_classes = int(len(splits.class_names)) if getattr(splits, "class_names", None) else int(
         np.max(splits.y_train) + 1)
+    shape = [int(n) for n in splits.X_train.shape[1:]]
     if kind == "mlp":
-        in_dim = int(np.prod(splits.X_train.shape[1:]))
-        return models.MLP([in_dim, *hidden, num_classes])
-    shape = splits.X_train.shape[1:]
-    if len(shape) != 3:
+        spec = {"name": "mlp", "kwargs": {"sizes": [int(np.prod(shape)), *hidden, num_classes]}}
+    elif len(shape) != 3:
         raise CLIError(f"--model convnet needs image data (N, C, H, W); this dataset has "
-                       f"samples of shape {shape}")
-    return models.SmallConvNet(in_channels=shape[0], num_classes=num_classes,
-                               input_size=tuple(shape[1:]), seed=seed)
+                       f"samples of shape {tuple(shape)}")
+    else:
+        spec = {"name": "convnet", "kwargs": {"in_channels": shape[0], "num_classes":
+                                              num_classes, "input_size": shape[1:], "seed": seed}}
+    return build_model(spec), spec
 
 
 def _fit(kind: str, splits: Any, *, epochs: int, batch_size: int, lr: float, optimizer: str,
          hidden: list[int], progress: bool | None, verbose: bool, seed: int, lr_decay: float = 1.0,
-         reg: float = 0.0) -> tuple[Any, Any]:
-    from tinygrad_edu.train import Solver
+         reg: float = 0.0, checkpoint: Path | None = None, resume: dict[str, Any] | None = None,
+         run: dict[str, Any] | None = None) -> tuple[Any, Any]:
+    """Train; `checkpoint`: the file rewritten after every epoch, `resume`: a checkpoint's
+    contents to carry on from, `run`: the options recorded for a later --resume."""
+    from tinygrad_edu.train import Preprocessing, Solver
 
-    model = _build_model(kind, splits, hidden, seed)
+    model, spec = _build_model(kind, splits, hidden, seed)
     config: dict[str, Any] = {"learning_rate": lr}
     if reg:
         config["weight_decay"] = reg
+    meta = {"model": spec, "preprocessing": Preprocessing.of(splits, seed).state(),
+            "class_names": list(splits.class_names or ()), "run": run or {}}
     solver = Solver(model, {"X_train": splits.X_train, "y_train": splits.y_train,
                             "X_val": splits.X_val, "y_val": splits.y_val},
                     update_rule=OPTIMIZERS[optimizer], optim_config=config, lr_decay=lr_decay,
                     batch_size=batch_size, num_epochs=epochs, num_train_samples=2000,
-                    verbose=verbose, progress=progress, print_every=0, seed=seed)
+                    verbose=verbose, progress=progress, print_every=0, seed=seed,
+                    checkpoint_path=checkpoint, checkpoint_meta=meta)
+    if resume is not None:
+        _load_resumed(solver, resume)
     solver.train()
     return solver, model
 
 
 def run_train(args: argparse.Namespace) -> int:
+    from tinygrad_edu.train import save_model
+
+    resume = _resume(args) if args.resume else None
+    args.epochs = args.epochs or 5
     splits = _load(args.dataset, args.data_dir, flatten=args.model == "mlp", seed=args.seed)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -171,7 +186,8 @@ def run_train(args: argparse.Namespace) -> int:
     solver, model = _fit(args.model, splits, epochs=args.epochs, batch_size=args.batch_size,
                          lr=args.lr, optimizer=args.optimizer, hidden=args.hidden,
                          progress=False if args.no_progress else None, verbose=True, seed=args.seed,
-                         lr_decay=args.lr_decay)
+                         lr_decay=args.lr_decay, checkpoint=out / "checkpoint.npz", resume=resume,
+                         run={k: getattr(args, k) for k in RUN_OPTIONS})
     test = solver.evaluate(splits.X_test, splits.y_test)
     viz = _viz()
     write_json(out / "history.json", {**solver.history, "test_acc": test["acc"],
@@ -181,12 +197,52 @@ def run_train(args: argparse.Namespace) -> int:
     first = next(iter(model.parameters()))
     shape = getattr(splits, "input_shape", None)
     viz.plot_weight_grid(first.array, out / "weights.png", image_shape=shape)
-    model.save(out / "model.npz")
+    save_model(out / "model.npz", model, solver.checkpoint_meta)
     print(f"wrote {out / 'history.json'}, {out / 'curves.png'}, {out / 'weights.png'}, "
-          f"{out / 'model.npz'}")
+          f"{out / 'model.npz'} (with its preprocessing), {out / 'checkpoint.npz'}")
     print(f"test accuracy: {test['acc']:.4f} (best val {solver.best_val_acc:.4f}, "
           f"{solver.train_time:.1f} s)")
     return 0
+
+
+# The options that define a run: recorded in its checkpoints, taken back by --resume.
+RUN_OPTIONS = ("dataset", "model", "epochs", "batch_size", "lr", "optimizer", "hidden",
+               "lr_decay", "seed", "data_dir")
+
+
+def _resume(args: argparse.Namespace) -> dict[str, Any]:
+    """--resume: the checkpoint's contents; its run's options replace those in `args`
+    (but an --epochs or --data-dir given on the command line)."""
+    from tinygrad_edu.errors import DataFormatError
+    from tinygrad_edu.train import checkpoint
+
+    try:
+        state = checkpoint.read(args.resume)
+    except (OSError, DataFormatError) as e:
+        raise CLIError(f"--resume: {e}") from None
+    run = (state["meta"] or {}).get("run")
+    if not run:
+        raise CLIError(f"--resume: {args.resume} was not written by `tinygrad-edu train` (it "
+                       "records no run options)")
+    for key, value in run.items():
+        if not (key in ("epochs", "data_dir") and getattr(args, key) is not None):
+            setattr(args, key, value)
+    print(f"resuming from {args.resume}: {args.model} on {args.dataset}, "
+          f"{state['counters']['epoch']} of {args.epochs} epochs done")
+    return state
+
+
+def _load_resumed(solver: Any, state: dict[str, Any]) -> None:
+    from tinygrad_edu.train import Preprocessing
+
+    saved = Preprocessing.from_state(state["meta"]["preprocessing"])
+    if not saved.same_as(Preprocessing.from_state(solver.checkpoint_meta["preprocessing"])):
+        raise CLIError("--resume: the training data differs from the run's (another dataset, "
+                       "split or mean image); resume with the same data")
+    try:
+        solver.load_checkpoint(state)
+    except ValueError as e:
+        raise CLIError(f"--resume: {e}") from None
 
 
 # ----------------------------------------------------------------------------- graph
@@ -227,4 +283,58 @@ def run_sweep(args: argparse.Namespace) -> int:
     print(result.table())
     print(f"wrote {result.json_path}" + (f" and {result.heatmap_path}"
                                           if result.heatmap_path else ""))
+    return 0
+
+
+# ----------------------------------------------------------------------------- predict, evaluate
+
+
+def _trained(path: str) -> Any:
+    from tinygrad_edu.errors import DataFormatError
+    from tinygrad_edu.train import load_model
+
+    try:
+        return load_model(path)
+    except (OSError, DataFormatError, ValueError, RuntimeError) as e:
+        raise CLIError(str(e)) from None
+
+
+def _split(trained: Any, split: str, data_dir: str | None) -> tuple[np.ndarray, np.ndarray]:
+    from tinygrad_edu.train.model_file import load_split
+
+    try:
+        return load_split(trained.preprocessing, split, data_dir)
+    except (FileNotFoundError, ImportError, ValueError) as e:
+        raise CLIError(str(e).splitlines()[0]) from None
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from tinygrad_edu.errors import DataFormatError
+    from tinygrad_edu.train.model_file import read_images
+
+    trained = _trained(args.model)
+    try:
+        X = (read_images(args.images) if args.images
+             else _split(trained, args.split, args.data_dir)[0])
+        labels = trained.predict(X)
+    except (OSError, DataFormatError, ValueError) as e:
+        raise CLIError(str(e)) from None
+    if args.out is None:
+        print("\n".join(str(label) for label in labels))
+        return 0
+    out = Path(args.out)
+    if out.suffix == ".npy":
+        np.save(out, labels)
+    else:
+        out.write_text("".join(f"{label}\n" for label in labels))
+    print(f"wrote {len(labels)} predicted labels to {out}")
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    trained = _trained(args.model)
+    X, y = _split(trained, args.split, args.data_dir)
+    correct = int(np.sum(trained.predict(X) == y))
+    print(f"{trained.preprocessing.dataset} {args.split}: accuracy {correct / len(y):.4f} "
+          f"({correct} / {len(y)})")
     return 0

@@ -55,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(sub)
     _add_graph(sub)
     _add_sweep(sub)
+    _add_predict(sub)
+    _add_evaluate(sub)
     return parser
 
 
@@ -75,7 +77,8 @@ def _add_train(sub: Any) -> None:
                            "weights.png and model.npz to --out and prints test accuracy.")
     train.add_argument("--dataset", choices=DATASETS, default="mnist")
     train.add_argument("--model", choices=("mlp", "convnet"), default="mlp")
-    train.add_argument("--epochs", type=_positive_int, default=5)
+    train.add_argument("--epochs", type=_positive_int, default=None,
+                       help="epochs (default 5; with --resume, the run's own number)")
     train.add_argument("--batch-size", type=_positive_int, default=128)
     train.add_argument("--lr", type=_positive_float, default=1e-3)
     train.add_argument("--optimizer", choices=tuple(OPTIMIZERS), default="adam")
@@ -87,6 +90,10 @@ def _add_train(sub: Any) -> None:
     train.add_argument("--out", default="out/train", help="output directory")
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    train.add_argument("--resume", metavar="CHECKPOINT",
+                       help="carry on the run saved in CHECKPOINT (OUT/checkpoint.npz, written "
+                       "after every epoch) with its dataset, model, optimizer and schedule; "
+                       "their options here are ignored, --epochs may extend it")
 
 
 def _add_graph(sub: Any) -> None:
@@ -117,6 +124,30 @@ def _add_sweep(sub: Any) -> None:
     sweep.add_argument("--no-progress", action="store_true")
 
 
+def _add_predict(sub: Any) -> None:
+    predict = sub.add_parser("predict", help="predicted labels from a trained model",
+                             description="Apply a model.npz (or checkpoint.npz) written by "
+                             "`train`, with the preprocessing saved in it, to raw images.")
+    predict.add_argument("model", help="model.npz or checkpoint.npz written by train")
+    predict.add_argument("images", nargs="?",
+                         help="an .npy/.npz array or an IDX file of raw images (integer pixels "
+                         "are scaled as in training); default: --split of the training data")
+    predict.add_argument("--split", choices=("train", "val", "test"), default="test")
+    predict.add_argument("--data-dir", help="directory holding the dataset files")
+    predict.add_argument("--out", help="write the labels to this file (.npy, else one per "
+                         "line) instead of printing them")
+
+
+def _add_evaluate(sub: Any) -> None:
+    evaluate = sub.add_parser("evaluate", help="accuracy of a trained model on a data split",
+                              description="Accuracy of a model.npz (or checkpoint.npz) "
+                              "written by `train` on a split of its dataset, cut as in "
+                              "training, with the preprocessing saved in the file.")
+    evaluate.add_argument("model", help="model.npz or checkpoint.npz written by train")
+    evaluate.add_argument("--split", choices=("train", "val", "test"), default="test")
+    evaluate.add_argument("--data-dir", help="directory holding the dataset files")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -124,7 +155,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.print_help()
         return 0
     handler = {"demo": commands.run_demo, "train": commands.run_train,
-               "graph": commands.run_graph, "sweep": commands.run_sweep}[args.command]
+               "graph": commands.run_graph, "sweep": commands.run_sweep,
+               "predict": commands.run_predict, "evaluate": commands.run_evaluate}[args.command]
     try:
         return int(handler(args) or 0)
     except CLIError as e:

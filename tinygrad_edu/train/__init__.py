@@ -31,6 +31,7 @@ import numpy as np
 from tinygrad_edu.autograd import no_grad
 from tinygrad_edu.tensor import Tensor
 from tinygrad_edu.train import checkpoint
+from tinygrad_edu.train.model_file import Preprocessing, TrainedModel, load_model, save_model
 from tinygrad_edu.train.rules import (
     COURSE_RULES,
     RULE_OPTIONS,
@@ -39,6 +40,9 @@ from tinygrad_edu.train.rules import (
     decay_lr,
     rule_name,
 )
+
+__all__ = ["Solver", "DivergedError", "clone_model", "checkpoint", "Preprocessing",
+           "TrainedModel", "load_model", "save_model"]
 
 
 class DivergedError(FloatingPointError):
@@ -126,9 +130,7 @@ class Solver:
         # lines up with val_loss_history (one entry per check, as the accuracies).
         self.train_loss_history: list[float] = []
         self._loss_mark = 0
-        self.diverged = False
-        self.stopped_early = False
-        self.train_time = 0.0
+        self.diverged, self.stopped_early, self.train_time = False, False, 0.0
         if self.autograd_model:
             params = list(self.model.parameters())
             self.optimizer = build_optimizer(self.update_rule, params, self.optim_config)
@@ -260,8 +262,8 @@ class Solver:
         if self.autograd_model or hasattr(self.model, "loss"):
             self.val_loss_history.append(self.evaluate(self.X_val, self.y_val)["loss"])
         if self.verbose:
-            losses = (f"; train loss {self.train_loss_history[-1]:.4f} (mean of the "
-                      f"{len(recent)} minibatches since the last check)")
+            losses = (f"; train loss {self.train_loss_history[-1]:.4f} (mean of {len(recent)} "
+                      f"minibatch{'es' if len(recent) != 1 else ''} since the last check)")
             if self.val_loss_history:
                 losses += f"; val loss {self.val_loss_history[-1]:.4f}"
             self._print(f"(Epoch {self.epoch} / {self.num_epochs}) train acc: {train_acc:.4f}; "
@@ -371,11 +373,8 @@ class Solver:
         only: epoch 0 is the first minibatch alone, epoch 1 the rest of the first epoch,
         then each epoch's minibatches); `val_loss_history`, the loss on the whole
         validation set in eval mode."""
-        return {"loss_history": list(self.loss_history),
-                "train_acc_history": list(self.train_acc_history),
-                "val_acc_history": list(self.val_acc_history),
-                "val_loss_history": list(self.val_loss_history),
-                "train_loss_history": list(self.train_loss_history)}
+        return {k: list(getattr(self, k)) for k in ("loss_history", "train_acc_history",
+                "val_acc_history", "val_loss_history", "train_loss_history")}
 
     def save_checkpoint(self, path: str | Path) -> Path:
         """The whole training state to one .npz (see `train.checkpoint`; no pickles)."""
