@@ -153,8 +153,10 @@ def test_conv_course_shapes_and_aliases() -> None:
     out, _ = L.conv_forward_naive(x, w, b, {"stride": 2, "pad": 1})
     assert out.shape == (2, 3, 2, 2)
     np.testing.assert_allclose(out, naive_conv(x, w, b, 2, 1), rtol=1e-12)
-    assert L.conv_forward_fast is L.conv_forward and L.max_pool_backward_naive is \
+    # the fast names are the engine's layers; the naive ones are separate loops
+    assert L.conv_forward_fast is L.conv_forward and L.max_pool_backward_fast is \
         L.max_pool_backward
+    assert L.conv_forward_naive is not L.conv_forward
 
 
 @given(ph=st.integers(1, 3), pw=st.integers(1, 3), stride=st.integers(1, 3),

@@ -183,6 +183,7 @@ def test_load_mnist_layouts_and_errors(tmp_path: Path) -> None:
         load_mnist(tmp_path, "t10k")
 
 
+@pytest.mark.filterwarnings("ignore::tinygrad_edu.data.UnrecognizedDataWarning")  # made-up files
 def test_load_dataset_mnist_like_splits(tmp_path: Path) -> None:
     only_test = tmp_path / "only"
     write_mnist(only_test, "t10k", 50)

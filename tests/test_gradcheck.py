@@ -9,8 +9,11 @@ import pytest
 from hypothesis import given
 
 from tinygrad_edu import Function, Tensor
+from tinygrad_edu.course import gradient_check as course_check
+from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.gradcheck import (
     GradcheckError,
+    central_difference,
     grad_check_sparse,
     gradcheck,
     gradgradcheck,
@@ -97,6 +100,53 @@ def test_numerical_grad_needs_df_for_a_non_scalar_f() -> None:
         numerical_grad(lambda v: v * 2, X.copy())
 
 
+def test_central_difference_of_an_array_valued_f_is_a_jacobian_column() -> None:
+    x = X.copy()
+    column = central_difference(np.tanh, x, (1, 2))
+    expected = np.zeros_like(X)
+    expected[1, 2] = 1 - np.tanh(X[1, 2]) ** 2
+    np.testing.assert_allclose(column, expected, atol=1e-9)
+    # f may return x itself: its values are copied before x is perturbed the other way
+    expected = np.zeros_like(X)
+    expected[0, 0] = 1.0
+    np.testing.assert_allclose(central_difference(lambda v: v, x, (0, 0), 1e-3), expected,
+                               rtol=1e-9)
+    np.testing.assert_array_equal(x, X)
+
+
+def test_central_difference_restores_x_and_checks_df() -> None:
+    x = X.copy()
+
+    def boom(v: np.ndarray) -> float:
+        raise RuntimeError("f failed")
+
+    with pytest.raises(RuntimeError, match="f failed"):
+        central_difference(boom, x, (1, 1))
+    np.testing.assert_array_equal(x, X)
+    with pytest.raises(ShapeError, match=r"mine: f returned shape \(2, 3\) but df has shape "
+                       r"\(3,\); they must be equal"):
+        central_difference(lambda v: v, x, (0, 0), df=np.ones(3), op="mine")
+    weighted = central_difference(lambda v: v * v, x, (0, 1), df=np.arange(6.0).reshape(2, 3))
+    assert weighted.shape == () and weighted == pytest.approx(2 * X[0, 1] * 1.0, rel=1e-8)
+
+
+def test_the_numeric_helpers_share_one_central_difference() -> None:
+    """The courses' helpers and numerical_grad give the same numbers to the last bit."""
+    def f(v: np.ndarray) -> float:
+        return float(np.sum(np.sin(v) * v**2))
+
+    ours = numerical_grad(f, X.copy(), 1e-5)
+    np.testing.assert_array_equal(
+        course_check.eval_numerical_gradient(f, X.copy(), verbose=False), ours)
+    df = np.arange(6.0).reshape(2, 3)
+    expected = np.zeros_like(X)
+    for ix in np.ndindex(X.shape):
+        expected[ix] = central_difference(np.tanh, X.copy(), ix, 1e-5, df=df)
+    np.testing.assert_array_equal(
+        course_check.eval_numerical_gradient_array(np.tanh, X.copy(), df), expected)
+    assert course_check.rel_error is rel_error
+
+
 def test_rel_error_is_the_courses_formula() -> None:
     assert rel_error(1.0, 1.0) == 0.0
     assert rel_error([1.0, 2.0], [1.0, 2.2]) == pytest.approx(0.2 / 4.2)
@@ -105,6 +155,7 @@ def test_rel_error_is_the_courses_formula() -> None:
     assert rel_error(Tensor(np.array([3.0])), np.array([-3.0])) == pytest.approx(1.0)
     with pytest.raises(ValueError, match=r"rel_error: shapes \(2,\) and \(3,\) differ"):
         rel_error(np.ones(2), np.ones(3))
+    assert rel_error(np.array([2.0, 2.0]), 2.0) == 0.0  # a scalar broadcasts
 
 
 @given(a=float_arrays(shapes(min_dims=0)), b=float_arrays(shapes(min_dims=0)))

@@ -57,16 +57,19 @@ def test_train_resume_finishes_the_run_as_an_uninterrupted_one(
         assert history(tmp_path / "resumed")[key] == history(tmp_path / "straight")[key], key
 
 
-def test_resume_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_resume_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # the default --out lands here
     assert main(["train", "--resume", str(tmp_path / "missing.npz")]) == 2
-    assert "tinygrad-edu train: error: --resume: " in capsys.readouterr().err
+    assert f"tinygrad-edu train: error: --resume {tmp_path / 'missing.npz'}: " in \
+        capsys.readouterr().err
     tg.save({"w": np.zeros(2)}, tmp_path / "other.npz")
     assert main(["train", "--resume", str(tmp_path / "other.npz")]) == 2
     assert "is not a Solver checkpoint" in capsys.readouterr().err
     common = ["--dataset", "blobs", "--batch-size", "50", "--hidden", "8", "--no-progress"]
     assert main(["train", *common, "--epochs", "1", "--out", str(tmp_path / "run")]) == 0
-    assert main(["train", "--resume", str(tmp_path / "run" / "checkpoint.npz"), "--data-dir",
-                 str(tmp_path), "--out", str(tmp_path / "again")]) == 0  # nothing left to do
+    assert main(["train", "--resume", str(tmp_path / "run" / "checkpoint.npz"), "--out",
+                 str(tmp_path / "again")]) == 0  # nothing left to do
     capsys.readouterr()
 
 

@@ -73,7 +73,7 @@ def test_conv_errors() -> None:
     with pytest.raises(ValueError) as info:
         model(torch.ones(2, 1, 28, 28))
     assert str(info.value) == ("Conv2d (0): expected input of shape (N, 3, H, W) or (3, H, W) "
-                               "(in_channels=3), got (2, 1, 28, 28)")
+                               "(in_channels=3, weight of shape (8, 3, 3, 3)), got (2, 1, 28, 28)")
     with pytest.raises(ValueError, match=r"^Conv2d \(0\): conv2d: "):
         model(torch.ones(1, 3, 2, 2))  # smaller than the kernel
     with pytest.raises(ValueError, match=r"Conv2d: padding='same' is not supported for "

@@ -79,7 +79,7 @@ def test_linear_shape_error_names_the_layer_path() -> None:
     with pytest.raises(ValueError) as info:
         model(torch.ones(64, 100))
     assert str(info.value) == ("Linear (encoder.fc1): expected input of shape (..., 784) "
-                               "(in_features=784), got (64, 100)")
+                               "(in_features=784, weight of shape (10, 784)), got (64, 100)")
     with pytest.raises(ValueError, match=r"^Linear: expected input of shape \(\.\.\., 3\)"):
         nn.Linear(3, 1)(torch.ones(3, 2))
     with pytest.raises(ValueError, match=r"^linear: input of shape \(2, 5\) does not fit "
@@ -288,10 +288,10 @@ def test_batchnorm_options() -> None:
 def test_batchnorm_errors() -> None:
     with pytest.raises(ValueError) as info:
         nn.Sequential(nn.BatchNorm2d(3))(torch.ones(2, 4, 5, 5))
-    assert str(info.value) == ("BatchNorm2d (0): expected input of shape (N, 3, H, W), got "
-                               "(2, 4, 5, 5)")
+    assert str(info.value) == ("BatchNorm2d (0): expected input of shape (N, 3, H, W) "
+                               "(num_features=3), got (2, 4, 5, 5)")
     with pytest.raises(ValueError, match=r"^BatchNorm1d: expected input of shape \(N, 3\) or "
-                       r"\(N, 3, L\), got \(3,\)"):
+                       r"\(N, 3, L\) \(num_features=3\), got \(3,\)"):
         nn.BatchNorm1d(3)(torch.ones(3))
     with pytest.raises(ValueError, match=r"^batch_norm: expected more than 1 value per "
                        r"channel when training, got input of shape \(1, 3\)"):

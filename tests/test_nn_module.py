@@ -367,3 +367,20 @@ def test_module_path_is_restored_after_an_exception() -> None:
         model(torch.randn(1, 2))
     assert _state.module_path == ""
     assert set(graph_paths(model[0](torch.randn(1, 2)))) == {""}
+
+
+def test_to_converts_parameters_buffers_and_grads_and_marks_them_modified() -> None:
+    model = nn.Sequential(nn.Linear(3, 2), nn.BatchNorm1d(2))
+    x = torch.randn(4, 3)
+    model(x).sum().backward()
+    stale = model[0](x).sum()
+    assert model.to(np.float64) is model
+    for t in [*model.parameters(), *model.buffers()]:
+        if t.dtype.kind == "f":
+            assert t.dtype == np.float64
+    assert all(p.grad.dtype == np.float64 for p in model.parameters())
+    with pytest.raises(RuntimeError, match="modified in place after Linear saved it"):
+        stale.backward()  # the graph saved the float32 weights
+    version = model[0].weight._version
+    model.double()  # nothing to convert: nothing marked
+    assert model[0].weight._version == version

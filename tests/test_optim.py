@@ -13,7 +13,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tinygrad_edu import Tensor, optim
-from tinygrad_edu.optim import course
+from tinygrad_edu.optim import _rules, course
 
 STEPS = 20
 _rng = np.random.default_rng(0)
@@ -297,3 +297,75 @@ def test_course_rule_config_semantics() -> None:
     assert course.get_update_rule("rmsprop") is course.rmsprop
     with pytest.raises(ValueError, match="update_rule: unknown rule 'nadam'; valid: adam"):
         course.get_update_rule("nadam")
+
+
+# ----------------------------------------------------------------------------- one rule, two modes
+def _rule_inputs(dtype: Any = np.float64) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    r = np.random.default_rng(7)
+    ws = [r.standard_normal((4, 5)).astype(dtype), r.standard_normal(3).astype(dtype)]
+    gs = [r.standard_normal(w.shape).astype(dtype) for w in ws]
+    return ws, gs
+
+
+def _states(ws: list[np.ndarray], keys: tuple[str, ...], **extra: Any) -> list[dict]:
+    return [{**{k: np.full_like(w, 0.3) for k in keys}, **extra} for w in ws]
+
+
+def _assert_same(a: list[dict], b: list[dict]) -> None:
+    for x, y in zip(a, b):
+        assert x.keys() == y.keys()
+        for k in x:
+            np.testing.assert_array_equal(x[k], y[k])
+
+
+@pytest.mark.parametrize("centered", [False, True])
+@pytest.mark.parametrize("momentum", [0.0, 0.7])
+@pytest.mark.parametrize("inside", [False, True])
+def test_rmsprop_rule_in_place_and_out_of_place_agree_to_the_bit(centered: bool,
+                                                                 momentum: float,
+                                                                 inside: bool) -> None:
+    """The classes run optim._rules in place, the courses' functions out of place: the same
+    numpy operations, so the same numbers; and out of place leaves its inputs alone."""
+    ws, gs = _rule_inputs()
+    keys = ("square_avg", "grad_avg", "momentum_buffer")
+    states, given = _states(ws, keys), _states(ws, keys)
+    out_ws, out_states = [w.copy() for w in ws], [dict(state) for state in given]
+    kw = dict(eps_inside_sqrt=inside, centered=centered, momentum=momentum)
+    for _ in range(3):
+        _rules.rmsprop(ws, gs, states, 0.01, 0.9, 1e-8, **kw)
+        _rules.rmsprop(out_ws, gs, out_states, 0.01, 0.9, 1e-8, inplace=False, **kw)
+    for x, y in zip(ws, out_ws):
+        np.testing.assert_array_equal(x, y)
+    _assert_same(states, out_states)
+    assert all(np.all(a == 0.3) for state in given for a in state.values())  # inputs left alone
+
+
+@pytest.mark.parametrize("amsgrad", [False, True])
+@pytest.mark.parametrize("decay", [(0.0, False), (0.1, False), (0.1, True)])
+def test_adam_rule_in_place_and_out_of_place_agree(amsgrad: bool, decay: tuple) -> None:
+    """Adam's in-place step is rearranged ((lr c2 / c1) m / (sqrt(v) + eps c2)): the same
+    numbers up to rounding; the moments are the same to the bit."""
+    weight_decay, decoupled = decay
+    ws, gs = _rule_inputs()
+    keys = ("exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+    states, out_states = _states(ws, keys, step=0), _states(ws, keys, step=0)
+    kw = dict(weight_decay=weight_decay, decoupled=decoupled, amsgrad=amsgrad)
+    for _ in range(3):
+        out_ws = [w.copy() for w in ws]
+        for state in states + out_states:
+            state["step"] += 1
+        _rules.adam(ws, gs, states, 0.01, 0.9, 0.99, 1e-8, **kw)
+        _rules.adam(out_ws, gs, out_states, 0.01, 0.9, 0.99, 1e-8, inplace=False, **kw)
+        for x, y in zip(ws, out_ws):
+            np.testing.assert_allclose(x, y, rtol=1e-14, atol=1e-15)
+    _assert_same(states, out_states)  # both modes went on from the same p each step
+
+
+def test_course_rules_keep_numpys_dtype_promotion() -> None:
+    """The courses' rules run out of place, as their expressions: a float32 w with a numpy
+    float64 learning rate steps to float64 (numpy's rule), a Python float keeps float32."""
+    w, dw = np.ones(3, np.float32), np.full(3, 0.5, np.float32)
+    for rule in (course.sgd_momentum, course.rmsprop, course.adam):
+        assert rule(w, dw, {"learning_rate": 1e-2})[0].dtype == np.float32
+        assert rule(w, dw, {"learning_rate": np.float64(1e-2)})[0].dtype == np.float64
+    np.testing.assert_array_equal(w, np.ones(3, np.float32))

@@ -82,6 +82,24 @@ def test_step_bumps_version_so_a_stale_graph_refuses_backward() -> None:
         stale.backward()
 
 
+@pytest.mark.parametrize("make", [
+    lambda ps: optim.SGD(ps, lr=0.1), lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9),
+    lambda ps: optim.Adam(ps), lambda ps: optim.AdamW(ps, amsgrad=True),
+    lambda ps: optim.RMSprop(ps), lambda ps: optim.RMSprop(ps, centered=True, momentum=0.5),
+    lambda ps: optim.Adagrad(ps)], ids=["SGD", "SGD-momentum", "Adam", "AdamW-amsgrad",
+                                        "RMSprop", "RMSprop-centered-momentum", "Adagrad"])
+def test_every_optimizer_marks_each_parameter_modified(make: Any) -> None:
+    w = Tensor(np.array([1.0, 2.0]), requires_grad=True)
+    b = Tensor(np.array([0.5]), requires_grad=True)
+    opt = make([w, b])
+    ((w * w).sum() + (b * b).sum()).backward()
+    stale = [(w * w).sum(), (b * b).sum()]
+    opt.step()
+    for loss in stale:
+        with pytest.raises(RuntimeError, match="modified in place"):
+            loss.backward()
+
+
 def test_closure_runs_with_grad_enabled_and_its_loss_is_returned() -> None:
     w, b = leaves()
     opt = optim.SGD([w, b], lr=0.1)

@@ -13,6 +13,7 @@ import pytest
 
 import tinygrad_edu as torch
 from tinygrad_edu import Tensor, nn
+from tinygrad_edu.gradcheck import numerical_grad
 from tinygrad_edu.nn import functional as F
 
 
@@ -334,19 +335,10 @@ def test_pool2d_ceil_mode_with_a_kernel_larger_than_the_input(h: int, w: int, ke
     np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12)
     upstream = np.random.default_rng(1).standard_normal(out.shape)
     out.backward(Tensor(upstream))
-    numeric = _numeric_grad(lambda a: (naive_pool2d(
+    numeric = numerical_grad(lambda a: (naive_pool2d(
         a, k2, (stride, stride), (padding, padding), (1, 1), mode[:3],
         count_include_pad=include, ceil_mode=True) * upstream).sum(), x_np)
     np.testing.assert_allclose(x.grad.numpy(), numeric, atol=1e-6)
-
-
-def _numeric_grad(f: Any, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        step = np.zeros_like(x)
-        step[i] = h
-        grad[i] = (f(x + step) - f(x - step)) / (2 * h)
-    return grad
 
 
 def test_pool_ceil_mode_kernel_larger_than_the_input_by_hand() -> None:

@@ -81,7 +81,7 @@ uint8 = _np.dtype(_np.uint8)
 bool = _np.dtype(_np.bool_)  # noqa: A001
 dtype = _np.dtype
 
-__version__ = "0.1.0"
+from tinygrad_edu.version import __version__ as __version__  # noqa: E402
 
 _SUBMODULES = ("nn", "optim", "data", "utils", "func", "linalg", "models", "train", "gradcheck",
                "testing", "course", "sweep")

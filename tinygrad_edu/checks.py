@@ -28,10 +28,15 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu import autograd
-from tinygrad_edu.derive import DerivationReport
-from tinygrad_edu.derive._compare import Tolerance, compare
-from tinygrad_edu.derive._inputs import Inputs, function_name
-from tinygrad_edu.derive._paths import PathFinder
+from tinygrad_edu.creation import from_numpy
+from tinygrad_edu.derive import (
+    DerivationReport,
+    Inputs,
+    PathFinder,
+    Tolerance,
+    compare,
+    function_name,
+)
 from tinygrad_edu.gradcheck import numerical_grad
 from tinygrad_edu.tensor import Tensor
 
@@ -110,10 +115,8 @@ def _finish(title: str, ref: _Reference, names: list[str], hand_out: Any,
 
 def _numeric(evaluate: Callable[[np.ndarray], Any], x: np.ndarray, dout: np.ndarray,
              eps: float) -> np.ndarray:
-    def value(v: np.ndarray) -> float:
-        return float(np.sum(_array(evaluate(v.copy())) * dout))
-
-    return numerical_grad(value, x.copy(), eps)
+    """d sum(evaluate(x) * dout) / dx, perturbing a copy of x and handing evaluate copies."""
+    return numerical_grad(lambda v: evaluate(v.copy()), x.copy(), eps, df=dout)
 
 
 def _grad_list(result: Any, count: int, op: str, what: str) -> list[Any]:
@@ -264,7 +267,7 @@ def check_loss_layer(loss: Any, reference: Callable[[Tensor, Tensor], Tensor], Y
     op = "check_loss_layer"
     y = np.array(Y.array if isinstance(Y, Tensor) else Y)
     y_hat = _array(Y_hat)
-    ref = _Reference(lambda ls: reference(Tensor._wrap(y.copy()), ls[0]), [y_hat], ["Y_hat"],
+    ref = _Reference(lambda ls: reference(from_numpy(y.copy()), ls[0]), [y_hat], ["Y_hat"],
                      None, 0, op)
     value = loss.forward(y.copy(), y_hat.copy())
     hand = [loss.backward(y.copy(), y_hat.copy())]

@@ -6,14 +6,17 @@ one place in the library where Python walks an array element by element.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from tinygrad_edu import autograd
-from tinygrad_edu.tensor import Tensor
+from tinygrad_edu.errors import ShapeError
+from tinygrad_edu.tensor import Tensor, _rng
 
 
 class GradcheckError(AssertionError):
@@ -21,44 +24,93 @@ class GradcheckError(AssertionError):
 
 
 def rel_error(x: Any, y: Any) -> float:
-    """max |x - y| / max(1e-8, |x| + |y|), the deep-learning courses' relative error."""
+    """max(|x - y| / max(1e-8, |x| + |y|)), the deep-learning courses' relative error,
+    elementwise then the largest (0.0 for empty arrays). x and y broadcast as in numpy (a
+    scalar against an array is fine), but a pair like (N,) and (N, 1), which would silently
+    compare every element with every other, is an error."""
     a = np.asarray(x.array if isinstance(x, Tensor) else x, dtype=np.float64)
     b = np.asarray(y.array if isinstance(y, Tensor) else y, dtype=np.float64)
-    if a.shape != b.shape:
-        raise ValueError(f"rel_error: shapes {a.shape} and {b.shape} differ")
-    if a.size == 0:
+    try:
+        shape = np.broadcast_shapes(a.shape, b.shape)
+    except ValueError:
+        raise ShapeError(f"rel_error: shapes {a.shape} and {b.shape} differ and do not "
+                         "broadcast") from None
+    if shape not in (a.shape, b.shape):
+        raise ShapeError(f"rel_error: shapes {a.shape} and {b.shape} broadcast to {shape}, "
+                         "which compares every element of one with every element of the "
+                         "other; reshape one of them")
+    if not math.prod(shape):
         return 0.0
     return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
+
+
+def close(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> np.ndarray:
+    """Elementwise |a - b| <= atol + rtol |b| (numpy's isclose, with b the reference): the
+    tolerance test of gradcheck and of the derivation checks."""
+    return np.asarray(np.abs(a - b) <= atol + rtol * np.abs(b))
+
+
+def _float64(v: Any) -> np.ndarray:
+    """v (a Tensor, array or number) as a new float64 array: a copy, so a later change of
+    what f returned (a view of x) cannot reach it."""
+    return np.array(v.array if isinstance(v, Tensor) else v, dtype=np.float64)
+
+
+def central_difference(f: Callable[[np.ndarray], Any], x: np.ndarray, index: tuple[int, ...],
+                       h: float = 1e-6, df: np.ndarray | None = None,
+                       op: str = "central_difference") -> np.ndarray:
+    """(f(x + h e) - f(x - h e)) / 2h, e the unit vector at `index`: the one numeric
+    derivative of the library (numerical_grad, gradcheck, grad_check_sparse, the courses'
+    helpers and the derivation checks all call it).
+
+    f's values are taken as float64 arrays (copied, so f may return a view of x): the result
+    has f's shape (a 0-d array for a scalar f, a Jacobian column for an array). With `df`
+    (an upstream gradient of f's shape) it is d/dx[index] of sum(f(x) * df) as a 0-d array,
+    the difference taken before the weighting; `op` names the caller in the error raised
+    when the shapes differ. x is changed in place, in its own dtype, and restored, also
+    when f raises; f receives x itself."""
+    old = x[index].copy()
+    try:
+        x[index] = old + h
+        plus = _float64(f(x))
+        x[index] = old - h
+        minus = _float64(f(x))
+    finally:
+        x[index] = old
+    diff = plus - minus
+    if df is not None:
+        if plus.shape != df.shape:
+            raise ShapeError(f"{op}: f returned shape {plus.shape} but df has shape "
+                             f"{df.shape}; they must be equal")
+        diff = np.sum(diff * df)
+    return np.asarray(diff / (2 * h))
 
 
 def numerical_grad(f: Callable[[np.ndarray], Any], x: np.ndarray, h: float = 1e-6,
                    df: Any = None, indices: Sequence[tuple[int, ...]] | None = None
                    ) -> np.ndarray:
-    """Central differences of f at x: (f(x + h e_i) - f(x - h e_i)) / 2h for each element
-    (or only `indices`). f returns a scalar, or an array that is dotted with `df`.
-    x is changed in place during the loop and restored."""
+    """Central differences of f at x for each element (or only `indices`; the others stay
+    0), as a float64 array. f returns a scalar, or an array whose sum(f(x) * df) is
+    differentiated (the sum is taken before the difference). x is changed in place during
+    the loop and restored."""
     x = np.asarray(x)
     grad = np.zeros(x.shape, dtype=np.float64)
-
-    def value(v: Any) -> float:
-        arr = np.asarray(v.array if isinstance(v, Tensor) else v, dtype=np.float64)
-        if df is not None:
-            return float(np.sum(arr * np.asarray(df, dtype=np.float64)))
-        if arr.size != 1:
-            raise ValueError(f"numerical_grad: f returned shape {arr.shape}; pass df= (the "
-                             "upstream gradient) for a non-scalar f")
-        return float(arr.reshape(()))
-
+    if df is not None:
+        weights = np.asarray(df, dtype=np.float64)
+        f = partial(_weighted_sum, f, weights)
     where = indices if indices is not None else list(np.ndindex(*x.shape))
     for idx in where:
-        old = x[idx].copy()
-        x[idx] = old + h
-        plus = value(f(x))
-        x[idx] = old - h
-        minus = value(f(x))
-        x[idx] = old
-        grad[idx] = (plus - minus) / (2 * h)
+        d = central_difference(f, x, idx, h)
+        if d.size != 1:
+            raise ShapeError(f"numerical_grad: f returned shape {d.shape}; pass df= (the "
+                             "upstream gradient) for a non-scalar f")
+        grad[idx] = d
     return grad
+
+
+def _weighted_sum(f: Callable[[np.ndarray], Any], weights: np.ndarray, v: np.ndarray
+                  ) -> np.ndarray:
+    return np.sum(_float64(f(v)) * weights)
 
 
 @dataclass
@@ -107,7 +159,8 @@ def _compare(i: int, analytic: np.ndarray, numeric: np.ndarray, atol: float, rto
     if diff.size == 0:
         return InputReport(i, analytic.shape, 0.0, 0.0, None, 0.0, 0.0, True)
     worst = np.unravel_index(int(np.argmax(diff - atol - rtol * np.abs(numeric))), diff.shape)
-    ok = bool(np.all(diff <= atol + rtol * np.abs(numeric)))
+    within = close(analytic, numeric, rtol, atol)
+    ok = bool(np.all(within if mask is None else within | ~mask))
     sel = Ellipsis if mask is None else mask  # `...` also indexes 0-d arrays
     return InputReport(i, analytic.shape, float(diff.max()),
                        rel_error(analytic[sel], numeric[sel]) if diff.size else 0.0,
@@ -195,25 +248,27 @@ def gradgradcheck(f: Callable[..., Tensor], inputs: Sequence[Any], eps: float = 
     return gradcheck(first_order, arrays, eps, atol, rtol, raise_exception, seed=seed)
 
 
-def grad_check_sparse(f: Callable[[np.ndarray], float], x: np.ndarray, analytic_grad: Any,
-                      num_checks: int = 10, h: float = 1e-5, seed: int | None = None,
+def grad_check_sparse(f: Callable[[np.ndarray], Any], x: np.ndarray, analytic_grad: Any,
+                      num_checks: int = 10, h: float = 1e-5, seed: Any = None,
                       verbose: bool = True) -> list[float]:
-    """The courses' sparse check: k random elements, numeric vs analytic, relative errors."""
-    rng = np.random.default_rng(seed)
+    """The courses' sparse check: at `num_checks` random elements of x, the central
+    difference of the scalar f against `analytic_grad`, printing
+    `numerical: ... analytic: ..., relative error: ...` for each when verbose. The elements
+    come from `seed` (an int, a numpy Generator or a tinygrad_edu.Generator), else from the
+    library's default generator (`manual_seed` makes it repeatable). Returns the relative
+    errors (`rel_error` of the two numbers)."""
+    rng = _rng(seed)
     analytic = np.asarray(analytic_grad.array if isinstance(analytic_grad, Tensor)
                           else analytic_grad)
     errors = []
     for _ in range(num_checks):
         ix = tuple(int(rng.integers(n)) for n in x.shape)
-        old = x[ix].copy()
-        x[ix] = old + h
-        plus = float(np.asarray(f(x)))
-        x[ix] = old - h
-        minus = float(np.asarray(f(x)))
-        x[ix] = old
-        numeric = (plus - minus) / (2 * h)
+        d = central_difference(f, x, ix, h)
+        if d.size != 1:
+            raise ShapeError(f"grad_check_sparse: f returned shape {d.shape}, not a scalar")
+        numeric = float(d)
         a = float(analytic[ix])
-        err = abs(numeric - a) / max(1e-12, abs(numeric) + abs(a))
+        err = rel_error(numeric, a)
         errors.append(err)
         if verbose:
             print(f"numerical: {numeric:f} analytic: {a:f}, relative error: {err:e}")

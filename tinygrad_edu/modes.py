@@ -130,15 +130,22 @@ def current_module_path() -> str:
     return _state.module_path
 
 
-@contextmanager
-def module_scope(path: str) -> Iterator[None]:
-    """Nodes created inside record `path` (set by `nn.Module.__call__`)."""
-    previous = _state.module_path
-    _state.module_path = path
-    try:
-        yield
-    finally:
-        _state.module_path = previous
+class module_scope:  # noqa: N801  (a context manager, named as the others)
+    """Nodes created inside record `path` (set by `nn.Module.__call__`). A class, not a
+    generator: every module call enters one."""
+
+    __slots__ = ("path", "previous")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.previous = ""
+
+    def __enter__(self) -> None:
+        self.previous = _state.module_path
+        _state.module_path = self.path
+
+    def __exit__(self, *exc: object) -> None:
+        _state.module_path = self.previous
 
 
 @contextmanager

@@ -140,6 +140,37 @@ def owned(like: list[np.ndarray], grads: tuple[Tensor | None, ...]) -> tuple[np.
     return tuple(result)
 
 
+def _fits(name: str, value: Any) -> bool:
+    if name.endswith("_param"):
+        return value is None or isinstance(value, dict)
+    if name == "G":
+        return isinstance(value, int | np.integer) and not isinstance(value, bool)
+    return isinstance(value, np.ndarray)
+
+
+def describe(value: Any) -> str:
+    """A short account of what a caller passed, for error messages."""
+    if isinstance(value, tuple | list):
+        kinds = ", ".join(type(v).__name__ for v in value)
+        return f"a {type(value).__name__} of {len(value)} ({kinds})"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    return type(value).__name__
+
+
+def course_args(op: str, forward: str, cache: Any, names: tuple[str, ...]) -> list[Any]:
+    """The forward's arguments `names` from a cache the courses build by hand: a tuple whose
+    first items are those arguments, in order (the courses' naive layers cache exactly their
+    arguments; their fast layers append work arrays, which are not needed here). Arrays must
+    be numpy arrays, `*_param` entries dicts, `G` an int."""
+    if isinstance(cache, tuple | list) and len(cache) >= len(names):
+        args = list(cache[: len(names)])
+        if all(_fits(name, value) for name, value in zip(names, args)):
+            return args
+    raise TypeError(f"{op}: cache must be the cache returned by {forward} (ours) or the "
+                    f"courses' tuple ({', '.join(names)}); got {describe(cache)}")
+
+
 class ParamError(KeyError, ValueError):
     """A course parameter dict (conv_param, bn_param, ...) lacks a key or has a bad value."""
 

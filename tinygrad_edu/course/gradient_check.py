@@ -1,5 +1,7 @@
 """The courses' numeric gradient helpers (cs231n's `gradient_check.py`), same signatures,
-defaults, printing and in-place protocol, plus `rel_error`.
+defaults, printing and in-place protocol, plus `rel_error`. The numbers come from
+`tinygrad_edu.gradcheck` (its `central_difference`, `grad_check_sparse` and `rel_error`);
+this module adds the courses' names, checks and printing.
 
 The protocol students rely on: `x` itself is perturbed in place, one element at a time, and
 restored (also when f raises). So `f` may ignore its argument and read the array through
@@ -21,8 +23,10 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu import gradcheck
 from tinygrad_edu.errors import ShapeError
-from tinygrad_edu.tensor import Tensor, _rng
+from tinygrad_edu.gradcheck import central_difference, rel_error
+from tinygrad_edu.tensor import Tensor
 
 __all__ = ["eval_numerical_gradient", "eval_numerical_gradient_array",
            "grad_check_sparse", "rel_error"]
@@ -42,15 +46,9 @@ def _as_float_array(x: Any, op: str) -> np.ndarray:
     return x
 
 
-def _at(f: Callable[[np.ndarray], Any], x: np.ndarray, ix: tuple[int, ...], value: Any
-        ) -> np.ndarray:
-    """f at x with x[ix] = value (in place), restored afterwards; f gets a copy of x."""
-    old = x[ix].copy()
-    x[ix] = value
-    try:
-        return np.array(_array(f(x.copy())), dtype=np.float64, copy=True)
-    finally:
-        x[ix] = old
+def _on_a_copy(f: Callable[[np.ndarray], Any]) -> Callable[[np.ndarray], Any]:
+    """f called with a copy of the (perturbed) x, so f cannot change x."""
+    return lambda v: f(v.copy())
 
 
 def eval_numerical_gradient(f: Callable[[np.ndarray], Any], x: np.ndarray,
@@ -62,12 +60,11 @@ def eval_numerical_gradient(f: Callable[[np.ndarray], Any], x: np.ndarray,
     f(x.copy())  # the courses evaluate f at x first; some f's set state on that call
     grad = np.zeros_like(x)
     for ix in np.ndindex(x.shape):
-        plus = _at(f, x, ix, x[ix] + h)
-        minus = _at(f, x, ix, x[ix] - h)
-        if plus.size != 1:
-            raise ShapeError(f"eval_numerical_gradient: f returned shape {plus.shape}, not a "
+        d = central_difference(_on_a_copy(f), x, ix, h)
+        if d.size != 1:
+            raise ShapeError(f"eval_numerical_gradient: f returned shape {d.shape}, not a "
                              "scalar; use eval_numerical_gradient_array(f, x, df)")
-        grad[ix] = (plus.reshape(()) - minus.reshape(())) / (2 * h)
+        grad[ix] = d
         if verbose:
             print(ix, grad[ix])
     return grad
@@ -82,12 +79,7 @@ def eval_numerical_gradient_array(f: Callable[[np.ndarray], Any], x: np.ndarray,
     upstream = np.array(_array(df), dtype=np.float64, copy=True)
     grad = np.zeros_like(x)
     for ix in np.ndindex(x.shape):
-        pos = _at(f, x, ix, x[ix] + h)
-        neg = _at(f, x, ix, x[ix] - h)
-        if pos.shape != upstream.shape:
-            raise ShapeError(f"{op}: f returned shape {pos.shape} but df has shape "
-                             f"{upstream.shape}; they must be equal")
-        grad[ix] = np.sum((pos - neg) * upstream) / (2 * h)
+        grad[ix] = central_difference(_on_a_copy(f), x, ix, h, df=upstream, op=op)
     return grad
 
 
@@ -104,35 +96,4 @@ def grad_check_sparse(f: Callable[[np.ndarray], Any], x: np.ndarray, analytic_gr
     if analytic.shape != x.shape:
         raise ShapeError(f"grad_check_sparse: analytic_grad has shape {analytic.shape} but x "
                          f"has shape {x.shape}; they must be equal")
-    rng = _rng(seed)
-    errors = []
-    for _ in range(num_checks):
-        ix = tuple(int(rng.integers(m)) for m in x.shape)
-        plus = float(_at(f, x, ix, x[ix] + h).reshape(()))
-        minus = float(_at(f, x, ix, x[ix] - h).reshape(()))
-        numeric = (plus - minus) / (2 * h)
-        a = float(analytic[ix])
-        err = abs(numeric - a) / max(1e-8, abs(numeric) + abs(a))
-        errors.append(err)
-        print(f"numerical: {numeric:f} analytic: {a:f}, relative error: {err:e}")
-    return errors
-
-
-def rel_error(x: Any, y: Any) -> float:
-    """max(|x - y| / max(1e-8, |x| + |y|)), the courses' relative error, elementwise then
-    the largest. x and y broadcast as in numpy (a scalar against an array is fine), but a
-    pair like (N,) and (N, 1), which would silently compare every element with every other,
-    is an error."""
-    a = np.asarray(_array(x), dtype=np.float64)
-    b = np.asarray(_array(y), dtype=np.float64)
-    try:
-        shape = np.broadcast_shapes(a.shape, b.shape)
-    except ValueError:
-        raise ShapeError(f"rel_error: shapes {a.shape} and {b.shape} do not broadcast") from None
-    if shape not in (a.shape, b.shape):
-        raise ShapeError(f"rel_error: shapes {a.shape} and {b.shape} broadcast to {shape}, "
-                         "which compares every element of one with every element of the "
-                         "other; reshape one of them")
-    if not np.prod(shape):
-        return 0.0
-    return float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a) + np.abs(b))))
+    return gradcheck.grad_check_sparse(_on_a_copy(f), x, analytic, num_checks, h, seed)

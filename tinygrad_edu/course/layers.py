@@ -9,12 +9,22 @@ argument order, read off the graph the forward recorded (see `Cache`). The losse
     out, cache = affine_forward(x, w, b)            # x (N, d1, ..., dk), w (D, M), b (M,)
     dx, dw, db = affine_backward(dout, cache)
 
+A backward also takes the cache the courses' own forward builds by hand, and then runs our
+forward again on the arguments it holds: `affine_backward(dout, (x, w, b))`,
+`relu_backward(dout, x)`, `conv_backward(dout, (x, w, b, conv_param))` (their fast version's
+`(x, w, b, conv_param, x_cols)` too), `max_pool_backward(dout, (x, pool_param))` (and their
+fast version's `('reshape', ...)` / `('im2col', ...)` caches), layer_utils' nested caches
+(`((x, w, b), relu_cache)`, `(conv_cache, relu_cache, pool_cache)`), and for the
+normalizations and dropout the caches `course.normalization` lists. So a student's forward
+can be checked against our backward. The `*_fast` names are the engine's layers; the
+`*_naive` ones are loops written out in `course.naive`.
+
 Conventions, the courses' throughout: arrays are NCHW; weights of an affine layer are
 (D, M) (inputs times outputs, the transpose of PyTorch's); relu'(0) = 0; the SVM loss sums
 its margins over classes (a margin of exactly 0 passes no gradient); both losses average
 over N. Max pooling hands a window's gradient to its maximum, tied maxima sharing it
-equally (as the courses' fast version; their naive loops give each tie all of it — with
-real-valued inputs ties do not happen). Convolution and pooling floor the output size where
+equally (as the courses' fast version; the naive loops give it all to the first maximum —
+with real-valued inputs ties do not happen). Convolution and pooling floor the output size where
 the window does not tile the padded input, as PyTorch (the courses' fast versions assert).
 Inputs are computed in their own float dtype (float64 in the courses; integers become
 float64). Normalization and dropout are in `course.normalization` and re-exported here.
@@ -22,6 +32,7 @@ float64). Normalization and dropout are in `course.normalization` and re-exporte
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -29,12 +40,19 @@ import numpy as np
 from tinygrad_edu import functional as TF
 from tinygrad_edu.course._graph import (
     Cache,
-    ParamError,
     as_array,
     backprop,
-    param_dict,
+    course_args,
+    describe,
     record,
-    require,
+)
+from tinygrad_edu.course._params import conv_args, pool_args
+from tinygrad_edu.course.naive import (
+    conv_backward_naive,
+    conv_forward_naive,
+    max_pool_backward_naive,
+    max_pool_forward_naive,
+    pool_inputs,
 )
 from tinygrad_edu.course.normalization import (
     batchnorm_backward,
@@ -85,9 +103,30 @@ def affine_forward(x: Any, w: Any, b: Any) -> tuple[np.ndarray, Cache]:
     return record("affine_forward", _affine, {"x": x, "w": w, "b": b})
 
 
-def affine_backward(dout: Any, cache: Cache) -> Grads:
-    """(dx, dw, db) for `affine_forward`'s cache; dx has x's shape (N, d1, ..., dk)."""
-    return backprop("affine_backward", "affine_forward", dout, cache)
+def _ours(cache: Any, rebuild: Callable[[Any], Cache]) -> Any:
+    """Our cache as it is; a course's cache turned into ours by running our forward again on
+    the arguments it holds, so the backward differentiates the same function."""
+    return cache if isinstance(cache, Cache) else rebuild(cache)
+
+
+def _parts(op: str, forward: str, cache: Any, shown: str, n: int) -> tuple[Any, ...]:
+    """The n sub-caches of a course's composite cache (layer_utils nests them in a tuple)."""
+    if isinstance(cache, tuple | list) and len(cache) == n:
+        return tuple(cache)
+    raise TypeError(f"{op}: cache must be the cache returned by {forward} (ours) or the "
+                    f"courses' {shown}; got {describe(cache)}")
+
+
+def _affine_cache(op: str, forward: str, cache: Any) -> list[Any]:
+    return course_args(op, forward, cache, ("x", "w", "b"))
+
+
+def affine_backward(dout: Any, cache: Any) -> Grads:
+    """(dx, dw, db) for `affine_forward`'s cache, or the courses' (x, w, b); dx has x's shape
+    (N, d1, ..., dk)."""
+    op = "affine_backward"
+    cache = _ours(cache, lambda c: affine_forward(*_affine_cache(op, "affine_forward", c))[1])
+    return backprop(op, "affine_forward", dout, cache)
 
 
 def relu_forward(x: Any) -> tuple[np.ndarray, Cache]:
@@ -95,9 +134,18 @@ def relu_forward(x: Any) -> tuple[np.ndarray, Cache]:
     return record("relu_forward", lambda x: x.relu(), {"x": x})
 
 
-def relu_backward(dout: Any, cache: Cache) -> np.ndarray:
-    """dx for `relu_forward`'s cache."""
-    return backprop("relu_backward", "relu_forward", dout, cache)[0]
+def _relu_input(op: str, forward: str, cache: Any) -> np.ndarray:
+    if not isinstance(cache, np.ndarray):
+        raise TypeError(f"{op}: cache must be the cache returned by {forward} (ours) or the "
+                        f"courses' x (the layer's input array); got {describe(cache)}")
+    return cache
+
+
+def relu_backward(dout: Any, cache: Any) -> np.ndarray:
+    """dx for `relu_forward`'s cache, or for the courses' cache x (the input)."""
+    op = "relu_backward"
+    cache = _ours(cache, lambda c: relu_forward(_relu_input(op, "relu_forward", c))[1])
+    return backprop(op, "relu_forward", dout, cache)[0]
 
 
 def affine_relu_forward(x: Any, w: Any, b: Any) -> tuple[np.ndarray, Cache]:
@@ -107,39 +155,19 @@ def affine_relu_forward(x: Any, w: Any, b: Any) -> tuple[np.ndarray, Cache]:
                   {"x": x, "w": w, "b": b})
 
 
-def affine_relu_backward(dout: Any, cache: Cache) -> Grads:
-    """(dx, dw, db) for `affine_relu_forward`'s cache."""
-    return backprop("affine_relu_backward", "affine_relu_forward", dout, cache)
+def affine_relu_backward(dout: Any, cache: Any) -> Grads:
+    """(dx, dw, db) for `affine_relu_forward`'s cache, or layer_utils' (fc_cache,
+    relu_cache) with fc_cache = (x, w, b)."""
+    op, fwd = "affine_relu_backward", "affine_relu_forward"
+
+    def rebuild(c: Any) -> Cache:
+        fc_cache, _ = _parts(op, fwd, c, "(fc_cache, relu_cache)", 2)
+        return affine_relu_forward(*_affine_cache(op, fwd, fc_cache))[1]
+
+    return backprop(op, fwd, dout, _ours(cache, rebuild))
 
 
 # ----------------------------------------------------------------------------- conv / pool
-
-
-def _nonneg_int(value: Any, op: str, what: str, minimum: int) -> int:
-    if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < minimum:
-        kind = "a positive" if minimum else "a non-negative"
-        raise ParamError(f"{op}: {what} must be {kind} int, got {value!r}")
-    return int(value)
-
-
-def _conv_args(op: str, x: Any, w: Any, b: Any, conv_param: Any) -> tuple[int, int]:
-    stride, pad = require(param_dict(conv_param, op, "conv_param"), ("stride", "pad"), op,
-                          "conv_param")
-    stride = _nonneg_int(stride, op, "conv_param['stride']", 1)
-    pad = _nonneg_int(pad, op, "conv_param['pad']", 0)
-    xs, ws, bs = np.shape(x), np.shape(w), np.shape(b)
-    if len(xs) != 4 or len(ws) != 4:
-        raise ShapeError(f"{op}: x must be (N, C, H, W) and w (F, C, HH, WW), got shapes {xs} "
-                         f"and {ws}")
-    if xs[1] != ws[1]:
-        raise ShapeError(f"{op}: x {xs} has C = {xs[1]} channels but w {ws} expects {ws[1]}; "
-                         f"w must be (F, {xs[1]}, HH, WW)")
-    if bs != (ws[0],):
-        raise ShapeError(f"{op}: b must have shape ({ws[0]},) for w of shape {ws}, got {bs}")
-    if xs[2] + 2 * pad < ws[2] or xs[3] + 2 * pad < ws[3]:
-        raise ShapeError(f"{op}: the {ws[2]}x{ws[3]} filter is larger than the padded input "
-                         f"{xs[2] + 2 * pad}x{xs[3] + 2 * pad} (x {xs}, w {ws}, pad {pad})")
-    return stride, pad
 
 
 def conv_forward(x: Any, w: Any, b: Any, conv_param: dict[str, Any]
@@ -151,65 +179,70 @@ def conv_forward(x: Any, w: Any, b: Any, conv_param: dict[str, Any]
 
     out is (N, F, H', W'), H' = 1 + (H + 2p - HH) // s (likewise W').
     Backward: (dx, dw, db)."""
-    stride, pad = _conv_args("conv_forward", x, w, b, conv_param)
+    stride, pad = conv_args("conv_forward", x, w, b, conv_param)
     return record("conv_forward", lambda x, w, b: conv2d(x, w, b, stride=stride, padding=pad),
-                  {"x": x, "w": w, "b": b})
+                  {"x": x, "w": w, "b": b}, extras={"conv_param": dict(conv_param)})
 
 
-def conv_backward(dout: Any, cache: Cache) -> Grads:
-    """(dx, dw, db) for `conv_forward`'s cache."""
-    return backprop("conv_backward", "conv_forward", dout, cache)
+_CONV = ("x", "w", "b", "conv_param")
 
 
-def _pool_args(op: str, xs: tuple[int, ...], pool_param: Any) -> tuple[tuple[int, int], int]:
-    keys = ("pool_height", "pool_width", "stride")
-    ph, pw, stride = require(param_dict(pool_param, op, "pool_param"), keys, op, "pool_param")
-    ph, pw = (_nonneg_int(v, op, f"pool_param[{k!r}]", 1) for v, k in zip((ph, pw), keys))
-    stride = _nonneg_int(stride, op, "pool_param['stride']", 1)
-    if len(xs) != 4:
-        raise ShapeError(f"{op}: x must be (N, C, H, W), got shape {xs}")
-    if xs[2] < ph or xs[3] < pw:
-        raise ShapeError(f"{op}: the {ph}x{pw} pooling window is larger than the input "
-                         f"{xs[2]}x{xs[3]} (x {xs})")
-    return (ph, pw), stride
+def conv_backward(dout: Any, cache: Any) -> Grads:
+    """(dx, dw, db) for `conv_forward`'s cache, or the courses' (x, w, b, conv_param) (their
+    naive forward's; their fast forward appends x_cols)."""
+    op = "conv_backward"
+    cache = _ours(cache, lambda c: conv_forward(*course_args(op, "conv_forward", c, _CONV))[1])
+    return backprop(op, "conv_forward", dout, cache)
 
 
 def max_pool_forward(x: Any, pool_param: dict[str, Any]) -> tuple[np.ndarray, Cache]:
     """Max over pool_height x pool_width windows of x (N, C, H, W) taken every `stride`
     pixels (pool_param keys pool_height, pool_width, stride); out (N, C, H', W') with
     H' = 1 + (H - pool_height) // stride. Backward: dx (to each window's maximum)."""
-    kernel, stride = _pool_args("max_pool_forward", np.shape(x), pool_param)
-    return record("max_pool_forward", lambda x: max_pool2d(x, kernel, stride), {"x": x})
+    kernel, stride = pool_args("max_pool_forward", np.shape(x), pool_param)
+    return record("max_pool_forward", lambda x: max_pool2d(x, kernel, stride), {"x": x},
+                  extras={"pool_param": dict(pool_param)})
 
 
-def max_pool_backward(dout: Any, cache: Cache) -> np.ndarray:
-    """dx for `max_pool_forward`'s cache."""
-    return backprop("max_pool_backward", "max_pool_forward", dout, cache)[0]
+def max_pool_backward(dout: Any, cache: Any) -> np.ndarray:
+    """dx for `max_pool_forward`'s cache, or the courses' (x, pool_param) (their fast
+    version's ('reshape', (x, x_reshaped, out)) and ('im2col', (x, x_cols, x_cols_argmax,
+    pool_param)) too)."""
+    op = "max_pool_backward"
+    cache = _ours(cache, lambda c: max_pool_forward(*pool_inputs(op, c))[1])
+    return backprop(op, "max_pool_forward", dout, cache)[0]
 
 
 def conv_relu_forward(x: Any, w: Any, b: Any, conv_param: dict[str, Any]
                       ) -> tuple[np.ndarray, Cache]:
     """relu(conv(x, w, b)) as one graph (cs231n's layer_utils)."""
-    stride, pad = _conv_args("conv_relu_forward", x, w, b, conv_param)
+    stride, pad = conv_args("conv_relu_forward", x, w, b, conv_param)
     return record("conv_relu_forward",
                   lambda x, w, b: conv2d(x, w, b, stride=stride, padding=pad).relu(),
                   {"x": x, "w": w, "b": b})
 
 
-def conv_relu_backward(dout: Any, cache: Cache) -> Grads:
-    """(dx, dw, db) for `conv_relu_forward`'s cache."""
-    return backprop("conv_relu_backward", "conv_relu_forward", dout, cache)
+def conv_relu_backward(dout: Any, cache: Any) -> Grads:
+    """(dx, dw, db) for `conv_relu_forward`'s cache, or layer_utils' (conv_cache,
+    relu_cache)."""
+    op, fwd = "conv_relu_backward", "conv_relu_forward"
+
+    def rebuild(c: Any) -> Cache:
+        conv_cache, _ = _parts(op, fwd, c, "(conv_cache, relu_cache)", 2)
+        return conv_relu_forward(*course_args(op, fwd, conv_cache, _CONV))[1]
+
+    return backprop(op, fwd, dout, _ours(cache, rebuild))
 
 
 def conv_relu_pool_forward(x: Any, w: Any, b: Any, conv_param: dict[str, Any],
                            pool_param: dict[str, Any]) -> tuple[np.ndarray, Cache]:
     """max_pool(relu(conv(x, w, b))) as one graph (cs231n's layer_utils)."""
     op = "conv_relu_pool_forward"
-    stride, pad = _conv_args(op, x, w, b, conv_param)
+    stride, pad = conv_args(op, x, w, b, conv_param)
     xs, ws = np.shape(x), np.shape(w)
     conv_shape = (xs[0], ws[0], 1 + (xs[2] + 2 * pad - ws[2]) // stride,
                   1 + (xs[3] + 2 * pad - ws[3]) // stride)
-    kernel, pool_stride = _pool_args(op, conv_shape, pool_param)
+    kernel, pool_stride = pool_args(op, conv_shape, pool_param)
 
     def fn(x: Tensor, w: Tensor, b: Tensor) -> Tensor:
         return max_pool2d(conv2d(x, w, b, stride=stride, padding=pad).relu(), kernel,
@@ -218,9 +251,19 @@ def conv_relu_pool_forward(x: Any, w: Any, b: Any, conv_param: dict[str, Any],
     return record(op, fn, {"x": x, "w": w, "b": b})
 
 
-def conv_relu_pool_backward(dout: Any, cache: Cache) -> Grads:
-    """(dx, dw, db) for `conv_relu_pool_forward`'s cache."""
-    return backprop("conv_relu_pool_backward", "conv_relu_pool_forward", dout, cache)
+def conv_relu_pool_backward(dout: Any, cache: Any) -> Grads:
+    """(dx, dw, db) for `conv_relu_pool_forward`'s cache, or layer_utils' (conv_cache,
+    relu_cache, pool_cache)."""
+    op, fwd = "conv_relu_pool_backward", "conv_relu_pool_forward"
+
+    def rebuild(c: Any) -> Cache:
+        conv_cache, _, pool_cache = _parts(op, fwd, c, "(conv_cache, relu_cache, pool_cache)",
+                                           3)
+        pool_param = pool_inputs(op, pool_cache)[1]
+        x, w, b, conv_param = course_args(op, fwd, conv_cache, _CONV)
+        return conv_relu_pool_forward(x, w, b, conv_param, pool_param)[1]
+
+    return backprop(op, fwd, dout, _ours(cache, rebuild))
 
 
 # ----------------------------------------------------------------------------- losses
@@ -268,12 +311,12 @@ def svm_loss(x: Any, y: Any) -> tuple[float, np.ndarray]:
     return _loss("svm_loss", losses.svm_loss, x, y)
 
 
-# The courses' other names for the same layers: students call their naive loops and the
-# provided fast versions by these names, so either can be replaced by ours.
-conv_forward_naive = conv_forward_fast = conv_forward
-conv_backward_naive = conv_backward_fast = conv_backward
-max_pool_forward_naive = max_pool_forward_fast = max_pool_forward
-max_pool_backward_naive = max_pool_backward_fast = max_pool_backward
+# The courses' fast layers (fast_layers.py) are these engine layers; their naive loops are
+# written out in `course.naive`, so "naive vs fast" compares two different implementations.
+conv_forward_fast = conv_forward
+conv_backward_fast = conv_backward
+max_pool_forward_fast = max_pool_forward
+max_pool_backward_fast = max_pool_backward
 spatial_batchnorm_backward_alt = spatial_batchnorm_backward
 
 __all__ = [

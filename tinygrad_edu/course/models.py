@@ -3,7 +3,9 @@
 Each has a `params` dict of numpy arrays and `loss(X, y=None)`: the scores (N, C) when y
 is None (test mode), else `(loss, grads)` with `grads` keyed like `params` — exactly the
 interface `tinygrad_edu.train.Solver` (and the courses' Solver) trains. Weights are
-`weight_scale * randn` from `numpy.random.default_rng(seed)`, biases 0, gammas 1, betas 0.
+`weight_scale * randn`, biases 0, gammas 1, betas 0; the draws come from
+`creation.numpy_generator(seed)`: a generator of their own for an int seed, tinygrad_edu's
+default generator (which `manual_seed` resets) for seed=None.
 The L2 penalty is 0.5 * reg * sum ||W||^2 over the weight matrices (gradient reg * W).
 These are the references a student's models can be compared with, parameter for
 parameter: the shapes and names are the courses' (W1 (D, H), b1 (H,), ...).
@@ -17,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.course import layers as L
+from tinygrad_edu.creation import numpy_generator
 from tinygrad_edu.errors import ShapeError
 
 __all__ = ["TwoLayerNet", "FullyConnectedNet", "ThreeLayerConvNet", "add_l2"]
@@ -37,13 +40,24 @@ def add_l2(loss: float, grads: Grads, params: dict[str, np.ndarray], reg: float,
 
 
 class TwoLayerNet:
-    """affine - relu - affine - softmax, cs231n's `TwoLayerNet`: W1 (D, H), b1 (H,),
-    W2 (H, C), b2 (C,); X of shape (N, d1, ..., dk) is flattened to (N, D). float64."""
+    """affine - relu - affine - softmax, cs231n's `TwoLayerNet` (fc_net.py): W1 (D, H),
+    b1 (H,), W2 (H, C), b2 (C,); X of shape (N, d1, ..., dk) is flattened to (N, D). float64.
+
+    ECE C147's spelling of the same model is taken too: `hidden_dims` (an int) for
+    hidden_dim, and `dropout=0` (its skeleton takes the argument but has no dropout layer;
+    any other value is an error: use `FullyConnectedNet([H], dropout=...)`). For the
+    assignment-1 network with `train`/`predict` see `course.neural_net`."""
 
     def __init__(self, input_dim: int = 3 * 32 * 32, hidden_dim: int = 100,
                  num_classes: int = 10, weight_scale: float = 1e-3, reg: float = 0.0,
-                 seed: int | None = 0) -> None:
-        rng = np.random.default_rng(seed)
+                 seed: int | None = 0, *, hidden_dims: int | None = None,
+                 dropout: float = 0) -> None:
+        if dropout not in (0, 1):
+            raise ValueError(f"TwoLayerNet: this network has no dropout layer (as the "
+                             f"courses'), got dropout={dropout}; use FullyConnectedNet([H], "
+                             f"dropout=...)")
+        hidden_dim = hidden_dim if hidden_dims is None else int(hidden_dims)
+        rng = numpy_generator(seed)
         self.reg = reg
         self.params: dict[str, np.ndarray] = {
             "W1": weight_scale * rng.standard_normal((input_dim, hidden_dim)),
@@ -65,47 +79,88 @@ class TwoLayerNet:
         return add_l2(loss, grads, p, self.reg, ("W1", "W2")), grads
 
 
+def _keep_ratio(dropout_keep_ratio: float, dropout: float | None) -> float:
+    """The probability of keeping a unit, from either spelling (1.0: no dropout)."""
+    op = "FullyConnectedNet"
+    if dropout is not None:
+        if dropout_keep_ratio != 1:
+            raise ValueError(f"{op}: give dropout_keep_ratio (cs231n 2020+) or dropout (older "
+                             f"versions), not both; got {dropout_keep_ratio} and {dropout}")
+        if not 0 <= dropout <= 1:
+            raise ValueError(f"{op}: dropout is the probability of keeping a unit, in [0, 1] "
+                             f"(0 and 1 both mean no dropout), got {dropout}")
+        # dropout=0 meant "no dropout" in the older versions (use_dropout = dropout > 0),
+        # dropout=1 in the 2018-2019 ones (use_dropout = dropout != 1).
+        return 1.0 if dropout in (0, 1) else float(dropout)
+    if not 0 < dropout_keep_ratio <= 1:
+        raise ValueError(f"{op}: dropout_keep_ratio is the probability of keeping a unit, in "
+                         f"(0, 1] (1: no dropout), got {dropout_keep_ratio}; the older "
+                         f"spelling dropout=0 means no dropout")
+    return float(dropout_keep_ratio)
+
+
+def _normalization(normalization: Any, use_batchnorm: bool | None) -> str | None:
+    if normalization not in (None, "batchnorm", "layernorm"):
+        raise ValueError(f"FullyConnectedNet: normalization must be None, 'batchnorm' or "
+                         f"'layernorm', got {normalization!r} (use_batchnorm=True is the older "
+                         f"spelling of 'batchnorm')")
+    if use_batchnorm:
+        if normalization not in (None, "batchnorm"):
+            raise ValueError(f"FullyConnectedNet: use_batchnorm=True asks for batch "
+                             f"normalization but normalization is {normalization!r}")
+        return "batchnorm"
+    return None if normalization is None else str(normalization)
+
+
 class FullyConnectedNet:
     """{affine - [batch/layer norm] - relu - [dropout]} x (L - 1) - affine - softmax, as
-    cs231n's `FullyConnectedNet`: params W1..WL, b1..bL and, with normalization,
-    gamma1..gamma(L-1), beta1..beta(L-1).
+    cs231n's `FullyConnectedNet` (and ECE C147's): params W1..WL, b1..bL and, with
+    normalization, gamma1..gamma(L-1), beta1..beta(L-1).
 
-    `dropout_keep_ratio` is the probability of keeping a unit (1: no dropout);
-    `normalization` is None, 'batchnorm' or 'layernorm'; `seed` fixes the weights and every
-    dropout mask (the courses' gradient-check mode). `loss(X)` runs in test mode (running
-    batchnorm statistics, no dropout), `loss(X, y)` in train mode. dtype: float32 as the
-    course; use float64 for gradient checks.
+    Every version's spellings are taken, by keyword:
+    - dropout: `dropout_keep_ratio` (cs231n 2020+; 1 means no dropout) or `dropout` (older
+      cs231n and ECE C147; also the probability of keeping a unit, and both 0, the older
+      default, and 1, the 2018-2019 default, mean no dropout). cs231n 2016 used p as the
+      probability of dropping; that reading is not supported.
+    - normalization: `normalization` in {None, 'batchnorm', 'layernorm'} (cs231n 2018+) or
+      `use_batchnorm=True` (older versions, ECE C147).
+    `seed` fixes the weights and every dropout mask (the courses' gradient-check mode); without
+    it the weights come from tinygrad_edu's default generator (`manual_seed`). `loss(X)` runs
+    in test mode (running batchnorm statistics, no dropout), `loss(X, y)` in train mode. The
+    L2 penalty is 0.5 * reg * sum ||W||^2. dtype: float32 as the course; use float64 for
+    gradient checks. Attributes as the course: use_dropout, use_batchnorm, normalization,
+    dropout_param, bn_params, num_layers, reg, dtype, params.
     """
 
     def __init__(self, hidden_dims: Sequence[int], input_dim: int = 3 * 32 * 32,
                  num_classes: int = 10, dropout_keep_ratio: float = 1.0,
                  normalization: str | None = None, reg: float = 0.0,
                  weight_scale: float = 1e-2, dtype: Any = np.float32,
-                 seed: int | None = None) -> None:
-        if normalization not in (None, "batchnorm", "layernorm"):
-            raise ValueError(f"FullyConnectedNet: normalization must be None, 'batchnorm' or "
-                             f"'layernorm', got {normalization!r}")
-        self.normalization = normalization
-        self.use_dropout = dropout_keep_ratio != 1
+                 seed: int | None = None, *, dropout: float | None = None,
+                 use_batchnorm: bool | None = None) -> None:
+        keep = _keep_ratio(dropout_keep_ratio, dropout)
+        self.normalization = _normalization(normalization, use_batchnorm)
+        self.use_batchnorm = self.normalization == "batchnorm"
+        self.use_dropout = keep != 1
         self.reg = reg
         self.num_layers = 1 + len(hidden_dims)
         self.dtype = np.dtype(dtype)
-        rng = np.random.default_rng(seed)
+        rng = numpy_generator(seed)
         dims = [input_dim, *hidden_dims, num_classes]
         self.params: dict[str, np.ndarray] = {}
         for i, (fan_in, fan_out) in enumerate(zip(dims[:-1], dims[1:]), start=1):
             self.params[f"W{i}"] = weight_scale * rng.standard_normal((fan_in, fan_out))
             self.params[f"b{i}"] = np.zeros(fan_out)
-            if normalization and i < self.num_layers:
+            if self.normalization and i < self.num_layers:
                 self.params[f"gamma{i}"] = np.ones(fan_out)
                 self.params[f"beta{i}"] = np.zeros(fan_out)
         self.dropout_param: dict[str, Any] = {}
         if self.use_dropout:
-            self.dropout_param = {"mode": "train", "p": dropout_keep_ratio}
+            self.dropout_param = {"mode": "train", "p": keep}
             if seed is not None:
                 self.dropout_param["seed"] = seed
         self.bn_params: list[dict[str, Any]] = [
-            {"mode": "train"} for _ in range(self.num_layers - 1)] if normalization else []
+            {"mode": "train"} for _ in range(self.num_layers - 1)] if self.normalization else []
         for k, v in self.params.items():
             self.params[k] = v.astype(self.dtype)
 
@@ -177,7 +232,7 @@ class ThreeLayerConvNet:
         self.reg, self.dtype = reg, np.dtype(dtype)
         self.conv_param = {"stride": 1, "pad": (filter_size - 1) // 2}
         self.pool_param = {"pool_height": 2, "pool_width": 2, "stride": 2}
-        rng = np.random.default_rng(seed)
+        rng = numpy_generator(seed)
         pooled = num_filters * (h // 2) * (w // 2)
         shapes = {"W1": (num_filters, c, filter_size, filter_size), "b1": (num_filters,),
                   "W2": (pooled, hidden_dim), "b2": (hidden_dim,),

@@ -11,11 +11,18 @@ Conventions, the courses' (cs231n assignment 2), which differ from PyTorch's in 
   dropping it. With `dropout_param['seed']` the mask is drawn exactly as a student's
   `np.random.seed(seed); np.random.rand(*x.shape) < p`, from a private RandomState (the
   global numpy state is left alone), so a student's seeded mask and ours agree.
+
+Each backward also takes a cache a student's forward builds by hand. The courses leave
+the normalizations' caches to the student, so the one asked for is the forward's own
+arguments, in order: `(x, gamma, beta, bn_param)` (batchnorm, spatial batchnorm),
+`(x, gamma, beta, ln_param)`, `(x, gamma, beta, G, gn_param)`; our forward is run again on
+them (on a copy of bn_param: the running statistics are not updated twice). Dropout takes
+the courses' `(dropout_param, mask)`: dx = dout * mask in 'train' mode, dout in 'test'.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -25,6 +32,8 @@ from tinygrad_edu.course._graph import (
     ParamError,
     as_array,
     backprop,
+    course_args,
+    describe,
     float_dtype,
     param_dict,
     record,
@@ -115,16 +124,37 @@ def batchnorm_forward(x: Any, gamma: Any, beta: Any, bn_param: dict[str, Any]
     return _batchnorm("batchnorm_forward", x, gamma, beta, bn_param, spatial=False)
 
 
-def batchnorm_backward(dout: Any, cache: Cache) -> Grads:
-    """(dx, dgamma, dbeta) for `batchnorm_forward`'s cache."""
-    return backprop("batchnorm_backward", "batchnorm_forward", dout, cache)
+_NORM = ("x", "gamma", "beta")
 
 
-def batchnorm_backward_alt(dout: Any, cache: Cache) -> Grads:
+def _ours(op: str, forward: str, cache: Any, names: tuple[str, ...],
+          run: Callable[..., tuple[np.ndarray, Cache]]) -> Cache:
+    """Our cache as it is; a student's cache of the forward's arguments `names` turned into
+    ours by running `run` (our forward) on them; a param dict is copied first."""
+    if isinstance(cache, Cache):
+        return cache
+    args = course_args(op, forward, cache, names)
+    return run(*[dict(a) if isinstance(a, dict) else a for a in args])[1]
+
+
+def _batchnorm_cache(op: str, cache: Any, spatial: bool) -> Cache:
+    fwd = "spatial_batchnorm_forward" if spatial else "batchnorm_forward"
+    return _ours(op, fwd, cache, (*_NORM, "bn_param"),
+                 lambda x, g, b, p: _batchnorm(fwd, x, g, b, p, spatial))
+
+
+def batchnorm_backward(dout: Any, cache: Any) -> Grads:
+    """(dx, dgamma, dbeta) for `batchnorm_forward`'s cache or (x, gamma, beta, bn_param)."""
+    op = "batchnorm_backward"
+    return backprop(op, "batchnorm_forward", dout, _batchnorm_cache(op, cache, False))
+
+
+def batchnorm_backward_alt(dout: Any, cache: Any) -> Grads:
     """The same gradients as `batchnorm_backward`. The courses ask for this second version
     written from the simplified closed form; the engine's graph gives one answer for both,
     so a student's two versions can be checked against the same reference."""
-    return backprop("batchnorm_backward_alt", "batchnorm_forward", dout, cache)
+    op = "batchnorm_backward_alt"
+    return backprop(op, "batchnorm_forward", dout, _batchnorm_cache(op, cache, False))
 
 
 def spatial_batchnorm_forward(x: Any, gamma: Any, beta: Any, bn_param: dict[str, Any]
@@ -134,9 +164,11 @@ def spatial_batchnorm_forward(x: Any, gamma: Any, beta: Any, bn_param: dict[str,
     return _batchnorm("spatial_batchnorm_forward", x, gamma, beta, bn_param, spatial=True)
 
 
-def spatial_batchnorm_backward(dout: Any, cache: Cache) -> Grads:
-    """(dx, dgamma, dbeta) for `spatial_batchnorm_forward`'s cache."""
-    return backprop("spatial_batchnorm_backward", "spatial_batchnorm_forward", dout, cache)
+def spatial_batchnorm_backward(dout: Any, cache: Any) -> Grads:
+    """(dx, dgamma, dbeta) for `spatial_batchnorm_forward`'s cache or (x, gamma, beta,
+    bn_param)."""
+    op = "spatial_batchnorm_backward"
+    return backprop(op, "spatial_batchnorm_forward", dout, _batchnorm_cache(op, cache, True))
 
 
 def layernorm_forward(x: Any, gamma: Any, beta: Any, ln_param: dict[str, Any] | None
@@ -154,9 +186,11 @@ def layernorm_forward(x: Any, gamma: Any, beta: Any, ln_param: dict[str, Any] | 
                   {"x": arr, "gamma": gamma, "beta": beta})
 
 
-def layernorm_backward(dout: Any, cache: Cache) -> Grads:
-    """(dx, dgamma, dbeta) for `layernorm_forward`'s cache."""
-    return backprop("layernorm_backward", "layernorm_forward", dout, cache)
+def layernorm_backward(dout: Any, cache: Any) -> Grads:
+    """(dx, dgamma, dbeta) for `layernorm_forward`'s cache or (x, gamma, beta, ln_param)."""
+    op, fwd = "layernorm_backward", "layernorm_forward"
+    return backprop(op, fwd, dout,
+                    _ours(op, fwd, cache, (*_NORM, "ln_param"), layernorm_forward))
 
 
 def spatial_groupnorm_forward(x: Any, gamma: Any, beta: Any, G: int,
@@ -186,9 +220,12 @@ def spatial_groupnorm_forward(x: Any, gamma: Any, beta: Any, G: int,
     return record(op, fn, {"x": arr, "gamma": gamma, "beta": beta})
 
 
-def spatial_groupnorm_backward(dout: Any, cache: Cache) -> Grads:
-    """(dx, dgamma, dbeta) for `spatial_groupnorm_forward`'s cache."""
-    return backprop("spatial_groupnorm_backward", "spatial_groupnorm_forward", dout, cache)
+def spatial_groupnorm_backward(dout: Any, cache: Any) -> Grads:
+    """(dx, dgamma, dbeta) for `spatial_groupnorm_forward`'s cache or (x, gamma, beta, G,
+    gn_param)."""
+    op, fwd = "spatial_groupnorm_backward", "spatial_groupnorm_forward"
+    return backprop(op, fwd, dout,
+                    _ours(op, fwd, cache, (*_NORM, "G", "gn_param"), spatial_groupnorm_forward))
 
 
 def dropout_forward(x: Any, dropout_param: dict[str, Any]) -> tuple[np.ndarray, Cache]:
@@ -220,6 +257,31 @@ def dropout_forward(x: Any, dropout_param: dict[str, Any]) -> tuple[np.ndarray, 
                   extras={"mask": mask, "mode": mode, "dropout_param": param})
 
 
-def dropout_backward(dout: Any, cache: Cache) -> np.ndarray:
-    """dx for `dropout_forward`'s cache: dout * mask in train mode, dout in test mode."""
-    return backprop("dropout_backward", "dropout_forward", dout, cache)[0]
+def _dropout_cache(op: str, dout: Any, cache: Any) -> Cache:
+    """The courses' (dropout_param, mask) as our cache: the graph of x * mask ('train') or
+    of x ('test') on an x of dout's shape (the gradient does not depend on x's values)."""
+    if isinstance(cache, Cache):
+        return cache
+    if not (isinstance(cache, tuple | list) and len(cache) == 2 and isinstance(cache[0], dict)
+            and (cache[1] is None or isinstance(cache[1], np.ndarray))):
+        raise TypeError(f"{op}: cache must be the cache returned by dropout_forward (ours) or "
+                        f"the courses' tuple (dropout_param, mask); got {describe(cache)}")
+    param, mask = cache
+    mode = _mode(op, param, "dropout_param")
+    d = as_array(dout, op, "dout")
+    x = np.zeros(d.shape, dtype=float_dtype(d))
+    if mode == "test":
+        return record("dropout_forward", lambda x: x, {"x": x})[1]
+    if mask is None or mask.shape != d.shape:
+        shape = None if mask is None else mask.shape
+        raise ShapeError(f"{op}: in 'train' mode the mask must have dout's shape {d.shape}, "
+                         f"got {shape}")
+    scale = from_numpy(mask.astype(x.dtype))
+    return record("dropout_forward", lambda x: x * scale, {"x": x})[1]
+
+
+def dropout_backward(dout: Any, cache: Any) -> np.ndarray:
+    """dx for `dropout_forward`'s cache or the courses' (dropout_param, mask): dout * mask
+    in train mode, dout in test mode."""
+    op = "dropout_backward"
+    return backprop(op, "dropout_forward", dout, _dropout_cache(op, dout, cache))[0]

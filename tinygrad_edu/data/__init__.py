@@ -5,8 +5,10 @@
   `default_collate`, `default_convert`: PyTorch's names and behaviour.
 - `load_dataset(name, data_dir=None, ...)` -> `Splits` for mnist, fashion-mnist, cifar10,
   iris, digits, spirals, moons, blobs (see `registry` for the splits it makes).
-- File readers: `load_mnist`/`read_idx` (IDX, plain or gzip), `load_cifar10` (python and
-  binary versions; pickles read by the restricted unpickler `safe_load`),
+- File readers: `load_mnist`/`read_idx` (IDX, plain or gzip; `check_mnist_files` and
+  `recognize_mnist_dir` tell MNIST, Fashion-MNIST and KMNIST files apart by md5),
+  `load_cifar10` (python and binary versions; pickles read by the restricted unpickler
+  `safe_load`),
   `load_npy_test_set` (.npy/.npz, never unpickled).
 - Preprocessing fitted on train: `MeanImage`, `ChannelNormalizer`, `Standardizer` (and the
   functions `subtract_mean_image`, `normalize_channels`, `standardize`), `one_hot`.
@@ -14,6 +16,12 @@
 """
 
 from tinygrad_edu.data._errors import DataFormatError
+from tinygrad_edu.data.checksums import (
+    UnrecognizedDataWarning,
+    WrongDatasetError,
+    check_mnist_files,
+    recognize_mnist_dir,
+)
 from tinygrad_edu.data.cifar import (
     CIFAR10_CLASSES,
     load_batch_binary,
@@ -53,7 +61,8 @@ __all__ = [
     "course_split",
     "load_mnist", "read_idx", "MNIST_CLASSES", "FASHION_MNIST_CLASSES", "load_cifar10",
     "load_batch_binary", "load_batch_python", "CIFAR10_CLASSES", "safe_load", "safe_loads",
-    "UnsafePickleError", "DataFormatError", "load_npy_test_set", "load_iris", "load_digits",
+    "UnsafePickleError", "DataFormatError", "WrongDatasetError", "UnrecognizedDataWarning",
+    "check_mnist_files", "recognize_mnist_dir", "load_npy_test_set", "load_iris", "load_digits",
     "make_spirals", "make_moons", "make_blobs", "MeanImage", "ChannelNormalizer",
     "Standardizer", "subtract_mean_image", "normalize_channels", "standardize", "one_hot",
 ]

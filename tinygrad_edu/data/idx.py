@@ -101,6 +101,13 @@ def _find(data_dir: Path, stem: str) -> Path:
                                else " (directory missing or empty)"))
 
 
+def mnist_file(data_dir: str | os.PathLike[str], kind: str, part: str) -> Path:
+    """The file `load_mnist` reads for `kind` ('train'/'t10k') and `part` ('images'/'labels'):
+    `{kind}-{part}-idx{3|1}-ubyte`, else the same name with '.gz' (FileNotFoundError when
+    neither exists)."""
+    return _find(Path(data_dir), f"{kind}-{part}-idx{3 if part == 'images' else 1}-ubyte")
+
+
 def mnist_files_present(data_dir: str | os.PathLike[str], kind: str) -> bool:
     """Whether both the images and labels files of `kind` ('train'/'t10k') exist."""
     try:

@@ -9,7 +9,10 @@
 | digits        | scikit-learn (8x8)                     | 70% / 10% / 20%, seeded            |
 | spirals/moons/blobs | generated (numpy)                | 70% / 10% / 20%, seeded            |
 
-MNIST-format sets: with both train and t10k files, test = t10k and val = `val_size`
+MNIST-format sets: the files are identified by their md5 sums (see `checksums`): Fashion-MNIST
+files asked for as 'mnist' (or the reverse) raise `WrongDatasetError`, files that match no
+official sum load with an `UnrecognizedDataWarning`; `info['files']` says what was found.
+With both train and t10k files, test = t10k and val = `val_size`
 (1,000) random training images. With only one of them (../shared/datasets/mnist holds just
 the 10,000 real t10k images), those images are split with `seed` (0): the last
 `test_size` (2,000) of a seeded permutation are the test set, the first 8,000 train, and
@@ -30,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu.data.checksums import verify_mnist_files
 from tinygrad_edu.data.cifar import find_cifar10_format, load_cifar10
 from tinygrad_edu.data.idx import (
     FASHION_MNIST_CLASSES,
@@ -113,16 +117,20 @@ def _mnist_like(name: str, data_dir: Path, val_size: Any, test_size: Any, seed: 
                                                                                          "t10k")
     val = 1000 if val_size is _DEFAULT else val_size
     if has_train and has_test:
+        files = verify_mnist_files(name, data_dir, ("train", "t10k"))
         X, y = load_mnist(data_dir, "train", flatten=flatten)
         X_test, y_test = load_mnist(data_dir, "t10k", flatten=flatten)
         train, val_idx, _ = split_indices(len(X), val, 0, seed)
-        info = {"split": "train files / val from train / t10k files", "seed": seed}
+        info = {"split": "train files / val from train / t10k files", "seed": seed,
+                "files": files}
         return Splits(X[train], y[train], X[val_idx], y[val_idx], X_test, y_test, classes,
                       name, {**info, "sizes": (len(train), len(val_idx), len(X_test))})
     kind = "t10k" if has_test else "train"
+    files = verify_mnist_files(name, data_dir, (kind,))
     X, y = load_mnist(data_dir, kind, flatten=flatten)
     test = 2000 if test_size is _DEFAULT else test_size
     splits = train_val_test_split(X, y, val, test, seed, classes, name)
+    splits.info["files"] = files
     splits.info["split"] = (f"only the {kind} files were found: their {len(X):,} images split "
                             f"with seed {seed} into {len(X) - splits.sizes[2]:,} train (of "
                             f"which {splits.sizes[1]:,} val) / {splits.sizes[2]:,} test")

@@ -35,7 +35,7 @@ from tinygrad_edu.derive._compare import Tolerance, compare
 from tinygrad_edu.derive._inputs import Inputs, function_name
 from tinygrad_edu.derive._paths import PathFinder
 from tinygrad_edu.derive._report import DerivationReport, InputCheck, PathContribution
-from tinygrad_edu.gradcheck import numerical_grad
+from tinygrad_edu.gradcheck import central_difference, numerical_grad
 from tinygrad_edu.tensor import Tensor
 
 __all__ = ["check_derivation", "assert_derivation", "check_jacobian", "check_hessian",
@@ -174,15 +174,8 @@ def _numeric_jacobian(at: Callable[[np.ndarray], np.ndarray], x: np.ndarray,
     belongs to the numeric check only."""
     x = x.copy()
     jac = np.zeros((int(np.prod(out_shape)), x.size))
-    flat = x.reshape(-1)
-    for j in range(x.size):
-        old = flat[j]
-        flat[j] = old + eps
-        plus = at(x)
-        flat[j] = old - eps
-        minus = at(x)
-        flat[j] = old
-        jac[:, j] = ((plus - minus) / (2 * eps)).reshape(-1)
+    for j, index in enumerate(np.ndindex(x.shape)):
+        jac[:, j] = central_difference(at, x, index, eps).reshape(-1)
     return jac.reshape(out_shape + x.shape)
 
 

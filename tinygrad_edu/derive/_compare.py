@@ -11,7 +11,7 @@ from fractions import Fraction
 import numpy as np
 
 from tinygrad_edu.derive._report import InputCheck, PathContribution
-from tinygrad_edu.gradcheck import rel_error
+from tinygrad_edu.gradcheck import close, rel_error
 
 #: (input name, axis, size) for every axis of every input: names for a constant factor
 Dims = list[tuple[str, int, int]]
@@ -35,11 +35,6 @@ class Tolerance:
         slack = (1e3 * np.finfo(np.float64).eps * max(1.0, value_scale) / eps
                  + 10 * eps * eps * max(1.0, grad_scale))
         return Tolerance(rtol, atol, max(rtol, 1e-6), atol + slack)
-
-
-def close(a: np.ndarray, b: np.ndarray, rtol: float, atol: float) -> np.ndarray:
-    """Elementwise |a - b| <= atol + rtol |b| (numpy's isclose, with b the reference)."""
-    return np.asarray(np.abs(a - b) <= atol + rtol * np.abs(b))
 
 
 def _same(x: np.ndarray, ref: np.ndarray, tol: Tolerance) -> bool:

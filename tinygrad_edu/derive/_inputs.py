@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu.creation import from_numpy
 from tinygrad_edu.tensor import Tensor
 
 
@@ -86,7 +87,7 @@ class Inputs:
         """Arguments for f: Tensors for arrays (the `replace`d ones as given)."""
         replace = replace or {}
         return [replace[i] if i in replace else (
-            Tensor._wrap(v) if isinstance(v, np.ndarray) else v)
+            from_numpy(v) if isinstance(v, np.ndarray) else v)
             for i, v in enumerate(self.values)]
 
     def claim_args(self) -> list[Any]:

@@ -121,8 +121,8 @@ def _conv(op: str, d: int, input: Any, weight: Any, bias: Any, stride: Any, padd
     wlayout = "(C_out, C_in / groups, kh, kw)" if d == 2 else "(C_out, C_in / groups, k)"
     if x.ndim != d + 2:
         hint = "; add a batch axis with x.unsqueeze(0)" if x.ndim == d + 1 else ""
-        raise ShapeError(f"{op}: expected a {d + 2}-D input {layout}, got shape {x.shape}"
-                         f"{hint}")
+        raise ShapeError(f"{op}: expected a {d + 2}-D input {layout}, got shape {x.shape} "
+                         f"(weight shape {w.shape}){hint}")
     if w.ndim != d + 2:
         raise ShapeError(f"{op}: expected a {d + 2}-D weight {wlayout}, got shape {w.shape} "
                          f"(input shape {x.shape})")
@@ -152,7 +152,8 @@ def _conv(op: str, d: int, input: Any, weight: Any, bias: Any, stride: Any, padd
         b = as_tensor(bias)
         if b.shape != (c_out,):
             raise ShapeError(f"{op}: bias has shape {b.shape} but weight {w.shape} has "
-                             f"{c_out} output channels; bias must have shape ({c_out},)")
+                             f"{c_out} output channels; bias must have shape ({c_out},) "
+                             f"(input shape {x.shape})")
         operands.append(b)
     dtype = np.result_type(*[t.dtype for t in operands])
     operands = [t if t.dtype == dtype else t.to(dtype) for t in operands]
@@ -234,6 +235,11 @@ def conv2d_nhwc(x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any = 0
     if xt.shape[3] != wt.shape[2]:
         raise ShapeError(f"conv2d_nhwc: input {xt.shape} has {xt.shape[3]} channels (last "
                          f"axis) but filters {wt.shape} expect C_in={wt.shape[2]} (axis 2)")
+    if b is not None and np.shape(b.array if isinstance(b, Tensor) else b) != (wt.shape[3],):
+        b_shape = np.shape(b.array if isinstance(b, Tensor) else b)
+        raise ShapeError(f"conv2d_nhwc: bias has shape {b_shape} but filters {wt.shape} have "
+                         f"C_out={wt.shape[3]} (axis 3); bias must have shape ({wt.shape[3]},) "
+                         f"(input shape {xt.shape})")
     out = conv2d(xt.permute(0, 3, 1, 2), wt.permute(3, 2, 0, 1), b, stride, padding)
     return out.permute(0, 2, 3, 1)
 

@@ -64,10 +64,12 @@ def broadcast_target(x: Tensor, target: Any, name: str, stacklevel: int = 3) -> 
     return t if t.dtype == x.dtype else t.to(x.dtype)
 
 
-def class_dim_last(x: Tensor, name: str) -> Tensor:
+def class_dim_last(x: Tensor, name: str, target: Any = None) -> Tensor:
     """Scores (C,), (N, C) or (N, C, d1, ...) as a matrix with one row per prediction."""
     if x.ndim == 0:
-        raise ShapeError(f"{name}: input must have a class dimension, got a 0-d tensor")
+        with_target = "" if target is None else f" (target shape {np.shape(_array(target))})"
+        raise ShapeError(f"{name}: input must have a class dimension, (C,), (N, C) or "
+                         f"(N, C, d1, ...), got shape (){with_target}")
     if x.ndim == 2:
         return x
     if x.ndim == 1:
@@ -116,15 +118,21 @@ def class_labels(x: Tensor, target: Any, name: str, ignore_index: int | None = N
     return labels
 
 
-def class_weight(weight: Any, num_classes: int, dtype: np.dtype, name: str
-                  ) -> np.ndarray | None:
+def class_weight(weight: Any, x: Tensor, name: str) -> np.ndarray | None:
+    """The class weights for scores x ((C,), (N, C) or (N, C, d1, ...)) as an array of x's
+    dtype, checked to have shape (C,)."""
     if weight is None:
         return None
-    w = np.asarray(weight.array if isinstance(weight, Tensor) else weight, dtype=dtype)
+    w = np.asarray(_array(weight), dtype=x.dtype)
+    num_classes = x.shape[0] if x.ndim == 1 else x.shape[1]
     if w.shape != (num_classes,):
         raise ShapeError(f"{name}: weight must have one entry per class, shape "
-                         f"({num_classes},), got {w.shape}")
+                         f"({num_classes},), got {w.shape} for input of shape {x.shape}")
     return w
+
+
+def _array(t: Any) -> Any:
+    return t.array if isinstance(t, Tensor) else t
 
 
 def one_hot(labels: np.ndarray, num_classes: int, dtype: np.dtype,

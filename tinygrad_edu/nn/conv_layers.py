@@ -96,7 +96,8 @@ class _ConvNd(Module):
             layout = "(N, {C}, H, W) or ({C}, H, W)" if d == 2 else "(N, {C}, L) or ({C}, L)"
             raise ShapeError(f"{layer_name(type(self).__name__)}: expected input of shape "
                              f"{layout.format(C=self.in_channels)} "
-                             f"(in_channels={self.in_channels}), got {tuple(input.shape)}")
+                             f"(in_channels={self.in_channels}, weight of shape "
+                             f"{self.weight.shape}), got {tuple(input.shape)}")
         x = input if batched else input.unsqueeze(0)
         padding = self.padding
         if self.padding_mode != "zeros" and padding != "valid":

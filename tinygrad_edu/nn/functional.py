@@ -223,6 +223,8 @@ def batch_norm(input: Any, running_mean: Tensor | None, running_var: Tensor | No
     x = _t(input)
     axes = _stat_axes(x, "batch_norm")
     shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    _check_channel_vectors("batch_norm", x, running_mean=running_mean,
+                           running_var=running_var, weight=weight, bias=bias)
     if training:
         count = x.numel() // x.shape[1]
         if count <= 1:
@@ -242,10 +244,6 @@ def batch_norm(input: Any, running_mean: Tensor | None, running_var: Tensor | No
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are needed when "
                              "training=False")
-        for name, stat in (("running_mean", running_mean), ("running_var", running_var)):
-            if stat.shape != (x.shape[1],):
-                raise ShapeError(f"batch_norm: {name} has shape {stat.shape}, expected "
-                                 f"({x.shape[1]},) for input of shape {x.shape}")
         inv_std = 1.0 / np.sqrt(running_var.array.reshape(shape) + eps)
         xhat = (x - as_tensor(running_mean.array.reshape(shape).astype(x.dtype))) * (
             as_tensor(inv_std.astype(x.dtype)))
@@ -256,17 +254,34 @@ def batch_norm(input: Any, running_mean: Tensor | None, running_var: Tensor | No
     return xhat
 
 
+def _check_channel_vectors(op: str, x: Tensor, **vectors: Any) -> None:
+    """Each given vector (running statistics, weight, bias) has one entry per channel of x:
+    shape (C,), as PyTorch requires (a (C, 1) or a longer vector would broadcast wrongly or
+    fail inside numpy)."""
+    expected = (x.shape[1],)
+    for name, v in vectors.items():
+        if v is not None and np.shape(v.array if isinstance(v, Tensor) else v) != expected:
+            got = np.shape(v.array if isinstance(v, Tensor) else v)
+            raise ShapeError(f"{op}: {name} has shape {got}, expected {expected} (one entry "
+                             f"per channel) for input of shape {x.shape}")
+
+
 def layer_norm(input: Any, normalized_shape: Any, weight: Any = None, bias: Any = None,
                eps: float = 1e-5) -> Tensor:
     """Normalize over the last len(normalized_shape) dims with the biased variance, then
     y = xhat * weight + bias (elementwise over normalized_shape)."""
     x = _t(input)
-    norm_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(
-        normalized_shape)
+    norm_shape = ((int(normalized_shape),) if isinstance(normalized_shape, int | np.integer)
+                  else tuple(int(n) for n in normalized_shape))
     k = len(norm_shape)
     if k == 0 or x.shape[x.ndim - k:] != norm_shape:
         raise ShapeError(f"layer_norm: normalized_shape {norm_shape} must be the trailing "
                          f"dims of the input, got input of shape {x.shape}")
+    for name, v in (("weight", weight), ("bias", bias)):
+        got = None if v is None else np.shape(v.array if isinstance(v, Tensor) else v)
+        if got is not None and got != norm_shape:
+            raise ShapeError(f"layer_norm: {name} has shape {got}, expected normalized_shape "
+                             f"{norm_shape} (input shape {x.shape})")
     axes = tuple(range(x.ndim - k, x.ndim))
     mean = x.mean(axis=axes, keepdims=True)
     centered = x - mean
@@ -300,13 +315,18 @@ def pad(input: Any, pad: Any, mode: str = "constant", value: float | None = None
     'reflect' (mirror without repeating the edge), 'replicate' (repeat the edge),
     'circular' (wrap around)."""
     x = _t(input)
-    widths = [int(p) for p in pad]
+    widths = _pad_widths(pad, x)
     if len(widths) % 2 or len(widths) // 2 > x.ndim:
         raise ValueError(f"pad: the pad tuple needs an even length of at most 2 * ndim = "
                          f"{2 * x.ndim}, got {tuple(widths)} for shape {x.shape}")
     pairs = [(0, 0)] * x.ndim
     for k in range(len(widths) // 2):
         pairs[x.ndim - 1 - k] = (widths[2 * k], widths[2 * k + 1])
+    for axis, ((lo, hi), n) in enumerate(zip(pairs, x.shape)):
+        if n + lo + hi < 0:
+            raise ValueError(f"pad: widths {(lo, hi)} would crop dim {axis} of size {n} to "
+                             f"{n + lo + hi} (input shape {x.shape}, pad {tuple(widths)}); "
+                             f"negative widths may remove at most the {n} elements there are")
     if mode == "constant":
         grow = [(max(lo, 0), max(hi, 0)) for lo, hi in pairs]
         out = x.pad(grow, 0.0 if value is None else value) if any(map(any, grow)) else x
@@ -321,6 +341,9 @@ def pad(input: Any, pad: Any, mode: str = "constant", value: float | None = None
             if not (lo or hi):
                 continue
             n = out.shape[axis]
+            if mode == "replicate" and n == 0:
+                raise ValueError(f"pad: replicate padding {pairs[axis]} needs an element to "
+                                 f"repeat, but dim {axis} is empty (input shape {x.shape})")
             if mode == "reflect" and (lo >= n or hi >= n):
                 raise ValueError(f"pad: reflect padding {pairs[axis]} must be smaller than the "
                                  f"dim it pads (dim {axis} of shape {x.shape})")
@@ -333,6 +356,19 @@ def pad(input: Any, pad: Any, mode: str = "constant", value: float | None = None
         return out if mode == "circular" else _crop(out, pairs)
     raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', "
                      f"got {mode!r}")
+
+
+def _pad_widths(pad: Any, x: Tensor) -> list[int]:
+    """PyTorch's pad argument as a list of ints; anything else is a TypeError (int(1.5)
+    would silently pad by 1)."""
+    if isinstance(pad, Tensor) or not isinstance(pad, tuple | list):
+        raise TypeError(f"pad: pad must be a tuple of ints (left, right, top, bottom, ...), "
+                        f"got {type(pad).__name__} {pad!r} for input of shape {x.shape}")
+    for i, p in enumerate(pad):
+        if not isinstance(p, int | np.integer) or isinstance(p, bool):
+            raise TypeError(f"pad: pad must be a tuple of ints, got {type(p).__name__} "
+                            f"{p!r} at position {i} of {tuple(pad)} (input shape {x.shape})")
+    return [int(p) for p in pad]
 
 
 def _crop(x: Tensor, pairs: list[tuple[int, int]]) -> Tensor:

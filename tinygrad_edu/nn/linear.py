@@ -70,17 +70,23 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound, generator=generator)
 
     def forward(self, input: Tensor) -> Tensor:
-        shape = input.shape
-        if not shape or shape[-1] != self.in_features:
+        shape, weight, bias = input.shape, self.weight, self.bias
+        if weight.ndim != 2 or (bias is not None and bias.shape != weight.shape[:1]):
+            # only when the parameters were replaced (functional_call, a hand-made assignment)
+            b = "no bias" if bias is None else f"bias of shape {bias.shape}"
+            raise ShapeError(f"{layer_name('Linear')}: weight of shape {weight.shape} and {b} "
+                             "do not form a layer: weight must be (out_features, in_features) "
+                             f"= ({self.out_features}, {self.in_features}) and bias "
+                             f"(out_features,) (input shape {tuple(shape)})")
+        if not shape or shape[-1] != weight.shape[1]:
             raise ShapeError(f"{layer_name('Linear')}: expected input of shape (..., "
-                             f"{self.in_features}) (in_features={self.in_features}), got "
-                             f"{tuple(shape)}")
-        if input.dtype != self.weight.dtype:
-            input = input.to(self.weight.dtype)
-        bias = self.bias
+                             f"{weight.shape[1]}) (in_features={weight.shape[1]}, weight of "
+                             f"shape {weight.shape}), got {tuple(shape)}")
+        if input.dtype != weight.dtype:
+            input = input.to(weight.dtype)
         if bias is None:
-            return LinearOp.apply(input, self.weight)
-        return LinearOp.apply(input, self.weight, bias)
+            return LinearOp.apply(input, weight)
+        return LinearOp.apply(input, weight, bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

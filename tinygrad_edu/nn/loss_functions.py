@@ -8,8 +8,14 @@ huber, smooth_l1) follow PyTorch instead: a target of another, broadcastable sha
 broadcast after a UserWarning.
 
 Kinks: the hinge losses use relu, whose derivative at exactly zero margin is 0 (the courses'
-`margins > 0`); `l1_loss` uses |x|' = 0 at 0; the clamped logs of `binary_cross_entropy` and
-`cross_entropy_from_probs` pass no gradient where the clamp is active.
+`margins > 0`); `l1_loss` uses |x|' = 0 at 0; the clipped probabilities of
+`cross_entropy_from_probs` pass no gradient where the clip is active, while
+`binary_cross_entropy` has PyTorch's bounded gradient there (see `nn._bce`).
+
+Numeric edges (logits of +-1e4, +-1e30, probabilities of exactly 0 and 1, NaN and inf) are
+tabulated, with the values and gradients each loss gives there, in docs/losses.md. A NaN in
+the input or target gives a NaN loss and gradient (binary_cross_entropy raises instead, as
+PyTorch): no loss turns a NaN into a number.
 """
 
 from __future__ import annotations
@@ -20,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.errors import ShapeError
+from tinygrad_edu.nn._bce import BinaryCrossEntropy
 from tinygrad_edu.nn._loss_checks import (
     apply_reduction,
     broadcast_target,
@@ -56,9 +63,9 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
     x = float_input(input, name)
-    x2 = class_dim_last(x, name)
+    x2 = class_dim_last(x, name, target)
     num_classes = x2.shape[1]
-    w = class_weight(weight, num_classes, x.dtype, name)
+    w = class_weight(weight, x, name)
     t_dtype = target.dtype if isinstance(target, Tensor) else np.asarray(target).dtype
     if t_dtype.kind == "f" and np.shape(target) == x.shape:
         return _cross_entropy_soft(x, x2, as_tensor(target).to(x.dtype), w, reduction,
@@ -145,10 +152,10 @@ def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -1
     name = "nll_loss"
     check_reduction(reduction, name)
     x = float_input(input, name)
-    x2 = class_dim_last(x, name)
+    x2 = class_dim_last(x, name, target)
     labels = class_labels(x, target, name, ignore_index)
     onehot = one_hot(labels, x2.shape[1], x.dtype, labels != ignore_index)
-    w = class_weight(weight, x2.shape[1], x.dtype, name)
+    w = class_weight(weight, x, name)
     coef = onehot if w is None else onehot * w
     if reduction == "none":
         return per_example(-(_unused_zeroed(x2, coef) * as_tensor(coef)).sum(axis=1), x)
@@ -170,7 +177,7 @@ def cross_entropy_from_probs(probs: Any, target: Any, eps: float = 1e-12,
     name = "cross_entropy_from_probs"
     check_reduction(reduction, name)
     p = float_input(probs, name, "probs")
-    p2 = class_dim_last(p, name)
+    p2 = class_dim_last(p, name, target)
     t_dtype = target.dtype if isinstance(target, Tensor) else np.asarray(target).dtype
     if t_dtype.kind == "f" and np.shape(target) == p.shape:
         y = class_dim_last(as_tensor(target).to(p.dtype), name)
@@ -190,14 +197,22 @@ def cross_entropy_from_probs(probs: Any, target: Any, eps: float = 1e-12,
 def _hinge_margins(x: Tensor, labels: np.ndarray, margin: float, p: int, name: str
                    ) -> Tensor:
     """max(0, margin - s_y + s_j)^p for every class j, with 0 at j = y; shape (M, C)."""
-    if x.ndim > 2:
-        raise ShapeError(f"{name}: input must be (N, C) or (C,), got shape {x.shape}")
     x2 = class_dim_last(x, name)
     onehot = as_tensor(one_hot(labels, x2.shape[1], x.dtype))
     correct = (x2 * onehot).sum(axis=1, keepdims=True)
     # relu'(0) = 0: a margin of exactly zero passes no gradient (the courses' margins > 0).
     margins = (x2 - correct + margin).relu() * (1.0 - onehot)
     return margins * margins if p == 2 else margins
+
+
+def _hinge_scores(scores: Any, target: Any, name: str, what: str = "input") -> Tensor:
+    """The scores of a hinge loss, checked to be (N, C) or (C,) before the labels are."""
+    x = float_input(scores, name, what)
+    if x.ndim not in (1, 2):
+        t = target.array if isinstance(target, Tensor) else target
+        raise ShapeError(f"{name}: input must be (N, C) or (C,), got shape {x.shape} (target "
+                         f"shape {np.shape(t)})")
+    return x
 
 
 def multi_margin_loss(input: Any, target: Any, p: int = 1, margin: float = 1.0,
@@ -209,12 +224,12 @@ def multi_margin_loss(input: Any, target: Any, p: int = 1, margin: float = 1.0,
     check_reduction(reduction, name)
     if p not in (1, 2):
         raise ValueError(f"{name}: p must be 1 or 2, got {p}")
-    x = float_input(input, name)
+    x = _hinge_scores(input, target, name)
     labels = class_labels(x, target, name)
     margins = _hinge_margins(x, labels, margin, p, name)
     num_classes = margins.shape[1]
     rows = margins.sum(axis=1) * (1.0 / num_classes)
-    w = class_weight(weight, num_classes, x.dtype, name)
+    w = class_weight(weight, x, name)
     if w is not None:
         rows = rows * as_tensor(w[labels])
     return apply_reduction(per_example(rows, x), reduction)
@@ -229,7 +244,7 @@ def svm_loss(scores: Any, y: Any, margin: float = 1.0, reduction: str = "mean") 
     """
     name = "svm_loss"
     check_reduction(reduction, name)
-    x = float_input(scores, name, "scores")
+    x = _hinge_scores(scores, y, name, "scores")
     rows = _hinge_margins(x, class_labels(x, y, name), margin, 1, name).sum(axis=1)
     return apply_reduction(per_example(rows, x), reduction)
 
@@ -283,7 +298,12 @@ def _huber(input: Any, target: Any, reduction: str, delta: float, scale: float, 
     a = d.abs()
     if delta == 0:
         return apply_reduction(a, reduction)
-    loss = (0.5 * d * d).where(a.array < delta, delta * (a - 0.5 * delta))
+    # The quadratic branch squares only the d it is used for: an infinite d squared in the
+    # unused branch would make the gradient 0 * inf = NaN where PyTorch's is +-delta. A NaN
+    # d compares False, so it takes the linear branch and stays NaN.
+    small = a.array < delta
+    d_small = d if small.all() else d.where(small, 0.0)
+    loss = (0.5 * d_small * d_small).where(small, delta * (a - 0.5 * delta))
     return apply_reduction(loss * scale if scale != 1.0 else loss, reduction)
 
 
@@ -304,37 +324,39 @@ def _elementwise_weight(weight: Any, x: Tensor, name: str, what: str = "weight")
 
 def binary_cross_entropy(input: Any, target: Any, weight: Any = None,
                          reduction: str = "mean") -> Tensor:
-    """-w [y log p + (1 - y) log(1 - p)] for probabilities p in [0, 1].
+    """-w [y log p + (1 - y) log(1 - p)] for probabilities p and targets y in [0, 1].
 
-    Each log is clamped to >= -100 as PyTorch does, so p = 0 or 1 gives a finite loss; the
-    gradient through a clamped log is 0. Gradient elsewhere: w (p - y) / (p (1 - p)) / N.
+    Each log is clamped to >= -100 as PyTorch does, so p = 0 or 1 gives a finite loss (at
+    most 100 w). The gradient is PyTorch's, w (p - y) / max(p (1 - p), 1e-12) / N: the
+    derivative of the value wherever p (1 - p) >= 1e-12, and finite (at most 1e12 w / N)
+    at and near p = 0 and 1. The gradient with respect to y is the derivative of the value,
+    w (max(log(1 - p), -100) - max(log p, -100)) / N (see `nn._bce.BinaryCrossEntropy`).
+    A p or y outside [0, 1], or NaN, raises, as in PyTorch.
     """
     name = "binary_cross_entropy"
     check_reduction(reduction, name)
     p = float_input(input, name)
     y = same_shape_target(p, target, name)
-    # Written so that NaN fails the check (as in PyTorch): the clamped logs below would
-    # otherwise turn a NaN probability into the finite loss 100.
-    outside = ~((p.array >= 0) & (p.array <= 1))
-    if outside.any():
-        nan = " and NaN" if np.isnan(p.array).any() else ""
-        finite = p.array[~np.isnan(p.array)]
-        low, high = (finite.min(), finite.max()) if finite.size else (np.nan, np.nan)
-        raise ValueError(f"{name}: input must hold probabilities in [0, 1], got values in "
-                         f"[{low:.4g}, {high:.4g}]{nan}; for logits use "
-                         "binary_cross_entropy_with_logits")
-    loss = -(y * _clamped_log(p) + (1.0 - y) * _clamped_log(1.0 - p))
+    _check_probabilities(p, name, "input", "; for logits use binary_cross_entropy_with_logits")
+    _check_probabilities(y, name, "target", "")
+    loss = BinaryCrossEntropy.apply(p, y)
     if weight is not None:
         loss = loss * _elementwise_weight(weight, p, name)
     return apply_reduction(loss, reduction)
 
 
-def _clamped_log(p: Tensor) -> Tensor:
-    """max(log p, -100); log never sees a 0 (where p is 0 it sees 1 and the clamp takes over)."""
-    positive = p.array > 0
-    safe = p if positive.all() else p.where(positive, 1.0)
-    logs = safe.log()
-    return logs.where(positive & (logs.array >= -100.0), -100.0)
+def _check_probabilities(t: Tensor, name: str, what: str, hint: str) -> None:
+    """Raise unless every element of t is in [0, 1]. Written so that NaN fails the check
+    (as in PyTorch): the clamped logs would otherwise turn a NaN probability into the
+    finite loss 100."""
+    outside = ~((t.array >= 0) & (t.array <= 1))
+    if not outside.any():
+        return
+    nan = " and NaN" if np.isnan(t.array).any() else ""
+    finite = t.array[~np.isnan(t.array)]
+    low, high = (finite.min(), finite.max()) if finite.size else (np.nan, np.nan)
+    raise ValueError(f"{name}: {what} must hold probabilities in [0, 1], got values in "
+                     f"[{low:.4g}, {high:.4g}]{nan}{hint}")
 
 
 def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None,
@@ -368,7 +390,11 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
 def l2_penalty(params: Tensor | Iterable[Tensor], reg: float) -> Tensor:
     """0.5 * reg * sum ||W||^2 over the given tensors (the courses' convention: the 0.5
     makes its gradient reg * W). Pass the weights only; the courses leave biases out."""
-    tensors = [params] if isinstance(params, Tensor) else list(params)
+    try:
+        tensors = [params] if isinstance(params, Tensor) else list(params)
+    except TypeError:
+        raise TypeError(f"l2_penalty: params must be a Tensor or an iterable of Tensors, got "
+                        f"{type(params).__name__}") from None
     if not tensors:
         return as_tensor(np.zeros((), dtype=np.float64))
     for i, t in enumerate(tensors):

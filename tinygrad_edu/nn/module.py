@@ -4,7 +4,7 @@ Parameters, buffers and sub-modules assigned as attributes are registered (in
 `_parameters`, `_buffers`, `_modules`) *and* kept in the instance `__dict__`, so reading
 `self.weight` in `forward` is a plain attribute lookup with no `__getattr__` detour.
 
-Calling a module runs `forward` with `autograd._state.module_path` set to the module's
+Calling a module runs `forward` inside `modes.module_scope` of the module's
 dotted name below the module being called (`encoder.fc1`), so every graph node records
 where it was created. The names of a tree are computed once per change of its structure
 and cached on the root; a call costs a dictionary lookup and two assignments.
@@ -17,7 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu.autograd import _state
+from tinygrad_edu.autograd import mark_modified
+from tinygrad_edu.creation import from_numpy
+from tinygrad_edu.modes import current_module_path, module_scope
 from tinygrad_edu.nn import _state_dict
 from tinygrad_edu.nn._state_dict import IncompatibleKeys
 from tinygrad_edu.nn.parameter import Buffer, Parameter
@@ -73,20 +75,16 @@ class Module:
         if rel is None:
             # Not inside a call of an ancestor: this module is the root of the names, nested
             # under whatever path is active (a caller's, or "" at top level).
-            paths, prefix = self._tree_paths(), _state.module_path
+            paths, prefix = self._tree_paths(), current_module_path()
             path = prefix
         else:
             paths, prefix = outer_paths, outer_prefix
             path = f"{prefix}.{rel}" if prefix else rel
-        previous = _state.module_path
         scope.paths, scope.prefix = paths, prefix
-        # The same save/restore as autograd.module_scope, inlined: a generator-based context
-        # manager would cost more than the rest of the call.
-        _state.module_path = path
         try:
-            return self.forward(*args, **kwargs)
+            with module_scope(path):
+                return self.forward(*args, **kwargs)
         finally:
-            _state.module_path = previous
             scope.paths, scope.prefix = outer_paths, outer_prefix
 
     def _tree_paths(self) -> dict[Module, str]:
@@ -133,7 +131,7 @@ class Module:
             d[name] = None
             _tree_version[0] += 1
         elif isinstance(value, Buffer):
-            self.register_buffer(name, Tensor._wrap(value.array), persistent=value.persistent)
+            self.register_buffer(name, from_numpy(value.array), persistent=value.persistent)
         elif name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
                 raise TypeError(f"{type(self).__name__}: cannot assign {type(value).__name__} "
@@ -305,7 +303,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             elif p.grad is not None:
-                p.grad = Tensor._wrap(np.zeros_like(p.array))
+                p.grad = from_numpy(np.zeros_like(p.array))
 
     def requires_grad_(self, requires_grad: bool = True) -> Module:
         for p in self.parameters():
@@ -331,12 +329,13 @@ class Module:
         dt = np.dtype(dtype)
         if dt.kind != "f":
             raise TypeError(f"Module.to: only floating dtypes are supported, got {dt}")
-        for t in [*self.parameters(), *self.buffers()]:
-            if t.array.dtype.kind == "f" and t.array.dtype != dt:
-                t.array = t.array.astype(dt)
-                t._version += 1
-                if t.grad is not None:
-                    t.grad = Tensor._wrap(t.grad.array.astype(dt))
+        changed = [t for t in [*self.parameters(), *self.buffers()]
+                   if t.array.dtype.kind == "f" and t.array.dtype != dt]
+        for t in changed:
+            t.array = t.array.astype(dt)
+            if t.grad is not None:
+                t.grad = from_numpy(t.grad.array.astype(dt))
+        mark_modified(*changed)
         return self
 
     def double(self) -> Module:

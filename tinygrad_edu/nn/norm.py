@@ -74,8 +74,8 @@ class _BatchNorm(Module):
         if input.ndim not in self._layouts or input.shape[1] != self.num_features:
             name = layer_name(type(self).__name__)
             raise ShapeError(f"{name}: expected input of shape "
-                             f"{self._layout_text.format(C=self.num_features)}, got "
-                             f"{tuple(input.shape)}")
+                             f"{self._layout_text.format(C=self.num_features)} "
+                             f"(num_features={self.num_features}), got {tuple(input.shape)}")
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:
             self.num_batches_tracked.add_(1)
@@ -131,7 +131,8 @@ class LayerNorm(Module):
         k = len(self.normalized_shape)
         if input.shape[input.ndim - k:] != self.normalized_shape or input.ndim < k:
             raise ShapeError(f"{layer_name('LayerNorm')}: expected input of shape "
-                             f"(*, {', '.join(map(str, self.normalized_shape))}), got "
+                             f"(*, {', '.join(map(str, self.normalized_shape))}) "
+                             f"(normalized_shape={self.normalized_shape}), got "
                              f"{tuple(input.shape)}")
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 

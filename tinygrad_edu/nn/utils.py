@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.tensor import Tensor, as_tensor
 
 __all__ = ["clip_grad_norm_", "clip_grads_with_norm_", "clip_grad_value_", "get_total_norm",
@@ -98,9 +99,11 @@ def vector_to_parameters(vec: Tensor, parameters: Tensor | Iterable[Tensor]) -> 
     start = 0
     params = _tensors(parameters)
     needed = sum(p.numel() for p in params)
-    if vec.numel() != needed:
-        raise ValueError(f"vector_to_parameters: vector has {vec.numel()} elements, the "
-                         f"parameters need {needed}")
+    if vec.ndim != 1 or vec.numel() != needed:
+        shapes = ", ".join(str(p.shape) for p in params)
+        raise ShapeError(f"vector_to_parameters: vector has {vec.numel()} elements (shape "
+                         f"{vec.shape}), the parameters need {needed} in a vector of shape "
+                         f"({needed},) (parameter shapes: {shapes})")
     with no_grad():
         for p in params:
             n = p.numel()

@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu.autograd import no_grad
+from tinygrad_edu.autograd import mark_modified, no_grad
+from tinygrad_edu.optim import _rules
 from tinygrad_edu.optim.optimizer import Optimizer, ParamsT, _check_range, _gradients
 
 
@@ -33,25 +34,16 @@ class Adagrad(Optimizer):
                         maximize=maximize)
         super().__init__(params, defaults)
 
+    def _new_state(self, array: np.ndarray, group: dict[str, Any]) -> dict[str, Any]:
+        return {"sum": np.full_like(array, group["initial_accumulator_value"])}
+
     @no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One Adagrad update of every parameter with a gradient; returns the closure's loss."""
         loss = self._eval_closure(closure)
         for group in self.param_groups:
-            lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
-            for p, d, g in _gradients(group):
-                state = self.state[p]
-                if not state:
-                    state["step"] = 0
-                    state["sum"] = np.full_like(d, group["initial_accumulator_value"])
-                state["step"] += 1
-                clr = lr / (1 + (state["step"] - 1) * lr_decay)
-                r = np.multiply(g, g)
-                state["sum"] += r
-                np.sqrt(state["sum"], out=r)
-                r += eps
-                np.divide(g, r, out=r)
-                r *= clr
-                d -= r
-                p._version += 1
+            params, arrays, grads = _gradients(group)
+            _rules.adagrad(arrays, grads, self._states(params, group), group["lr"],
+                           group["lr_decay"], group["eps"])
+            mark_modified(*params)
         return loss

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
-from tinygrad_edu.autograd import no_grad
+from tinygrad_edu.autograd import mark_modified, no_grad
+from tinygrad_edu.optim import _rules
 from tinygrad_edu.optim.optimizer import Optimizer, ParamsT, _check_range, _gradients
 
 
@@ -48,49 +48,23 @@ class Adam(Optimizer):
                         weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize)
         super().__init__(params, defaults)
 
+    def _new_state(self, array: np.ndarray, group: dict[str, Any]) -> dict[str, Any]:
+        state = {"exp_avg": np.zeros_like(array), "exp_avg_sq": np.zeros_like(array)}
+        if group["amsgrad"]:
+            state["max_exp_avg_sq"] = np.zeros_like(array)
+        return state
+
     @no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One Adam update of every parameter with a gradient; returns the closure's loss."""
         loss = self._eval_closure(closure)
         for group in self.param_groups:
-            lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-            weight_decay, amsgrad = group["weight_decay"], group["amsgrad"]
-            # weight decay is applied below: coupled (Adam) or decoupled (AdamW)
-            for p, d, g in _gradients(group, l2=False):
-                state = self.state[p]
-                if not state:
-                    state["step"] = 0
-                    state["exp_avg"] = np.zeros_like(d)
-                    state["exp_avg_sq"] = np.zeros_like(d)
-                    if amsgrad:
-                        state["max_exp_avg_sq"] = np.zeros_like(d)
-                state["step"] += 1
-                t = state["step"]
-                if weight_decay:
-                    if self._decoupled:
-                        d *= 1 - lr * weight_decay
-                    else:
-                        g = g + weight_decay * d
-                m, v = state["exp_avg"], state["exp_avg_sq"]
-                # r is the one scratch array of this update.
-                r = np.multiply(g, 1 - beta1)
-                m *= beta1
-                m += r
-                np.multiply(g, g, out=r)
-                r *= 1 - beta2
-                v *= beta2
-                v += r
-                if amsgrad:
-                    v = np.maximum(state["max_exp_avg_sq"], v, out=state["max_exp_avg_sq"])
-                # lr * m_hat / (sqrt(v_hat) + eps) = (lr * c2 / c1) * m / (sqrt(v) + eps * c2)
-                # with c1 = 1 - beta1^t, c2 = sqrt(1 - beta2^t): one pass fewer over v.
-                c2 = math.sqrt(1 - beta2**t)
-                np.sqrt(v, out=r)
-                r += eps * c2
-                np.divide(m, r, out=r)
-                r *= lr * c2 / (1 - beta1**t)
-                d -= r
-                p._version += 1
+            # weight decay is the rule's: coupled (Adam) or decoupled (AdamW)
+            params, arrays, grads = _gradients(group, l2=False)
+            beta1, beta2 = group["betas"]
+            _rules.adam(arrays, grads, self._states(params, group), group["lr"], beta1, beta2,
+                        group["eps"], group["weight_decay"], self._decoupled, group["amsgrad"])
+            mark_modified(*params)
         return loss
 
 

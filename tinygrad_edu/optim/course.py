@@ -2,6 +2,8 @@
 
 These are cs231n's `optim.py` functions with their exact signatures, defaults and config
 keys, so a course Solver (and `tinygrad_edu`'s) can train a student's numpy model with them.
+The maths lives in `optim._rules`, shared with the optimizer classes; run out of place
+here, it gives the courses' numbers to the last bit.
 `config` is a dict of hyperparameters and state; missing keys get the defaults below, and
 the rule writes its new state back into the same dict (new arrays, as the course does:
 arrays the caller passed in are never modified, except `w` by plain `sgd`, which the course
@@ -25,6 +27,8 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu.optim import _rules
+
 Config = dict[str, Any]
 
 
@@ -34,7 +38,7 @@ def sgd(w: np.ndarray, dw: np.ndarray, config: Config | None = None
     if config is None:
         config = {}
     config.setdefault("learning_rate", 1e-2)
-    w -= config["learning_rate"] * dw
+    _rules.sgd([w], [dw], config["learning_rate"])
     return w, config
 
 
@@ -51,9 +55,8 @@ def sgd_momentum(w: np.ndarray, dw: np.ndarray, config: Config | None = None
     v = config.get("velocity")
     if v is None:
         v = np.zeros_like(w)
-    v = config["momentum"] * v - config["learning_rate"] * dw
-    next_w = w + v
-    config["velocity"] = v
+    next_w, config["velocity"] = _rules.velocity_momentum(w, dw, v, config["learning_rate"],
+                                                          config["momentum"])
     return next_w, config
 
 
@@ -71,15 +74,11 @@ def rmsprop(w: np.ndarray, dw: np.ndarray, config: Config | None = None
     config.setdefault("decay_rate", 0.99)
     config.setdefault("epsilon", 1e-8)
     config.setdefault("cache", np.zeros_like(w))
-    decay, eps = config["decay_rate"], config["epsilon"]
-    cache = decay * config["cache"] + (1 - decay) * dw**2
-    if config.get("eps_inside_sqrt", False):
-        denom = np.sqrt(cache + eps)
-    else:
-        denom = np.sqrt(cache) + eps
-    next_w = w - config["learning_rate"] * dw / denom
-    config["cache"] = cache
-    return next_w, config
+    ws, state = [w], {"square_avg": config["cache"]}
+    _rules.rmsprop(ws, [dw], [state], config["learning_rate"], config["decay_rate"],
+                   config["epsilon"], config.get("eps_inside_sqrt", False), inplace=False)
+    config["cache"] = state["square_avg"]
+    return ws[0], config
 
 
 def adam(w: np.ndarray, dw: np.ndarray, config: Config | None = None
@@ -100,15 +99,12 @@ def adam(w: np.ndarray, dw: np.ndarray, config: Config | None = None
     config.setdefault("m", np.zeros_like(w))
     config.setdefault("v", np.zeros_like(w))
     config.setdefault("t", 0)
-    beta1, beta2 = config["beta1"], config["beta2"]
-    t = config["t"] + 1
-    m = beta1 * config["m"] + (1 - beta1) * dw
-    v = beta2 * config["v"] + (1 - beta2) * dw**2
-    m_hat = m / (1 - beta1**t)
-    v_hat = v / (1 - beta2**t)
-    next_w = w - config["learning_rate"] * m_hat / (np.sqrt(v_hat) + config["epsilon"])
-    config["m"], config["v"], config["t"] = m, v, t
-    return next_w, config
+    ws = [w]
+    state = {"step": config["t"] + 1, "exp_avg": config["m"], "exp_avg_sq": config["v"]}
+    _rules.adam(ws, [dw], [state], config["learning_rate"], config["beta1"], config["beta2"],
+                config["epsilon"], inplace=False)
+    config["m"], config["v"], config["t"] = state["exp_avg"], state["exp_avg_sq"], state["step"]
+    return ws[0], config
 
 
 UpdateRule = Callable[[np.ndarray, np.ndarray, "Config | None"], tuple[np.ndarray, Config]]

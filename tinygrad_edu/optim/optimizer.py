@@ -3,13 +3,15 @@
 An optimizer holds `param_groups` (a list of dicts: `'params'` plus that group's options,
 e.g. its own `'lr'`, which schedulers and users may overwrite) and `state` (a dict per
 parameter: momentum buffers, running averages, step counts). `step()` updates every
-parameter that has a gradient, in place, under `no_grad()`, and bumps its `_version` so a
-graph that saved the old values refuses to backpropagate through them.
+parameter that has a gradient, in place, under `no_grad()`, and marks it modified
+(`autograd.mark_modified`) so a graph that saved the old values refuses to backpropagate
+through them.
 
-Updates work on the numpy arrays directly (`p.array`, `p.grad.array`) with in-place numpy
-ops: one small loop over parameters in Python, no graph, no more temporaries than the same
-rule written by hand in numpy. A gradient array is never written to: the engine may have
-handed the same array to several tensors.
+Updates work on the numpy arrays directly (`p.array`, `p.grad.array`) with the in-place
+rules of `optim._rules` (shared with the courses' functions in `optim.course`): one small
+loop over parameters in Python, no graph, no more temporaries than the same rule written by
+hand in numpy. A gradient array is never written to: the engine may have handed the same
+array to several tensors.
 """
 
 from __future__ import annotations
@@ -17,12 +19,13 @@ from __future__ import annotations
 import os
 from abc import ABC, abstractmethod
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
 from tinygrad_edu.autograd import enable_grad
+from tinygrad_edu.creation import from_numpy
 from tinygrad_edu.tensor import Tensor
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
@@ -120,11 +123,28 @@ class Optimizer(ABC):
                 if set_to_none:
                     p.grad = None
                 else:
-                    p.grad = Tensor._wrap(np.zeros_like(p.grad.array))
+                    p.grad = from_numpy(np.zeros_like(p.grad.array))
 
     @abstractmethod
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One update of every parameter that has a gradient; returns the closure's loss."""
+
+    def _states(self, params: list[Tensor], group: dict[str, Any]) -> list[dict[str, Any]]:
+        """The state of each parameter, with its `step` count advanced; on the first step
+        `{'step': 0, **self._new_state(array, group)}`."""
+        states = []
+        for p in params:
+            state = self.state[p]
+            if not state:
+                state["step"] = 0
+                state.update(self._new_state(p.array, group))
+            state["step"] += 1
+            states.append(state)
+        return states
+
+    def _new_state(self, array: np.ndarray, group: dict[str, Any]) -> dict[str, Any]:
+        """A parameter's state arrays before its first step (for `_states`)."""
+        raise NotImplementedError(f"{type(self).__name__} keeps no per-step state")
 
     @staticmethod
     def _eval_closure(closure: Callable[[], Any] | None) -> Any:
@@ -222,9 +242,9 @@ def _check_param(name: str, p: Any, where: str) -> None:
     if not isinstance(p, Tensor):
         raise TypeError(f"{name}: {where} is a {type(p).__name__}, not a Tensor; optimizers "
                         "take tensors (e.g. model.parameters())")
-    if p._ctx is not None:
+    if p.grad_fn is not None:
         raise ValueError(f"{name}: {where} (shape {p.shape}) is not a leaf tensor (it was "
-                         f"computed by {p._ctx.op}); optimize the leaf it came from, or "
+                         f"computed by {p.grad_fn.op}); optimize the leaf it came from, or "
                          "make a new leaf with .detach().requires_grad_()")
 
 
@@ -275,21 +295,26 @@ def _check_range(name: str, option: str, value: Any, low: float, high: float | N
 
 
 def _gradients(group: dict[str, Any], l2: bool = True
-               ) -> Iterator[tuple[Tensor, np.ndarray, np.ndarray]]:
-    """(parameter, its writable array, its gradient) for every parameter of `group` that has
-    a gradient: negated under `maximize`, with the L2 term `weight_decay * p` added when
-    `l2` (PyTorch's coupled weight decay). The gradient array itself is never changed."""
+               ) -> tuple[list[Tensor], list[np.ndarray], list[np.ndarray]]:
+    """The parameters of `group` that have a gradient, their writable arrays and their
+    gradients: negated under `maximize`, with the L2 term `weight_decay * p` added when `l2`
+    (PyTorch's coupled weight decay). The gradient arrays themselves are never changed."""
     weight_decay = group.get("weight_decay", 0.0) if l2 else 0.0
+    maximize = group.get("maximize")
+    params, arrays, grads = [], [], []
     for p in group["params"]:
         if p.grad is None:
             continue
         d = _writable(p)
         g = p.grad.array
-        if group.get("maximize"):
+        if maximize:
             g = -g
         if weight_decay:
             g = g + weight_decay * d
-        yield p, d, g
+        params.append(p)
+        arrays.append(d)
+        grads.append(g)
+    return params, arrays, grads
 
 
 def _writable(p: Tensor) -> np.ndarray:

@@ -7,7 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu.autograd import no_grad
+from tinygrad_edu.autograd import mark_modified, no_grad
+from tinygrad_edu.optim import _rules
 from tinygrad_edu.optim.optimizer import Optimizer, ParamsT, _check_range, _gradients
 
 
@@ -42,53 +43,22 @@ class RMSprop(Optimizer):
                         eps_inside_sqrt=eps_inside_sqrt)
         super().__init__(params, defaults)
 
+    def _new_state(self, array: np.ndarray, group: dict[str, Any]) -> dict[str, Any]:
+        state = {"square_avg": np.zeros_like(array)}
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = np.zeros_like(array)
+        if group["centered"]:
+            state["grad_avg"] = np.zeros_like(array)
+        return state
+
     @no_grad()
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """One RMSprop update of every parameter with a gradient; returns the closure's loss."""
         loss = self._eval_closure(closure)
         for group in self.param_groups:
-            lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
-            momentum = group["momentum"]
-            centered, inside = group["centered"], group["eps_inside_sqrt"]
-            for p, d, g in _gradients(group):
-                state = self.state[p]
-                if not state:
-                    state["step"] = 0
-                    state["square_avg"] = np.zeros_like(d)
-                    if momentum > 0:
-                        state["momentum_buffer"] = np.zeros_like(d)
-                    if centered:
-                        state["grad_avg"] = np.zeros_like(d)
-                state["step"] += 1
-                square_avg = state["square_avg"]
-                # r is the one scratch array of this update (the hand-written rule needs more).
-                r = np.multiply(g, g)
-                r *= 1 - alpha
-                square_avg *= alpha
-                square_avg += r
-                if centered:
-                    grad_avg = state["grad_avg"]
-                    grad_avg *= alpha
-                    np.multiply(g, 1 - alpha, out=r)
-                    grad_avg += r
-                    np.multiply(grad_avg, grad_avg, out=r)
-                    avg = np.subtract(square_avg, r, out=r)
-                else:
-                    avg = square_avg
-                if inside:
-                    np.add(avg, eps, out=r)
-                    np.sqrt(r, out=r)
-                else:
-                    np.sqrt(avg, out=r)
-                    r += eps
-                np.divide(g, r, out=r)
-                if momentum > 0:
-                    buf = state["momentum_buffer"]
-                    buf *= momentum
-                    buf += r
-                    np.multiply(buf, lr, out=r)
-                else:
-                    r *= lr
-                d -= r
-                p._version += 1
+            params, arrays, grads = _gradients(group)
+            _rules.rmsprop(arrays, grads, self._states(params, group), group["lr"],
+                           group["alpha"], group["eps"], group["eps_inside_sqrt"],
+                           group["centered"], group["momentum"])
+            mark_modified(*params)
         return loss

@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
-from tinygrad_edu.autograd import no_grad
+from tinygrad_edu.autograd import mark_modified, no_grad
+from tinygrad_edu.optim import _rules
 from tinygrad_edu.optim.optimizer import Optimizer, ParamsT, _check_range, _gradients
 
 
@@ -45,25 +44,10 @@ class SGD(Optimizer):
         """One SGD update of every parameter with a gradient; returns the closure's loss."""
         loss = self._eval_closure(closure)
         for group in self.param_groups:
-            lr, momentum = group["lr"], group["momentum"]
-            dampening, nesterov = group["dampening"], group["nesterov"]
-            for p, d, g in _gradients(group):
-                if momentum:
-                    state = self.state[p]
-                    buf = state.get("momentum_buffer")
-                    if buf is None:
-                        buf = state["momentum_buffer"] = np.array(g, copy=True)
-                    else:
-                        buf *= momentum
-                        if dampening:
-                            buf += (1 - dampening) * g
-                        else:
-                            buf += g
-                    if nesterov:
-                        g = g + momentum * buf
-                    else:
-                        g = buf
-                # One temporary, as the hand-written `w -= lr * dw`.
-                d -= lr * g
-                p._version += 1
+            params, arrays, grads = _gradients(group)
+            momentum = group["momentum"]
+            states = [self.state[p] for p in params] if momentum else ()
+            _rules.sgd(arrays, grads, group["lr"], states, momentum, group["dampening"],
+                       group["nesterov"])
+            mark_modified(*params)
         return loss

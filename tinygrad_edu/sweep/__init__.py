@@ -15,8 +15,14 @@ MLP is built from the data's sizes: keys `hidden` (an int, or `256x128` for two 
 default 100), `activation`, `dropout` and `reg` (as the optimizer's weight_decay, the
 gradient of 0.5 reg ||W||^2).
 
-A run whose loss becomes NaN/Inf or explodes (the Solver's divergence check) is stopped and
-recorded as 'diverged'; runs not started because the time budget ran out are 'skipped'.
+Every key and value is checked before the first run (`check_grid`). A run is 'diverged'
+when its loss becomes NaN/Inf or explodes (the Solver's check, which stops it) or when its
+final training loss (the mean since the last accuracy check) is above its starting loss (the
+first batch's, before any step): a run stuck at chance, e.g. Adam at lr=1, has learnt
+nothing whatever its best validation accuracy says. Runs not started because the time
+budget ran out are 'skipped'. `time_s` is each run's wall time (building, training,
+evaluating); with a test split (`Splits`, or X_test/y_test in the dict) `test_acc` is the
+accuracy of the parameters kept (the best validation check's) on it.
 Each run starts from `manual_seed(seed)` and the Solver's `seed`, so runs differ only in
 their hyperparameters. With `out_dir`, the runs go to `sweep.json` and a heatmap of best
 validation accuracy over two grid axes to `heatmap.png`.
@@ -36,19 +42,15 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.creation import manual_seed
+from tinygrad_edu.sweep._checks import OPTIM_KEYS as _OPTIM_KEYS
+from tinygrad_edu.sweep._checks import SOLVER_KEYS as _SOLVER_KEYS
+from tinygrad_edu.sweep._checks import check_values
 from tinygrad_edu.sweep._result import SweepResult, SweepRun, params_text, write_outputs
 from tinygrad_edu.train import Solver
 from tinygrad_edu.train.rules import rule_name
 
-__all__ = ["parse_grid", "grid_search", "SweepResult", "SweepRun"]
-
-_OPTIM_KEYS = {"lr": "learning_rate", "learning_rate": "learning_rate", "momentum": "momentum",
-               "beta1": "beta1", "beta2": "beta2", "decay_rate": "decay_rate",
-               "epsilon": "epsilon", "weight_decay": "weight_decay"}
-_SOLVER_KEYS = {"lr_decay": "lr_decay", "batch_size": "batch_size", "epochs": "num_epochs",
-                "num_epochs": "num_epochs", "update_rule": "update_rule",
-                "optimizer": "update_rule"}
-_MLP_KEYS = ("hidden", "activation", "dropout", "reg")
+__all__ = ["parse_grid", "check_grid", "heatmap_axes", "grid_search", "SweepResult",
+           "SweepRun"]
 _TUPLE = re.compile(r"^\d+(x\d+)+$")
 
 
@@ -143,6 +145,7 @@ def _run(build: Callable[..., Any], params: dict[str, Any], data: dict[str, np.n
          seed: int) -> tuple[SweepRun, Any]:
     model_kwargs, solver_kwargs, config = _route(params, default_model)
     options = {**settings, **solver_kwargs}
+    start = time.perf_counter()
     manual_seed(seed)
     try:
         model = build(**model_kwargs)
@@ -150,11 +153,12 @@ def _run(build: Callable[..., Any], params: dict[str, Any], data: dict[str, np.n
         raise TypeError(f"grid_search: build({params_text(model_kwargs)}) failed: {e}. Grid "
                         "keys other than the Solver's are passed to build as keyword "
                         "arguments") from e
-    start = time.perf_counter()
     solver = Solver(model, data, optim_config={**base_config, **config}, **options)
     # A diverging run overflows on its way to NaN; the Solver detects and records it.
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
         solver.train()
+        test_acc = float(solver.check_accuracy(data["X_test"], data["y_test"])) if len(
+            data.get("X_test", ())) else float("nan")
     h = solver.history
     last = [v for v in h["loss_history"] if math.isfinite(v)]
     best_at = int(np.nanargmax(h["val_acc_history"])) if any(
@@ -163,19 +167,44 @@ def _run(build: Callable[..., Any], params: dict[str, Any], data: dict[str, np.n
     def pick(name: str) -> float:  # the history entry at the best check
         return h[name][best_at] if 0 <= best_at < len(h[name]) else float("nan")
 
-    run = SweepRun(params=params, status="diverged" if solver.diverged else "ok",
+    run = SweepRun(params=params, status=_status(solver),
                    val_acc=float(solver.best_val_acc) if best_at >= 0 else float("nan"),
-                   train_acc=pick("train_acc_history"), val_loss=pick("val_loss_history"),
+                   test_acc=test_acc, train_acc=pick("train_acc_history"),
+                   val_loss=pick("val_loss_history"),
                    train_loss=last[-1] if last else float("nan"),
                    time_s=time.perf_counter() - start, iterations=len(h["loss_history"]),
                    history={k: v for k, v in h.items() if k != "loss_history"})
     return run, model
 
 
+def _status(solver: Solver) -> str:
+    """'diverged' when the Solver stopped the run, or its final loss (the mean training loss
+    since the last check, and the last validation loss) is not finite or the training loss
+    ends above where it started (the first batch, before any step); else 'ok'."""
+    if solver.diverged:
+        return "diverged"
+    h = solver.history
+    start = h["loss_history"][0]
+    final = h["train_loss_history"][-1]
+    finals = [final, *h["val_loss_history"][-1:]]
+    if not all(math.isfinite(v) for v in finals) or final > start:
+        return "diverged"
+    return "ok"
+
+
 # ----------------------------------------------------------------------------- the sweep
 
 
-def _check_grid(grid: Any) -> dict[str, list[Any]]:
+def check_grid(grid: Mapping[str, Any] | str, *, default_model: bool = True,
+               optimizer: Any = "adam") -> dict[str, list[Any]]:
+    """`grid` (a dict of lists, or a string for `parse_grid`) as a dict of lists, after
+    checking every key and value against what the Solver (and, with `default_model`, the
+    default MLP) accepts, with `optimizer` as the rule where the grid names none. A
+    ValueError names the first bad key and value and what would be valid."""
+    return check_values(_as_lists(grid), default_model, optimizer)
+
+
+def _as_lists(grid: Any) -> dict[str, list[Any]]:
     if isinstance(grid, str):
         return parse_grid(grid)
     if not isinstance(grid, Mapping) or not grid:
@@ -191,8 +220,10 @@ def _check_grid(grid: Any) -> dict[str, list[Any]]:
     return out
 
 
-def _heatmap_axes(grid: dict[str, list[Any]], heatmap: Sequence[str] | None
-                  ) -> tuple[str, str] | None:
+def heatmap_axes(grid: dict[str, list[Any]], heatmap: Sequence[str] | None
+                 ) -> tuple[str, str] | None:
+    """The heatmap's two grid keys: `heatmap` after checking it, else the first two keys
+    that take several values (None for a one-key grid)."""
     if heatmap is not None:
         if len(heatmap) != 2 or heatmap[0] == heatmap[1] or any(a not in grid for a in heatmap):
             raise ValueError(f"grid_search: heatmap must name two different grid keys (keys: "
@@ -233,12 +264,12 @@ def grid_search(build: Callable[..., Any] | None, param_grid: Mapping[str, Any] 
     axes (default: the first two keys that take several values); each cell shows the best
     validation accuracy over the other keys, diverged cells are blank.
     """
-    grid = _check_grid(param_grid)
-    axes = _heatmap_axes(grid, heatmap)
-    arrays = _data_dict(data)
     default_model = build is None
+    grid = check_grid(param_grid, default_model=default_model, optimizer=optimizer)
+    axes = heatmap_axes(grid, heatmap)
+    arrays = _data_dict(data)
     if build is None:
-        arrays, build = _default_model(grid, arrays, seed)
+        arrays, build = _default_model(arrays, seed)
     settings: dict[str, Any] = {"update_rule": rule_name(optimizer),
                                 "batch_size": batch_size, "num_epochs": epochs,
                                 "verbose": verbose, "progress": False, "seed": seed,
@@ -254,17 +285,9 @@ def grid_search(build: Callable[..., Any] | None, param_grid: Mapping[str, Any] 
     return result
 
 
-def _default_model(grid: dict[str, list[Any]], arrays: dict[str, np.ndarray], seed: int
+def _default_model(arrays: dict[str, np.ndarray], seed: int
                    ) -> tuple[dict[str, np.ndarray], Callable[..., Any]]:
-    """The data with flattened samples and the builder of the default MLP, after checking
-    that every grid key is one the MLP or the Solver takes."""
-    unknown = [k for k in grid if k not in _OPTIM_KEYS and k not in _SOLVER_KEYS
-               and k not in _MLP_KEYS]
-    if unknown:
-        raise ValueError(f"grid_search: the default MLP does not take {unknown}; its keys "
-                         f"are {', '.join(_MLP_KEYS)} plus the Solver's "
-                         f"({', '.join([*_OPTIM_KEYS, *_SOLVER_KEYS])}); pass build= "
-                         "for other models")
+    """The data with flattened samples and the builder of the default MLP."""
     flat = {k: (v.reshape(len(v), -1) if k.startswith("X") else v) for k, v in arrays.items()}
     return flat, _default_build(flat, seed)
 

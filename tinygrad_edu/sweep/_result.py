@@ -16,11 +16,14 @@ import numpy as np
 @dataclass
 class SweepRun:
     """One combination's outcome. `val_acc` is the best validation accuracy seen (the
-    parameters the Solver restored); status is 'ok', 'diverged' or 'skipped'."""
+    parameters the Solver restored), `test_acc` those parameters' accuracy on the test split
+    (NaN without one); status is 'ok', 'diverged' (stopped by the Solver, or a final loss
+    not finite or above the starting loss) or 'skipped'; `time_s` the run's wall time."""
 
     params: dict[str, Any]
     status: str = "skipped"
     val_acc: float = float("nan")
+    test_acc: float = float("nan")
     train_acc: float = float("nan")
     val_loss: float = float("nan")
     train_loss: float = float("nan")
@@ -53,14 +56,17 @@ class SweepResult:
 
     def table(self) -> str:
         """The runs as a text table sorted by validation accuracy."""
-        head = ["rank", *self.keys, "val_acc", "train_acc", "val_loss", "train_loss",
-                "time_s", "status"]
+        # test_acc only when the data had a test split
+        tested = any(math.isfinite(run.test_acc) for run in self.runs)
+        scores = ["val_acc", *(["test_acc"] if tested else []), "train_acc", "val_loss",
+                  "train_loss"]
+        head = ["rank", *self.keys, *scores, "time_s", "status"]
         rows = [head]
         for i, run in enumerate(self.ranked(), start=1):
             cells = [str(i), *(_fmt(run.params[k]) for k in self.keys)]
-            cells += [_fmt(v, ".4f") for v in (run.val_acc, run.train_acc, run.val_loss,
-                                                run.train_loss)]
-            cells += [_fmt(run.time_s, ".1f"), run.status]
+            cells += [_fmt(getattr(run, name), ".4f") for name in scores]
+            # milliseconds: a small grid's runs take well under 0.1 s each
+            cells += ["-" if run.status == "skipped" else _fmt(run.time_s, ".3f"), run.status]
             rows.append(cells)
         widths = [max(len(r[c]) for r in rows) for c in range(len(head))]
         lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
