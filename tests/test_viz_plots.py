@@ -52,7 +52,7 @@ def test_history_png_and_axes(tmp_path: Path) -> None:
     assert len(raw.get_xdata()) == len(smoothed.get_xdata()) == 200
     assert np.allclose(smoothed.get_ydata(), smooth_curve(history()["loss_history"], 8))
     assert [len(line.get_xdata()) for line in acc_ax.lines] == [4, 4]
-    assert list(acc_ax.lines[1].get_xdata()) == [0, 1, 2, 3]  # before training, then epochs
+    assert list(acc_ax.lines[1].get_xdata()) == [0, 1, 2, 3]  # after iteration 1, then epochs
     assert len(val_ax.lines) == 1
     two = viz.plot_history(history(val_loss=False), smooth=0)
     assert isinstance(two, Figure) and len(two.axes) == 2 and len(two.axes[0].lines) == 1

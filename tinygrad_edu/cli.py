@@ -96,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(sub)
     _add_graph(sub)
     _add_sweep(sub)
+    _add_predict(sub)
+    _add_evaluate(sub)
     return parser
 
 
@@ -133,7 +135,8 @@ def _add_train(sub: Any) -> None:
     train.add_argument("--dataset", choices=DATASETS, default="mnist", help="the data set")
     train.add_argument("--model", choices=("mlp", "convnet"), default="mlp",
                        help="the network")
-    train.add_argument("--epochs", type=_positive_int, default=5, help="training epochs")
+    train.add_argument("--epochs", type=_positive_int, default=None,
+                       help="training epochs (default: 5; with --resume, the run's own)")
     train.add_argument("--batch-size", type=_positive_int, default=128,
                        help="examples per step")
     train.add_argument("--lr", type=_positive_float, default=1e-3, help="learning rate")
@@ -148,6 +151,11 @@ def _add_train(sub: Any) -> None:
     train.add_argument("--seed", type=_seed, default=0,
                        help="seed of the split, the initial weights and the batches")
     _add_no_progress(train)
+    train.add_argument("--resume", metavar="CHECKPOINT",
+                       help="carry on the run saved in CHECKPOINT (OUT/checkpoint.npz, written "
+                       "after every epoch) with its dataset, model, optimizer and schedule; "
+                       "their options here are ignored, --epochs may extend it (default: "
+                       "none, a new run)")
     train.set_defaults(run=commands.run_train)
 
 
@@ -189,6 +197,34 @@ def _add_sweep(sub: Any) -> None:
                        "with several values)")
     _add_no_progress(sweep)
     sweep.set_defaults(run=commands.run_sweep)
+
+
+def _add_predict(sub: Any) -> None:
+    predict = _command(sub, "predict", "predicted labels from a trained model",
+                       "Apply a model.npz (or checkpoint.npz) written by `train`, with the "
+                       "preprocessing saved in it, to raw images.")
+    predict.add_argument("model", help="model.npz or checkpoint.npz written by train")
+    predict.add_argument("images", nargs="?",
+                         help="an .npy/.npz array or an IDX file of raw images (integer pixels "
+                         "are scaled as in training); default: --split of the training data")
+    predict.add_argument("--split", choices=("train", "val", "test"), default="test",
+                         help="the split of the training data, without IMAGES")
+    _add_data_dir(predict, "directory holding the dataset files, for --split")
+    predict.add_argument("--out", help="write the labels to this file (.npy, else one per "
+                         "line) (default: none, they are printed)")
+    predict.set_defaults(run=commands.run_predict)
+
+
+def _add_evaluate(sub: Any) -> None:
+    evaluate = _command(sub, "evaluate", "accuracy of a trained model on a data split",
+                        "Accuracy of a model.npz (or checkpoint.npz) written by `train` on a "
+                        "split of its dataset, cut as in training, with the preprocessing "
+                        "saved in the file.")
+    evaluate.add_argument("model", help="model.npz or checkpoint.npz written by train")
+    evaluate.add_argument("--split", choices=("train", "val", "test"), default="test",
+                          help="the split")
+    _add_data_dir(evaluate, "directory holding the dataset files")
+    evaluate.set_defaults(run=commands.run_evaluate)
 
 
 def main(argv: list[str] | None = None) -> int:

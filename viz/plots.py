@@ -53,12 +53,12 @@ def _new_figure(width: float, height: float) -> Figure:
 
 
 def _per_epoch(ax: Any, series: Any, quantity: str) -> None:
-    """One line per (name, values, colour), at x = 0, 1, ...: the Solver checks once before
-    training (epoch 0), then after each epoch."""
+    """One line per (name, values, colour), at x = 0, 1, ...: the Solver checks first after
+    its first iteration (epoch 0, as the courses' Solver does), then after each epoch."""
     for name, values, color in series:
         if values:
             ax.plot(np.arange(len(values)), values, "o-", color=color, ms=3, label=name)
-    ax.set_xlabel("epoch (0 = before training)")
+    ax.set_xlabel("epoch (0 = after the first iteration)")
     ax.set_ylabel(quantity)
     ax.set_title(f"{quantity} per epoch")
 

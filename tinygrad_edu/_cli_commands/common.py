@@ -97,14 +97,18 @@ def _wrong_dataset(e: Any) -> str:
 
 
 def load_splits(name: str, data_dir: str | None, flatten: bool, seed: int = 0,
-                command: str = "train") -> Any:
+                command: str = "train", preprocess: bool = True) -> Any:
     """The dataset as Splits, or a one-line CLIError; warnings (e.g. files whose md5 no
-    official set has) become one line each on stderr."""
+    official set has) become one line each on stderr. `preprocess=False`: as loaded, for a
+    model file's own preprocessing to apply."""
     from tinygrad_edu import data
 
     directory = _data_directory(name, data_dir)
     # Mean-image subtraction, as the courses do: on MNIST it is worth about half a point.
-    extra = {"preprocess": "mean_image"} if name in ("mnist", "fashion-mnist") else {}
+    extra: dict[str, Any] = ({"preprocess": "mean_image"} if name in ("mnist", "fashion-mnist")
+                             else {})
+    if not preprocess:
+        extra = {"preprocess": None}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:

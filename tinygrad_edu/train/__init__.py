@@ -9,6 +9,11 @@ Both get the courses' options (update_rule, optim_config, lr_decay per epoch, ba
 num_epochs, num_train_samples, num_val_samples, print_every, checkpoint_name, verbose),
 the histories (loss, train/val accuracy, train/val loss per check), the best-validation
 parameters restored at the end, optional early stopping and a tqdm progress bar.
+
+A checkpoint (`save_checkpoint`, see `train.checkpoint`) holds the whole training state:
+weights, optimizer and scheduler state, counters, histories, best weights and generator
+states, so `load_checkpoint` then `train()` finishes the run with the same weights as a run
+that was never stopped.
 """
 
 from __future__ import annotations
@@ -24,15 +29,20 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.autograd import no_grad
-from tinygrad_edu.files import load_npz
 from tinygrad_edu.tensor import Tensor
+from tinygrad_edu.train import checkpoint
+from tinygrad_edu.train.model_file import Preprocessing, TrainedModel, load_model, save_model
 from tinygrad_edu.train.rules import (
     COURSE_RULES,
     RULE_OPTIONS,
     build_optimizer,
     check_optim_config,
+    decay_lr,
     rule_name,
 )
+
+__all__ = ["Solver", "DivergedError", "clone_model", "checkpoint", "Preprocessing",
+           "TrainedModel", "load_model", "save_model"]
 
 
 class DivergedError(FloatingPointError):
@@ -54,9 +64,13 @@ class Solver:
     courses' keys: learning_rate (also 'lr'; default 1e-3 for adam, else 1e-2), momentum
     (sgd_momentum), decay_rate, epsilon and eps_inside_sqrt (rmsprop), beta1, beta2, epsilon
     (adam), and weight_decay for nn.Modules. A key the rule does not read raises.
-    `lr_decay` multiplies the learning rate after every epoch. Accuracy is checked every
-    epoch (or every `acc_every` iterations) on `num_train_samples` training and
-    `num_val_samples` validation samples.
+    `lr_decay` multiplies the learning rate after every epoch. Accuracy is checked after
+    the first iteration (epoch 0, as the courses' Solver does: not before training), at
+    every epoch's end and every `acc_every` iterations, on `num_train_samples` training and
+    `num_val_samples` validation samples. Checkpoints are written at every epoch's end:
+    `checkpoint_name` gives the courses' `{name}_epoch_{k}.npz` files, `checkpoint_path`
+    one file rewritten each time (the latest state, to resume from); `checkpoint_meta` is
+    stored in them as is (arrays, numbers, strings, lists and dicts).
     """
 
     def __init__(self, model: Any, data: dict[str, Any], *, loss_fn: Callable[..., Any] | None
@@ -64,7 +78,8 @@ class Solver:
                  lr_decay: float = 1.0, batch_size: int = 100, num_epochs: int = 10,
                  num_train_samples: int | None = 1000, num_val_samples: int | None = None,
                  print_every: int = 10, acc_every: int | None = None,
-                 checkpoint_name: str | None = None, verbose: bool = True,
+                 checkpoint_name: str | None = None, checkpoint_path: str | Path | None = None,
+                 checkpoint_meta: dict[str, Any] | None = None, verbose: bool = True,
                  progress: bool | None = None, early_stopping: int | None = None,
                  scheduler: Any = None, seed: int | None = 0,
                  diverge_factor: float = 1e3) -> None:
@@ -86,18 +101,12 @@ class Solver:
         self.update_rule = rule_name(update_rule)
         self.optim_config = check_optim_config(self.update_rule, optim_config or {},
                                                 self.autograd_model)
-        self.lr_decay = lr_decay
-        self.batch_size = batch_size
-        self.num_epochs = num_epochs
-        self.num_train_samples = num_train_samples
-        self.num_val_samples = num_val_samples
-        self.print_every = print_every
-        self.acc_every = acc_every
-        self.checkpoint_name = checkpoint_name
-        self.verbose = verbose
-        self.progress = progress
-        self.early_stopping = early_stopping
-        self.scheduler = scheduler
+        self.lr_decay, self.batch_size, self.num_epochs = lr_decay, batch_size, num_epochs
+        self.num_train_samples, self.num_val_samples = num_train_samples, num_val_samples
+        self.print_every, self.acc_every, self.verbose = print_every, acc_every, verbose
+        self.checkpoint_name, self.checkpoint_path = checkpoint_name, checkpoint_path
+        self.checkpoint_meta, self.progress = checkpoint_meta, progress
+        self.early_stopping, self.scheduler = early_stopping, scheduler
         self.diverge_factor = diverge_factor
         self.rng = np.random.default_rng(seed)
         self._reset()
@@ -105,8 +114,14 @@ class Solver:
     # ------------------------------------------------------------------ setup
     def _reset(self) -> None:
         self.epoch = 0
+        self.iteration = 0  # steps taken: train() carries on from here
         self.best_val_acc = 0.0
         self.best_params: dict[str, np.ndarray] = {}
+        # The weights training reached, kept when train() ends by restoring best_params:
+        # the next train() and a checkpoint carry on from these, not from the best ones.
+        self.last_params: dict[str, np.ndarray] | None = None
+        self._since_best = 0
+        self._first_loss: float | None = None
         self.loss_history: list[float] = []
         self.train_acc_history: list[float] = []
         self.val_acc_history: list[float] = []
@@ -115,9 +130,7 @@ class Solver:
         # lines up with val_loss_history (one entry per check, as the accuracies).
         self.train_loss_history: list[float] = []
         self._loss_mark = 0
-        self.diverged = False
-        self.stopped_early = False
-        self.train_time = 0.0
+        self.diverged, self.stopped_early, self.train_time = False, False, 0.0
         if self.autograd_model:
             params = list(self.model.parameters())
             self.optimizer = build_optimizer(self.update_rule, params, self.optim_config)
@@ -233,23 +246,12 @@ class Solver:
 
     # ------------------------------------------------------------------ the loop
     def _set_lr_decay(self) -> None:
-        if self.lr_decay == 1.0:
-            return
-        if self.autograd_model:
-            for group in self.optimizer.param_groups:
-                group["lr"] *= self.lr_decay
-            if self.update_rule == "sgd_momentum" and self.lr_decay:
-                # The courses' momentum keeps its velocity v = mu v - lr dw when lr changes;
-                # PyTorch's SGD (built here) keeps b = -v / lr instead, whose velocity would
-                # shrink with lr. Rescale b so that v, and the course trajectory, carry on.
-                for state in self.optimizer.state.values():
-                    if state.get("momentum_buffer") is not None:
-                        state["momentum_buffer"] /= self.lr_decay
-        else:
-            for cfg in self.optim_configs.values():
-                cfg["learning_rate"] = cfg.get("learning_rate", 1e-2) * self.lr_decay
+        if self.lr_decay != 1.0:
+            decay_lr(self.lr_decay, self.update_rule,
+                     self.optimizer if self.autograd_model else None,
+                     None if self.autograd_model else self.optim_configs)
 
-    def _record_accuracy(self, it: int, total: int) -> None:
+    def _record_accuracy(self) -> None:
         train_acc = self.check_accuracy(self.X_train, self.y_train, self.num_train_samples)
         val_acc = self.check_accuracy(self.X_val, self.y_val, self.num_val_samples)
         self.train_acc_history.append(train_acc)
@@ -260,8 +262,12 @@ class Solver:
         if self.autograd_model or hasattr(self.model, "loss"):
             self.val_loss_history.append(self.evaluate(self.X_val, self.y_val)["loss"])
         if self.verbose:
+            losses = (f"; train loss {self.train_loss_history[-1]:.4f} (mean of {len(recent)} "
+                      f"minibatch{'es' if len(recent) != 1 else ''} since the last check)")
+            if self.val_loss_history:
+                losses += f"; val loss {self.val_loss_history[-1]:.4f}"
             self._print(f"(Epoch {self.epoch} / {self.num_epochs}) train acc: {train_acc:.4f}; "
-                        f"val_acc: {val_acc:.4f}")
+                        f"val_acc: {val_acc:.4f}{losses}")
         if val_acc > self.best_val_acc or not self.best_params:
             self.best_val_acc = val_acc
             self.best_params = self._params_snapshot()
@@ -284,25 +290,31 @@ class Solver:
             from tqdm.auto import tqdm
         except ImportError:
             return None
-        return tqdm(total=total, desc="train", unit="it", leave=False)
+        return tqdm(total=total, initial=self.iteration, desc="train", unit="it", leave=False)
 
     def train(self) -> Solver:
-        """Run the loop; at the end the best-validation parameters are restored."""
+        """Run the loop up to `num_epochs`, carrying on from where the previous `train()`
+        or the loaded checkpoint stopped (a finished run, or one that diverged or stopped
+        early, takes no more steps: raise `num_epochs` to train longer). At the end the
+        best-validation parameters are restored; `last_params` keeps the weights reached."""
         per_epoch = max(self.X_train.shape[0] // self.batch_size, 1)
         total = self.num_epochs * per_epoch
-        self._since_best = 0
-        self._first_loss: float | None = None
+        if self.last_params is not None:  # the previous train() restored the best weights
+            self._restore(self.last_params)
+            self.last_params = None
         self._bar = self._make_bar(total)
         start = time.perf_counter()
         try:
-            for t in range(total):
-                if not self._iteration(t, total, per_epoch):
+            for t in range(self.iteration, total):
+                if self.diverged or self.stopped_early or not self._iteration(t, total,
+                                                                              per_epoch):
                     break
         finally:
             if self._bar is not None:
                 self._bar.close()
             self._bar = None
-        self.train_time = time.perf_counter() - start
+        self.train_time += time.perf_counter() - start
+        self.last_params = self._params_snapshot()
         if self.best_params:
             self._restore(self.best_params)
         return self
@@ -311,6 +323,7 @@ class Solver:
         """Iteration t: one step, then the epoch's end and the accuracy checks that fall
         on it. False when training stops here (divergence or early stopping)."""
         loss = self._step()
+        self.iteration = t + 1
         self.loss_history.append(loss)
         if self._first_loss is None:
             self._first_loss = loss
@@ -330,15 +343,18 @@ class Solver:
         by_iters = self.acc_every and (t + 1) % self.acc_every == 0
         if not (t == 0 or t == total - 1 or epoch_end or by_iters):
             return True
-        self._record_accuracy(t, total)
-        if epoch_end and self.checkpoint_name:
-            self.save_checkpoint(f"{self.checkpoint_name}_epoch_{self.epoch}.npz")
-        if self.early_stopping is not None and self._since_best >= self.early_stopping:
+        self._record_accuracy()
+        # Decided before the checkpoint is written, so that a run resumed from it stops too.
+        stop = self.early_stopping is not None and self._since_best >= self.early_stopping
+        if stop:
             self.stopped_early = True
             if self.verbose:
                 self._print(f"early stopping after epoch {self.epoch}")
-            return False
-        return True
+        if epoch_end and self.checkpoint_name:
+            self.save_checkpoint(f"{self.checkpoint_name}_epoch_{self.epoch}.npz")
+        if epoch_end and self.checkpoint_path:
+            self.save_checkpoint(self.checkpoint_path)
+        return not stop
 
     def _show_progress(self, t: int, total: int, loss: float) -> None:
         if self._bar is not None:
@@ -350,32 +366,30 @@ class Solver:
 
     @property
     def history(self) -> dict[str, list[float]]:
-        return {"loss_history": list(self.loss_history),
-                "train_acc_history": list(self.train_acc_history),
-                "val_acc_history": list(self.val_acc_history),
-                "val_loss_history": list(self.val_loss_history),
-                "train_loss_history": list(self.train_loss_history)}
+        """Copies of the histories. `loss_history`: every iteration's minibatch loss. At
+        each check (after the first iteration, at each epoch's end, every `acc_every`
+        iterations): `train_acc_history` and `val_acc_history`; `train_loss_history`, the
+        mean of the minibatch losses since the previous check (with checks at epoch ends
+        only: epoch 0 is the first minibatch alone, epoch 1 the rest of the first epoch,
+        then each epoch's minibatches); `val_loss_history`, the loss on the whole
+        validation set in eval mode."""
+        return {k: list(getattr(self, k)) for k in ("loss_history", "train_acc_history",
+                "val_acc_history", "val_loss_history", "train_loss_history")}
 
     def save_checkpoint(self, path: str | Path) -> Path:
-        """Parameters and histories to .npz (no pickles: loads with allow_pickle=False)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        arrays: dict[str, Any] = {f"param/{k}": v for k, v in self._params_snapshot().items()}
-        for k, v in self.history.items():
-            arrays[f"history/{k}"] = np.asarray(v, dtype=np.float64)
-        arrays["epoch"] = np.asarray(self.epoch)
-        np.savez(path, **arrays)
-        return path
+        """The whole training state to one .npz (see `train.checkpoint`; no pickles)."""
+        return checkpoint.write(path, checkpoint.solver_state(self))
 
-    def load_checkpoint(self, path: str | Path) -> None:
-        f = load_npz(path, f"{type(self).__name__}.load_checkpoint",
-                     "a checkpoint written by save_checkpoint")
-        params = {k[len("param/"):]: f[k] for k in f if k.startswith("param/")}
-        self._restore(params)
-        for k in self.history:
-            if f"history/{k}" in f:  # older checkpoints lack some histories
-                setattr(self, k, f[f"history/{k}"].tolist())
-        self.epoch = int(f["epoch"])
+    def load_checkpoint(self, path: str | Path | dict[str, Any]) -> dict[str, Any]:
+        """Restore a checkpoint written by `save_checkpoint` (or its contents read with
+        `train.checkpoint.read`) into this Solver, which must be set up as the one that
+        wrote it (same batch size, training-set size, update rule, scheduler class); then
+        `train()` finishes that run. The default generator is set to its saved state too
+        (dropout masks draw from it). Returns the checkpoint's `meta`."""
+        state = checkpoint.read(path) if not isinstance(path, dict) else path
+        checkpoint.check_setup(self, state, f"{type(self).__name__}.load_checkpoint")
+        checkpoint.restore(self, state)
+        return state["meta"]
 
 
 def clone_model(model: Any) -> Any:

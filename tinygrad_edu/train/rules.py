@@ -80,3 +80,22 @@ def build_optimizer(rule: Any, params: list[Tensor], config: dict[str, Any]) -> 
     return optim.Adam(params, lr=lr, betas=(config.get("beta1", 0.9),
                                             config.get("beta2", 0.999)),
                       eps=config.get("epsilon", 1e-8), weight_decay=wd)
+
+
+def decay_lr(factor: float, rule: Any, optimizer: Any = None,
+             configs: dict[str, dict[str, Any]] | None = None) -> None:
+    """The courses' `lr_decay` after an epoch: every lr times `factor`, in an optimizer's
+    groups (an nn.Module) or in a course model's per-parameter configs."""
+    for cfg in (configs or {}).values():
+        cfg["learning_rate"] = cfg.get("learning_rate", 1e-2) * factor
+    if optimizer is None:
+        return
+    for group in optimizer.param_groups:
+        group["lr"] *= factor
+    if rule == "sgd_momentum" and factor:
+        # The courses' momentum keeps its velocity v = mu v - lr dw when lr changes;
+        # PyTorch's SGD (built here) keeps b = -v / lr instead, whose velocity would
+        # shrink with lr. Rescale b so that v, and the course trajectory, carry on.
+        for state in optimizer.state.values():
+            if state.get("momentum_buffer") is not None:
+                state["momentum_buffer"] /= factor
