@@ -56,7 +56,8 @@ from conv_numpy import (
 )
 
 from tinygrad_edu import Tensor
-from tinygrad_edu.nn._conv import conv2d, conv2d_composite, max_pool2d
+from tinygrad_edu.nn._conv import conv2d, conv2d_composite
+from tinygrad_edu.nn._pool import max_pool2d
 
 NAIVE, IM2COL, EINSUM = "naive loops (scaled)", "numpy im2col", "numpy einsum"
 TUNED = "numpy im2col, tuned"

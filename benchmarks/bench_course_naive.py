@@ -31,7 +31,8 @@ from conv_numpy import (
 )
 
 from tinygrad_edu import Tensor
-from tinygrad_edu.nn._conv import conv2d, max_pool2d
+from tinygrad_edu.nn._conv import conv2d
+from tinygrad_edu.nn._pool import max_pool2d
 
 NAIVE, OURS, COURSE = "naive loops", "tinygrad_edu", "course's fast version"
 Array = np.ndarray

@@ -15,7 +15,7 @@ import tinygrad_edu as tg
 import tinygrad_edu.nn as nn
 import tinygrad_edu.nn.functional as F
 from tinygrad_edu import Tensor
-from tinygrad_edu.nn._conv import (
+from tinygrad_edu.nn._pool import (
     avg_pool1d,
     avg_pool2d,
     max_pool1d,
