@@ -287,3 +287,15 @@ def test_bce_gradients_against_central_differences() -> None:
     y = rng.uniform(0, 1, (3, 2))
     assert_gradients_match(lambda a, b: F.binary_cross_entropy(a, b, reduction="sum"), p, y,
                            second_order=True)
+
+
+def test_softplus_at_infinity_is_the_limit_with_its_gradient() -> None:
+    """softplus(+inf) = inf with gradient 1 and softplus(-inf) = 0 with gradient 0 (the
+    stable formula alone would compute inf - inf); NaN stays NaN."""
+    x = tg.tensor(np.array([np.inf, -np.inf, 0.5, np.nan]), requires_grad=True)
+    y = x.softplus()
+    y.sum().backward()
+    np.testing.assert_array_equal(y.numpy()[:2], [np.inf, 0.0])
+    np.testing.assert_allclose(y.numpy()[2], np.log1p(np.exp(0.5)))
+    assert np.isnan(y.numpy()[3]) and np.isnan(x.grad.numpy()[3])
+    np.testing.assert_allclose(x.grad.numpy()[:3], [1.0, 0.0, 1 / (1 + np.exp(-0.5))])

@@ -116,6 +116,10 @@ class UnaryMixin:
         exp never sees a positive argument, and as the value does not depend on m, the
         gradient is exactly sigmoid(x) to every order: softplus'(0) = 1/2, as PyTorch (a
         relu/abs composite would give 0 there, from their kink rules)."""
+        at_inf = self.array == np.inf
+        if at_inf.any():  # softplus(inf) = inf with gradient 1; the formula gives inf - inf
+            finite = self.where(~at_inf, self._wrap(np.zeros((), self.array.dtype)))
+            return self.where(at_inf, finite.softplus())
         m = np.maximum(self.array, 0)
         shift = self._wrap(m)
         return ((self - shift).exp() + self._wrap(np.exp(-m))).log() + shift

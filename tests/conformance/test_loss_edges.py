@@ -399,8 +399,6 @@ def test_cross_entropy_plus_inf_logit_is_inf_deliberately() -> None:
 
 
 @pytest.mark.filterwarnings("ignore:invalid value encountered:RuntimeWarning")
-@pytest.mark.xfail(strict=True, reason="the core's softplus(+inf) is NaN (inf - inf); when it "
-                   "gives inf, this passes: update docs/losses.md and drop the mark")
 def test_bce_with_logits_gradient_at_infinite_logits() -> None:
     """Infinite logits: the value is NaN in both libraries (inf - inf, or 0 * inf) except
     x = +inf with y = 0 (inf); PyTorch's gradient is still sigmoid(x) - y."""
