@@ -238,7 +238,7 @@ def test_help_shows_every_default(command: str, monkeypatch: pytest.MonkeyPatch,
         assert "(default: " in text, f"{command} {head}: {text}"
     if command == "train":
         assert "(default: 256)" in blocks["--hidden HIDDEN"]  # a value, not a list's repr
-        assert "(default: 0.001)" in blocks["--lr LR"]
+        assert "(default: 0.002)" in blocks["--lr LR"]
         assert "(default: found under $TINYGRAD_EDU_DATA" in blocks["--data-dir DATA_DIR"]
 
 

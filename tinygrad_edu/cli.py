@@ -136,15 +136,17 @@ def _add_train(sub: Any) -> None:
     train.add_argument("--model", choices=("mlp", "convnet"), default="mlp",
                        help="the network")
     train.add_argument("--epochs", type=_positive_int, default=None,
-                       help="training epochs (default: 5; with --resume, the run's own)")
-    train.add_argument("--batch-size", type=_positive_int, default=128,
+                       help="training epochs (default: " + ", ".join(
+                           f"{n} for the {m}" for m, n in commands.DEFAULT_EPOCHS.items())
+                       + "; with --resume, the run's own)")
+    train.add_argument("--batch-size", type=_positive_int, default=64,
                        help="examples per step")
-    train.add_argument("--lr", type=_positive_float, default=1e-3, help="learning rate")
+    train.add_argument("--lr", type=_positive_float, default=2e-3, help="learning rate")
     train.add_argument("--optimizer", choices=tuple(OPTIMIZERS), default="adam",
                        help="the update rule")
     train.add_argument("--hidden", type=_hidden, default="256",
                        help="hidden sizes of the MLP, e.g. 256 or 256,128")
-    train.add_argument("--lr-decay", type=_positive_float, default=1.0,
+    train.add_argument("--lr-decay", type=_positive_float, default=0.8,
                        help="learning-rate factor per epoch")
     _add_data_dir(train, "directory holding the dataset files")
     train.add_argument("--out", default="out/train", help="output directory")

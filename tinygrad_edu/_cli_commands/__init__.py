@@ -15,8 +15,8 @@ from tinygrad_edu._cli_commands.demo import run_demo
 from tinygrad_edu._cli_commands.graph import run_graph
 from tinygrad_edu._cli_commands.predict import run_evaluate, run_predict
 from tinygrad_edu._cli_commands.sweep import run_sweep
-from tinygrad_edu._cli_commands.train import run_train
+from tinygrad_edu._cli_commands.train import DEFAULT_EPOCHS, run_train
 
 __all__ = ["OPTIMIZERS", "FILE_DATASETS", "CLIError", "describe_data", "load_splits",
-           "output_dir", "run_demo", "run_graph", "run_sweep", "run_train", "run_predict",
-           "run_evaluate"]
+           "output_dir", "DEFAULT_EPOCHS", "run_demo", "run_graph", "run_sweep", "run_train",
+           "run_predict", "run_evaluate"]

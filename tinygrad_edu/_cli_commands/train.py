@@ -71,7 +71,7 @@ def run_train(args: argparse.Namespace) -> int:
 
     out = output_dir(args.out)
     resume = _resume(args) if args.resume else None
-    args.epochs = args.epochs or 5
+    args.epochs = args.epochs or DEFAULT_EPOCHS[args.model]
     splits = load_splits(args.dataset, args.data_dir, flatten=args.model == "mlp",
                          seed=args.seed, command="train")
     print(f"training {args.model} on {describe_data(splits)}")
@@ -111,6 +111,11 @@ def _train_artefacts(out: Path, args: argparse.Namespace, splits: Any, solver: A
 
 
 # The options that define a run: recorded in its checkpoints, taken back by --resume.
+#: epochs `train` runs without --epochs: with its other defaults (Adam, lr 2e-3 decayed x0.8
+#: per epoch, batch 64) the recipe that reaches the README's MNIST bars (tests/test_mnist.py:
+#: MLP >= 94.5% in 15 epochs, convnet >= 97.0% in 8)
+DEFAULT_EPOCHS = {"mlp": 15, "convnet": 8}
+
 RUN_OPTIONS = ("dataset", "model", "epochs", "batch_size", "lr", "optimizer", "hidden",
                "lr_decay", "seed", "data_dir")
 
