@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import copy
 import math
-import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -32,6 +31,7 @@ from tinygrad_edu.autograd import no_grad
 from tinygrad_edu.tensor import Tensor
 from tinygrad_edu.train import checkpoint
 from tinygrad_edu.train.model_file import Preprocessing, TrainedModel, load_model, save_model
+from tinygrad_edu.train.progress import progress_bar
 from tinygrad_edu.train.rules import (
     COURSE_RULES,
     RULE_OPTIONS,
@@ -283,14 +283,7 @@ class Solver:
             print(msg)
 
     def _make_bar(self, total: int) -> Any:
-        show = self.progress if self.progress is not None else sys.stderr.isatty()
-        if not show:
-            return None
-        try:
-            from tqdm.auto import tqdm
-        except ImportError:
-            return None
-        return tqdm(total=total, initial=self.iteration, desc="train", unit="it", leave=False)
+        return progress_bar(total, self.iteration, self.progress)
 
     def train(self) -> Solver:
         """Run the loop up to `num_epochs`, carrying on from where the previous `train()`
