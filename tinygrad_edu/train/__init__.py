@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.autograd import no_grad
+from tinygrad_edu.nn.module import Module
 from tinygrad_edu.tensor import Tensor
 from tinygrad_edu.train import checkpoint
 from tinygrad_edu.train.model_file import Preprocessing, TrainedModel, load_model, save_model
@@ -49,12 +50,6 @@ class DivergedError(FloatingPointError):
     """The loss became NaN/Inf or exploded; the Solver stops and records it."""
 
 
-def _is_module(model: Any) -> bool:
-    from tinygrad_edu.nn.module import Module
-
-    return isinstance(model, Module)
-
-
 class Solver:
     """Train a model on `data` = dict(X_train, y_train, X_val, y_val) (numpy arrays).
 
@@ -71,6 +66,12 @@ class Solver:
     `checkpoint_name` gives the courses' `{name}_epoch_{k}.npz` files, `checkpoint_path`
     one file rewritten each time (the latest state, to resume from); `checkpoint_meta` is
     stored in them as is (arrays, numbers, strings, lists and dicts).
+
+    `numpy_random=True` draws the minibatches and the accuracy subsamples as the courses'
+    Solver does, with `np.random.choice(n, k)` (with replacement) from numpy's global
+    generator, so a notebook that calls `np.random.seed` reproduces its printed numbers.
+    Off by default: it departs from STYLE's "no global np.random" on purpose (`seed` and
+    the Solver's own generator are then not used for sampling).
     """
 
     def __init__(self, model: Any, data: dict[str, Any], *, loss_fn: Callable[..., Any] | None
@@ -82,7 +83,7 @@ class Solver:
                  checkpoint_meta: dict[str, Any] | None = None, verbose: bool = True,
                  progress: bool | None = None, early_stopping: int | None = None,
                  scheduler: Any = None, seed: int | None = 0,
-                 diverge_factor: float = 1e3) -> None:
+                 diverge_factor: float = 1e3, numpy_random: bool = False) -> None:
         for key in ("X_train", "y_train", "X_val", "y_val"):
             if key not in data:
                 raise KeyError(f"Solver: data is missing '{key}' (needs X_train, y_train, "
@@ -93,7 +94,7 @@ class Solver:
         if len(self.X_train) != len(self.y_train) or len(self.X_val) != len(self.y_val):
             raise ValueError(f"Solver: X/y lengths differ: train {len(self.X_train)} vs "
                              f"{len(self.y_train)}, val {len(self.X_val)} vs {len(self.y_val)}")
-        self.autograd_model = _is_module(model)
+        self.autograd_model = isinstance(model, Module)
         if not self.autograd_model and not isinstance(getattr(model, "params", None), dict):
             raise TypeError("Solver: model must be an nn.Module or have a `params` dict and "
                             f"a loss(X, y) method; got {type(model).__name__}")
@@ -107,7 +108,7 @@ class Solver:
         self.checkpoint_name, self.checkpoint_path = checkpoint_name, checkpoint_path
         self.checkpoint_meta, self.progress = checkpoint_meta, progress
         self.early_stopping, self.scheduler = early_stopping, scheduler
-        self.diverge_factor = diverge_factor
+        self.diverge_factor, self.numpy_random = diverge_factor, numpy_random
         self.rng = np.random.default_rng(seed)
         self._reset()
 
@@ -164,8 +165,7 @@ class Solver:
 
     # ------------------------------------------------------------------ one step
     def _step(self) -> float:
-        n = self.X_train.shape[0]
-        idx = self.rng.choice(n, min(self.batch_size, n), replace=False)
+        idx = self._sample(self.X_train.shape[0], self.batch_size)
         X, y = self.X_train[idx], self.y_train[idx]
         if self.autograd_model:
             return self._autograd_step(X, y)
@@ -218,12 +218,19 @@ class Solver:
                 out.append(np.asarray(self.model.loss(X[i:i + batch_size])))
         return np.concatenate(out, axis=0) if out else np.zeros((0,))
 
+    def _sample(self, n: int, k: int) -> np.ndarray:
+        """k of n indices: without replacement from the Solver's generator, or as the
+        courses' Solver draws them (`numpy_random`)."""
+        if self.numpy_random:
+            return np.random.choice(n, k)  # noqa: NPY002  (the courses' global generator)
+        return self.rng.choice(n, min(k, n), replace=False)
+
     def check_accuracy(self, X: Any, y: Any, num_samples: int | None = None,
                        batch_size: int = 256) -> float:
         """Accuracy on (a random subsample of `num_samples` of) X, y."""
         X, y = np.asarray(X), np.asarray(y)
         if num_samples is not None and X.shape[0] > num_samples:
-            mask = self.rng.choice(X.shape[0], num_samples, replace=False)
+            mask = self._sample(X.shape[0], num_samples)
             X, y = X[mask], y[mask]
         if X.shape[0] == 0:
             return float("nan")
