@@ -215,3 +215,26 @@ def test_epoch_zero_is_checked_after_the_first_iteration_and_losses_say_their_av
 
     axes = viz.plot_history(history).axes
     assert [ax.get_xlabel() for ax in axes[1:]] == ["epoch (0 = after the first iteration)"] * 2
+
+
+def test_reduce_lr_on_plateau_steps_on_the_validation_loss_each_epoch() -> None:
+    """The Solver hands ReduceLROnPlateau the epoch's validation loss (it needs a metric;
+    the other schedulers step without one)."""
+    from tinygrad_edu import nn, optim
+    from tinygrad_edu.optim.lr_scheduler import ReduceLROnPlateau
+
+    rng = np.random.default_rng(0)
+    data = {"X_train": rng.standard_normal((40, 4)), "y_train": rng.integers(0, 3, 40),
+            "X_val": rng.standard_normal((10, 4)), "y_val": rng.integers(0, 3, 10)}
+    model = nn.Linear(4, 3).double()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    seen: list[float] = []
+    plateau = ReduceLROnPlateau(opt, patience=0, factor=0.5)
+    original = plateau.step
+    plateau.step = lambda metric: (seen.append(metric), original(metric))[1]  # type: ignore
+    solver = Solver(model, data, update_rule=opt, scheduler=plateau, batch_size=10,
+                    num_epochs=4, verbose=False, progress=False)
+    solver.train()
+    epoch_ends = [i for i in range(len(solver.val_loss_history)) if i > 0]
+    assert seen == [solver.val_loss_history[i] for i in epoch_ends]
+    assert len(seen) == 4

@@ -29,6 +29,7 @@ import numpy as np
 
 from tinygrad_edu.autograd import no_grad
 from tinygrad_edu.nn.module import Module
+from tinygrad_edu.optim.lr_scheduler import ReduceLROnPlateau
 from tinygrad_edu.tensor import Tensor
 from tinygrad_edu.train import checkpoint
 from tinygrad_edu.train.model_file import Preprocessing, TrainedModel, load_model, save_model
@@ -338,12 +339,14 @@ class Solver:
         if epoch_end:
             self.epoch += 1
             self._set_lr_decay()
-            if self.scheduler is not None:
+            if self.scheduler is not None and not isinstance(self.scheduler, ReduceLROnPlateau):
                 self.scheduler.step()
         by_iters = self.acc_every and (t + 1) % self.acc_every == 0
         if not (t == 0 or t == total - 1 or epoch_end or by_iters):
             return True
         self._record_accuracy()
+        if epoch_end and isinstance(self.scheduler, ReduceLROnPlateau):  # steps on a metric
+            self.scheduler.step(self.val_loss_history[-1])
         # Decided before the checkpoint is written, so that a run resumed from it stops too.
         stop = self.early_stopping is not None and self._since_best >= self.early_stopping
         if stop:
