@@ -288,16 +288,33 @@ def test_in_place_change_not_read_by_backward_is_allowed() -> None:
 
 
 def test_detect_anomaly_names_the_op_and_where_it_was_made() -> None:
+    """Backward: the first NaN/Inf gradient names its op and where the op was created."""
     with tg.detect_anomaly():
-        w = _leaf([-1.0, 1.0])
-        with np.errstate(invalid="ignore"):
-            s = w.sqrt().sum()
-        with pytest.raises(FloatingPointError, match=r"Sqrt.*NaN.*test_engine\.py"):
+        w = _leaf([0.0, 1.0])
+        s = w.sqrt().sum()  # finite, but d sqrt(w) / dw is inf at 0
+        with np.errstate(divide="ignore"), pytest.raises(
+                FloatingPointError, match=r"Sqrt\.backward produced NaN/Inf.*test_engine\.py"):
             s.backward()
     w2 = _leaf([-1.0])
     with np.errstate(invalid="ignore"):
         w2.sqrt().sum().backward()  # without detect_anomaly the NaN just flows
     assert np.isnan(_grad(w2)).all()
+
+
+def test_detect_anomaly_names_the_forward_op_that_made_the_first_nan() -> None:
+    """Forward: the op whose output has a NaN none of its inputs had raises, named with
+    the shapes and the line that called it; a NaN passed along, or an Inf, does not."""
+    with tg.detect_anomaly():
+        w = _leaf([-1.0, 1.0])
+        with np.errstate(invalid="ignore"), pytest.raises(
+                FloatingPointError,
+                match=r"^Sqrt produced NaN in its forward \(inputs of shape \(2,\), output "
+                      r"\(2,\)\) at .*test_engine\.py"):
+            w.sqrt()
+        nan = _leaf([np.nan, 1.0])
+        assert np.isnan((nan * 2.0).numpy()[0])  # the NaN came in: not this op's doing
+        with np.errstate(divide="ignore"):
+            assert (_leaf([1.0]) / 0.0).numpy()[0] == np.inf  # an Inf is no anomaly here
 
 
 # ----------------------------------------------------------------------------- GC

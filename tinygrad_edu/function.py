@@ -138,6 +138,8 @@ class Function:
             wants_grad = wants_grad or t.requires_grad
         fn = object.__new__(cls)
         data = fn.forward(*arrays, **attrs)
+        if _state.anomaly:
+            check_forward(cls.__name__, arrays, data)
         out = types.new(data if type(data) is np.ndarray else np.asarray(data))
         if cls.is_view and data.base is not None:  # a copy (advanced indexing) is no view
             out._base = tensors[0]
@@ -197,6 +199,20 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{self.op} {getattr(self, 'shape', '?')} at {self.module_path or 'top'}>"
+
+
+def check_forward(op: str, arrays: list[np.ndarray], data: Any) -> None:
+    """Under `detect_anomaly()`: raise where a NaN first appears, i.e. at an op whose output
+    has one while none of its inputs did. (Inf is left alone: -inf padding and masks are
+    ordinary; the backward check catches what an Inf does to a gradient.)"""
+    out = np.asarray(data)
+    if out.dtype.kind != "f" or not np.isnan(out).any():
+        return
+    if any(a.dtype.kind == "f" and np.isnan(a).any() for a in arrays):
+        return
+    shapes = ", ".join(str(a.shape) for a in arrays)
+    raise FloatingPointError(f"{op} produced NaN in its forward (inputs of shape {shapes}, "
+                             f"output {out.shape}) at {_creation_site()}")
 
 
 def _creation_site() -> str:
