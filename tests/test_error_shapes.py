@@ -117,6 +117,15 @@ def test_numpy_squeeze_axis_out_of_range_prints_shape() -> None:
     _has(str(e.value), "np.squeeze", "(1, 3)")
 
 
+def test_numpy_expand_dims_bad_axis_prints_shape() -> None:
+    with pytest.raises(IndexError) as e:
+        np.expand_dims(t(2, 3), 5)
+    _has(str(e.value), "np.expand_dims", "(2, 3)", "-3..2")
+    with pytest.raises(ValueError) as e:
+        np.expand_dims(t(2, 3), (0, 0))
+    _has(str(e.value), "np.expand_dims", "(2, 3)")
+
+
 def test_numpy_split_unequal_prints_shape() -> None:
     with pytest.raises(ValueError) as e:
         np.split(t(2, 4), 3, axis=1)

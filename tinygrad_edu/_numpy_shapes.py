@@ -83,7 +83,7 @@ def _squeeze(a: Any, axis: Any = None) -> Tensor:
 def _expand_dims(a: Any, axis: Any) -> Tensor:
     t = as_tensor(a)
     count = 1 if isinstance(axis, int | np.integer) else len(tuple(axis))
-    axes = _axes_tuple(axis, t.ndim + count, "np.expand_dims")
+    axes = _axes_tuple(axis, t.ndim + count, "np.expand_dims", t.shape)  # of the result
     sizes = iter(t.shape)
     return t.reshape(tuple(1 if i in axes else next(sizes) for i in range(t.ndim + count)))
 
