@@ -35,7 +35,9 @@ def cat(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Ten
     for i, t in enumerate(ts):
         if t.ndim != ref.ndim or t.shape[:d] + t.shape[d + 1:] != ref.shape[:d] + ref.shape[d + 1:]:
             raise ShapeError(f"cat: tensor {i} has shape {t.shape}, which does not match "
-                             f"{ref.shape} outside dim {d}")
+                             f"{ref.shape} outside dim {d} (shapes: "
+                             f"{', '.join(str(u.shape) for u in ts)}); all must agree except "
+                             f"along dim {d}")
     return Concat.apply(*ts, axis=d)
 
 
@@ -49,8 +51,12 @@ def stack(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> T
     for i, t in enumerate(ts):
         if t.shape != ts[0].shape:
             raise ShapeError(f"stack: tensor {i} has shape {t.shape} but tensor 0 has "
-                             f"{ts[0].shape}; stack needs equal shapes")
+                             f"{ts[0].shape}; stack needs equal shapes (shapes: "
+                             f"{', '.join(str(u.shape) for u in ts)})")
     d = axis if axis is not None else dim
+    if not -ts[0].ndim - 1 <= d <= ts[0].ndim:
+        raise IndexError(f"stack: dim {d} is out of range for tensors of shape {ts[0].shape} "
+                         f"(valid: {-ts[0].ndim - 1}..{ts[0].ndim})")
     return cat([t.unsqueeze(d) for t in ts], dim=d)
 
 
@@ -238,7 +244,7 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
     b = as_tensor(bias)
     if b.shape != (w.shape[0],):
         raise ShapeError(f"linear: bias of shape {b.shape} does not match weight of shape "
-                         f"{w.shape} (expected ({w.shape[0]},))")
+                         f"{w.shape} (expected ({w.shape[0]},)); input has shape {x.shape}")
     return Linear.apply(x, w, b.to(w.dtype))
 
 

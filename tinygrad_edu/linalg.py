@@ -177,7 +177,8 @@ def _axes(t: Tensor, dim: Any, op: str) -> tuple[int, ...]:
     nd = max(t.ndim, 1)
     for d in dims:
         if not -nd <= d < nd:
-            raise IndexError(f"{op}: dim {d} is out of range for a tensor of shape {t.shape}")
+            raise IndexError(f"{op}: dim {d} is out of range for a tensor of shape {t.shape} "
+                             f"(valid: {-nd}..{nd - 1})")
     return tuple(int(d) % nd for d in dims)
 
 
