@@ -28,6 +28,7 @@ from tinygrad_edu._movement import (
     _index_to_numpy,
     _ints_first,
 )
+from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.modes import _state
 from tinygrad_edu.ops.movement import IndexPut
 
@@ -167,7 +168,11 @@ class InplaceMixin:
         """Compute straight into our own array (no temporary copy), then bump the version;
         inside a graph, record `compute(old)` instead."""
         if _needs_graph(self, (other,)):
-            return self._rebind(op, compute)
+            try:
+                return self._rebind(op, compute)
+            except ShapeError as e:  # name the in-place op, not the out-of-place one inside
+                raise ShapeError(f"{op}: {e}; the values must broadcast to the shape "
+                                 f"{self.shape} of the tensor changed in place") from None
         o = _raw(other)
         if not self.array.flags.writeable:
             self.array = self.array.copy()
@@ -176,7 +181,8 @@ class InplaceMixin:
         except (ValueError, TypeError) as e:
             raise RuntimeError(f"{op}: cannot combine a tensor of shape {self.shape} and dtype "
                                f"{self.dtype} in place with values of shape {np.shape(o)} and "
-                               f"dtype {np.result_type(o)} ({e})") from None
+                               f"dtype {np.result_type(o)} ({e}); the values must "
+                               f"broadcast to shape {self.shape}") from None
         self._bump_version()
         return self
 

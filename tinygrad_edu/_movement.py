@@ -236,7 +236,8 @@ class MovementMixin:
         except ValueError:
             ok = False
         if not ok:
-            raise ShapeError(f"expand: cannot broadcast shape {self.shape} to {full}")
+            raise ShapeError(f"expand: cannot broadcast shape {self.shape} to {full}; each dim "
+                             f"must be 1 or equal the target's (-1 keeps a dim)")
         return self if full == self.shape else self._expand_to(full)
 
     def broadcast_to(self: Tensor, shape: Any) -> Tensor:

@@ -86,7 +86,7 @@ def _parse_einsum(subscripts: str, shapes: list[tuple[int, ...]]
                   ) -> tuple[list[str], str, tuple[int, ...]]:
     """Explicit labels per operand and for the output, with '...' spelled out in fresh
     letters. Returns (input labels, output labels, broadcast ellipsis shape)."""
-    terms, out, explicit = _split_subscripts(subscripts, len(shapes))
+    terms, out, explicit = _split_subscripts(subscripts, shapes)
     ell_shapes = [_ellipsis_part(subscripts, i, term, shape)
                   for i, (term, shape) in enumerate(zip(terms, shapes))]
     try:
@@ -106,15 +106,17 @@ def _parse_einsum(subscripts: str, shapes: list[tuple[int, ...]]
     return inputs, _output_labels(subscripts, out, explicit, inputs, ell_labels), ell
 
 
-def _split_subscripts(subscripts: str, n_operands: int) -> tuple[list[str], str, bool]:
+def _split_subscripts(subscripts: str, shapes: Sequence[tuple[int, ...]]
+                      ) -> tuple[list[str], str, bool]:
     """'ij,jk->ik' -> (['ij', 'jk'], 'ik', True); without '->' the output is implicit
     ('', False). Checks the operand count and that every label is a letter."""
     spec = subscripts.replace(" ", "")
     lhs, arrow, out = spec.partition("->")
     terms = lhs.split(",")
-    if len(terms) != n_operands:
+    if len(terms) != len(shapes):
         raise ValueError(f"einsum: subscripts '{subscripts}' name {len(terms)} operands but "
-                         f"{n_operands} were given")
+                         f"{len(shapes)} were given (of shapes "
+                         f"{', '.join(str(tuple(sh)) for sh in shapes)})")
     letters = set(string.ascii_letters)
     for ch in lhs.replace(",", "").replace(".", "") + out.replace(".", ""):
         if ch not in letters:
