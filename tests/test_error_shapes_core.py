@@ -187,3 +187,9 @@ def test_einsum_operand_count_mismatch_prints_shapes() -> None:
     with pytest.raises(ValueError, match="einsum: subscripts") as e:
         Fn.einsum("ij->ij", t(2, 3), t(3, 5))
     _has(str(e.value), "einsum", "(2, 3)", "(3, 5)")
+
+
+def test_max_with_several_dims_prints_the_shape() -> None:
+    with pytest.raises(ValueError, match="max: dim= must be a single int") as e:
+        t(2, 3).max(dim=(0, 1))
+    _has(str(e.value), "max", "(0, 1)", "(2, 3)")

@@ -89,7 +89,8 @@ class ReduceMixin:
             return ValuesIndices(values, self._wrap(np.zeros((), dtype=np.int64)))
         if len(axes) != 1:
             raise ValueError(f"{op}: dim= must be a single int to get (values, indices); use "
-                             "axis= (numpy style) or amax for several axes")
+                             f"axis= (numpy style) or amax for several axes (got dim {axes} "
+                             f"of a tensor of shape {self.shape})")
         arg = np.argmax if sign > 0 else np.argmin
         idx = arg(self.array, axis=axes[0], keepdims=kd)
         return ValuesIndices(values, self._wrap(np.asarray(idx, dtype=np.int64)))
