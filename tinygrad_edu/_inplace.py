@@ -22,7 +22,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_edu._movement import _check_bool_masks, _index_to_numpy, _ints_first
+from tinygrad_edu._movement import (
+    _check_bool_masks,
+    _index_note,
+    _index_to_numpy,
+    _ints_first,
+)
+from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.modes import _state
 from tinygrad_edu.ops.movement import IndexPut
 
@@ -125,9 +131,16 @@ class InplaceMixin:
             self.array = self.array.copy()
         try:
             self.array[index] = _raw(value)
+        except IndexError as e:
+            raise IndexError(f"{op}: index {index!r} is invalid for a tensor of shape "
+                             f"{self.shape} ({e}{_index_note(index)})") from None
         except (ValueError, TypeError) as e:
+            try:
+                sel = f" (the selection has shape {self.array[index].shape})"
+            except (IndexError, ValueError, TypeError):
+                sel = ""
             raise RuntimeError(f"{op}: cannot write values of shape {np.shape(_raw(value))} "
-                               f"into a tensor of shape {self.shape} at index {index!r} "
+                               f"into a tensor of shape {self.shape} at index {index!r}{sel} "
                                f"({e})") from None
         self._bump_version()
         return self
@@ -155,7 +168,11 @@ class InplaceMixin:
         """Compute straight into our own array (no temporary copy), then bump the version;
         inside a graph, record `compute(old)` instead."""
         if _needs_graph(self, (other,)):
-            return self._rebind(op, compute)
+            try:
+                return self._rebind(op, compute)
+            except ShapeError as e:  # name the in-place op, not the out-of-place one inside
+                raise ShapeError(f"{op}: {e}; the values must broadcast to the shape "
+                                 f"{self.shape} of the tensor changed in place") from None
         o = _raw(other)
         if not self.array.flags.writeable:
             self.array = self.array.copy()
@@ -164,7 +181,8 @@ class InplaceMixin:
         except (ValueError, TypeError) as e:
             raise RuntimeError(f"{op}: cannot combine a tensor of shape {self.shape} and dtype "
                                f"{self.dtype} in place with values of shape {np.shape(o)} and "
-                               f"dtype {np.result_type(o)} ({e})") from None
+                               f"dtype {np.result_type(o)} ({e}); the values must "
+                               f"broadcast to shape {self.shape}") from None
         self._bump_version()
         return self
 
@@ -302,7 +320,7 @@ def _index_put(old: Tensor, index: Any, value: Any, op: str) -> Tensor:
         target = old.array[index].shape
     except IndexError as e:
         raise IndexError(f"{op}: index {index!r} is invalid for a tensor of shape "
-                         f"{old.shape} ({e})") from None
+                         f"{old.shape} ({e}{_index_note(index)})") from None
     v: Any = value if isinstance(value, InplaceMixin) else old._wrap(np.asarray(value, old.dtype))
     if v.dtype != old.dtype:
         v = v.to(old.dtype)

@@ -75,6 +75,15 @@ def _check_bool_masks(shape: tuple[int, ...], index: Any, op: str) -> None:
                                  "axes it indexes")
 
 
+def _index_note(index: Any) -> str:
+    """The shapes of the array parts of an index, as Python prints them, for an error
+    message (numpy's own text prints `(2,3)`); empty when the index has no arrays."""
+    items = index if isinstance(index, tuple) else (index,)
+    shapes = [str(np.shape(i.array if isinstance(i, _tensor_types.Tensor) else i))
+              for i in items if isinstance(i, np.ndarray | list | _tensor_types.Tensor)]
+    return f"; index arrays of shapes {', '.join(shapes)}" if shapes else ""
+
+
 def _as_view_index(idx: Any) -> Any:
     """A basic index with `...` appended: same selection, but numpy then returns a 0-d view
     instead of a scalar copy, so `t[0].fill_(5)` writes into t as in PyTorch."""
@@ -227,7 +236,8 @@ class MovementMixin:
         except ValueError:
             ok = False
         if not ok:
-            raise ShapeError(f"expand: cannot broadcast shape {self.shape} to {full}")
+            raise ShapeError(f"expand: cannot broadcast shape {self.shape} to {full}; each dim "
+                             f"must be 1 or equal the target's (-1 keeps a dim)")
         return self if full == self.shape else self._expand_to(full)
 
     def broadcast_to(self: Tensor, shape: Any) -> Tensor:
@@ -252,7 +262,7 @@ class MovementMixin:
             return view
         except IndexError as e:
             raise IndexError(f"getitem: index {index!r} is invalid for a tensor of shape "
-                             f"{self.shape} ({e})") from None
+                             f"{self.shape} ({e}{_index_note(idx)})") from None
 
     def pad(self: Tensor, pad_width: Any, value: float = 0.0) -> Tensor:
         """numpy-style constant padding: an int, one (before, after) pair, or a pair per axis."""
@@ -274,7 +284,8 @@ class MovementMixin:
         """Tile the tensor `sizes` times along each dim (PyTorch's repeat, numpy's tile)."""
         reps = _shape_args(sizes)
         if len(reps) < self.ndim:
-            raise ValueError(f"repeat: {len(reps)} sizes for a tensor of shape {self.shape}")
+            raise ValueError(f"repeat: {len(reps)} sizes for a tensor of shape {self.shape}; "
+                             f"give at least {self.ndim} (one per dim), got {reps}")
         x = self.reshape((1,) * (len(reps) - self.ndim) + self.shape)
         inter = tuple(v for n in x.shape for v in (1, n))
         big = tuple(v for r, n in zip(reps, x.shape) for v in (r, n))
@@ -327,4 +338,10 @@ class MovementMixin:
                              f"(shapes {idx.shape} and {self.shape})")
         grids = list(np.ix_(*[np.arange(n) for n in idx.shape]))
         grids[d] = idx
-        return self[tuple(grids)]
+        try:
+            return self[tuple(grids)]
+        except IndexError:
+            raise IndexError(f"gather: index of shape {idx.shape} does not fit input of shape "
+                             f"{self.shape} along dim {d}: its entries must lie in "
+                             f"0..{self.shape[d] - 1} and its other dims must not exceed "
+                             f"the input's") from None

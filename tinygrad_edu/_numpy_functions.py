@@ -225,6 +225,9 @@ def _inner(a: Any, b: Any) -> Tensor:
 @_implements(np.vdot)
 def _vdot(a: Any, b: Any) -> Tensor:
     x, y = _both(a, b)
+    if x.numel() != y.numel():
+        raise ShapeError(f"np.vdot: operands of shapes {x.shape} and {y.shape} have {x.numel()} "
+                         f"and {y.numel()} elements; they need the same number")
     return x.reshape(x.numel()).matmul(y.reshape(y.numel()))
 
 
@@ -264,6 +267,10 @@ def _trace(a: Any, offset: int = 0, axis1: int = 0, axis2: int = 1, dtype: Any =
     if offset != 0:
         raise _unsupported("np.trace", f"offset={offset}")
     t = _moveaxis(_cast_tensor(as_tensor(a), dtype), (axis1, axis2), (-2, -1))
+    if t.shape[-1] != t.shape[-2]:
+        raise ShapeError(f"np.trace: axes {axis1} and {axis2} of a tensor of shape "
+                         f"{as_tensor(a).shape} have sizes {t.shape[-2]} and {t.shape[-1]}; "
+                         f"only a square trace is supported")
     return einsum("...ii->...", t)
 
 

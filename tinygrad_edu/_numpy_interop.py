@@ -280,9 +280,23 @@ def array_function(func: Any, types: Any, args: tuple[Any, ...], kwargs: dict[st
         return handler(*args, **kwargs)
     if func in _GRADIENT_FREE or func in _INSPECT:
         _check_call(func, func, args, kwargs)
-        result = func(*_values(args), **_values(kwargs))
+        try:
+            result = func(*_values(args), **_values(kwargs))
+        except (ValueError, IndexError) as e:  # numpy's text: name the call and the shapes
+            raise _named_error(_public_name(func), e, args) from None
         return _constant(_public_name(func), result) if func in _GRADIENT_FREE else result
     raise _missing(_public_name(func))
+
+
+def _named_error(name: str, e: Exception, args: tuple[Any, ...]) -> Exception:
+    """numpy's error e from `name`, restated with the full shape of every array argument (as
+    Python prints a tuple), in e's own class."""
+    shapes = ", ".join(str(a.shape) for a in args if isinstance(a, Tensor | np.ndarray))
+    msg = f"{name}: {e} (operands of shapes {shapes})" if shapes else f"{name}: {e}"
+    try:
+        return type(e)(msg)
+    except Exception:  # an exception class that cannot be built from one message
+        return e
 
 
 def _constant(name: str, result: Any) -> Any:

@@ -89,7 +89,8 @@ class ReduceMixin:
             return ValuesIndices(values, self._wrap(np.zeros((), dtype=np.int64)))
         if len(axes) != 1:
             raise ValueError(f"{op}: dim= must be a single int to get (values, indices); use "
-                             "axis= (numpy style) or amax for several axes")
+                             f"axis= (numpy style) or amax for several axes (got dim {axes} "
+                             f"of a tensor of shape {self.shape})")
         arg = np.argmax if sign > 0 else np.argmin
         idx = arg(self.array, axis=axes[0], keepdims=kd)
         return ValuesIndices(values, self._wrap(np.asarray(idx, dtype=np.int64)))
@@ -236,10 +237,12 @@ class ReduceMixin:
         a = self._axis(dim, "topk")
         if not self.array.ndim:  # a 0-d tensor is its own one entry, at index 0
             if k not in (0, 1):
-                raise ValueError(f"topk: k={k} is out of range for a 0-d tensor")
+                raise ValueError(f"topk: k={k} is out of range for a 0-d tensor (shape ()); "
+                                 f"k must be 0 or 1")
             return ValuesIndices(self.clone(), self._wrap(np.zeros((), np.int64)))
         if not 0 <= k <= self.shape[a]:
-            raise ValueError(f"topk: k={k} is out of range for dim {dim} of shape {self.shape}")
+            raise ValueError(f"topk: k={k} is out of range for dim {dim} of shape {self.shape} "
+                             f"(valid: 0..{self.shape[a]})")
         key = self.array.astype(np.int64) if self.array.dtype.kind in "ub" else self.array
         order = np.argsort(-key if largest else key, axis=a, kind="stable")  # -x wraps: uint8
         idx = np.take(order, np.arange(k), axis=a).astype(np.int64)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tinygrad_edu._maths import _binary, _operand, scalar_like, where_tensors
+from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.modes import _state, _tensor_types
 from tinygrad_edu.ops.elementwise import (
     Abs,
@@ -151,12 +152,19 @@ class UnaryMixin:
             raise RuntimeError(f"clamp: at least one of min and max must be given (tensor of "
                                f"shape {self.shape})")
         out = self
-        if min is not None:
-            low = _operand(self, min)
-            out = out.where(~(out.array < np.asarray(low.array)), low)
-        if max is not None:
-            high = _operand(self, max)
-            out = out.where(~(out.array > np.asarray(high.array)), high)
+        try:
+            if min is not None:
+                low = _operand(self, min)
+                out = out.where(~(out.array < np.asarray(low.array)), low)
+            if max is not None:
+                high = _operand(self, max)
+                out = out.where(~(out.array > np.asarray(high.array)), high)
+        except ValueError:
+            bounds = ", ".join(f"{name} of shape {np.shape(getattr(b, 'array', b))}"
+                               for name, b in (("min", min), ("max", max)) if b is not None)
+            raise ShapeError(f"clamp: a tensor of shape {self.shape} cannot be clamped with "
+                             f"{bounds}; each bound must broadcast with the tensor's "
+                             f"shape") from None
         return out
 
     def clip(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
@@ -166,7 +174,12 @@ class UnaryMixin:
         m = np.asarray(mask.array if isinstance(mask, type(self)) else mask)
         if m.dtype != np.bool_:
             raise TypeError(f"masked_fill: mask must be bool, got {m.dtype}")
-        return self.where(~m, value)
+        try:
+            return self.where(~m, value)
+        except ShapeError:
+            raise ShapeError(f"masked_fill: mask of shape {m.shape} does not broadcast with a "
+                             f"tensor of shape {self.shape}; value has shape "
+                             f"{np.shape(getattr(value, 'array', value))}") from None
 
     # ------------------------------------------------------------------ softmax family
     def logsumexp(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,

@@ -47,10 +47,14 @@ def numpy_generator(generator: Any = None) -> np.random.Generator:
     return _rng(generator)
 
 
-def _shape(size: tuple[Any, ...]) -> tuple[int, ...]:
+def _shape(size: tuple[Any, ...], op: str) -> tuple[int, ...]:
     if len(size) == 1 and isinstance(size[0], tuple | list):
         size = tuple(size[0])
-    return tuple(int(n) for n in size)
+    shape = tuple(int(n) for n in size)
+    if any(n < 0 for n in shape):
+        raise ValueError(f"{op}: negative dimensions are not allowed; got size {shape} (every "
+                         f"dim must be >= 0)")
+    return shape
 
 
 def _make(data: np.ndarray, dtype: Any, requires_grad: bool, float_default: bool = True
@@ -92,12 +96,14 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 @accepts_device
 def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.zeros(_shape(size), dtype=dtype or _state.default_dtype), dtype, requires_grad)
+    return _make(np.zeros(_shape(size, "zeros"), dtype=dtype or _state.default_dtype), dtype,
+                 requires_grad)
 
 
 @accepts_device
 def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.ones(_shape(size), dtype=dtype or _state.default_dtype), dtype, requires_grad)
+    return _make(np.ones(_shape(size, "ones"), dtype=dtype or _state.default_dtype), dtype,
+                 requires_grad)
 
 
 @accepts_device
@@ -107,7 +113,7 @@ def empty(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
 
 @accepts_device
 def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    shape = _shape((size,)) if isinstance(size, tuple | list) else _shape((size,))
+    shape = _shape((size,), "full") if isinstance(size, tuple | list) else _shape((size,), "full")
     if dtype is None:  # a numpy scalar counts as the Python number it holds (as PyTorch)
         value = fill_value.item() if isinstance(fill_value, np.generic) else fill_value
         dtype = _to_array(value).dtype
@@ -116,6 +122,9 @@ def full(size: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = Fa
 
 @accepts_device
 def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = False) -> Tensor:
+    if n < 0 or m is not None and m < 0:
+        raise ValueError(f"eye: negative dimensions are not allowed; got n={n}, m={m} (shape "
+                         f"({n}, {n if m is None else m}); every dim must be >= 0)")
     return _make(np.eye(n, m, dtype=dtype or _state.default_dtype), dtype, requires_grad)
 
 
@@ -143,7 +152,7 @@ def randn(*size: Any, dtype: Any = None, generator: Any = None, requires_grad: b
           seed: int | None = None) -> Tensor:
     """Standard normal samples."""
     rng = _rng(generator if seed is None else seed)
-    return _make(rng.standard_normal(_shape(size)), dtype, requires_grad)
+    return _make(rng.standard_normal(_shape(size, "randn")), dtype, requires_grad)
 
 
 @accepts_device
@@ -151,7 +160,7 @@ def rand(*size: Any, dtype: Any = None, generator: Any = None, requires_grad: bo
          seed: int | None = None) -> Tensor:
     """Uniform samples in [0, 1)."""
     rng = _rng(generator if seed is None else seed)
-    return _make(rng.random(_shape(size)), dtype, requires_grad)
+    return _make(rng.random(_shape(size, "rand")), dtype, requires_grad)
 
 
 @accepts_device
@@ -164,7 +173,8 @@ def randint(low: int, high: int | None = None, size: Any = (), dtype: Any = None
     elif high is None:
         low, high = 0, low
     rng = _rng(generator if seed is None else seed)
-    return Tensor(rng.integers(low, high, size=_shape((size,)), dtype=np.dtype(dtype or np.int64)))
+    return Tensor(rng.integers(low, high, size=_shape((size,), "randint"),
+                               dtype=np.dtype(dtype or np.int64)))
 
 
 @accepts_device
@@ -179,7 +189,8 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, generator: Any = N
     rng = _rng(generator)
     m = np.asarray(mean.array if isinstance(mean, Tensor) else mean)
     s = np.asarray(std.array if isinstance(std, Tensor) else std)
-    shape = _shape((size,)) if size is not None else np.broadcast_shapes(m.shape, s.shape)
+    shape = (_shape((size,), "normal") if size is not None
+             else np.broadcast_shapes(m.shape, s.shape))
     return _make(rng.normal(m, s, shape), dtype, requires_grad)
 
 

@@ -35,7 +35,9 @@ def cat(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> Ten
     for i, t in enumerate(ts):
         if t.ndim != ref.ndim or t.shape[:d] + t.shape[d + 1:] != ref.shape[:d] + ref.shape[d + 1:]:
             raise ShapeError(f"cat: tensor {i} has shape {t.shape}, which does not match "
-                             f"{ref.shape} outside dim {d}")
+                             f"{ref.shape} outside dim {d} (shapes: "
+                             f"{', '.join(str(u.shape) for u in ts)}); all must agree except "
+                             f"along dim {d}")
     return Concat.apply(*ts, axis=d)
 
 
@@ -49,8 +51,12 @@ def stack(tensors: Sequence[Any], dim: int = 0, *, axis: int | None = None) -> T
     for i, t in enumerate(ts):
         if t.shape != ts[0].shape:
             raise ShapeError(f"stack: tensor {i} has shape {t.shape} but tensor 0 has "
-                             f"{ts[0].shape}; stack needs equal shapes")
+                             f"{ts[0].shape}; stack needs equal shapes (shapes: "
+                             f"{', '.join(str(u.shape) for u in ts)})")
     d = axis if axis is not None else dim
+    if not -ts[0].ndim - 1 <= d <= ts[0].ndim:
+        raise IndexError(f"stack: dim {d} is out of range for tensors of shape {ts[0].shape} "
+                         f"(valid: {-ts[0].ndim - 1}..{ts[0].ndim})")
     return cat([t.unsqueeze(d) for t in ts], dim=d)
 
 
@@ -80,7 +86,7 @@ def _parse_einsum(subscripts: str, shapes: list[tuple[int, ...]]
                   ) -> tuple[list[str], str, tuple[int, ...]]:
     """Explicit labels per operand and for the output, with '...' spelled out in fresh
     letters. Returns (input labels, output labels, broadcast ellipsis shape)."""
-    terms, out, explicit = _split_subscripts(subscripts, len(shapes))
+    terms, out, explicit = _split_subscripts(subscripts, shapes)
     ell_shapes = [_ellipsis_part(subscripts, i, term, shape)
                   for i, (term, shape) in enumerate(zip(terms, shapes))]
     try:
@@ -100,15 +106,17 @@ def _parse_einsum(subscripts: str, shapes: list[tuple[int, ...]]
     return inputs, _output_labels(subscripts, out, explicit, inputs, ell_labels), ell
 
 
-def _split_subscripts(subscripts: str, n_operands: int) -> tuple[list[str], str, bool]:
+def _split_subscripts(subscripts: str, shapes: Sequence[tuple[int, ...]]
+                      ) -> tuple[list[str], str, bool]:
     """'ij,jk->ik' -> (['ij', 'jk'], 'ik', True); without '->' the output is implicit
     ('', False). Checks the operand count and that every label is a letter."""
     spec = subscripts.replace(" ", "")
     lhs, arrow, out = spec.partition("->")
     terms = lhs.split(",")
-    if len(terms) != n_operands:
+    if len(terms) != len(shapes):
         raise ValueError(f"einsum: subscripts '{subscripts}' name {len(terms)} operands but "
-                         f"{n_operands} were given")
+                         f"{len(shapes)} were given (of shapes "
+                         f"{', '.join(str(tuple(sh)) for sh in shapes)})")
     letters = set(string.ascii_letters)
     for ch in lhs.replace(",", "").replace(".", "") + out.replace(".", ""):
         if ch not in letters:
@@ -238,7 +246,7 @@ def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
     b = as_tensor(bias)
     if b.shape != (w.shape[0],):
         raise ShapeError(f"linear: bias of shape {b.shape} does not match weight of shape "
-                         f"{w.shape} (expected ({w.shape[0]},))")
+                         f"{w.shape} (expected ({w.shape[0]},)); input has shape {x.shape}")
     return Linear.apply(x, w, b.to(w.dtype))
 
 

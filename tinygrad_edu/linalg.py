@@ -167,7 +167,11 @@ def outer(a: Any, b: Any) -> Tensor:
 def vecdot(x: Any, y: Any, *, dim: int = -1) -> Tensor:
     """Dot product along `dim` with broadcasting, as `torch.linalg.vecdot`."""
     tx, ty = as_tensor(x), as_tensor(y)
-    return (tx * ty).sum(dim=dim)
+    try:
+        return (tx * ty).sum(dim=dim)
+    except ShapeError:
+        raise ShapeError(f"vecdot: shapes {tx.shape} and {ty.shape} cannot be broadcast "
+                         f"together (dim {dim})") from None
 
 
 def _axes(t: Tensor, dim: Any, op: str) -> tuple[int, ...]:
@@ -177,7 +181,8 @@ def _axes(t: Tensor, dim: Any, op: str) -> tuple[int, ...]:
     nd = max(t.ndim, 1)
     for d in dims:
         if not -nd <= d < nd:
-            raise IndexError(f"{op}: dim {d} is out of range for a tensor of shape {t.shape}")
+            raise IndexError(f"{op}: dim {d} is out of range for a tensor of shape {t.shape} "
+                             f"(valid: {-nd}..{nd - 1})")
     return tuple(int(d) % nd for d in dims)
 
 
@@ -229,7 +234,8 @@ def matrix_norm(A: Any, ord: Any = "fro", dim: tuple[int, int] = (-2, -1),
         raise ShapeError(f"matrix_norm: expected a matrix (or a batch), got shape {t.shape}")
     rows, cols = _axes(t, dim, "matrix_norm")
     if rows == cols:
-        raise ValueError(f"matrix_norm: dim {dim} names the same axis twice")
+        raise ValueError(f"matrix_norm: dim {dim} names the same axis twice (tensor of shape "
+                         f"{t.shape}); give two different axes")
     if ord not in _MATRIX_ORDS:
         raise ValueError(f"matrix_norm: ord {ord!r} is not supported; use one of 'fro', 1, -1, "
                          "inf, -inf (2, -2 and 'nuc' need an SVD)")
