@@ -47,7 +47,8 @@ def test_conv_naive_and_fast_agree_in_every_pairing(n: int, c: int, f: int, h: i
     cp = {"stride": stride, "pad": pad}
     out_naive, cache_naive = L.conv_forward_naive(x, w, b, cp)
     out_fast, cache_fast = L.conv_forward_fast(x, w, b, cp)
-    assert rel_error(out_naive, out_fast) < 1e-12
+    # two summation orders: a few ulps of a near-cancelling output (1.6e-12 at seed 51)
+    assert rel_error(out_naive, out_fast) < 1e-10
     dout = r.standard_normal(out_naive.shape)
     reference = L.conv_backward_naive(dout, cache_naive)
     for backward, cache in ((L.conv_backward_naive, cache_fast),
