@@ -118,9 +118,17 @@ def test_linear_classifier_sgd_steps_and_sampling(capsys: pytest.CaptureFixture[
 
 
 def test_linear_classifier_errors() -> None:
-    with pytest.raises(NotImplementedError, match="LinearClassifier.loss: use LinearSVM or "
-                       "Softmax"):
-        linear_classifier.LinearClassifier().loss(np.zeros((2, 3)), np.zeros(2, int), 0.0)
+    with pytest.raises(TypeError, match="LinearClassifier: the base class has no loss; use "
+                       "LinearSVM or Softmax"):
+        linear_classifier.LinearClassifier()
+
+    class Own(linear_classifier.LinearClassifier):  # a course subclass defining its loss
+        def loss(self, X_batch: Any, y_batch: Any, reg: float) -> tuple[float, np.ndarray]:
+            return 0.0, np.zeros_like(self.W)
+
+    own = Own()
+    own.W = np.zeros((3, 2))
+    assert own.loss(np.zeros((2, 3)), np.zeros(2, int), 0.0)[0] == 0.0
     with pytest.raises(RuntimeError, match="Softmax.predict: the classifier has no weights "
                        "yet; call train first"):
         linear_classifier.Softmax().predict(np.zeros((2, 3)))

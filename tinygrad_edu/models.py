@@ -63,7 +63,9 @@ class _CourseModel(Module):
         return x if x.ndim == 2 else x.reshape(x.shape[0], expected)
 
     def _weights(self) -> list[Tensor]:
-        raise NotImplementedError
+        """What the L2 term `reg` covers: the weight matrices, not biases nor batch-norm
+        scales and shifts (as the courses' models)."""
+        return [p for p in self.parameters() if p.ndim == 2]
 
     def loss(self, X: Any, y: Any = None) -> Tensor:
         """The scores (N, C) when y is None, computed in eval mode as the courses' 'test'
@@ -130,9 +132,6 @@ class TwoLayerNet(_CourseModel):
         x = self._rows(X, self.input_dim)
         hidden = (x @ self.W1.T + self.b1).relu()
         return hidden @ self.W2.T + self.b2
-
-    def _weights(self) -> list[Tensor]:
-        return [self.W1, self.W2]
 
     def extra_repr(self) -> str:
         return (f"input_dim={self.input_dim}, hidden_dim={self.hidden_dim}, "
@@ -226,9 +225,6 @@ class FullyConnectedNet(_CourseModel):
             if self._drops:
                 x = self._drops[i](x)
         return x
-
-    def _weights(self) -> list[Tensor]:
-        return [fc.weight for fc in self._fcs]
 
     def extra_repr(self) -> str:
         return (f"hidden_dims={self.hidden_dims}, input_dim={self.input_dim}, "

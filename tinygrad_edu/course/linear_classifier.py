@@ -53,6 +53,9 @@ class LinearClassifier:
     kind = ""  # 'svm' or 'softmax' in the subclasses
 
     def __init__(self, *, layout: str | None = None, seed: Any = None) -> None:
+        if not self.kind and type(self).loss is LinearClassifier.loss:
+            raise TypeError(f"{type(self).__name__}: the base class has no loss; use LinearSVM "
+                            "or Softmax, or subclass it and define loss(X_batch, y_batch, reg)")
         self.layout = check_layout(type(self).__name__, layout or type(self).layout)
         self.W: np.ndarray | None = None
         self._rng = None if seed is None else numpy_generator(seed)
@@ -106,9 +109,6 @@ class LinearClassifier:
 
     def loss(self, X_batch: Any, y_batch: Any, reg: float) -> tuple[float, np.ndarray]:
         """(loss, dW) on a minibatch; `LinearSVM` and `Softmax` define it."""
-        if not self.kind:
-            raise NotImplementedError("LinearClassifier.loss: use LinearSVM or Softmax, or "
-                                      "subclass and define loss")
         if self.W is None:
             raise RuntimeError(f"{type(self).__name__}.loss: the classifier has no weights "
                                f"yet; call train first (or set W)")

@@ -143,8 +143,9 @@ class Optimizer(ABC):
         return states
 
     def _new_state(self, array: np.ndarray, group: dict[str, Any]) -> dict[str, Any]:
-        """A parameter's state arrays before its first step (for `_states`)."""
-        raise NotImplementedError(f"{type(self).__name__} keeps no per-step state")
+        """A parameter's state arrays before its first step (for `_states`); none beyond the
+        step count unless the rule keeps some (Adam's moments, RMSprop's averages)."""
+        return {}
 
     @staticmethod
     def _eval_closure(closure: Callable[[], Any] | None) -> Any:
