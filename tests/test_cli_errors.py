@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from shared_data import shared_mnist
 
 import tinygrad_edu
 import tinygrad_edu._cli_commands as commands
@@ -139,8 +140,7 @@ def test_corrupt_files_name_data_dir(tmp_path: Path, capsys: pytest.CaptureFixtu
 
 
 def test_fashion_mnist_on_mnist_files(capsys: pytest.CaptureFixture[str]) -> None:
-    if not SHARED_MNIST.is_dir():
-        pytest.skip(f"real MNIST not found at {SHARED_MNIST}")
+    shared_mnist()
     for command in (["train"], ["sweep", "--grid", "lr=1e-3"]):
         err = one_line_error([*command, "--dataset", "fashion-mnist", "--data-dir",
                               str(SHARED_MNIST)], capsys)

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import os
 import struct
 from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import shared_mnist
 
 from tinygrad_edu import data
 from tinygrad_edu.data import checksums
@@ -27,10 +27,7 @@ ROLES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3
 
 @pytest.fixture(scope="module")
 def mnist_dir() -> Path:
-    if not SHARED_MNIST.is_dir():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"real MNIST not found at {SHARED_MNIST} (CI=true: it must be there)")
-        pytest.skip(f"real MNIST not found at {SHARED_MNIST}")
+    shared_mnist()
     return SHARED_MNIST
 
 

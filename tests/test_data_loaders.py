@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from shared_data import shared_mnist
 
 from tinygrad_edu.data import (
     CIFAR10_CLASSES,
@@ -371,11 +372,7 @@ def test_npy_test_set_loader(tmp_path: Path) -> None:
 # ------------------------------------------------------------------ the real MNIST test set
 @pytest.fixture(scope="module")
 def mnist_dir() -> Path:
-    if not SHARED_MNIST.is_dir():
-        message = f"real MNIST not found at {SHARED_MNIST}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message + " (CI=true: the data must be present)")
-        pytest.skip(message)
+    shared_mnist()
     return SHARED_MNIST
 
 

@@ -7,11 +7,11 @@ reported."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import shared_mnist
 
 import tinygrad_edu as tg
 from tinygrad_edu import data
@@ -78,10 +78,7 @@ def test_resume_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str],
 
 @pytest.fixture(scope="module")
 def mnist_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    if not MNIST.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"MNIST test set missing at {MNIST}")
-        pytest.skip(f"MNIST test set not found at {MNIST}")
+    shared_mnist()
     out = tmp_path_factory.mktemp("mnist")
     assert main(["train", "--dataset", "mnist", "--data-dir", str(MNIST), "--epochs", "1",
                  "--hidden", "32", "--lr", "3e-3", "--out", str(out), "--no-progress"]) == 0

@@ -4,11 +4,11 @@ seed). In CI the data is there, so a missing directory fails instead of skipping
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 import pytest
+from shared_data import shared_mnist
 
 import tinygrad_edu as tg
 from tinygrad_edu import data, models
@@ -19,10 +19,7 @@ MNIST = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "mnist"
 
 @pytest.fixture(scope="module")
 def mnist_rows() -> data.Splits:
-    if not MNIST.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"MNIST test set missing at {MNIST}")
-        pytest.skip(f"MNIST test set not found at {MNIST}")
+    shared_mnist()
     return data.load_dataset("mnist", data_dir=MNIST, flatten=True, preprocess="mean_image")
 
 

@@ -99,7 +99,8 @@ BLOCKS = [block for page in PAGES for block in python_blocks(page)]
 def test_python_block_runs_as_written(block: Block, tmp_path: Path,
                                       monkeypatch: pytest.MonkeyPatch) -> None:
     if "viz.render(" in block.code and shutil.which("dot") is None:
-        pytest.skip("draws with Graphviz's `dot`, which is not installed (`make dot`)")
+        pytest.fail("this block draws with Graphviz's `dot`, which is not installed: "
+                    "`make test` installs it (`make dot`)")
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
     namespace: dict[str, object] = {"__name__": "__main__"}
