@@ -9,23 +9,13 @@ from typing import Any
 
 import numpy as np
 import pytest
+from course_data import blobs, rng
 
 from tinygrad_edu.course import cs7643, linear_classifier
 from tinygrad_edu.course.classifiers import softmax_loss_vectorized, svm_loss_vectorized
 from tinygrad_edu.course.gradient_check import eval_numerical_gradient, rel_error
 from tinygrad_edu.course.vis_utils import visualize_grid
 from tinygrad_edu.errors import ShapeError
-
-
-def rng(seed: int = 0) -> np.random.Generator:
-    return np.random.default_rng(seed)
-
-
-def blobs(n: int, d: int, classes: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    r = rng(seed)
-    y = r.integers(0, classes, n)
-    return 3.0 * r.standard_normal((classes, d))[y] + r.standard_normal((n, d)), y
-
 
 # ----------------------------------------------------------------------------- linear classifiers
 

@@ -10,20 +10,11 @@ from typing import Any
 
 import numpy as np
 import pytest
+from course_data import blobs
 
 from tinygrad_edu.course import ece_c147, neural_net
 from tinygrad_edu.course.gradient_check import eval_numerical_gradient, rel_error
 from tinygrad_edu.course.models import FullyConnectedNet, TwoLayerNet
-
-
-def rng(seed: int = 0) -> np.random.Generator:
-    return np.random.default_rng(seed)
-
-
-def blobs(n: int, d: int, classes: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    r = rng(seed)
-    y = r.integers(0, classes, n)
-    return 3.0 * r.standard_normal((classes, d))[y] + r.standard_normal((n, d)), y
 
 
 def numpy_softmax(scores: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
