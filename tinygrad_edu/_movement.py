@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tinygrad_edu._sizes import as_int, int_args
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.modes import _state, _tensor_types
 from tinygrad_edu.ops.movement import Expand, GetItem, Pad, Permute, Reshape
@@ -16,10 +17,18 @@ if TYPE_CHECKING:
     from tinygrad_edu.tensor import Tensor
 
 
-def _shape_args(args: tuple[Any, ...]) -> tuple[int, ...]:
-    if len(args) == 1 and isinstance(args[0], tuple | list):
-        return tuple(int(n) for n in args[0])
-    return tuple(int(n) for n in args)
+def _shape_args(args: tuple[Any, ...], op: str, what: str = "size") -> tuple[int, ...]:
+    return int_args(args, op, what)
+
+
+def _is_dtype(value: Any) -> bool:
+    """A dtype spelling (`float32`, `np.int64`, `"float64"`), not a size."""
+    if isinstance(value, int | np.integer | tuple | list | _tensor_types.Tensor):
+        return False
+    if isinstance(value, np.dtype | type):
+        return True
+    raise TypeError(f"view: expected a shape (ints) or a dtype, got {value!r} "
+                    f"({type(value).__name__})")
 
 
 def _index_to_numpy(index: Any) -> Any:
@@ -132,7 +141,7 @@ class MovementMixin:
         return view
 
     def reshape(self: Tensor, *shape: Any) -> Tensor:
-        new = _shape_args(shape)
+        new = _shape_args(shape, "reshape")
         if new == self.array.shape:
             return self
         target = _resolve_shape(new, self.array.size)
@@ -144,7 +153,9 @@ class MovementMixin:
         return Reshape.apply(self, shape=target)
 
     def view(self: Tensor, *shape: Any) -> Tensor:
-        if len(shape) == 1 and not isinstance(shape[0], int | tuple | list):
+        """`view(2, 3)` / `view((2, 3))` reshapes; `view(dtype)` converts (PyTorch's two
+        overloads). Anything else (a float, a string) is a TypeError naming both."""
+        if len(shape) == 1 and _is_dtype(shape[0]):
             return self.to(shape[0])
         return self.reshape(*shape)
 
@@ -176,6 +187,7 @@ class MovementMixin:
                                   if not (i in axes and n == 1)))
 
     def unsqueeze(self: Tensor, dim: int) -> Tensor:
+        dim = as_int(dim, "unsqueeze", "dim")
         nd = self.ndim + 1
         if not -nd <= dim < nd:
             raise IndexError(f"unsqueeze: dim {dim} is out of range for a tensor of shape "
@@ -185,7 +197,8 @@ class MovementMixin:
 
     def permute(self: Tensor, *dims: Any, **kwargs: Any) -> Tensor:
         """`permute(1, 0, 2)`, `permute((1, 0, 2))` or `permute(dims=(1, 0, 2))`."""
-        axes = _shape_args(dims or ((kwargs["dims"],) if "dims" in kwargs else ()))
+        axes = _shape_args(dims or ((kwargs["dims"],) if "dims" in kwargs else ()), "permute",
+                           "dim")
         if sorted(a % max(self.ndim, 1) for a in axes) != list(range(self.ndim)):
             raise ValueError(f"permute: {axes} is not a permutation of the {self.ndim} dims "
                              f"of a tensor of shape {self.shape}")
@@ -224,7 +237,7 @@ class MovementMixin:
 
     def expand(self: Tensor, *sizes: Any) -> Tensor:
         """Broadcast to `sizes` (a view); -1 keeps a dim (PyTorch)."""
-        target = _shape_args(sizes)
+        target = _shape_args(sizes, "expand")
         lead = len(target) - self.ndim
         if lead < 0:
             raise ShapeError(f"expand: cannot expand shape {self.shape} to {target} (fewer dims)")
@@ -241,7 +254,7 @@ class MovementMixin:
         return self if full == self.shape else self._expand_to(full)
 
     def broadcast_to(self: Tensor, shape: Any) -> Tensor:
-        return self.expand(*_shape_args((shape,)))
+        return self.expand(*_shape_args((shape,), "broadcast_to"))
 
     def expand_as(self: Tensor, other: Tensor) -> Tensor:
         return self.expand(other.shape)
@@ -282,7 +295,7 @@ class MovementMixin:
 
     def repeat(self: Tensor, *sizes: Any) -> Tensor:
         """Tile the tensor `sizes` times along each dim (PyTorch's repeat, numpy's tile)."""
-        reps = _shape_args(sizes)
+        reps = _shape_args(sizes, "repeat")
         if len(reps) < self.ndim:
             raise ValueError(f"repeat: {len(reps)} sizes for a tensor of shape {self.shape}; "
                              f"give at least {self.ndim} (one per dim), got {reps}")
@@ -305,14 +318,17 @@ class MovementMixin:
             split_size_or_sections = split_size
         d = self._axis(dim, "split")
         n = self.shape[d]
-        if isinstance(split_size_or_sections, int):
-            size = split_size_or_sections
+        if not isinstance(split_size_or_sections, tuple | list):
+            size = as_int(split_size_or_sections, "split", "split_size")
             if size <= 0:
                 raise ValueError(f"split: split_size must be positive, got {size}")
             # an empty axis still gives one (empty) piece, as PyTorch
             sizes = [min(size, n - s) for s in range(0, n, size)] or [0]
         else:
-            sizes = list(split_size_or_sections)
+            sizes = list(int_args((split_size_or_sections,), "split", "split_sizes"))
+            if any(s < 0 for s in sizes):
+                raise ValueError(f"split: sizes must be non-negative, got {sizes} (dim {dim} "
+                                 f"of shape {self.shape})")
             if sum(sizes) != n:
                 raise ValueError(f"split: sizes {sizes} do not sum to {n} (dim {dim} of shape "
                                  f"{self.shape})")
@@ -324,6 +340,10 @@ class MovementMixin:
         return tuple(out)
 
     def chunk(self: Tensor, chunks: int, dim: int = 0) -> tuple[Tensor, ...]:
+        chunks = as_int(chunks, "chunk", "chunks")
+        if chunks <= 0:
+            raise ValueError(f"chunk: chunks must be positive, got {chunks} (tensor of shape "
+                             f"{self.shape})")
         n = self.shape[self._axis(dim, "chunk")]
         if n == 0:  # PyTorch: `chunks` empty pieces of an empty axis
             return tuple(self for _ in range(chunks))

@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu._sizes import int_args
 from tinygrad_edu.autograd import _state
 from tinygrad_edu.device import accepts_device
 from tinygrad_edu.tensor import Tensor, _rng, _to_array
@@ -48,9 +49,7 @@ def numpy_generator(generator: Any = None) -> np.random.Generator:
 
 
 def _shape(size: tuple[Any, ...], op: str) -> tuple[int, ...]:
-    if len(size) == 1 and isinstance(size[0], tuple | list):
-        size = tuple(size[0])
-    shape = tuple(int(n) for n in size)
+    shape = int_args(size, op)
     if any(n < 0 for n in shape):
         raise ValueError(f"{op}: negative dimensions are not allowed; got size {shape} (every "
                          f"dim must be >= 0)")
