@@ -65,3 +65,48 @@ def test_integer_spellings_still_work() -> None:
     assert [p.shape for p in X.split([1, 2], dim=1)] == [(2, 1), (2, 2)]
     assert tg.zeros(np.int64(2), 3).shape == (2, 3)
     assert tg.randn([2, 3]).shape == (2, 3)
+
+
+VALUE_ERRORS: list[tuple[str, Callable[[], Any], str]] = [
+    ("arange step 0", lambda: tg.arange(0, 10, 0), "arange: step must be nonzero"),
+    ("linspace negative", lambda: tg.linspace(0, 1, -1), "linspace: steps must be >= 0, got -1"),
+    ("repeat negative", lambda: X.repeat(-1, 1), "repeat: sizes must be >= 0, got (-1, 1)"),
+    ("conv kernel 0", lambda: tg.nn.Conv2d(3, 4, 0), "Conv2d: kernel_size must be positive"),
+    ("conv stride 0", lambda: tg.nn.Conv2d(3, 4, 3, stride=0), "Conv2d: stride must be positive"),
+]
+
+
+@pytest.mark.parametrize("case", VALUE_ERRORS, ids=[c[0] for c in VALUE_ERRORS])
+def test_bad_values_are_refused_naming_the_op(case: tuple[str, Callable[[], Any], str]) -> None:
+    _, call, message = case
+    with pytest.raises(ValueError) as info:
+        call()
+    assert message in str(info.value)
+
+
+DTYPE_ERRORS: list[tuple[str, Callable[[], Any], str]] = [
+    ("tensor", lambda: tg.tensor([1, 2], dtype="float33"), "tensor: dtype must be a numeric"),
+    ("zeros", lambda: tg.zeros(2, dtype=5), "zeros: dtype must be a numeric dtype"),
+    ("ones str", lambda: tg.ones(2, dtype=str), "ones: dtype must be a numeric dtype"),
+    ("to", lambda: X.to(5), "to: dtype must be a numeric dtype"),
+    ("sum", lambda: X.sum(dtype="float33"), "sum: dtype must be a numeric dtype"),
+    ("mean", lambda: X.mean(dtype=object), "mean: dtype must be a numeric dtype"),
+    ("Linear float", lambda: tg.nn.Linear(10.5, 3), "Linear: in_features and out_features must"),
+]
+
+
+@pytest.mark.parametrize("case", DTYPE_ERRORS, ids=[c[0] for c in DTYPE_ERRORS])
+def test_bad_dtypes_and_types_name_the_op(case: tuple[str, Callable[[], Any], str]) -> None:
+    """numpy's own words ("Cannot interpret '5' as a data type") never reach the user."""
+    _, call, message = case
+    with pytest.raises(TypeError) as info:
+        call()
+    assert message in str(info.value)
+
+
+def test_dtype_spellings_still_work() -> None:
+    assert tg.zeros(2, dtype=tg.int64).dtype == np.int64
+    assert tg.ones(2, dtype=bool).dtype == np.bool_
+    assert tg.eye(2, dtype="float32").dtype == np.float32
+    assert tg.tensor([1, 2], dtype=float).dtype == np.float64
+    assert X.sum(dtype=tg.float64).dtype == np.float64

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu._arguments import as_dtype
 from tinygrad_edu.modes import _state, _tensor_types
 
 
@@ -69,14 +70,14 @@ def _to_array(data: Any, dtype: Any = None) -> np.ndarray:
             data = [x.array if isinstance(x, tensor) else x for x in data]
         # Python data goes straight to the dtype asked for: through float32 first, 0.3
         # would become 0.30000001192 and 1e300 inf in a float64 tensor.
-        inferred = _dtype_of_python(data) if dtype is None else np.dtype(dtype)
+        inferred = _dtype_of_python(data) if dtype is None else as_dtype(dtype, "tensor")
         try:
             arr = np.asarray(data, dtype=inferred)
         except (ValueError, TypeError) as e:
             raise TensorDataError(f"tensor: cannot make a tensor from this data ({e}); "
                                   "nested lists must have equal lengths") from None
     if dtype is not None:
-        dt = np.dtype(dtype)
+        dt = as_dtype(dtype, "tensor")
         if arr.dtype != dt:
             arr = arr.astype(dt)
     return arr

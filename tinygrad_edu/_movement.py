@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_edu._sizes import as_int, int_args
+from tinygrad_edu._arguments import as_int, int_args
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.modes import _state, _tensor_types
 from tinygrad_edu.ops.movement import Expand, GetItem, Pad, Permute, Reshape
@@ -299,6 +299,9 @@ class MovementMixin:
         if len(reps) < self.ndim:
             raise ValueError(f"repeat: {len(reps)} sizes for a tensor of shape {self.shape}; "
                              f"give at least {self.ndim} (one per dim), got {reps}")
+        if any(r < 0 for r in reps):
+            raise ValueError(f"repeat: sizes must be >= 0, got {reps} (tensor of shape "
+                             f"{self.shape})")
         x = self.reshape((1,) * (len(reps) - self.ndim) + self.shape)
         inter = tuple(v for n in x.shape for v in (1, n))
         big = tuple(v for r, n in zip(reps, x.shape) for v in (r, n))

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tinygrad_edu._arguments import as_dtype
 from tinygrad_edu.modes import _state, _tensor_types
 from tinygrad_edu.ops.movement import Concat
 from tinygrad_edu.ops.reduce import Max, Sum
@@ -54,7 +55,8 @@ class ReduceMixin:
         ax, kd = _pick(axis, dim, keepdims, keepdim)
         x = self
         if dtype is not None or self.array.dtype.kind != "f":
-            x = self.to(dtype if dtype is not None else _accumulator(self.array.dtype))
+            x = self.to(as_dtype(dtype, "sum") if dtype is not None
+                        else _accumulator(self.array.dtype))
         return Sum.apply(x, axis=self._axes(ax, "sum"), keepdims=kd)
 
     def mean(self: Tensor, axis: Any = None, keepdims: bool | None = None, *, dim: Any = None,
@@ -62,7 +64,7 @@ class ReduceMixin:
         ax, kd = _pick(axis, dim, keepdims, keepdim)
         axes = self._axes(ax, "mean")
         if dtype is not None:
-            x = self.to(dtype)
+            x = self.to(as_dtype(dtype, "mean"))
         else:
             x = self if self.array.dtype.kind == "f" else self.to(_state.default_dtype)
         count = int(np.prod([self.shape[a] for a in axes])) if axes else 1
@@ -199,7 +201,8 @@ class ReduceMixin:
         exact with zeros, so d/dx_i is the product of the other entries (one zero gets the
         product of the rest, as PyTorch), to every order. Integers and bools give int64."""
         dim, keepdim = _pick(axis, dim, keepdims, keepdim)
-        x = self.to(dtype if dtype is not None else _accumulator(self.array.dtype))
+        x = self.to(as_dtype(dtype, "sum") if dtype is not None
+                        else _accumulator(self.array.dtype))
         axes = self._axes(dim, "prod")
         if isinstance(dim, list | tuple):
             raise TypeError(f"prod: dim must be one int (as PyTorch), got {dim!r}")

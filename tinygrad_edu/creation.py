@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu._sizes import int_args
+from tinygrad_edu._arguments import as_dtype, as_int, int_args
 from tinygrad_edu.autograd import _state
 from tinygrad_edu.device import accepts_device
 from tinygrad_edu.tensor import Tensor, _rng, _to_array
@@ -56,10 +56,14 @@ def _shape(size: tuple[Any, ...], op: str) -> tuple[int, ...]:
     return shape
 
 
+def _dtype_or_default(dtype: Any, op: str) -> np.dtype:
+    return _state.default_dtype if dtype is None else as_dtype(dtype, op)
+
+
 def _make(data: np.ndarray, dtype: Any, requires_grad: bool, float_default: bool = True
           ) -> Tensor:
     if dtype is not None:
-        data = data.astype(np.dtype(dtype), copy=False)
+        data = data.astype(as_dtype(dtype, "tensor creation"), copy=False)
     elif float_default and data.dtype.kind == "f":
         data = data.astype(_state.default_dtype, copy=False)
     return Tensor(data, requires_grad=requires_grad)
@@ -95,13 +99,13 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 @accepts_device
 def zeros(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.zeros(_shape(size, "zeros"), dtype=dtype or _state.default_dtype), dtype,
+    return _make(np.zeros(_shape(size, "zeros"), dtype=_dtype_or_default(dtype, "zeros")), dtype,
                  requires_grad)
 
 
 @accepts_device
 def ones(*size: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    return _make(np.ones(_shape(size, "ones"), dtype=dtype or _state.default_dtype), dtype,
+    return _make(np.ones(_shape(size, "ones"), dtype=_dtype_or_default(dtype, "ones")), dtype,
                  requires_grad)
 
 
@@ -124,7 +128,7 @@ def eye(n: int, m: int | None = None, dtype: Any = None, requires_grad: bool = F
     if n < 0 or m is not None and m < 0:
         raise ValueError(f"eye: negative dimensions are not allowed; got n={n}, m={m} (shape "
                          f"({n}, {n if m is None else m}); every dim must be >= 0)")
-    return _make(np.eye(n, m, dtype=dtype or _state.default_dtype), dtype, requires_grad)
+    return _make(np.eye(n, m, dtype=_dtype_or_default(dtype, "eye")), dtype, requires_grad)
 
 
 @accepts_device
@@ -134,6 +138,8 @@ def arange(start: float = 0, end: float | None = None, step: float = 1, dtype: A
     `arange(5)`, `arange(end=5)`, `arange(1, 5)`."""
     if end is None:
         start, end = 0, start
+    if step == 0:
+        raise ValueError(f"arange: step must be nonzero (start={start}, end={end})")
     values = np.arange(start, end, step)
     if dtype is None and values.dtype.kind in "iu":
         values = values.astype(np.int64)
@@ -143,6 +149,9 @@ def arange(start: float = 0, end: float | None = None, step: float = 1, dtype: A
 @accepts_device
 def linspace(start: float, end: float, steps: int, dtype: Any = None,
              requires_grad: bool = False) -> Tensor:
+    steps = as_int(steps, "linspace", "steps")
+    if steps < 0:
+        raise ValueError(f"linspace: steps must be >= 0, got {steps}")
     return _make(np.linspace(start, end, steps), dtype, requires_grad)
 
 

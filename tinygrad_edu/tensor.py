@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu import autograd
+from tinygrad_edu._arguments import as_dtype
 from tinygrad_edu._convert import (  # noqa: F401  (TensorDataError and _to_array re-exported)
     TensorDataError,
     _dtype_of_python,
@@ -309,7 +310,7 @@ class Tensor(MathsMixin, LogicMixin, UnaryMixin, ReduceMixin, MovementMixin, Inp
                 dtype = a
         if device is not None:
             check_device(device, "to")
-        dt = self.array.dtype if dtype is None else np.dtype(dtype)
+        dt = self.array.dtype if dtype is None else as_dtype(dtype, "to")
         if dt == self.array.dtype:
             return self.clone() if copy else self
         from tinygrad_edu.ops.elementwise import Cast

@@ -58,6 +58,9 @@ class _ConvNd(Module):
         self.kernel_size = _tuple(kernel_size, d, "kernel_size", name)
         self.stride = _tuple(stride, d, "stride", name)
         self.dilation = _tuple(dilation, d, "dilation", name)
+        for what in ("kernel_size", "stride", "dilation"):
+            if any(v <= 0 for v in getattr(self, what)):
+                raise ValueError(f"{name}: {what} must be positive, got {getattr(self, what)}")
         if isinstance(padding, str):
             if padding not in ("same", "valid"):
                 raise ValueError(f"{name}: padding must be an int, a tuple, 'valid' or 'same', "

@@ -51,6 +51,10 @@ class Linear(Module):
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  device: Any = None, dtype: Any = None, generator: Any = None) -> None:
         super().__init__()
+        if not all(isinstance(n, int | np.integer) and not isinstance(n, bool)
+                   for n in (in_features, out_features)):
+            raise TypeError(f"Linear: in_features and out_features must be ints, got "
+                            f"{in_features!r} and {out_features!r}")
         if in_features < 0 or out_features < 0:
             raise ValueError(f"Linear: in_features and out_features must be >= 0, got "
                              f"{in_features} and {out_features}")
