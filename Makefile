@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck unit conformance bench dot clean
+.PHONY: demo test lint typecheck unit conformance browser chromium bench dot clean
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,21 @@ $(TORCH_STAMP): $(STAMP)
 
 conformance: $(TORCH_STAMP)
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -n 2 tests/conformance
+
+# The step-through page (viz.backprop_steps) in a real browser: Debian's Chromium driven by
+# Playwright from PyPI (its driver only: the browser is the Debian package, never a download).
+PLAYWRIGHT_STAMP := $(VENV)/.installed-playwright
+
+$(PLAYWRIGHT_STAMP): $(STAMP)
+	@$(PY) -c "import playwright" 2>/dev/null || $(PY) -m pip install --quiet playwright \
+	  || { echo "make browser: could not install playwright into $(VENV)"; exit 1; }
+	@touch $(PLAYWRIGHT_STAMP)
+
+chromium:
+	@sh scripts/ensure_chromium.sh
+
+browser: $(PLAYWRIGHT_STAMP) chromium dot
+	OPENBLAS_NUM_THREADS=1 $(PY) -m pytest tests/browser
 
 bench: $(STAMP)
 	$(PY) benchmarks/run_all.py

@@ -16,5 +16,6 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))
 
 # `make test` is numpy-only: the PyTorch conformance suite is collected only when pytest is
-# pointed at tests/conformance (as `make conformance` does), never as part of `tests`.
-collect_ignore = ["conformance"]
+# pointed at tests/conformance (as `make conformance` does), never as part of `tests`; the
+# browser tests likewise only through `make browser`.
+collect_ignore = ["conformance", "browser"]

@@ -165,10 +165,17 @@ def _add_graph(sub: Any) -> None:
     graph = _command(sub, "graph", "draw a built-in example's graph to a file",
                      "Draw the computational graph of a built-in example, with gradients on "
                      "the edges. Needs Graphviz's `dot`, except for a .dot file.")
-    graph.add_argument("--example", choices=("autoencoder", "two_layer", "convnet"),
-                       default="autoencoder", help="the example to draw")
-    graph.add_argument("--out", default="out/graph.svg",
-                       help="output file: .svg, .png, .pdf, or .dot for the DOT text")
+    graph.add_argument("--example", choices=("autoencoder", "two_layer", "convnet",
+                                              "softmax2", "reused_input", "mlp"),
+                       default=None, help="the example to draw (default: autoencoder; with "
+                       "--steps: autoencoder, softmax2, reused_input, mlp, all of them)")
+    graph.add_argument("--out", default=None,
+                       help="output file: .svg, .png, .pdf, or .dot for the DOT text "
+                       "(default: out/graph.svg); with --steps a directory (default: "
+                       "out/steps)")
+    graph.add_argument("--steps", action="store_true",
+                       help="write step-through pages of backward (one self-contained HTML "
+                       "file per example) instead of a picture")
     graph.set_defaults(run=commands.run_graph)
 
 

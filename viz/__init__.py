@@ -3,6 +3,7 @@
     g = viz.draw_graph(loss, params=dict(model.named_parameters()))
     viz.render(g, "graph.svg")            # or `g` as the last line of a Jupyter cell
     viz.plot_history(solver.history, "curves.png")
+    viz.backprop_steps(loss).save("steps.html")   # backward, one node at a time
 
 Depends on tinygrad_edu, never the reverse: drawing is `viz.draw_graph(loss)`, not a Tensor method.
 """
@@ -17,8 +18,10 @@ from viz.plots import (
     smooth_curve,
     tile_images,
 )
+from viz.steps import StepsView, backprop_steps
 
 __all__ = [
-    "draw_graph", "render", "GraphvizNotFoundError", "examples", "plot_history",
+    "draw_graph", "render", "backprop_steps", "StepsView", "GraphvizNotFoundError", "examples",
+    "plot_history",
     "plot_weight_grid", "plot_class_templates", "plot_heatmap", "smooth_curve", "tile_images",
 ]
