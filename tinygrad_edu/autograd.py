@@ -25,7 +25,9 @@ from tinygrad_edu.modes import (  # noqa: F401  (re-exported)
     detect_anomaly,
     enable_grad,
     get_default_dtype,
+    inference_mode,
     is_grad_enabled,
+    is_inference_mode_enabled,
     module_scope,
     no_grad,
     record_gradients,
@@ -68,6 +70,8 @@ def backward(
         g = results.get(t)
         if g is None or not t.requires_grad or (t._ctx is not None and not t._retains_grad):
             continue
+        if t._ctx is None:  # a leaf's hooks see its complete gradient (an intermediate's ran
+            g = step.hooked(t, g)  # in the engine, before its node's backward)
         g = g if create_graph else g.detach()
         if t.grad is not None:
             t.grad = t.grad + g
@@ -102,6 +106,8 @@ def grad(
     answer: list[Tensor | None] = []
     for i, t in enumerate(ins):
         g = results.get(t)
+        if g is not None and t._ctx is None:  # a leaf's hooks (an intermediate's already ran)
+            g = step.hooked(t, g)
         if g is None and not allow_unused:
             raise RuntimeError(
                 f"grad: input {i} (shape {t.shape}) was not used to compute the outputs; "

@@ -1,0 +1,237 @@
+"""Issue 19's linear algebra, reductions, random draws and autograd utilities against
+PyTorch: mm, bmm, mv, addmm, addmv, baddbmm, kron, tensordot, cdist, cumprod, median,
+nanmedian, var_mean, std_mean, multinomial, bernoulli(_), Tensor.register_hook,
+inference_mode and Size.
+
+Each call is PyTorch code in a string (the test id) run on both libraries: values,
+dtypes, gradients and second derivatives (float64, where PyTorch has them), positional and
+keyword spellings, and the calls PyTorch refuses (we must refuse them too). The random draws
+are checked by statistics under a fixed seed and by reproducibility."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import tinygrad_edu as tg
+from tests.conformance._ops_helpers import FLOATS, code, grads, same, sample
+
+# ----------------------------------------------------------------------------- products
+
+PRODUCTS = [  # (src, shapes)
+    ("torch.mm(x, y)", [(2, 3), (3, 4)]),
+    ("torch.mm(input=x, mat2=y)", [(2, 3), (3, 4)]),
+    ("x.mm(y)", [(2, 3), (3, 4)]),
+    ("x.mm(mat2=y)", [(1, 3), (3, 1)]),
+    ("torch.bmm(x, y)", [(5, 2, 3), (5, 3, 4)]),
+    ("x.bmm(mat2=y)", [(1, 2, 3), (1, 3, 4)]),
+    ("torch.bmm(input=x, mat2=y)", [(2, 1, 3), (2, 3, 1)]),
+    ("torch.mv(x, y)", [(2, 3), (3,)]),
+    ("x.mv(vec=y)", [(4, 3), (3,)]),
+    ("torch.mv(input=x, vec=y)", [(1, 3), (3,)]),
+    ("torch.addmm(c, x, y)", [(2, 4), (2, 3), (3, 4)]),
+    ("torch.addmm(c, x, y, beta=0.5, alpha=2)", [(4,), (2, 3), (3, 4)]),
+    ("torch.addmm(input=c, mat1=x, mat2=y, alpha=-1.5)", [(2, 1), (2, 3), (3, 4)]),
+    ("c.addmm(x, y, beta=2)", [(1, 4), (2, 3), (3, 4)]),
+    ("torch.addmm(c, x, y, beta=0)", [(2, 4), (2, 3), (3, 4)]),
+    ("torch.addmv(c, x, y)", [(2,), (2, 3), (3,)]),
+    ("torch.addmv(c, x, y, beta=3, alpha=0.5)", [(1,), (2, 3), (3,)]),
+    ("c.addmv(mat=x, vec=y, beta=0)", [(2,), (2, 3), (3,)]),
+    ("torch.baddbmm(c, x, y)", [(5, 2, 4), (5, 2, 3), (5, 3, 4)]),
+    ("torch.baddbmm(c, x, y, beta=0.5, alpha=2)", [(4,), (5, 2, 3), (5, 3, 4)]),
+    ("c.baddbmm(batch1=x, batch2=y, alpha=3)", [(2, 1), (5, 2, 3), (5, 3, 4)]),
+]
+
+
+def _args(n: int) -> str:
+    return {2: "x, y", 3: "c, x, y"}[n]
+
+
+@pytest.mark.parametrize(("src", "shapes"), PRODUCTS, ids=[p[0] + str(p[1]) for p in PRODUCTS])
+def test_products_gradients(src: str, shapes: list) -> None:
+    """Value, the gradient of every operand, and the second derivative (float64)."""
+    arrays = [sample(s, "float64", k) for k, s in enumerate(shapes)]
+    grads(src, *arrays, args=_args(len(shapes)))
+
+
+@pytest.mark.parametrize(("src", "shapes"), PRODUCTS, ids=[p[0] + str(p[1]) for p in PRODUCTS])
+@pytest.mark.parametrize("dtype", ["float32", "int64", "int32"])
+def test_products_dtypes(src: str, shapes: list, dtype: str) -> None:
+    arrays = [sample(s, dtype, k) for k, s in enumerate(shapes)]
+    same(src, *arrays, args=_args(len(shapes)))
+
+
+def test_addmm_beta_zero_ignores_nan() -> None:
+    """beta=0: the input is not read, so NaN in it does not reach the result (PyTorch)."""
+    c = np.full((2, 4), np.nan)
+    same("torch.addmm(c, x, y, beta=0)", c, sample((2, 3), "float64", 1),
+         sample((3, 4), "float64", 2), args="c, x, y")
+    same("torch.addmv(c, x, y, beta=0, alpha=2)", np.full(2, np.nan),
+         sample((2, 3), "float64", 1), sample((3,), "float64", 2), args="c, x, y")
+
+
+def test_integer_scalars() -> None:
+    """Integer products scale by integers (PyTorch truncates a float beta/alpha)."""
+    same("torch.addmm(c, x, y, beta=2, alpha=3)", sample((1, 4), "int64", 0),
+         sample((2, 3), "int64", 1), sample((3, 4), "int64", 2), args="c, x, y")
+
+
+PRODUCT_ERRORS = [  # PyTorch refuses each of these: strict ranks, sizes, dtypes
+    ("torch.mm(x, y)", [(3,), (3, 2)], "float32"),
+    ("torch.mm(x, y)", [(2, 3), (3,)], "float32"),
+    ("torch.mm(x, y)", [(2, 2, 3), (3, 2)], "float32"),
+    ("torch.mm(x, y)", [(2, 3), (4, 2)], "float32"),
+    ("torch.mm(x, y)", [(2, 3), (3, 2)], "bool"),
+    ("torch.bmm(x, y)", [(2, 3), (3, 2)], "float32"),
+    ("torch.bmm(x, y)", [(2, 2, 3), (3, 3, 2)], "float32"),
+    ("torch.bmm(x, y)", [(2, 2, 3), (1, 3, 2)], "float32"),
+    ("torch.bmm(x, y)", [(2, 2, 3), (2, 4, 2)], "float32"),
+    ("torch.bmm(x, y)", [(2, 2, 3), (2, 3)], "float32"),
+    ("torch.mv(x, y)", [(2, 3), (4,)], "float32"),
+    ("torch.mv(x, y)", [(2, 3), (3, 1)], "float32"),
+    ("torch.mv(x, y)", [(3,), (3,)], "float32"),
+]
+
+
+@pytest.mark.parametrize(("src", "shapes", "dtype"), PRODUCT_ERRORS,
+                         ids=[f"{p[0]}{p[1]}{p[2]}" for p in PRODUCT_ERRORS])
+def test_products_refuse(src: str, shapes: list, dtype: str) -> None:
+    same(src, *[sample(s, dtype, k) for k, s in enumerate(shapes)], args="x, y")
+
+
+@pytest.mark.parametrize(("src", "shapes"), [
+    ("torch.addmm(c, x, y)", [(3,), (2, 3), (3, 4)]),
+    ("torch.addmm(c, x, y)", [(3, 4), (2, 3), (3, 4)]),
+    ("torch.addmm(c, x, y)", [(1, 2, 4), (2, 3), (3, 4)]),
+    ("torch.addmv(c, x, y)", [(3,), (2, 3), (3,)]),
+    ("torch.baddbmm(c, x, y)", [(4, 2, 4), (5, 2, 3), (5, 3, 4)]),
+])
+def test_scaled_products_refuse(src: str, shapes: list) -> None:
+    same(src, *[sample(s, "float32", k) for k, s in enumerate(shapes)], args="c, x, y")
+
+
+def test_mixed_dtypes_refuse() -> None:
+    """PyTorch's mm/bmm/mv do not promote (matmul does)."""
+    same("torch.mm(x, y)", sample((2, 3), "float32"), sample((3, 2), "float64"), args="x, y")
+    same("torch.bmm(x, y)", sample((1, 2, 3), "float64"), sample((1, 3, 2), "float32"),
+         args="x, y")
+    same("torch.mv(x, y)", sample((2, 3), "float32"), sample((3,), "int64"), args="x, y")
+
+
+@pytest.mark.parametrize(("call", "shapes", "named"), [
+    (lambda x, y: tg.mm(x, y), [(2, 3), (4, 2)], "mm"),
+    (lambda x, y: tg.mm(x, y), [(3,), (3, 2)], "mm"),
+    (lambda x, y: tg.bmm(x, y), [(2, 2, 3), (3, 3, 2)], "bmm"),
+    (lambda x, y: tg.mv(x, y), [(2, 3), (4,)], "mv"),
+    (lambda x, y: tg.tensordot(x, y, dims=([1], [0])), [(2, 3), (4, 3)], "tensordot"),
+    (lambda x, y: tg.cdist(x, y), [(2, 3), (2, 4)], "cdist"),
+])
+def test_errors_name_the_op_and_both_shapes(call: object, shapes: list, named: str) -> None:
+    x, y = (tg.ones(*s) for s in shapes)
+    with pytest.raises(tg.ShapeError) as info:
+        call(x, y)  # type: ignore[operator]
+    message = str(info.value)
+    assert message.startswith(named + ":"), message
+    for s in shapes:
+        assert str(tuple(s)) in message, message
+
+
+def test_products_use_matmul_gradients_into_a_shared_operand() -> None:
+    """`x.mm(x.T)`: one tensor on both sides, its two gradients add up."""
+    grads("x.mm(x.T) + torch.addmm(x.mm(x.T), x, x.T, beta=2)", sample((3, 3), "float64"))
+
+
+# ----------------------------------------------------------------------------- kron, tensordot
+
+KRON = [
+    ("torch.kron(x, y)", (2, 3), (4, 5)), ("x.kron(y)", (3,), (2,)),
+    ("torch.kron(input=x, other=y)", (2, 1, 3), (2, 2)), ("torch.kron(x, y)", (), (3,)),
+    ("torch.kron(x, y)", (2, 2), ()), ("torch.kron(x, y)", (0, 2), (2, 3)),
+]
+
+
+@pytest.mark.parametrize(("src", "sx", "sy"), KRON, ids=[f"{k[0]}{k[1]}{k[2]}" for k in KRON])
+def test_kron(src: str, sx: tuple, sy: tuple) -> None:
+    grads(src, sample(sx, "float64", 1), sample(sy, "float64", 2), args="x, y")
+    same(src, sample(sx, "int64", 1), sample(sy, "int64", 2), args="x, y")
+    same(src, sample(sx, "float32", 1), sample(sy, "int64", 2), args="x, y")
+
+
+TENSORDOT = [
+    ("torch.tensordot(x, y)", (2, 3, 4), (3, 4, 5)),
+    ("torch.tensordot(x, y, 1)", (2, 3, 4), (4, 5)),
+    ("torch.tensordot(x, y, dims=0)", (2, 3), (4,)),
+    ("torch.tensordot(x, y, dims=([1, 2], [1, 0]))", (2, 3, 4), (4, 3)),
+    ("torch.tensordot(x, y, dims=[[1], [1]])", (2, 3, 4), (4, 3)),
+    ("torch.tensordot(x, y, dims=([0, -1], [-1, 0]))", (2, 3, 4), (4, 5, 2)),
+    ("torch.tensordot(a=x, b=y, dims=([], []))", (2,), (3,)),
+    ("torch.tensordot(x, y, dims=3)", (2, 3, 4), (2, 3, 4)),
+]
+
+
+@pytest.mark.parametrize(("src", "sx", "sy"), TENSORDOT, ids=[t[0] for t in TENSORDOT])
+def test_tensordot(src: str, sx: tuple, sy: tuple) -> None:
+    grads(src, sample(sx, "float64", 1), sample(sy, "float64", 2), args="x, y")
+    same(src, sample(sx, "int64", 1), sample(sy, "int64", 2), args="x, y")
+
+
+def test_tensordot_dims_as_tensor() -> None:
+    same("torch.tensordot(x, y, dims=torch.tensor([[1], [1]]))", sample((2, 3, 4), "float32"),
+         sample((4, 3), "float32"), args="x, y")
+
+
+@pytest.mark.parametrize("src", [
+    "torch.tensordot(x, y, dims=([1], [0]))", "torch.tensordot(x, y, dims=-1)",
+    "torch.tensordot(x, y, dims=4)", "torch.tensordot(x, y, dims=([1, 0], [0]))",
+    "torch.tensordot(x, y.double(), dims=1)", "torch.tensordot(x, y, dims=([5], [0]))",
+])
+def test_tensordot_refuses(src: str) -> None:
+    same(src, sample((2, 3, 4), "float32"), sample((4, 3), "float32"), args="x, y")
+
+
+# ----------------------------------------------------------------------------- cdist
+
+# Rows chosen so that some pairs are at distance 0 (the gradient there is 0, as PyTorch's)
+# and no |difference| ties for the max-norm (PyTorch then gives every tied entry the full
+# gradient; ours shares it, the subgradient convention of max).
+X1 = np.array([[0.0, 0.0, 1.0], [1.0, 2.5, -1.0], [3.0, 4.0, 0.5], [0.3, -0.2, 0.1]])
+X2 = np.array([[0.0, 0.0, 1.0], [1.5, 2.0, 0.25], [3.0, 4.0, 0.5]])
+
+
+@pytest.mark.parametrize("src", [
+    "torch.cdist(x, y)", "torch.cdist(x, y, p=1)", "torch.cdist(x, y, p=inf)",
+    "torch.cdist(x, y, 0)", "torch.cdist(x, y, p=3)", "torch.cdist(x, y, p=0.5)",
+    "torch.cdist(x1=x, x2=y, p=2.0)", "torch.cdist(x, y, compute_mode='donot_use_mm_for_euclid_dist')",
+    "torch.cdist(x, x)",
+])
+def test_cdist(src: str) -> None:
+    """PyTorch has no second derivative of cdist; the first is compared."""
+    grads(src, X1, X2, args="x, y", second=False)
+    same(src, X1.astype("float32"), X2.astype("float32"), args="x, y")
+
+
+@pytest.mark.parametrize(("sx", "sy"), [((2, 4, 3), (2, 5, 3)), ((2, 1, 4, 3), (3, 5, 3)),
+                                         ((4, 3), (2, 5, 3)), ((0, 3), (2, 3)), ((2, 0), (3, 0))])
+def test_cdist_batches(sx: tuple, sy: tuple) -> None:
+    grads("torch.cdist(x, y)", sample(sx, "float64", 1), sample(sy, "float64", 2),
+          args="x, y", second=False)
+
+
+def test_cdist_zero_distance_gradient_is_zero() -> None:
+    x = tg.tensor(X1[:1], dtype=tg.float64, requires_grad=True)
+    for p in (2.0, 1.0, 3.0, 0.5, float("inf")):
+        (g,) = tg.grad(tg.cdist(x, tg.tensor(X1[:1], dtype=tg.float64), p=p).sum(), [x])
+        assert np.all(g.numpy() == 0), (p, g)
+
+
+@pytest.mark.parametrize(("src", "sx", "sy", "dtype"), [
+    ("torch.cdist(x, y)", (3,), (3,), "float32"),
+    ("torch.cdist(x, y)", (2, 3), (2, 4), "float32"),
+    ("torch.cdist(x, y, p=-1)", (2, 3), (2, 3), "float32"),
+    ("torch.cdist(x, y)", (2, 3), (2, 3), "int64"),
+    ("torch.cdist(x, y.double())", (2, 3), (2, 3), "float32"),
+    ("torch.cdist(x, y)", (2, 2, 3), (3, 2, 3), "float32"),
+])
+def test_cdist_refuses(src: str, sx: tuple, sy: tuple, dtype: str) -> None:
+    same(src, sample(sx, dtype, 1), sample(sy, dtype, 2), args="x, y")
