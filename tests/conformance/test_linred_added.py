@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import torch
 
 import tinygrad_edu as tg
-from tests.conformance._ops_helpers import FLOATS, code, grads, same, sample
+from tests.conformance._ops_helpers import grads, same, sample
 
 # ----------------------------------------------------------------------------- products
 
@@ -202,7 +201,8 @@ X2 = np.array([[0.0, 0.0, 1.0], [1.5, 2.0, 0.25], [3.0, 4.0, 0.5]])
 @pytest.mark.parametrize("src", [
     "torch.cdist(x, y)", "torch.cdist(x, y, p=1)", "torch.cdist(x, y, p=inf)",
     "torch.cdist(x, y, 0)", "torch.cdist(x, y, p=3)", "torch.cdist(x, y, p=0.5)",
-    "torch.cdist(x1=x, x2=y, p=2.0)", "torch.cdist(x, y, compute_mode='donot_use_mm_for_euclid_dist')",
+    "torch.cdist(x1=x, x2=y, p=2.0)",
+    "torch.cdist(x, y, compute_mode='donot_use_mm_for_euclid_dist')",
     "torch.cdist(x, x)",
 ])
 def test_cdist(src: str) -> None:
@@ -235,3 +235,157 @@ def test_cdist_zero_distance_gradient_is_zero() -> None:
 ])
 def test_cdist_refuses(src: str, sx: tuple, sy: tuple, dtype: str) -> None:
     same(src, sample(sx, dtype, 1), sample(sy, dtype, 2), args="x, y")
+
+
+# ----------------------------------------------------------------------------- cumprod
+
+ZEROS = {  # inputs with no, one and several zeros: prod / x would be wrong at each zero
+    "none": np.array([2.0, -0.5, 3.0, 1.5, 4.0]),
+    "one": np.array([2.0, 0.0, 3.0, -1.5, 4.0]),
+    "first": np.array([0.0, 2.0, 3.0, -1.5]),
+    "last": np.array([2.0, 3.0, -1.5, 0.0]),
+    "two": np.array([2.0, 0.0, 3.0, 0.0, 4.0]),
+    "adjacent": np.array([1.5, 0.0, 0.0, 3.0, 2.0, -1.0, 0.5]),
+    "all": np.zeros(4),
+    "single": np.array([0.0]),
+}
+
+
+@pytest.mark.parametrize("name", list(ZEROS))
+@pytest.mark.parametrize("src", ["torch.cumprod(x, 0)", "x.cumprod(dim=-1)",
+                                 "torch.cumprod(input=x, dim=0).sum()"])
+def test_cumprod_with_zeros(src: str, name: str) -> None:
+    """Value, gradient and second derivative equal PyTorch's, zeros included."""
+    grads(src, ZEROS[name])
+
+
+def test_cumprod_matrix_with_zeros() -> None:
+    x = sample((3, 6, 2), "float64", 5)
+    x[0, 2, 0] = x[1, 0, 1] = x[1, 4, 1] = x[2, 1, 0] = x[2, 3, 0] = 0.0
+    for src in ("torch.cumprod(x, 1)", "x.cumprod(0)", "x.cumprod(-1)", "x.cumprod(dim=1)"):
+        grads(src, x)
+
+
+@pytest.mark.parametrize("src", [
+    "torch.cumprod(x, 1)", "x.cumprod(0)", "x.cumprod(-1, dtype=torch.float64)",
+    "torch.cumprod(x, dim=0, dtype=torch.float32)",
+])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "int32", "uint8", "bool"])
+def test_cumprod_dtypes(src: str, dtype: str) -> None:
+    x = sample((3, 4), dtype, 2)
+    if dtype in ("int64", "int32"):
+        x = x % 5 - 2  # small, so products stay in range
+    if dtype == "uint8":
+        x = x % 3
+    same(src, x)
+
+
+@pytest.mark.parametrize(("src", "shape"), [
+    ("torch.cumprod(x, 0)", ()), ("x.cumprod(-1)", ()), ("torch.cumprod(x, 0)", (0,)),
+    ("torch.cumprod(x, 1)", (2, 0)), ("torch.cumprod(x, 2)", (2, 3)),
+    ("torch.cumprod(x, 1)", ()),
+])
+def test_cumprod_edges(src: str, shape: tuple) -> None:
+    same(src, sample(shape, "float32", 1))
+    if 0 not in shape and "2)" not in src and "1)" not in src:
+        grads(src, sample(shape, "float64", 1))
+
+
+def test_cumprod_long_axis() -> None:
+    """Many scan steps (n = 37: not a power of two), a zero in the middle."""
+    x = 1.0 + 0.1 * sample((37,), "float64", 3)
+    x[20] = 0.0
+    grads("x.cumprod(0)", x)
+
+
+# ----------------------------------------------------------------------------- median
+
+M = np.array([[3.0, 1.0, 2.0, 4.0, -1.5], [5.5, 0.5, 1.0, 0.0, 2.0], [0.25, -2.0, 7.0, 3.5, 1.0]])
+TIES = np.array([[2.0, 1.0, 2.0, 2.0], [5.0, 5.0, 1.0, 0.0], [1.0, 2.0, 2.0, 3.0]])
+NANS = np.array([[1.0, np.nan, 3.0, np.nan, 2.0], [np.nan, np.nan, np.nan, np.nan, np.nan],
+                 [4.0, 3.0, 2.0, 1.0, np.nan]])
+
+MEDIAN = [
+    "torch.median(x)", "x.median()", "torch.median(x, 1)", "x.median(0)", "x.median(-1, True)",
+    "torch.median(x, dim=1, keepdim=True)", "torch.median(input=x, dim=0)",
+    "torch.median(x, 1).values", "torch.median(x, 1)[1]", "x.median(dim=1).indices",
+    "torch.nanmedian(x)", "x.nanmedian(1)", "torch.nanmedian(x, dim=0, keepdim=True)",
+]
+
+
+@pytest.mark.parametrize("src", MEDIAN)
+@pytest.mark.parametrize("data", ["plain", "ties", "nans"])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_median_values(src: str, data: str, dtype: str) -> None:
+    """Values and indices; for ties, the index a stable sort puts in the middle, which is
+    PyTorch's on these rows (PyTorch leaves the tie choice unspecified)."""
+    x = {"plain": M, "ties": TIES, "nans": NANS}[data]
+    if "nanmedian" in src and data == "nans":  # an all-NaN row: PyTorch's index varies
+        x = NANS[[0, 2]]                         # with the row's length (test below)
+    same(src, x.astype(dtype))
+
+
+def test_nanmedian_of_only_nans() -> None:
+    """A row of NaN only: the value is NaN (PyTorch's index then depends on the length:
+    2 of 5, 0 of 3; ours is the first NaN)."""
+    for n in (1, 2, 3, 5):
+        same("torch.nanmedian(x, 1).values", np.full((2, n), np.nan))
+        same("torch.nanmedian(x)", np.full((2, n), np.nan))
+
+
+@pytest.mark.parametrize("src", [s for s in MEDIAN if "[1]" not in s and "indices" not in s])
+@pytest.mark.parametrize("data", ["plain", "ties"])
+def test_median_gradients(src: str, data: str) -> None:
+    """With a dim the gradient goes to the chosen entry; without one it is shared by the
+    entries equal to the median (PyTorch's rule: ties below share 1/3 each)."""
+    wrapped = f"({src}).values" if _returns_pair(src) else src
+    grads(wrapped, {"plain": M, "ties": TIES}[data])
+
+
+def _returns_pair(src: str) -> bool:
+    return "(x)" not in src and "()" not in src and ".values" not in src
+
+
+@pytest.mark.parametrize("src", ["torch.median(x)", "torch.median(x, 0)", "x.median(1)",
+                                 "torch.nanmedian(x, 1)", "x.nanmedian()"])
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8"])
+def test_median_integers(src: str, dtype: str) -> None:
+    same(src, sample((3, 4), dtype, 4))
+
+
+@pytest.mark.parametrize(("src", "shape"), [
+    ("torch.median(x)", (0,)), ("torch.median(x)", (2, 0)), ("torch.median(x, 1)", (0, 3)),
+    ("torch.median(x, 0)", (0, 3)), ("torch.median(x)", ()), ("torch.median(x, 0)", ()),
+    ("torch.median(x, -1, True)", ()), ("torch.median(x, 1)", (3,)),
+    ("torch.nanmedian(x)", (0,)), ("x.median(2)", (2, 3)),
+])
+def test_median_edges(src: str, shape: tuple) -> None:
+    same(src, sample(shape, "float32", 1))
+
+
+# ----------------------------------------------------------------------------- var_mean, std_mean
+
+MOMENTS = [
+    "torch.var_mean(x)", "torch.std_mean(x)", "torch.var_mean(x, 1)", "torch.std_mean(x, 0)",
+    "torch.var_mean(x, 1, False)", "torch.std_mean(x, [0, 2], True, True)",
+    "torch.var_mean(x, dim=(0, 1), keepdim=True)", "torch.var_mean(x, unbiased=False)",
+    "torch.std_mean(x, -1, correction=0)", "torch.var_mean(input=x, dim=2, correction=2)",
+    "torch.std_mean(x, False)", "torch.var_mean(x, 1, keepdim=True, correction=0)",
+]
+
+
+@pytest.mark.parametrize("src", MOMENTS)
+def test_moments(src: str) -> None:
+    """A tuple (spread, mean), as PyTorch; each part's gradient and second derivative."""
+    x = sample((2, 3, 4), "float64", 6)
+    same(src, x)
+    same(src, x.astype("float32"))
+    grads(f"{src}[0]", x)
+    grads(f"{src}[1]", x)
+    grads(f"{src}[0] * {src}[1]", x)
+
+
+def test_moments_refuse_integers() -> None:
+    same("torch.var_mean(x)", sample((3,), "int64"))
+    same("torch.std_mean(x, 0)", sample((3,), "int32"))
+    assert type(tg.var_mean(tg.ones(3))) is tuple
