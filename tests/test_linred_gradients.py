@@ -132,3 +132,36 @@ def test_a_kept_gradient_is_never_overwritten() -> None:
     z.backward()
     np.testing.assert_array_equal(kept[0].numpy(), np.full((2, 2), 3.0))
     np.testing.assert_allclose(x.grad.numpy(), 6 * np.exp(2 * x.numpy()))
+
+
+def test_an_intermediate_hook_outlives_its_tensor() -> None:
+    """As PyTorch: the graph keeps the hook (an activation hooked inside a forward)."""
+    seen: list[list[float]] = []
+
+    def forward(x: Tensor) -> Tensor:
+        hidden = x * 2
+        hidden.register_hook(lambda g: seen.append(g.tolist()))
+        return (hidden * 3).sum()
+
+    x = tg.ones(2, requires_grad=True)
+    forward(x).backward()
+    assert seen == [[3.0, 3.0]]
+
+
+def test_a_freed_graph_forgets_its_hooks() -> None:
+    """A hook that refers to its own tensor does not keep the graph alive after backward."""
+    import gc
+    import weakref
+
+    x = tg.ones(2, requires_grad=True)
+
+    def hooked_backward() -> weakref.ref:
+        y = x * 2
+        y.register_hook(lambda g: g * y.detach())
+        y.sum().backward()
+        return weakref.ref(y._ctx)
+
+    node = hooked_backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [4.0, 4.0])
+    gc.collect()
+    assert node() is None

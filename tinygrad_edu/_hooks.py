@@ -6,12 +6,19 @@ engine calls: `engine_steps.Step.hooked`).
 A hook is called with a tensor's gradient when backward has summed it, before anyone
 receives it: a leaf's `.grad`, a retained gradient, `grad()`'s answer, and, for an
 intermediate, the nodes further back. A hook that returns a Tensor replaces the gradient.
+
+A leaf keeps its hooks itself. An intermediate's hooks are kept by the node that made it
+(weakly, so they go with the graph), as PyTorch does: the hook still runs when the tensor
+itself was dropped, e.g. an activation hooked inside `forward`. A backward that frees the
+graph forgets them (a hook that refers to its own tensor would otherwise keep the node
+alive: a weak key is never freed while its value leads back to it).
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+import weakref
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from tinygrad_edu.modes import _tensor_types
@@ -20,6 +27,9 @@ if TYPE_CHECKING:
     from tinygrad_edu.tensor import Tensor
 
 _ids = itertools.count()
+#: the hooks of intermediate tensors, by the node (Function) that made each one
+_node_hooks: weakref.WeakKeyDictionary[Any, dict[int, Callable[..., Any]]] = (
+    weakref.WeakKeyDictionary())
 
 
 class RemovableHandle:
@@ -54,15 +64,30 @@ class HooksMixin:
         if not self.requires_grad:
             raise RuntimeError(f"register_hook: cannot register a hook on a tensor that does not "
                                f"require grad (shape {self.shape})")
+        if self._ctx is not None:
+            return RemovableHandle(_node_hooks.setdefault(self._ctx, {}), hook)
         hooks = getattr(self, "_hooks", None)
         if hooks is None:
             hooks = self._hooks = {}
         return RemovableHandle(hooks, hook)
 
 
-def run_hooks(t: Any, grad: Tensor) -> Tensor:
-    """The gradient of `t` after its hooks (unchanged when it has none)."""
-    hooks = getattr(t, "_hooks", None) or {}
+def hooks_of(owner: Any) -> dict[int, Callable[..., Any]] | None:
+    """The hooks of a leaf tensor, or of the intermediate tensor a node made."""
+    if isinstance(owner, _tensor_types.Tensor):
+        return getattr(owner, "_hooks", None)
+    return _node_hooks.get(owner) if _node_hooks else None
+
+
+def forget_hooks(nodes: Iterable[Any]) -> None:
+    """Drop the hooks of the intermediates these (freed) nodes made."""
+    if _node_hooks:
+        for node in nodes:
+            _node_hooks.pop(node, None)
+
+
+def run_hooks(hooks: dict[int, Callable[..., Any]], grad: Tensor) -> Tensor:
+    """The gradient after the hooks, each on what the one before returned."""
     for key in list(hooks):  # a hook may remove itself (or another) while running
         hook = hooks.get(key)
         new = None if hook is None else hook(grad)
@@ -75,6 +100,3 @@ def run_hooks(t: Any, grad: Tensor) -> Tensor:
         grad = new if new.dtype == grad.dtype else new.to(grad.dtype)
     return grad
 
-
-def has_hooks(t: Any) -> bool:
-    return bool(getattr(t, "_hooks", None))

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tinygrad_edu._hooks import forget_hooks
 from tinygrad_edu.engine import backpropagate, release
 from tinygrad_edu.engine_steps import Step
 from tinygrad_edu.function import Function, Overwritten, Released, seen_version  # noqa: F401
@@ -139,6 +140,7 @@ def _run(outputs: list[Tensor], seeds: list[Tensor], step: Step, retain_graph: b
         results[leaf] = results[leaf] + g if leaf in results else g
     if not retain_graph:
         release(step.visited)
+        forget_hooks(step.visited)
     return {**results, **step.found}
 
 

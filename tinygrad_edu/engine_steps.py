@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_edu._hooks import has_hooks, run_hooks
+from tinygrad_edu._hooks import hooks_of, run_hooks
 from tinygrad_edu.function import seen_version, version_sum
 from tinygrad_edu.kernels import KERNELS
 from tinygrad_edu.modes import _state, _tensor_types
@@ -54,7 +54,7 @@ class Step:
         self.visited.append(node)
         if grad is None:  # no path reached this node: it hands on nothing
             return [None] * len(node.inputs)
-        grad = self.hooked(node.output_if_alive(), grad)
+        grad = self.hooked(node, grad)
         private = self.hand_out(node, grad)
         check_saved(node)
         kernel = self.kernels.get(type(node))
@@ -81,13 +81,15 @@ class Step:
             self.private.add(total)
         return total
 
-    def hooked(self, t: Tensor | None, grad: Tensor) -> Tensor:
-        """The gradient of `t` after its hooks (`Tensor.register_hook`): each sees it and
-        may return a replacement, before anyone else receives it."""
-        if t is None or not has_hooks(t):
+    def hooked(self, owner: Function | Tensor, grad: Tensor) -> Tensor:
+        """The gradient after the hooks (`Tensor.register_hook`) of a leaf, or of the
+        tensor a node made: each sees it and may return a replacement, before anyone else
+        receives it."""
+        hooks = hooks_of(owner)
+        if not hooks:
             return grad
         self.private.discard(grad)  # a hook may keep it: no kernel may overwrite it
-        return run_hooks(t, grad)
+        return run_hooks(hooks, grad)
 
     def hand_out(self, node: Function, grad: Tensor) -> bool:
         """Give `grad` to whoever asked for the node's output; True when nothing else
