@@ -1,8 +1,8 @@
 """`Size`, as `torch.Size`: a tuple of ints that knows its number of elements.
 
 A Size is a tuple (it compares equal to one, unpacks, indexes); slicing it, or adding or
-repeating it, gives a Size again. `Tensor.shape` and `size()` still return plain tuples
-(numpy's shape), which compare equal to a Size of the same ints.
+repeating it, gives a Size again. `Tensor.size()` returns one; `Tensor.shape` stays numpy's
+plain tuple (read on every op, so not rebuilt each time), equal to the Size of its ints.
 """
 
 from __future__ import annotations

@@ -166,6 +166,7 @@ TENSORDOT = [
     ("torch.tensordot(x, y, dims=([0, -1], [-1, 0]))", (2, 3, 4), (4, 5, 2)),
     ("torch.tensordot(a=x, b=y, dims=([], []))", (2,), (3,)),
     ("torch.tensordot(x, y, dims=3)", (2, 3, 4), (2, 3, 4)),
+    ("torch.tensordot(x, y, dims=((2,), (0,)))", (2, 3, 4), (4, 5)),
 ]
 
 
@@ -184,6 +185,7 @@ def test_tensordot_dims_as_tensor() -> None:
     "torch.tensordot(x, y, dims=([1], [0]))", "torch.tensordot(x, y, dims=-1)",
     "torch.tensordot(x, y, dims=4)", "torch.tensordot(x, y, dims=([1, 0], [0]))",
     "torch.tensordot(x, y.double(), dims=1)", "torch.tensordot(x, y, dims=([5], [0]))",
+    "torch.tensordot(x, y, dims=(2, 0))", "torch.tensordot(x, y, dims=[2, 0])",
 ])
 def test_tensordot_refuses(src: str) -> None:
     same(src, sample((2, 3, 4), "float32"), sample((4, 3), "float32"), args="x, y")

@@ -330,7 +330,9 @@ def size_scenario(lib: Any) -> list[Any]:
             repr(s * 2), list(s), isinstance(s, tuple), len(s), repr(lib.Size(range(3))),
             repr(lib.Size(lib.tensor([2, 5]))), repr(lib.Size([np.int64(3)])),
             s == lib.ones(2, 3, 4).shape, lib.Size([2, 3]) == lib.ones(2, 3).size(),
-            hash(s) == hash((2, 3, 4))]
+            hash(s) == hash((2, 3, 4)), repr(lib.ones(2, 0).size()), repr(lib.ones(()).size()),
+            lib.ones(2, 3).size().numel(), type(lib.ones(2, 3).size()) is lib.Size,
+            repr(lib.ones(2, 3, 4).size()[1:])]
 
 
 def test_size_as_pytorch() -> None:
