@@ -39,7 +39,8 @@ def _operands(op: str, names: tuple[str, ...], xs: tuple[Any, ...], ranks: tuple
     return ts
 
 
-def _scaled_sum(op: str, input: Any, product: Tensor, beta: Any, alpha: Any) -> Tensor:
+def _scaled_sum(op: str, input: Any, product: Tensor, beta: Any, alpha: Any,
+                factors: str) -> Tensor:
     """beta * input + alpha * product, input broadcast to the product's shape; beta = 0
     ignores input entirely (NaN in it does not propagate, as PyTorch)."""
     c = _tensor_types.as_tensor(input)
@@ -48,11 +49,11 @@ def _scaled_sum(op: str, input: Any, product: Tensor, beta: Any, alpha: Any) -> 
     except ValueError:
         fits = False
     if not fits:
-        raise ShapeError(f"{op}: input of shape {c.shape} cannot be broadcast to the product's "
-                         f"shape {product.shape}")
+        raise ShapeError(f"{op}: input of shape {c.shape} cannot be broadcast to "
+                         f"{product.shape}, the shape of {factors}")
     if c.dtype != product.dtype:
-        raise TypeError(f"{op}: input has dtype {c.dtype} but the product {product.dtype} "
-                        f"(shapes {c.shape} and {product.shape})")
+        raise TypeError(f"{op}: input of shape {c.shape} has dtype {c.dtype} but {factors} "
+                        f"has {product.dtype}")
     if product.dtype.kind in "iu":  # an integer result scales by integers (as PyTorch)
         beta, alpha = int(beta), int(alpha)
     scaled = product if alpha == 1 else product * alpha
@@ -97,17 +98,21 @@ class ProductsMixin:
 
     def addmm(self: Tensor, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
         """beta * self + alpha * (mat1 @ mat2), self broadcast to (n, p)."""
-        return _scaled_sum("addmm", self, _tensor_types.as_tensor(mat1).mm(mat2), beta, alpha)
+        a, b = _tensor_types.as_tensor(mat1), _tensor_types.as_tensor(mat2)
+        return _scaled_sum("addmm", self, a.mm(b), beta, alpha,
+                           f"mat1 {a.shape} @ mat2 {b.shape}")
 
     def addmv(self: Tensor, mat: Any, vec: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
         """beta * self + alpha * (mat @ vec), self broadcast to (n,)."""
-        return _scaled_sum("addmv", self, _tensor_types.as_tensor(mat).mv(vec), beta, alpha)
+        a, v = _tensor_types.as_tensor(mat), _tensor_types.as_tensor(vec)
+        return _scaled_sum("addmv", self, a.mv(v), beta, alpha, f"mat {a.shape} @ vec {v.shape}")
 
     def baddbmm(self: Tensor, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1
                 ) -> Tensor:
         """beta * self + alpha * bmm(batch1, batch2), self broadcast to (b, n, p)."""
-        product = _tensor_types.as_tensor(batch1).bmm(batch2)
-        return _scaled_sum("baddbmm", self, product, beta, alpha)
+        a, b = _tensor_types.as_tensor(batch1), _tensor_types.as_tensor(batch2)
+        return _scaled_sum("baddbmm", self, a.bmm(b), beta, alpha,
+                           f"batch1 {a.shape} @ batch2 {b.shape}")
 
     def kron(self: Tensor, other: Any) -> Tensor:
         """The Kronecker product: out[i * B + j] = a[i] * b[j] along every axis (the shorter

@@ -136,6 +136,15 @@ def test_errors_name_the_op_and_both_shapes(call: object, shapes: list, named: s
         assert str(tuple(s)) in message, message
 
 
+def test_scaled_product_errors_name_every_shape() -> None:
+    for op, shapes in (("addmm", [(3,), (2, 3), (3, 4)]), ("addmv", [(3,), (2, 3), (3,)]),
+                       ("baddbmm", [(3, 2, 4), (2, 2, 3), (2, 3, 4)])):
+        with pytest.raises(tg.ShapeError) as info:
+            getattr(tg, op)(*(tg.ones(*s) for s in shapes))
+        message = str(info.value)
+        assert message.startswith(op + ":") and all(str(s) in message for s in shapes), message
+
+
 def test_products_use_matmul_gradients_into_a_shared_operand() -> None:
     """`x.mm(x.T)`: one tensor on both sides, its two gradients add up."""
     grads("x.mm(x.T) + torch.addmm(x.mm(x.T), x, x.T, beta=2)", sample((3, 3), "float64"))
