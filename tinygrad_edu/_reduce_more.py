@@ -62,6 +62,9 @@ class ReduceMoreMixin(ProductsMixin, HooksMixin):
         return self._median("nanmedian", dim, keepdim, ignore_nan=True)
 
     def _median(self: Tensor, op: str, dim: Any, keepdim: bool, ignore_nan: bool) -> Any:
+        if self.dtype.kind == "b":
+            raise TypeError(f"{op}: not defined for bool tensors (shape {self.shape}); "
+                            "convert with .int() or .float()")
         if dim is None:
             flat = self.reshape(-1)
             if not flat.numel():  # the median of nothing is NaN (as PyTorch)

@@ -359,7 +359,7 @@ def _returns_pair(src: str) -> bool:
 
 @pytest.mark.parametrize("src", ["torch.median(x)", "torch.median(x, 0)", "x.median(1)",
                                  "torch.nanmedian(x, 1)", "x.nanmedian()"])
-@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8"])
+@pytest.mark.parametrize("dtype", ["int64", "int32", "uint8", "bool"])
 def test_median_integers(src: str, dtype: str) -> None:
     same(src, sample((3, 4), dtype, 4))
 
