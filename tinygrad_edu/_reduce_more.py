@@ -20,7 +20,7 @@ from tinygrad_edu._hooks import HooksMixin
 from tinygrad_edu._inplace import _rng
 from tinygrad_edu._products import ProductsMixin, zero_with_zero_gradient
 from tinygrad_edu._reduce import _accumulator, cat_last
-from tinygrad_edu.modes import _state, _tensor_types
+from tinygrad_edu.modes import _tensor_types
 from tinygrad_edu.return_types import ValuesIndices
 
 if TYPE_CHECKING:
@@ -67,16 +67,17 @@ class ReduceMoreMixin(ProductsMixin, HooksMixin):
                             "convert with .int() or .float()")
         if dim is None:
             flat = self.reshape(-1)
+            if not flat.numel() and self.dtype.kind != "f":
+                raise ValueError(f"{op}: an empty {self.dtype} tensor (shape {self.shape}) has "
+                                 "no median (PyTorch returns NaN cast to an integer)")
             if not flat.numel():  # the median of nothing is NaN (as PyTorch)
-                return self._wrap(np.array(np.nan, dtype=_state.default_dtype
-                                           if self.dtype.kind != "f" else self.dtype))
-            middle = _median_index(flat.array, 0, ignore_nan)[0]
-            value = flat.array[middle]
+                return self._wrap(np.array(np.nan, dtype=self.dtype))
+            value = flat.array[_median_index(flat.array, 0, ignore_nan)[0]]
             if self.dtype.kind != "f":
                 return self._wrap(np.asarray(value))
             tied = np.isnan(flat.array) if np.isnan(value) else flat.array == value
-            # amax over the tied entries: the value exactly, the gradient shared equally
-            return flat.where(tied, -np.inf).amax()
+            # amax over the tied entries only: the value exactly, the gradient shared equally
+            return flat[np.flatnonzero(tied)].amax()
         a = self._axis(dim, op)
         if not self.ndim:
             return ValuesIndices(self.clone(), self._wrap(np.zeros((), np.int64)))
@@ -101,7 +102,9 @@ class ReduceMoreMixin(ProductsMixin, HooksMixin):
         if replacement:  # inverse CDF: the first category whose running sum exceeds u * total
             cdf = np.cumsum(rows, axis=-1)
             u = rng.random((rows.shape[0], num_samples)) * cdf[:, -1:]
-            idx = (u[:, :, None] >= cdf[:, None, :]).sum(axis=-1)
+            idx = np.zeros(u.shape, np.int64)
+            for r in range(rows.shape[0]):
+                idx[r] = np.searchsorted(cdf[r], u[r], side="right")
             # rounding must not pick a zero-weight category at the end
             last = rows.shape[-1] - 1 - np.argmax(rows[:, ::-1] > 0, axis=-1)
             idx = np.minimum(idx, last[:, None])

@@ -374,6 +374,18 @@ def test_median_edges(src: str, shape: tuple) -> None:
     same(src, sample(shape, "float32", 1))
 
 
+def test_median_infinite_ties() -> None:
+    """-inf as the median: only the tied entries share the gradient."""
+    grads("torch.median(x)", np.array([-np.inf, 1.0, -np.inf, 2.0]), second=False)
+    grads("torch.median(x)", np.array([np.inf, 1.0, np.inf, 2.0, np.inf]), second=False)
+
+
+def test_median_of_an_empty_integer_tensor_refuses() -> None:
+    """PyTorch returns NaN cast to int64 (a large negative number); we refuse."""
+    with pytest.raises(ValueError, match=r"median: .*\(0,\)"):
+        tg.median(tg.tensor([], dtype=tg.int64))
+
+
 # ----------------------------------------------------------------------------- var_mean, std_mean
 
 MOMENTS = [
