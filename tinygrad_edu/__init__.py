@@ -11,12 +11,15 @@ import numpy as _np  # noqa: E402
 # fills tensor._numpy (tensor.py cannot import it: it is built on functional.py)
 import tinygrad_edu._numpy_interop  # noqa: F401
 from tinygrad_edu import autograd  # the engine, before the Tensor that uses it
+from tinygrad_edu._size import Size
 from tinygrad_edu.autograd import (
     Function,
     detect_anomaly,
     enable_grad,
     get_default_dtype,
+    inference_mode,
     is_grad_enabled,
+    is_inference_mode_enabled,
     no_grad,
     record_gradients,
     set_default_dtype,
@@ -27,6 +30,7 @@ from tinygrad_edu.creation import (
     Generator,
     arange,
     as_tensor,
+    bernoulli,
     empty,
     empty_like,
     eye,
@@ -35,6 +39,7 @@ from tinygrad_edu.creation import (
     full_like,
     linspace,
     manual_seed,
+    multinomial,
     normal,
     ones,
     ones_like,
@@ -67,6 +72,7 @@ from tinygrad_edu.functional import (
     trace,
     where,
 )
+from tinygrad_edu.linalg import cdist, tensordot
 from tinygrad_edu.serialization import load, save
 from tinygrad_edu.tensor import Tensor
 
@@ -107,3 +113,5 @@ __all__ = [
     "outer", "dot", "diag", "trace", "is_tensor", "broadcast_tensors", "save", "load", "linear",
     "check_derivation", "assert_derivation", "device",
 ]
+__all__ += ["Size", "inference_mode", "is_inference_mode_enabled", "bernoulli", "multinomial",
+            "cdist", "tensordot"]  # issue 19 (helper linred)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tinygrad_edu._hooks import forget_hooks
 from tinygrad_edu.engine import backpropagate, release
 from tinygrad_edu.engine_steps import Step
 from tinygrad_edu.function import Function, Overwritten, Released, seen_version  # noqa: F401
@@ -25,7 +26,9 @@ from tinygrad_edu.modes import (  # noqa: F401  (re-exported)
     detect_anomaly,
     enable_grad,
     get_default_dtype,
+    inference_mode,
     is_grad_enabled,
+    is_inference_mode_enabled,
     module_scope,
     no_grad,
     record_gradients,
@@ -68,6 +71,8 @@ def backward(
         g = results.get(t)
         if g is None or not t.requires_grad or (t._ctx is not None and not t._retains_grad):
             continue
+        if t._ctx is None:  # a leaf's hooks see its complete gradient (an intermediate's ran
+            g = step.hooked(t, g)  # in the engine, before its node's backward)
         g = g if create_graph else g.detach()
         if t.grad is not None:
             t.grad = t.grad + g
@@ -102,6 +107,8 @@ def grad(
     answer: list[Tensor | None] = []
     for i, t in enumerate(ins):
         g = results.get(t)
+        if g is not None and t._ctx is None:  # a leaf's hooks (an intermediate's already ran)
+            g = step.hooked(t, g)
         if g is None and not allow_unused:
             raise RuntimeError(
                 f"grad: input {i} (shape {t.shape}) was not used to compute the outputs; "
@@ -133,6 +140,7 @@ def _run(outputs: list[Tensor], seeds: list[Tensor], step: Step, retain_graph: b
         results[leaf] = results[leaf] + g if leaf in results else g
     if not retain_graph:
         release(step.visited)
+        forget_hooks(step.visited)
     return {**results, **step.found}
 
 

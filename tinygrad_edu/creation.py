@@ -242,3 +242,22 @@ def rand_like(x: Any, dtype: Any = None, generator: Any = None,
               requires_grad: bool = False) -> Tensor:
     shape, dt = _like(x, dtype)
     return Tensor(_rng(generator).random(shape).astype(dt), requires_grad=requires_grad)
+
+
+def multinomial(input: Tensor, num_samples: int, replacement: bool = False, *,
+                generator: Any = None) -> Tensor:
+    """Indices drawn from each row of weights, as `torch.multinomial` (see
+    `Tensor.multinomial`)."""
+    return _as_input(input, "multinomial").multinomial(num_samples, replacement,
+                                                       generator=generator)
+
+
+def bernoulli(input: Tensor, p: Any = None, *, generator: Any = None) -> Tensor:
+    """0/1 samples, 1 with probability `input` (or the number `p`), as `torch.bernoulli`."""
+    return _as_input(input, "bernoulli").bernoulli(p, generator=generator)
+
+
+def _as_input(x: Any, op: str) -> Tensor:
+    if not isinstance(x, Tensor):
+        raise TypeError(f"{op}: expected a Tensor, got {type(x).__name__}")
+    return x

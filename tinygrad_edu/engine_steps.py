@@ -1,6 +1,8 @@
 """What the engine does at each node besides the algorithm of `engine.backpropagate`.
 
 `Step.run(node, grad)` is one node's turn:
+0. `hooked`: the output's `register_hook` hooks see its gradient and may replace it
+   (leaves get the same step in `autograd.py`, when their gradient is complete);
 1. `hand_out`: give the node's gradient to whoever asked for it (a tensor that called
    `retain_grad()`, a tensor in `inputs=` or `grad()`'s inputs);
 2. `check_saved`: what the node's backward reads was not changed in place since;
@@ -20,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tinygrad_edu._hooks import hooks_of, run_hooks
 from tinygrad_edu.function import seen_version, version_sum
 from tinygrad_edu.kernels import KERNELS
 from tinygrad_edu.modes import _state, _tensor_types
@@ -51,6 +54,7 @@ class Step:
         self.visited.append(node)
         if grad is None:  # no path reached this node: it hands on nothing
             return [None] * len(node.inputs)
+        grad = self.hooked(node, grad)
         private = self.hand_out(node, grad)
         check_saved(node)
         kernel = self.kernels.get(type(node))
@@ -76,6 +80,16 @@ class Step:
         if self.tape is None:
             self.private.add(total)
         return total
+
+    def hooked(self, owner: Function | Tensor, grad: Tensor) -> Tensor:
+        """The gradient after the hooks (`Tensor.register_hook`) of a leaf, or of the
+        tensor a node made: each sees it and may return a replacement, before anyone else
+        receives it."""
+        hooks = hooks_of(owner)
+        if not hooks:
+            return grad
+        self.private.discard(grad)  # a hook may keep it: no kernel may overwrite it
+        return run_hooks(hooks, grad)
 
     def hand_out(self, node: Function, grad: Tensor) -> bool:
         """Give `grad` to whoever asked for the node's output; True when nothing else

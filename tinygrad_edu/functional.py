@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu._maths import _result_dtype, scalar_like, where_tensors
+from tinygrad_edu._reduce_more import std_mean, var_mean  # noqa: F401  (re-exported)
 from tinygrad_edu.autograd import _state
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.ops.linalg import Linear, einsum_normalized
@@ -224,6 +225,10 @@ _NAMES = ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "clamp", "clip
           "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or",
           "bitwise_xor", "bitwise_not")
 globals().update({name: _unary(name) for name in _NAMES})
+# issue 19: matrix products, running product, medians (Tensor methods in _reduce_more.py)
+_LINRED_NAMES = ("mm", "bmm", "mv", "addmm", "addmv", "baddbmm", "kron", "cumprod", "median",
+                 "nanmedian")
+globals().update({name: _unary(name) for name in _LINRED_NAMES})
 
 
 def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
@@ -297,3 +302,4 @@ def broadcast_tensors(*tensors: Any) -> tuple[Tensor, ...]:
 __all__ = [*_NAMES, "linear", "cat", "concat", "concatenate", "stack", "where", "einsum",
            "outer", "dot",
            "diag", "trace", "is_tensor", "broadcast_tensors"]
+__all__ += [*_LINRED_NAMES, "var_mean", "std_mean"]  # issue 19 (helper linred)

@@ -271,3 +271,73 @@ def norm(A: Any, ord: Any = None, dim: Any = None, keepdim: bool = False) -> Ten
     if isinstance(dim, int | np.integer) or len(tuple(dim)) == 1:
         return vector_norm(t, ord, dim, keepdim)
     return matrix_norm(t, ord, tuple(dim), keepdim)  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------- top-level functions (torch.<name>)
+
+
+def tensordot(a: Any, b: Any, dims: Any = 2) -> Tensor:
+    """Sum of products over paired axes, as `torch.tensordot`: `dims=k` pairs a's last k
+    axes with b's first k; `dims=([a axes], [b axes])` names the pairs. The result has a's
+    free axes, then b's. Computed as one matrix product (the paired axes moved together
+    and flattened), so its gradient is matmul's."""
+    ta, tb = as_tensor(a), as_tensor(b)
+    if ta.dtype != tb.dtype:
+        raise TypeError(f"tensordot: operands of shapes {ta.shape} and {tb.shape} have dtypes "
+                        f"{ta.dtype} and {tb.dtype}; both need the same dtype")
+    if isinstance(dims, Tensor):
+        dims = dims.tolist()
+    if isinstance(dims, int | np.integer):
+        k = int(dims)
+        if not 0 <= k <= min(ta.ndim, tb.ndim):
+            raise ValueError(f"tensordot: dims={k} must be in 0..{min(ta.ndim, tb.ndim)} for "
+                             f"shapes {ta.shape} and {tb.shape}")
+        axes_a, axes_b = list(range(ta.ndim - k, ta.ndim)), list(range(k))
+    else:
+        pair = list(dims)
+        if len(pair) != 2 or any(isinstance(d, int | np.integer) for d in pair):
+            raise TypeError(f"tensordot: dims must be an int or a pair of lists of axes, got "
+                            f"{dims!r}")
+        axes_a = [int(d) for d in _axes(ta, list(pair[0]), "tensordot")] if pair[0] else []
+        axes_b = [int(d) for d in _axes(tb, list(pair[1]), "tensordot")] if pair[1] else []
+        if len(axes_a) != len(axes_b):
+            raise ValueError(f"tensordot: dims {dims!r} pairs {len(axes_a)} axes of {ta.shape} "
+                             f"with {len(axes_b)} axes of {tb.shape}; give lists of one length")
+    for i, j in zip(axes_a, axes_b):
+        if ta.shape[i] != tb.shape[j]:
+            raise ShapeError(f"tensordot: axis {i} of shape {ta.shape} has size {ta.shape[i]} "
+                             f"but axis {j} of shape {tb.shape} has size {tb.shape[j]}")
+    free_a = [i for i in range(ta.ndim) if i not in axes_a]
+    free_b = [j for j in range(tb.ndim) if j not in axes_b]
+    inner = int(np.prod([ta.shape[i] for i in axes_a]))
+    left = ta.permute(*free_a, *axes_a).reshape(-1, inner) if ta.ndim else ta.reshape(1, 1)
+    right = tb.permute(*axes_b, *free_b).reshape(inner, -1) if tb.ndim else tb.reshape(1, 1)
+    return (left @ right).reshape([ta.shape[i] for i in free_a] + [tb.shape[j] for j in free_b])
+
+
+def cdist(x1: Any, x2: Any, p: float = 2.0,
+          compute_mode: str = "use_mm_for_euclid_dist_if_necessary") -> Tensor:
+    """Distances between each row of x1 (..., P, M) and each row of x2 (..., R, M): shape
+    (..., P, R), batch axes broadcast. The p-norm of the difference (`vector_norm`), so at
+    zero distance the gradient is 0, as PyTorch's. `compute_mode` is accepted and ignored
+    (the difference is always formed: exact, never the |x|^2 - 2xy + |y|^2 shortcut)."""
+    t1, t2 = as_tensor(x1), as_tensor(x2)
+    if t1.ndim < 2 or t2.ndim < 2:
+        raise ShapeError(f"cdist: expected x1 and x2 of at least 2 dims (..., points, "
+                         f"features); got shapes {t1.shape} and {t2.shape}")
+    if t1.dtype.kind != "f" or t1.dtype != t2.dtype:
+        raise TypeError(f"cdist: expected two floating-point tensors of one dtype, got "
+                        f"{t1.dtype} and {t2.dtype} (shapes {t1.shape} and {t2.shape})")
+    if t1.shape[-1] != t2.shape[-1]:
+        raise ShapeError(f"cdist: x1 of shape {t1.shape} and x2 of shape {t2.shape} need the "
+                         f"same number of columns ({t1.shape[-1]} != {t2.shape[-1]})")
+    if not p >= 0:
+        raise ValueError(f"cdist: p must be >= 0, got {p} (shapes {t1.shape} and {t2.shape})")
+    try:
+        batch = np.broadcast_shapes(t1.shape[:-2], t2.shape[:-2])
+    except ValueError:
+        raise ShapeError(f"cdist: batch shapes of x1 {t1.shape} and x2 {t2.shape} cannot be "
+                         "broadcast together") from None
+    a = t1._expand_to(batch + t1.shape[-2:]).unsqueeze(-2)  # (..., P, 1, M)
+    b = t2._expand_to(batch + t2.shape[-2:]).unsqueeze(-3)  # (..., 1, R, M)
+    return vector_norm(a - b, p, dim=-1)

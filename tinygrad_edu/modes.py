@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 class _State:
     """Every global mode in one place; changed only through the context managers below."""
 
-    __slots__ = ("grad_enabled", "default_dtype", "anomaly", "module_path", "generator", "tape")
+    __slots__ = ("grad_enabled", "default_dtype", "anomaly", "module_path", "generator", "tape",
+                 "inference")
 
     def __init__(self) -> None:
         self.grad_enabled = True
@@ -25,6 +26,7 @@ class _State:
         self.module_path = ""
         self.generator = np.random.default_rng()
         self.tape: GradientTape | None = None
+        self.inference = False
 
 
 _state = _State()
@@ -112,6 +114,52 @@ def set_grad_enabled(mode: bool) -> _GradMode:
 
 def is_grad_enabled() -> bool:
     return _state.grad_enabled
+
+
+class _InferenceMode(_GradMode):
+    """`inference_mode(True)` records nothing, as `no_grad`; `inference_mode(False)` turns
+    recording on (PyTorch does the same, even inside `no_grad`). Both restore on exit."""
+
+    __slots__ = ("mode", "previous_mode")
+
+    def __init__(self, mode: bool) -> None:
+        super().__init__(not mode)
+        self.mode = mode
+        self.previous_mode: list[bool] = []
+
+    def __enter__(self) -> None:
+        super().__enter__()
+        self.previous_mode.append(_state.inference)
+        _state.inference = self.mode
+
+    def __exit__(self, *exc: object) -> None:
+        _state.inference = self.previous_mode.pop()
+        super().__exit__(*exc)
+
+    def __call__(self, fn: Callable[..., Any]) -> Callable[..., Any]:
+        mode = self.mode
+
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            with _InferenceMode(mode):
+                return fn(*args, **kwargs)
+
+        wrapper.__name__ = getattr(fn, "__name__", "wrapper")
+        wrapper.__doc__ = fn.__doc__
+        wrapper.__wrapped__ = fn  # type: ignore[attr-defined]
+        return wrapper
+
+
+def inference_mode(mode: Any = True) -> Any:
+    """As `torch.inference_mode`: a context manager or decorator (`@inference_mode`,
+    `@inference_mode()`) that records nothing, like `no_grad`. Tensors made inside are
+    ordinary tensors here (PyTorch marks them; there is no `Tensor.is_inference`)."""
+    if callable(mode):  # used bare as a decorator
+        return _InferenceMode(True)(mode)
+    return _InferenceMode(bool(mode))
+
+
+def is_inference_mode_enabled() -> bool:
+    return _state.inference
 
 
 @contextmanager

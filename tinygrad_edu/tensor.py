@@ -25,6 +25,8 @@ from tinygrad_edu._logic import LogicMixin
 from tinygrad_edu._maths import MathsMixin
 from tinygrad_edu._movement import MovementMixin
 from tinygrad_edu._reduce import ReduceMixin
+from tinygrad_edu._reduce_more import ReduceMoreMixin
+from tinygrad_edu._size import Size
 from tinygrad_edu._unary import UnaryMixin
 from tinygrad_edu.autograd import Function, _state
 from tinygrad_edu.device import CPU, check_device
@@ -56,7 +58,8 @@ def as_tensor(x: Any, dtype: Any = None) -> Tensor:
     return Tensor._wrap(_to_array(x, dtype))
 
 
-class Tensor(MathsMixin, LogicMixin, UnaryMixin, ReduceMixin, MovementMixin, InplaceMixin):
+class Tensor(MathsMixin, LogicMixin, UnaryMixin, ReduceMixin, ReduceMoreMixin, MovementMixin,
+             InplaceMixin):
     """An n-d array with autograd.
 
     `Tensor(data, requires_grad=False, dtype=None, name=None)`: numpy input keeps its dtype;
@@ -123,9 +126,10 @@ class Tensor(MathsMixin, LogicMixin, UnaryMixin, ReduceMixin, MovementMixin, Inp
         return self.array.dtype
 
     def size(self, dim: int | None = None) -> Any:
-        """The shape, or one dimension of it (PyTorch: a method, not numpy's `.size` count)."""
+        """The shape as a `Size` (a tuple), or one dimension of it (PyTorch: a method, not
+        numpy's `.size` count)."""
         if dim is None:
-            return self.array.shape
+            return Size(self.array.shape)
         return self.array.shape[self._axis(dim, "size")]
 
     def numel(self) -> int:
