@@ -3,7 +3,7 @@ batch broadcasting, dot, outer, einsum (operands as separate arguments and as a 
 implicit output, '...', repeated labels, three operands), trace and diag. Values, dtypes,
 gradients of both operands and second derivatives (float64, `oracle.check_function`).
 
-`tensordot`, `mm`, `bmm` and `mv` are not in the library; they are not tested here."""
+`tensordot`, `mm`, `bmm`, `mv`, `addmm`, `kron` and `cdist` are in test_linred_added.py."""
 
 from __future__ import annotations
 
