@@ -224,6 +224,12 @@ _NAMES = ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "clamp", "clip
           "logical_or", "logical_xor", "logical_not", "bitwise_and", "bitwise_or",
           "bitwise_xor", "bitwise_not")
 globals().update({name: _unary(name) for name in _NAMES})
+# issue 19: trigonometry, rounding, exp2/log2/log10/expm1/erf/erfc, NaN helpers, lerp
+_ELEMENTWISE_NAMES = ("sin", "cos", "tan", "atan2", "arctan2", "hypot", "floor", "ceil",
+                      "round", "trunc", "fix", "frac", "exp2", "log2", "log10", "expm1", "erf",
+                      "erfc", "isinf", "isposinf", "isneginf", "lerp", "nansum", "nan_to_num",
+                      "count_nonzero")
+globals().update({name: _unary(name) for name in _ELEMENTWISE_NAMES})
 
 
 def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
@@ -297,3 +303,4 @@ def broadcast_tensors(*tensors: Any) -> tuple[Tensor, ...]:
 __all__ = [*_NAMES, "linear", "cat", "concat", "concatenate", "stack", "where", "einsum",
            "outer", "dot",
            "diag", "trace", "is_tensor", "broadcast_tensors"]
+__all__ += _ELEMENTWISE_NAMES

@@ -25,6 +25,7 @@ from tinygrad_edu._maths import MathsMixin
 from tinygrad_edu._movement import MovementMixin
 from tinygrad_edu._reduce import ReduceMixin
 from tinygrad_edu._unary import UnaryMixin
+from tinygrad_edu._unary_more import ElementwiseMixin
 from tinygrad_edu.autograd import Function, _state
 from tinygrad_edu.device import CPU, check_device
 from tinygrad_edu.device import device as device_type
@@ -55,7 +56,8 @@ def as_tensor(x: Any, dtype: Any = None) -> Tensor:
     return Tensor._wrap(_to_array(x, dtype))
 
 
-class Tensor(MathsMixin, LogicMixin, UnaryMixin, ReduceMixin, MovementMixin, InplaceMixin):
+class Tensor(MathsMixin, LogicMixin, UnaryMixin, ElementwiseMixin, ReduceMixin, MovementMixin,
+             InplaceMixin):
     """An n-d array with autograd.
 
     `Tensor(data, requires_grad=False, dtype=None, name=None)`: numpy input keeps its dtype;
