@@ -14,10 +14,7 @@ int64 tensor) or of a larger shape (atan2_ against a wider operand) is refused.
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
-
-import numpy as np
 
 if TYPE_CHECKING:
     from tinygrad_edu.tensor import Tensor
@@ -26,78 +23,64 @@ if TYPE_CHECKING:
 class InplaceMoreMixin:
     __slots__ = ()
 
-    def _elementwise_(self: Tensor, op: str, compute: Callable[[Tensor], Tensor],
-                      *others: Any) -> Tensor:
-        """self <- compute(self), in place; `others` are the operands that may need a graph."""
-        shapes = [np.shape(getattr(o, "array", o)) for o in others]
-        try:
-            grown = np.broadcast_shapes(self.shape, *shapes) != self.shape
-        except ValueError:  # shapes that do not broadcast: compute() names them
-            grown = False
-        if grown:
-            raise RuntimeError(f"{op}: operands of shapes {', '.join(map(str, shapes))} would "
-                               f"grow the tensor of shape {self.shape} changed in place; "
-                               "in-place ops cannot broadcast the tensor they write into")
-        return self._unary_inplace(op, compute, *others)
-
     def sin_(self: Tensor) -> Tensor:
-        return self._elementwise_("sin_", lambda t: t.sin())
+        return self._unary_inplace("sin_", lambda t: t.sin())
 
     def cos_(self: Tensor) -> Tensor:
-        return self._elementwise_("cos_", lambda t: t.cos())
+        return self._unary_inplace("cos_", lambda t: t.cos())
 
     def tan_(self: Tensor) -> Tensor:
-        return self._elementwise_("tan_", lambda t: t.tan())
+        return self._unary_inplace("tan_", lambda t: t.tan())
 
     def atan2_(self: Tensor, other: Tensor) -> Tensor:
-        return self._elementwise_("atan2_", lambda t: t.atan2(other), other)
+        return self._unary_inplace("atan2_", lambda t: t.atan2(other), other)
 
     def arctan2_(self: Tensor, other: Tensor) -> Tensor:
-        return self._elementwise_("arctan2_", lambda t: t.atan2(other), other)
+        return self._unary_inplace("arctan2_", lambda t: t.atan2(other), other)
 
     def hypot_(self: Tensor, other: Tensor) -> Tensor:
-        return self._elementwise_("hypot_", lambda t: t.hypot(other), other)
+        return self._unary_inplace("hypot_", lambda t: t.hypot(other), other)
 
     def floor_(self: Tensor) -> Tensor:
-        return self._elementwise_("floor_", lambda t: t.floor())
+        return self._unary_inplace("floor_", lambda t: t.floor())
 
     def ceil_(self: Tensor) -> Tensor:
-        return self._elementwise_("ceil_", lambda t: t.ceil())
+        return self._unary_inplace("ceil_", lambda t: t.ceil())
 
     def trunc_(self: Tensor) -> Tensor:
-        return self._elementwise_("trunc_", lambda t: t.trunc())
+        return self._unary_inplace("trunc_", lambda t: t.trunc())
 
     def fix_(self: Tensor) -> Tensor:
-        return self._elementwise_("fix_", lambda t: t.trunc())
+        return self._unary_inplace("fix_", lambda t: t.trunc())
 
     def round_(self: Tensor, *, decimals: builtins.int = 0) -> Tensor:
-        return self._elementwise_("round_", lambda t: t.round(decimals=decimals))
+        return self._unary_inplace("round_", lambda t: t.round(decimals=decimals))
 
     def frac_(self: Tensor) -> Tensor:
-        return self._elementwise_("frac_", lambda t: t.frac())
+        return self._unary_inplace("frac_", lambda t: t.frac())
 
     def exp2_(self: Tensor) -> Tensor:
-        return self._elementwise_("exp2_", lambda t: t.exp2())
+        return self._unary_inplace("exp2_", lambda t: t.exp2())
 
     def expm1_(self: Tensor) -> Tensor:
-        return self._elementwise_("expm1_", lambda t: t.expm1())
+        return self._unary_inplace("expm1_", lambda t: t.expm1())
 
     def log2_(self: Tensor) -> Tensor:
-        return self._elementwise_("log2_", lambda t: t.log2())
+        return self._unary_inplace("log2_", lambda t: t.log2())
 
     def log10_(self: Tensor) -> Tensor:
-        return self._elementwise_("log10_", lambda t: t.log10())
+        return self._unary_inplace("log10_", lambda t: t.log10())
 
     def erf_(self: Tensor) -> Tensor:
-        return self._elementwise_("erf_", lambda t: t.erf())
+        return self._unary_inplace("erf_", lambda t: t.erf())
 
     def erfc_(self: Tensor) -> Tensor:
-        return self._elementwise_("erfc_", lambda t: t.erfc())
+        return self._unary_inplace("erfc_", lambda t: t.erfc())
 
     def lerp_(self: Tensor, end: Tensor, weight: Any) -> Tensor:
-        return self._elementwise_("lerp_", lambda t: t.lerp(end, weight), end, weight)
+        return self._unary_inplace("lerp_", lambda t: t.lerp(end, weight), end, weight)
 
     def nan_to_num_(self: Tensor, nan: builtins.float | None = 0.0,
                     posinf: builtins.float | None = None,
                     neginf: builtins.float | None = None) -> Tensor:
-        return self._elementwise_("nan_to_num_", lambda t: t.nan_to_num(nan, posinf, neginf))
+        return self._unary_inplace("nan_to_num_", lambda t: t.nan_to_num(nan, posinf, neginf))

@@ -200,13 +200,17 @@ class ElementwiseMixin(InplaceMoreMixin):
 
     # ------------------------------------------------------------------ NaN and counting
     def nansum(self: Tensor, dim: Any = None, keepdim: builtins.bool = False, *,
-               dtype: Any = None) -> Tensor:
+               dtype: Any = None, axis: Any = None, keepdims: builtins.bool | None = None
+               ) -> Tensor:
         """The sum with NaNs counted as 0; the gradient is 1 where x is not NaN, 0 where it
-        is (as PyTorch). Integers and bools sum in int64."""
+        is (as PyTorch). Integers and bools sum in int64. `axis`/`keepdims` are aliases."""
+        dim = axis if axis is not None else dim
+        keepdim = bool(keepdims) if keepdims is not None else keepdim
+        axes = None if dim is None else self._axes(dim, "nansum")
         x = self if dtype is None else self.to(dtype)
         if x.array.dtype.kind == "f":
             x = x.where(~np.isnan(x.array), 0.0)
-        return x.sum(dim=dim, keepdim=keepdim)
+        return x.sum(dim=axes, keepdim=keepdim)
 
     def nan_to_num(self: Tensor, nan: builtins.float | None = 0.0,
                    posinf: builtins.float | None = None,
@@ -224,9 +228,10 @@ class ElementwiseMixin(InplaceMoreMixin):
                                      info.min if neginf is None else neginf)).astype(a.dtype)
         return self.where(np.isfinite(a), self._wrap(fill))
 
-    def count_nonzero(self: Tensor, dim: Any = None) -> Tensor:
-        """How many entries are not 0 (NaN counts), over `dim` (an int or a tuple) or all;
-        int64, no gradient."""
+    def count_nonzero(self: Tensor, dim: Any = None, *, axis: Any = None) -> Tensor:
+        """How many entries are not 0 (NaN counts), over `dim` (an int or a tuple; `axis` is
+        an alias) or all; int64, no gradient."""
+        dim = axis if axis is not None else dim
         if dim is None:
             return self._wrap(np.asarray(np.count_nonzero(self.array), dtype=np.int64))
         axes = self._axes(dim, "count_nonzero")
