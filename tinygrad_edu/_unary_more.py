@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from tinygrad_edu._convert import _to_array
 from tinygrad_edu._inplace_more import InplaceMoreMixin
 from tinygrad_edu._maths import _operand, _tensors_dtype, broadcast_pair, where_tensors
 from tinygrad_edu._unary import _floating, _no_bool
@@ -276,12 +277,10 @@ class ElementwiseMixin(InplaceMoreMixin):
         """A copy of `data` (never sharing its memory, a Tensor's included, and outside any
         graph) in self's dtype unless `dtype` is given."""
         check_device(device, "new_tensor")
-        tensor = _tensor_types.Tensor
-        source = data.array if isinstance(data, tensor) else data
-        if not isinstance(source, np.ndarray | np.generic):
-            source = tensor(source).array
         dt = self.array.dtype if dtype is None else np.dtype(dtype)
-        return tensor(np.array(source, dtype=dt, copy=True), requires_grad=requires_grad)
+        # Python data goes straight to dt (0.1 must not pass through float32 first)
+        values = np.array(_to_array(data, dt), copy=True)
+        return _tensor_types.Tensor(values, requires_grad=requires_grad)
 
     # ------------------------------------------------------------------ for numpy's ufuncs
     # np.arctan2(t, 2.0) and np.hypot(ndarray, t): numpy's operands follow the Tensor rules

@@ -188,7 +188,10 @@ def test_new_constructors_make_leaves_and_never_alias() -> None:
         assert x.new_tensor([1.0], requires_grad=True).requires_grad
         with pytest.raises(RuntimeError):
             x.new_zeros(2, dtype=lib.int64, requires_grad=True)
-    assert tg.tensor([1.0]).type_as(tg.tensor([2.0])) is not None
+    for lib in (torch, tg):  # Python data goes straight to float64, not through float32
+        x = lib.tensor([1.0], dtype=lib.float64)
+        assert x.new_tensor([0.1, 1e300]).tolist() == [0.1, 1e300], lib.__name__
+        assert x.new_full((1,), 0.1).tolist() == [0.1], lib.__name__
     f = tg.tensor([1.0])
     assert f.type_as(tg.tensor([2.0])) is f  # the same dtype: the tensor itself, as PyTorch
 
