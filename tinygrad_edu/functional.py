@@ -232,6 +232,25 @@ _ELEMENTWISE_NAMES = ("sin", "cos", "tan", "atan2", "arctan2", "hypot", "floor",
 globals().update({name: _unary(name) for name in _ELEMENTWISE_NAMES})
 
 
+def _inplace(name: str) -> Any:
+    def fn(input: Any, *args: Any, **kwargs: Any) -> Any:
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}: expected a Tensor to change in place, got "
+                            f"{type(input).__name__}")
+        return getattr(input, name)(*args, **kwargs)
+
+    fn.__name__ = name
+    fn.__doc__ = f"`tinygrad_edu.{name}(x, ...)` is `x.{name}(...)` (in place, returns x)."
+    return fn
+
+
+# the in-place forms PyTorch also has at module level (`torch.sin_(x)`)
+_INPLACE_NAMES = ("sin_", "cos_", "tan_", "floor_", "ceil_", "round_", "trunc_", "fix_",
+                  "frac_", "exp2_", "expm1_", "log2_", "log10_", "erf_", "erfc_",
+                  "nan_to_num_", "exp_", "sqrt_", "abs_", "sigmoid_", "tanh_", "log_", "neg_")
+globals().update({name: _inplace(name) for name in _INPLACE_NAMES})
+
+
 def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
     """y = x @ weight.T + bias, weight in PyTorch's (out_features, in_features) layout.
 
@@ -303,4 +322,4 @@ def broadcast_tensors(*tensors: Any) -> tuple[Tensor, ...]:
 __all__ = [*_NAMES, "linear", "cat", "concat", "concatenate", "stack", "where", "einsum",
            "outer", "dot",
            "diag", "trace", "is_tensor", "broadcast_tensors"]
-__all__ += _ELEMENTWISE_NAMES
+__all__ += [*_ELEMENTWISE_NAMES, *_INPLACE_NAMES]

@@ -144,6 +144,32 @@ def _on_view(f: Op, x: Any, y: Any, w: Any) -> Any:
     return z * x
 
 
+MODULE_INPLACE = ["sin_", "cos_", "tan_", "floor_", "ceil_", "round_", "trunc_", "fix_",
+                  "frac_", "exp2_", "expm1_", "log2_", "log10_", "erf_", "erfc_", "nan_to_num_",
+                  "exp_", "sqrt_", "abs_", "sigmoid_", "tanh_", "log_", "neg_"]
+
+
+@pytest.mark.parametrize("name", MODULE_INPLACE)
+def test_module_level_inplace_functions(name: str) -> None:
+    """`torch.sin_(x)` is `x.sin_()`: x itself comes back, changed; a non-tensor raises."""
+    for dtype in ("float64", "float32"):
+        o, t = pair(X.astype(dtype))
+        assert getattr(tg, name)(o) is o and getattr(torch, name)(t) is t
+        assert_close(o, t, what=f"torch.{name}(x)")
+        o, t = pair(X.astype(dtype))
+        assert getattr(tg, name)(input=o) is o and getattr(torch, name)(input=t) is t
+    same(f"torch.{name}([1.0, 2.0])")
+    check_function(lambda a: getattr(tg, name)(a * 1.0) * a,
+                   lambda a: getattr(torch, name)(a * 1.0) * a, [X], what=f"torch.{name}")
+
+
+def test_module_level_round_and_nan_to_num_take_their_arguments() -> None:
+    o, t = pair(np.array([1.25, 2.5, 0.125]))
+    assert_close(tg.round_(o, decimals=1), torch.round_(t, decimals=1))
+    o, t = pair(np.array([np.nan, np.inf, -np.inf, 1.0]))
+    assert_close(tg.nan_to_num_(o, 1.0, neginf=-2.0), torch.nan_to_num_(t, 1.0, neginf=-2.0))
+
+
 # ---------------------------------------------------------------- new_* and type_as
 
 NEW = [
