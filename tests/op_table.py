@@ -8,6 +8,7 @@ are elementwise binary ops without parameters; they are also tested as `f(t, t)`
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -189,6 +190,14 @@ def _sigmoid(a: np.ndarray) -> np.ndarray:
     return 1.0 / (1.0 + np.exp(-a))
 
 
+def _erf(a: np.ndarray) -> np.ndarray:
+    return np.vectorize(math.erf, otypes=[np.float64])(a)
+
+
+def _erfc(a: np.ndarray) -> np.ndarray:
+    return np.vectorize(math.erfc, otypes=[np.float64])(a)
+
+
 # ----------------------------------------------------------------------------- the table
 
 _off = unary(OFFGRID)
@@ -231,6 +240,33 @@ OPS: list[Op] = [
     Op("sigmoid", lambda t: t.sigmoid(), _sigmoid, unary(), True),
     Op("relu", lambda t: t.relu(), lambda a: np.maximum(a, 0.0), _off, True),
     Op("tanh", lambda t: t.tanh(), np.tanh, unary(), True),
+    # ---- issue 19: trigonometry, exp/log, erf (primitives); rounding (zero gradient)
+    Op("sin", lambda t: t.sin(), np.sin, unary(), True),
+    Op("cos", lambda t: t.cos(), np.cos, unary(), True),
+    Op("tan", lambda t: t.tanh().tan(), lambda a: np.tan(np.tanh(a)), unary(), True),
+    Op("atan2", lambda a, b: a.atan2(b * b + 0.5), lambda a, b: np.arctan2(a, b * b + 0.5),
+       binary(), True, True),
+    Op("hypot", lambda a, b: a.hypot(b * b + 0.5), lambda a, b: np.hypot(a, b * b + 0.5),
+       binary(), True, True),
+    Op("exp2", lambda t: t.exp2(), np.exp2, unary(), True),
+    Op("log2", lambda t: (1 + t * t).log2(), lambda a: np.log2(1 + a * a), unary(), True),
+    Op("log10", lambda t: (1 + t * t).log10(), lambda a: np.log10(1 + a * a), unary(), True),
+    Op("expm1", lambda t: t.expm1(), np.expm1, unary(), True),
+    Op("erf", lambda t: t.erf(), _erf, unary(), True),
+    Op("erfc", lambda t: t.erfc(), _erfc, unary(), True),
+    Op("floor", lambda t: t.floor() * t, lambda a: np.floor(a) * a, _off, True),
+    Op("ceil", lambda t: t.ceil() * t, lambda a: np.ceil(a) * a, _off, True),
+    Op("trunc", lambda t: t.trunc() * t, lambda a: np.trunc(a) * a, _off, True),
+    Op("round", lambda t: t.round() * t, lambda a: np.round(a) * a, _off, True),
+    Op("round_decimals", lambda t: t.round(decimals=1) * t, lambda a: np.round(a, 1) * a,
+       _off, True),
+    Op("frac", lambda t: t.frac() * t, lambda a: (a - np.trunc(a)) * a, _off),
+    Op("lerp", lambda a, b: a.lerp(b, 0.3), lambda a, b: a + 0.3 * (b - a), binary(),
+       binary=True),
+    Op("lerp_tensor_weight", lambda a, b: a.lerp(b, (b * 0.7).sigmoid()),
+       lambda a, b: a + _sigmoid(b * 0.7) * (b - a), binary(), binary=True),
+    # finite inputs (gradient 1); the replaced values' zero gradient is in the conformance tests
+    Op("nan_to_num", lambda t: t.nan_to_num() * t, lambda a: a * a, unary()),
     # ---- reductions
     Op("sum", lambda t, axis, keepdims: t.sum(axis=axis, keepdims=keepdims),
        _reduce_ref(np.sum), reduction(), True),
@@ -253,6 +289,8 @@ OPS: list[Op] = [
        lambda a, axis, keepdims, correction: np.std(
            distinct_np(a), axis=norm_axes(axis, a.ndim), ddof=correction, keepdims=keepdims),
        variance(min_side=2)),
+    Op("nansum", lambda t, axis, keepdims: t.nansum(dim=axis, keepdim=keepdims),
+       _reduce_ref(np.nansum), reduction()),
     Op("logsumexp", lambda t, axis, keepdims: t.logsumexp(dim=axis, keepdim=keepdims),
        _logsumexp, reduction()),
     Op("softmax", lambda t, dim: t.softmax(dim), _softmax, one_dim()),

@@ -205,7 +205,12 @@ class InplaceMixin:
         """self <- compute(self) in place; inside a graph, recorded (`_rebind`)."""
         if _needs_graph(self, others):
             return self._rebind(op, compute)
-        self._write(compute(self).array, op)
+        new = compute(self)
+        if new.shape != self.shape:  # `x.atan2_(wider)`: numpy would raise mid-copy
+            raise RuntimeError(f"{op}: the result has shape {new.shape} but the tensor changed "
+                               f"in place has shape {self.shape}; in-place ops cannot "
+                               "broadcast the tensor they write into")
+        self._write(new.array, op)
         return self
 
     def exp_(self: Tensor) -> Tensor:

@@ -152,3 +152,13 @@ class LogicMixin:
 
     def isfinite(self: Tensor) -> Tensor:
         return self._wrap(np.isfinite(self.array))
+
+    def isinf(self: Tensor) -> Tensor:
+        """True where x is +inf or -inf (never for integers and bools)."""
+        return self._wrap(np.isinf(self.array))
+
+    def isposinf(self: Tensor) -> Tensor:
+        return self._wrap(np.isposinf(self.array))
+
+    def isneginf(self: Tensor) -> Tensor:
+        return self._wrap(np.isneginf(self.array))

@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu import _numpy_shapes  # noqa: F401  (registers its handlers)
+from tinygrad_edu import _numpy_elementwise, _numpy_shapes  # noqa: F401  (register handlers)
 from tinygrad_edu._numpy_functions import _FUNCTIONS, _LEAVE, _unsupported, _values
 from tinygrad_edu.tensor import Tensor, _numpy, as_tensor
 
@@ -86,12 +86,16 @@ _BINARY: dict[Any, tuple[str, str]] = {
     np.logical_xor: ("logical_xor", "logical_xor"),
     np.bitwise_and: ("__and__", "__rand__"), np.bitwise_or: ("__or__", "__ror__"),
     np.bitwise_xor: ("__xor__", "__rxor__"),
+    np.arctan2: ("_numpy_atan2", "_numpy_ratan2"), np.hypot: ("_numpy_hypot", "_numpy_rhypot"),
 }
 _UNARY: dict[Any, str] = {
     np.negative: "__neg__", np.positive: "__pos__", np.exp: "exp", np.log: "log",
     np.log1p: "log1p", np.sqrt: "sqrt", np.square: "square", np.absolute: "abs",
     np.sign: "sign", np.tanh: "tanh", np.reciprocal: "reciprocal", np.isnan: "isnan",
     np.isfinite: "isfinite", np.logical_not: "logical_not", np.invert: "bitwise_not",
+    np.sin: "sin", np.cos: "cos", np.tan: "tan", np.floor: "floor", np.ceil: "ceil",
+    np.trunc: "trunc", np.rint: "round", np.exp2: "exp2", np.log2: "log2", np.log10: "log10",
+    np.expm1: "expm1",
 }
 # Bool or integer results: no gradient can pass, so numpy computes them on the values and
 # the answer is a constant Tensor (as the Tensor's own comparisons are).
@@ -102,15 +106,10 @@ _KNOWN_OPERANDS = (Tensor, np.ndarray, int, float, bool, np.generic, list, tuple
 
 # How to stay differentiable, for the numpy functions users reach for most.
 _WAYS = {
-    "np.exp2": "(t * math.log(2)).exp()",
-    "np.expm1": "t.exp() - 1",
-    "np.log2": "t.log() / math.log(2)",
-    "np.log10": "t.log() / math.log(10)",
     "np.logaddexp": "tinygrad_edu.stack([a, b]).logsumexp(0)",
     "np.float_power": "t.double() ** p",
     "np.fmax": "t.maximum(u)",
     "np.fmin": "t.minimum(u)",
-    "np.hypot": "(a * a + b * b).sqrt()",
     "np.cbrt": "t.sign() * t.abs() ** (1 / 3)",
     "np.sinh": "(t.exp() - (-t).exp()) / 2",
     "np.cosh": "(t.exp() + (-t).exp()) / 2",
@@ -121,11 +120,9 @@ _WAYS = {
     "np.add.accumulate": "np.cumsum(t, axis)",
     "np.multiply.outer": "np.outer(a, b)",
 }
-_REASONS = {f"np.{f}": "it is piecewise constant (its gradient is zero), so the graph has no "
-            "use for it" for f in ("floor", "ceil", "rint", "trunc", "fix", "round", "around")}
-_REASONS.update({f"np.linalg.{f}": "it is not differentiable here" for f in (
+_REASONS = {f"np.linalg.{f}": "it is not differentiable here" for f in (
     "svd", "eig", "eigh", "eigvals", "eigvalsh", "qr", "pinv", "lstsq", "matrix_rank",
-    "matrix_power")})
+    "matrix_power")}
 
 
 def _missing(name: str) -> TypeError:

@@ -229,6 +229,31 @@ globals().update({name: _unary(name) for name in _NAMES})
 _LINRED_NAMES = ("mm", "bmm", "mv", "addmm", "addmv", "baddbmm", "kron", "cumprod", "median",
                  "nanmedian")
 globals().update({name: _unary(name) for name in _LINRED_NAMES})
+# issue 19: trigonometry, rounding, exp2/log2/log10/expm1/erf/erfc, NaN helpers, lerp
+_ELEMENTWISE_NAMES = ("sin", "cos", "tan", "atan2", "arctan2", "hypot", "floor", "ceil",
+                      "round", "trunc", "fix", "frac", "exp2", "log2", "log10", "expm1", "erf",
+                      "erfc", "isinf", "isposinf", "isneginf", "lerp", "nansum", "nan_to_num",
+                      "count_nonzero")
+globals().update({name: _unary(name) for name in _ELEMENTWISE_NAMES})
+
+
+def _inplace(name: str) -> Any:
+    def fn(input: Any, *args: Any, **kwargs: Any) -> Any:
+        if not isinstance(input, Tensor):
+            raise TypeError(f"{name}: expected a Tensor to change in place, got "
+                            f"{type(input).__name__}")
+        return getattr(input, name)(*args, **kwargs)
+
+    fn.__name__ = name
+    fn.__doc__ = f"`tinygrad_edu.{name}(x, ...)` is `x.{name}(...)` (in place, returns x)."
+    return fn
+
+
+# the in-place forms PyTorch also has at module level (`torch.sin_(x)`)
+_INPLACE_NAMES = ("sin_", "cos_", "tan_", "floor_", "ceil_", "round_", "trunc_", "fix_",
+                  "frac_", "exp2_", "expm1_", "log2_", "log10_", "erf_", "erfc_",
+                  "nan_to_num_", "exp_", "sqrt_", "abs_", "sigmoid_", "tanh_", "log_", "neg_")
+globals().update({name: _inplace(name) for name in _INPLACE_NAMES})
 
 
 def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
@@ -303,3 +328,4 @@ __all__ = [*_NAMES, "linear", "cat", "concat", "concatenate", "stack", "where", 
            "outer", "dot",
            "diag", "trace", "is_tensor", "broadcast_tensors"]
 __all__ += [*_LINRED_NAMES, "var_mean", "std_mean"]  # issue 19 (helper linred)
+__all__ += [*_ELEMENTWISE_NAMES, *_INPLACE_NAMES]

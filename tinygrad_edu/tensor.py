@@ -28,6 +28,7 @@ from tinygrad_edu._reduce import ReduceMixin
 from tinygrad_edu._reduce_more import ReduceMoreMixin
 from tinygrad_edu._size import Size
 from tinygrad_edu._unary import UnaryMixin
+from tinygrad_edu._unary_more import ElementwiseMixin
 from tinygrad_edu.autograd import Function, _state
 from tinygrad_edu.device import CPU, check_device
 from tinygrad_edu.device import device as device_type
@@ -58,8 +59,8 @@ def as_tensor(x: Any, dtype: Any = None) -> Tensor:
     return Tensor._wrap(_to_array(x, dtype))
 
 
-class Tensor(MathsMixin, LogicMixin, UnaryMixin, ReduceMixin, ReduceMoreMixin, MovementMixin,
-             InplaceMixin):
+class Tensor(MathsMixin, LogicMixin, UnaryMixin, ElementwiseMixin, ReduceMixin, ReduceMoreMixin,
+             MovementMixin, InplaceMixin):
     """An n-d array with autograd.
 
     `Tensor(data, requires_grad=False, dtype=None, name=None)`: numpy input keeps its dtype;
