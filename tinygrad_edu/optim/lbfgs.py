@@ -216,6 +216,8 @@ class LBFGS(Optimizer):
 def _restore_plain(value: Any, integer: bool = False) -> Any:
     if isinstance(value, Tensor):
         value = value.array
+    elif hasattr(value, "__array__") and not isinstance(value, np.ndarray | np.generic):
+        value = np.asarray(value)  # e.g. a torch.Tensor from a state dict PyTorch saved
     if isinstance(value, list | tuple):
         return [_restore_plain(v) for v in value]
     if isinstance(value, np.ndarray) and value.ndim > 0:
