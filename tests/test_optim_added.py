@@ -244,3 +244,22 @@ def test_scheduler_errors() -> None:
     with pytest.raises(ValueError, match="momentum or betas"):
         S.CyclicLR(optim.Rprop([tg.zeros(1, requires_grad=True)]), 0.1, 1.0)
     assert math.isfinite(S.CyclicLR(opt, 0.1, 1.0).get_last_lr()[0])
+
+
+@pytest.mark.parametrize("name", list(OPTIMIZERS))
+@pytest.mark.parametrize("dtype", [tg.float32, tg.float64])
+def test_zero_dim_and_empty_parameters(name: str, dtype: Any) -> None:
+    """A 0-d parameter is optimized, an empty one is left alone; dtypes are kept."""
+    scalar = tg.tensor(1.5, dtype=dtype, requires_grad=True)
+    empty = tg.zeros(0, 3, dtype=dtype, requires_grad=True)
+    opt = OPTIMIZERS[name]([scalar, empty])
+    for _ in range(5):
+        opt.zero_grad()
+        ((scalar - 0.5) ** 2 + empty.sum()).backward()
+        opt.step()
+    assert scalar.dtype == dtype and scalar.shape == () and empty.shape == (0, 3)
+    assert float(scalar) < 1.5
+    for state in opt.state.values():
+        for value in state.values():
+            if isinstance(value, np.ndarray):
+                assert value.dtype == dtype

@@ -266,3 +266,26 @@ def test_bad_options_raise_value_error_as_pytorch(what: str, make: Callable[...,
         make(torch.optim, [torch.zeros(2, requires_grad=True)])
     with pytest.raises(ValueError, match=what.split()[0]):
         make(goptim, [tg.zeros(2, requires_grad=True)])
+
+
+@pytest.mark.parametrize("config", ["Adadelta", "Adamax", "NAdam", "RAdam", "Rprop", "ASGD"])
+def test_nan_gradient_propagates_as_pytorch(config: str) -> None:
+    """A NaN in one gradient element: parameters and state get NaN exactly where PyTorch's
+    do, never a number in its place."""
+    def run(lib: Any, optim: Any) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        x = lib.tensor([0.5, -1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        opt = CONFIGS[config](optim, [x])
+        for grad in ([0.1, 0.2, -0.3], [0.2, float("nan"), 0.1], [-0.1, 0.3, 0.2]):
+            x.grad = lib.tensor(grad, dtype=lib.float64)
+            opt.step()
+        state = {k: as_numpy(v) for k, v in opt.state[x].items()
+                 if isinstance(v, np.ndarray | torch.Tensor) and np.ndim(as_numpy(v)) == 1}
+        return as_numpy(x).copy(), state
+
+    (x_o, s_o), (x_t, s_t) = run(tg, goptim), run(torch, torch.optim)
+    np.testing.assert_array_equal(np.isnan(x_o), np.isnan(x_t))
+    np.testing.assert_allclose(x_o, x_t, rtol=1e-7, equal_nan=True)
+    assert sorted(s_o) == sorted(s_t)
+    for k in s_t:
+        np.testing.assert_array_equal(np.isnan(s_o[k]), np.isnan(s_t[k]), err_msg=k)
+        np.testing.assert_allclose(s_o[k], s_t[k], rtol=1e-7, equal_nan=True, err_msg=k)

@@ -139,14 +139,24 @@ def rprop(params: Arrays, grads: Sequence[np.ndarray], states: States, etaminus:
     p <- p - sign(g) * step_size."""
     for p, g, state in zip(params, grads, states):
         prev, step_size = state["prev"], state["step_size"]
-        sign = np.sign(g * prev)
-        flipped = sign < 0
-        factor = np.where(sign > 0, etaplus, np.where(flipped, etaminus, 1.0))
+        # the factor replaces the sign in place, in the parameter's dtype, as PyTorch's
+        factor = _torch_sign(g * prev).astype(p.dtype, copy=False)
+        flipped = factor < 0
+        factor[factor > 0] = etaplus
+        factor[flipped] = etaminus
+        factor[factor == 0] = 1
         step_size *= factor
         np.clip(step_size, step_size_min, step_size_max, out=step_size)
         g = np.where(flipped, 0, g).astype(p.dtype, copy=False)
-        p -= np.sign(g) * step_size
+        p -= _torch_sign(g) * step_size
         prev[...] = g
+
+
+def _torch_sign(x: np.ndarray) -> np.ndarray:
+    """sign(x) as torch.sign computes it on the CPU: 0 at NaN. So a NaN element of Rprop's
+    gradient leaves its parameter and step size as they are (and is kept in `prev`), as in
+    PyTorch."""
+    return np.where(np.isnan(x), 0, np.sign(x))
 
 
 def asgd(params: Arrays, grads: Sequence[np.ndarray], states: States, lr: float,
