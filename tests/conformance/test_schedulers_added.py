@@ -343,3 +343,24 @@ def test_cosine_warm_restarts_closed_form() -> None:
         s.step()
         assert s.get_last_lr()[0] == pytest.approx(0.01 + 0.09 * (1 + math.cos(math.pi * t / 8))
                                                    / 2, rel=1e-14)
+
+
+def test_warm_restarts_resume_after_fractional_epoch() -> None:
+    import warnings
+
+    opt_o, opt_t = optimizers()
+    s_o = GS.CosineAnnealingWarmRestarts(opt_o, T_0=5, T_mult=2)
+    s_t = TS.CosineAnnealingWarmRestarts(opt_t, T_0=5, T_mult=2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        for x in (0.5, 1.25, 2.75, 7.4):
+            s_o.step(x)
+            s_t.step(x)
+    opt_new, _ = optimizers()
+    s_new = GS.CosineAnnealingWarmRestarts(opt_new, T_0=5, T_mult=2)
+    s_new.load_state_dict(s_o.state_dict())
+    assert s_new.T_cur == pytest.approx(s_t.T_cur, abs=1e-12) and s_new.T_cur % 1 != 0
+    for step in range(20):
+        for x in (opt_new, opt_t, s_new, s_t):
+            x.step()
+        assert_same(s_new, s_t, opt_new, opt_t, f"resumed fractional step {step}")

@@ -15,6 +15,8 @@ from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
+
 from tinygrad_edu.optim._scheduler_base import LRScheduler, _per_group
 from tinygrad_edu.optim.lr_scheduler_cyclic import CyclicLR, OneCycleLR
 from tinygrad_edu.optim.optimizer import Optimizer
@@ -190,6 +192,12 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
             group["lr"] = lr
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        super().load_state_dict(state_dict)
+        if "T_cur" in state_dict:  # a fractional epoch's T_cur stays a float
+            self.T_cur = np.asarray(state_dict["T_cur"]).item()
 
 
 def _check_schedulers(name: str, schedulers: Sequence[Any], optimizer: Optimizer) -> None:
