@@ -289,3 +289,28 @@ def test_nan_gradient_propagates_as_pytorch(config: str) -> None:
     for k in s_t:
         np.testing.assert_array_equal(np.isnan(s_o[k]), np.isnan(s_t[k]), err_msg=k)
         np.testing.assert_allclose(s_o[k], s_t[k], rtol=1e-7, equal_nan=True, err_msg=k)
+
+
+@pytest.mark.parametrize("config", ["Adadelta_wd_maximize", "Adamax_betas_wd", "NAdam_wd",
+                                    "RAdam_decoupled_maximize", "Rprop_etas_step_sizes",
+                                    "ASGD_wd_maximize"])
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_zero_dim_and_empty_parameters_as_pytorch(config: str, dtype: Any) -> None:
+    def run(lib: Any, optim: Any) -> list[np.ndarray]:
+        scalar = lib.tensor(1.5, dtype=getattr(lib, str(dtype).split(".")[1]),
+                            requires_grad=True)
+        empty = lib.zeros((0, 3), dtype=scalar.dtype, requires_grad=True)
+        opt = CONFIGS[config](optim, [scalar, empty])
+        out = []
+        for _ in range(10):
+            opt.zero_grad()
+            ((scalar - 0.5) ** 3 + empty.sum()).backward()
+            opt.step()
+            out.append(as_numpy(scalar).copy())
+        assert as_numpy(empty).shape == (0, 3)
+        return out
+
+    for step, (a, b) in enumerate(zip(run(tg, goptim), run(torch, torch.optim))):
+        assert a.dtype == b.dtype and a.shape == b.shape == ()
+        np.testing.assert_allclose(a, b, rtol=1e-7 if dtype == torch.float64 else 1e-4,
+                                   err_msg=f"{config} step {step}")
