@@ -12,16 +12,18 @@ out * prod(kernel), as PyTorch (so Linear's (out, in) weight has fan_in = in).
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import numpy as np
 
 from tinygrad_edu.autograd import no_grad
-from tinygrad_edu.tensor import Tensor
+from tinygrad_edu.tensor import Tensor, _rng
 
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_", "eye_",
     "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_",
+    "orthogonal_", "trunc_normal_", "sparse_",
 ]
 
 
@@ -139,3 +141,96 @@ def kaiming_normal_(tensor: Tensor, a: float = 0.0, mode: str = "fan_in",
 
 def _fan_in(tensor: Tensor) -> int:
     return _fans(tensor, "init")[0]
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1, generator: Any = None) -> Tensor:
+    """A (semi-)orthogonal matrix times `gain` (Saxe et al., 2013): the tensor is viewed as
+    (rows, cols) = (shape[0], prod(shape[1:])); a Gaussian matrix of the taller orientation
+    is factored A = QR and Q's columns are flipped by sign(diag R), which makes Q uniformly
+    (Haar) distributed. Then W W^T = gain^2 I (rows <= cols) or W^T W = gain^2 I. The
+    factorisation runs in float64 whatever the tensor's dtype."""
+    _check(tensor, "orthogonal_")
+    if tensor.ndim < 2:
+        raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, "
+                         f"got shape {tensor.shape}")
+    if tensor.numel() == 0:
+        return tensor
+    rows = tensor.shape[0]
+    cols = tensor.numel() // rows
+    flattened = _rng(generator).normal(0.0, 1.0, (rows, cols))
+    if rows < cols:
+        flattened = flattened.T
+    q, r = np.linalg.qr(flattened)
+    q *= np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    with no_grad():
+        return tensor.copy_((q * gain).reshape(tensor.shape))
+
+
+def _norm_cdf(x: float) -> float:
+    return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
+                  b: float = 2.0, generator: Any = None) -> Tensor:
+    """Draws from N(mean, std^2) conditioned on a <= x <= b (a and b are values, not numbers
+    of std), by rejection as PyTorch: when the interval holds more than 30% of the mass,
+    normal draws outside it are redrawn; otherwise uniform draws on [a, b] are accepted with
+    probability pdf(x) / max pdf on [a, b]. The bounds hold in the tensor's dtype. Warns,
+    as PyTorch, when mean is more than 2 std outside [a, b]."""
+    _check(tensor, "trunc_normal_")
+    if not std > 0:
+        raise ValueError(f"trunc_normal_: std must be positive, got {std}")
+    if a > b:
+        raise ValueError(f"trunc_normal_: the interval [a, b] = [{a}, {b}] is empty")
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warnings.warn("mean is more than 2 std from [a, b] in nn.init.trunc_normal_. The "
+                      "distribution of values may be incorrect.", stacklevel=2)
+    rng, dtype, shape = _rng(generator), tensor.dtype, tensor.shape
+    mass = _norm_cdf((b - mean) / std) - _norm_cdf((a - mean) / std)
+    if mass > 0.3:
+        lo, hi = dtype.type(a), dtype.type(b)
+        out = rng.normal(mean, std, shape).astype(dtype)
+        outside = (out < lo) | (out > hi)
+        while outside.any():
+            out[outside] = rng.normal(mean, std, int(outside.sum())).astype(dtype)
+            outside = (out < lo) | (out > hi)
+    else:
+        mode = max(a, min(mean, b))
+        log_peak = -0.5 * ((mode - mean) / std) ** 2
+        out = rng.uniform(a, b, shape).astype(dtype)
+        pending = np.ones(shape, dtype=bool)
+        first = True
+        while pending.any():
+            n = int(pending.sum())
+            x = out[pending] if first else rng.uniform(a, b, n).astype(dtype)
+            first = False
+            log_ratio = -0.5 * ((x.astype(np.float64) - mean) / std) ** 2 - log_peak
+            accept = np.log(rng.uniform(0.0, 1.0, n)) <= log_ratio
+            out[pending] = np.where(accept, x, out[pending])
+            pending[pending] = ~accept
+    with no_grad():
+        return tensor.copy_(out)
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Any = None
+            ) -> Tensor:
+    """A 2-D tensor from N(0, std^2) with ceil(sparsity * rows) zeros in every column, at
+    rows drawn at random per column (Martens, 2010). The row permutations come from
+    `generator` too (PyTorch draws them from its global generator)."""
+    _check(tensor, "sparse_")
+    if tensor.ndim != 2:
+        raise ValueError(f"sparse_: only tensors with 2 dimensions are supported, got shape "
+                         f"{tensor.shape}")
+    if not 0 <= sparsity <= 1:
+        raise ValueError(f"sparse_: sparsity is the fraction of each column set to zero, "
+                         f"expected a number in [0, 1], got {sparsity}")
+    rng = _rng(generator)
+    rows, cols = tensor.shape
+    num_zeros = math.ceil(sparsity * rows)
+    out = rng.normal(0.0, std, (rows, cols))
+    for col in range(cols):
+        out[rng.permutation(rows)[:num_zeros], col] = 0
+    with no_grad():
+        return tensor.copy_(out)

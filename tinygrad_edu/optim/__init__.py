@@ -7,10 +7,18 @@ parameters without a gradient. The courses' numpy update rules (`sgd`, `sgd_mome
 """
 
 from tinygrad_edu.optim import course, lr_scheduler
+from tinygrad_edu.optim.adadelta import Adadelta
 from tinygrad_edu.optim.adagrad import Adagrad
 from tinygrad_edu.optim.adam import Adam, AdamW
+from tinygrad_edu.optim.adamax import Adamax
+from tinygrad_edu.optim.asgd import ASGD
+from tinygrad_edu.optim.lbfgs import LBFGS
+from tinygrad_edu.optim.nadam import NAdam
 from tinygrad_edu.optim.optimizer import Optimizer
+from tinygrad_edu.optim.radam import RAdam
 from tinygrad_edu.optim.rmsprop import RMSprop
+from tinygrad_edu.optim.rprop import Rprop
 from tinygrad_edu.optim.sgd import SGD
 
-__all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "lr_scheduler", "course"]
+__all__ = ["Optimizer", "SGD", "RMSprop", "Adam", "AdamW", "Adagrad", "lr_scheduler", "course",
+           "Adadelta", "Adamax", "NAdam", "RAdam", "Rprop", "ASGD", "LBFGS"]

@@ -10,6 +10,12 @@ an lr that you change by hand (or another scheduler) carries on from there; with
 else touching the lrs they equal the closed forms in each class's docstring.
 `step(epoch)` jumps to an epoch using the closed form.
 
+This module holds the base class (from `_scheduler_base`) and the step, exponential, cosine,
+lambda and plateau schedules; `MultiplicativeLR`, `ConstantLR`, `LinearLR`, `PolynomialLR`,
+`CosineAnnealingWarmRestarts`, `SequentialLR` and `ChainedScheduler` live in
+`lr_scheduler_more`, `CyclicLR` and `OneCycleLR` in `lr_scheduler_cyclic`; all are importable
+from here, as in PyTorch.
+
 The courses' per-epoch `lr_decay` (`learning_rate *= lr_decay` after every epoch) is
 `ExponentialLR(optimizer, gamma=lr_decay)` stepped once per epoch.
 """
@@ -17,7 +23,6 @@ The courses' per-epoch `lr_decay` (`learning_rate *= lr_decay` after every epoch
 from __future__ import annotations
 
 import math
-from abc import ABC, abstractmethod
 from bisect import bisect_right
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -25,97 +30,29 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu.optim._scheduler_base import LRScheduler, _per_group
+from tinygrad_edu.optim.lr_scheduler_more import (
+    ChainedScheduler,
+    ConstantLR,
+    CosineAnnealingWarmRestarts,
+    CyclicLR,
+    LinearLR,
+    MultiplicativeLR,
+    OneCycleLR,
+    PolynomialLR,
+    SequentialLR,
+)
 from tinygrad_edu.optim.optimizer import Optimizer
 
-
-class LRScheduler(ABC):
-    """Base class: subclasses give `get_lr()` (chainable) and optionally
-    `_get_closed_form_lr()` (lr as a function of `last_epoch` and `base_lrs`)."""
-
-    _unsaved: tuple[str, ...] = ("optimizer",)
-
-    def __init__(self, optimizer: Optimizer, last_epoch: int = -1) -> None:
-        name = type(self).__name__
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"{name}: expected an Optimizer, got {type(optimizer).__name__}")
-        self.optimizer = optimizer
-        if last_epoch == -1:
-            for group in optimizer.param_groups:
-                group.setdefault("initial_lr", group["lr"])
-        else:
-            for i, group in enumerate(optimizer.param_groups):
-                if "initial_lr" not in group:
-                    raise KeyError(f"{name}: param_groups[{i}] has no 'initial_lr', which "
-                                   f"resuming at last_epoch={last_epoch} needs; construct the "
-                                   "scheduler with last_epoch=-1 first")
-        self.base_lrs: list[float] = [group["initial_lr"] for group in optimizer.param_groups]
-        self.last_epoch = last_epoch
-        self._step_count = 0
-        self._last_lr: list[float] = []
-        self.step()
-
-    @abstractmethod
-    def get_lr(self) -> list[float]:
-        """The groups' lrs for `self.last_epoch` (computed from their current lrs)."""
-
-    def get_last_lr(self) -> list[float]:
-        """The lr of each parameter group after the last `step()`."""
-        return self._last_lr
-
-    def step(self, epoch: int | None = None) -> None:
-        """Advance one epoch (or jump to `epoch`) and write the new lrs into the groups."""
-        self._step_count += 1
-        if epoch is None:
-            self.last_epoch += 1
-            values = self.get_lr()
-        else:
-            self.last_epoch = int(epoch)
-            closed = getattr(self, "_get_closed_form_lr", None)
-            values = closed() if closed is not None else self.get_lr()
-        for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
-
-    def state_dict(self) -> dict[str, Any]:
-        """Every attribute but the optimizer (and functions): Python scalars and lists of
-        them, so it flattens to an `.npz` without pickling."""
-        return {k: (list(v) if isinstance(v, list) else v)
-                for k, v in self.__dict__.items() if k not in self._unsaved}
-
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore a `state_dict()`, also one read back from an `.npz` (numpy values)."""
-        for key, value in state_dict.items():
-            if key in self._unsaved:
-                continue
-            self.__dict__[key] = _python_value(value, self.__dict__.get(key))
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(last_epoch={self.last_epoch}, lr={self._last_lr})"
+__all__ = [
+    "LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LambdaLR",
+    "ReduceLROnPlateau", "MultiplicativeLR", "ConstantLR", "LinearLR", "PolynomialLR",
+    "CosineAnnealingWarmRestarts", "CyclicLR", "OneCycleLR", "SequentialLR",
+    "ChainedScheduler",
+]
 
 
 _LRScheduler = LRScheduler  # PyTorch's older name
-
-
-def _python_value(value: Any, like: Any) -> Any:
-    if isinstance(value, np.ndarray | np.generic):
-        value = value.tolist()
-    if isinstance(like, list) and not isinstance(value, list):
-        value = [value]
-    if isinstance(like, bool) and isinstance(value, int):
-        return bool(value)
-    if isinstance(like, int) and not isinstance(like, bool) and isinstance(value, float):
-        return int(value)
-    return value
-
-
-def _per_group(name: str, what: str, value: Any, optimizer: Optimizer) -> list[Any]:
-    n = len(optimizer.param_groups)
-    if isinstance(value, list | tuple):
-        if len(value) != n:
-            raise ValueError(f"{name}: expected {n} {what} (one per parameter group), "
-                             f"got {len(value)}")
-        return list(value)
-    return [value] * n
 
 
 class StepLR(LRScheduler):
@@ -251,6 +188,8 @@ class ReduceLROnPlateau(LRScheduler):
     max(lr * factor, min_lr) (unchanged if that moves it by less than eps), then `cooldown`
     epochs pass in which bad epochs are not counted.
     """
+
+    _steps_with_metrics = True
 
     def __init__(self, optimizer: Optimizer, mode: str = "min", factor: float = 0.1,
                  patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",

@@ -30,8 +30,9 @@ from tinygrad_edu.tensor import Tensor
 
 ParamsT = Iterable[Tensor] | Iterable[dict[str, Any]]
 
-# State entries that are counters, not arrays shaped like the parameter.
-_SCALAR_STATE = frozenset({"step"})
+# State entries that are numbers, not arrays shaped like the parameter, and the Python type
+# each is restored as: counters, NAdam's running product of momenta, ASGD's eta and mu.
+_SCALAR_STATE: dict[str, type] = {"step": int, "mu_product": float, "eta": float, "mu": float}
 
 
 class Optimizer(ABC):
@@ -212,13 +213,18 @@ class Optimizer(ABC):
             if p is None:
                 raise ValueError(f"{name}: the saved state has an entry for parameter {key}, "
                                  f"which no group lists (parameters: 0..{len(by_index) - 1})")
-            new_state[p] = {k: _restore_value(name, int(key), k, v, p)
+            new_state[p] = {k: self._restore_entry(name, int(key), k, v, p)
                             for k, v in entries.items()}
         for saved, group in zip(saved_groups, self.param_groups):
             for k, v in saved.items():
                 if k != "params":
                     group[k] = _python_value(v, group.get(k, self.defaults.get(k)))
         self.state = defaultdict(dict, new_state)
+
+    def _restore_entry(self, name: str, index: int, key: str, value: Any, p: Tensor) -> Any:
+        """One saved state entry as this optimizer keeps it (LBFGS, whose state is flat
+        vectors and lists, overrides this)."""
+        return _restore_value(name, index, key, value, p)
 
     def __repr__(self) -> str:
         lines = [type(self).__name__ + " ("]
@@ -250,6 +256,8 @@ def _check_param(name: str, p: Any, where: str) -> None:
 
 
 def _copy_value(v: Any) -> Any:
+    if isinstance(v, list):  # LBFGS's histories: lists of arrays
+        return [_copy_value(x) for x in v]
     if isinstance(v, np.ndarray):
         return v.copy()
     if isinstance(v, Tensor):
@@ -260,8 +268,10 @@ def _copy_value(v: Any) -> Any:
 def _restore_value(name: str, index: int, key: str, v: Any, p: Tensor) -> Any:
     if isinstance(v, Tensor):
         v = v.array
+    elif hasattr(v, "__array__") and not isinstance(v, np.ndarray | np.generic):
+        v = np.asarray(v)  # e.g. a torch.Tensor from a state dict PyTorch saved
     if key in _SCALAR_STATE:
-        return int(np.asarray(v).item())
+        return _SCALAR_STATE[key](np.asarray(v).item())
     if isinstance(v, np.ndarray | np.generic) or isinstance(v, list | tuple | float | int):
         arr = np.array(v, dtype=p.dtype)  # always a copy: the saved dict stays untouched
         if arr.shape != p.shape:
@@ -324,3 +334,15 @@ def _writable(p: Tensor) -> np.ndarray:
     if not d.flags.writeable:
         p.array = d = d.copy()
     return d
+
+
+def _check_betas(name: str, betas: Any) -> tuple[float, float]:
+    """A pair (beta1, beta2), each in [0, 1), as Python floats."""
+    try:
+        beta1, beta2 = betas
+    except (TypeError, ValueError):
+        raise ValueError(f"{name}: betas should be a pair (beta1, beta2), "
+                         f"got {betas!r}") from None
+    _check_range(name, "beta1", beta1, 0.0, 1.0)
+    _check_range(name, "beta2", beta2, 0.0, 1.0)
+    return float(beta1), float(beta2)
