@@ -19,7 +19,7 @@ import numpy as np
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.functional import where
 from tinygrad_edu.modes import is_grad_enabled
-from tinygrad_edu.nn._piecewise import _overwrite, _t, elu, hardtanh, softmax_dim
+from tinygrad_edu.nn._piecewise import _kink, _overwrite, _t, elu, hardtanh, softmax_dim
 from tinygrad_edu.tensor import Tensor, as_tensor
 
 #: SELU's constants (Klambauer et al. 2017), as PyTorch spells them
@@ -59,10 +59,13 @@ def celu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     if inplace:
         return _overwrite(_float(input, "celu"), "celu", lambda x: celu(x, alpha))
     x = _float(input, "celu")
-    # elu's negative branch, rescaled; positive x is returned as it is (no x / alpha * alpha
-    # rounding), and NaN, which compares False, takes that branch and stays NaN.
-    negative = elu(x * (1.0 / alpha), 1.0) * alpha
-    return where(~(x.array <= 0), x, negative)
+    # As `elu`: the branch is chosen by the sign of x itself (alpha may be negative), NaN
+    # takes the linear branch and stays NaN, exp sees only x <= 0 (0 elsewhere), and at 0
+    # the second derivative is PyTorch's 0 (`_kink`: f(s) + d f'(k) with f' = e^(k/alpha)).
+    linear = ~(x.array <= 0)
+    s, d, k = _kink(x.where(~linear, 0.0), x.array == 0)
+    negative = ((s * (1.0 / alpha)).exp() - 1.0) * alpha + d * (k * (1.0 / alpha)).exp()
+    return where(linear, x, negative)
 
 
 def selu(input: Any, inplace: bool = False) -> Tensor:
