@@ -236,10 +236,11 @@ def multilabel_soft_margin_loss(input: Any, target: Any, weight: Any = None,
     if x.ndim == 0:
         raise ShapeError(f"{name}: input must have a class dim, (C,) or (N, C), got shape () "
                          f"(target shape {t.shape})")
-    loss = soft_margin_terms(x, t)
-    if weight is not None:
-        w = as_tensor(weight)
+    w = None if weight is None else as_tensor(weight)
+    if w is not None:
         _broadcast(name, input=x, target=t, weight=w)
+    loss = soft_margin_terms(x, t)
+    if w is not None:
         loss = loss * w
     return apply_reduction(loss.sum(-1) / x.shape[-1], reduction)
 
