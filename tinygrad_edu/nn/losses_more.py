@@ -45,6 +45,16 @@ def legacy_reduction(size_average: bool | None, reduce: bool | None, reduction: 
     return result
 
 
+def clamp_min0(v: Tensor) -> Tensor:
+    """max(v, 0) with PyTorch's clamp_min rule: the gradient passes where v >= 0 (also at
+    exactly 0, a zero margin) and nowhere else; a NaN stays NaN with gradient 0."""
+    out = v.where(v.array >= 0, 0.0)
+    nan = np.isnan(v.array)
+    if nan.any():  # a NaN compares False above: put it back, as a constant
+        out = out + as_tensor(np.where(nan, np.nan, 0.0).astype(v.dtype))
+    return out
+
+
 def _broadcast(name: str, **operands: Tensor) -> tuple[int, ...]:
     """The broadcast shape of the operands, or a ShapeError naming every operand's shape."""
     try:
@@ -203,7 +213,7 @@ def margin_ranking_loss(input1: Any, input2: Any, target: Any, margin: float = 0
         raise ShapeError(f"{name}: input1, input2 and target must have the same number of "
                          f"dims, got shapes {x1.shape}, {x2.shape} and {t.shape}")
     _broadcast(name, input1=x1, input2=x2, target=t)
-    return apply_reduction((-t * (x1 - x2) + margin).clamp(min=0), reduction)
+    return apply_reduction(clamp_min0(-t * (x1 - x2) + margin), reduction)
 
 
 def hinge_embedding_loss(input: Any, target: Any, margin: float = 1.0,
@@ -215,7 +225,7 @@ def hinge_embedding_loss(input: Any, target: Any, margin: float = 1.0,
     x, t, reduction = _prepare("hinge_embedding_loss", reduction, size_average, reduce,
                                input, target)
     shape = np.broadcast_shapes(x.shape, t.shape)
-    hinge = where(np.broadcast_to(t.array != 1, shape), (margin - x).clamp(min=0), 0.0)
+    hinge = where(np.broadcast_to(t.array != 1, shape), clamp_min0(margin - x), 0.0)
     direct = where(np.broadcast_to(t.array != -1, shape), x, 0.0)
     return apply_reduction(hinge + direct, reduction)
 
@@ -266,7 +276,7 @@ def cosine_embedding_loss(input1: Any, input2: Any, target: Any, margin: float =
     cos = dot / ((sq1 + COSINE_EMBEDDING_EPS) * (sq2 + COSINE_EMBEDDING_EPS)).sqrt()
     shape = np.broadcast_shapes(cos.shape, t.shape)
     similar = where(np.broadcast_to(t.array == 1, shape), 1 - cos, 0.0)
-    dissimilar = where(np.broadcast_to(t.array == -1, shape), (cos - margin).clamp(min=0), 0.0)
+    dissimilar = where(np.broadcast_to(t.array == -1, shape), clamp_min0(cos - margin), 0.0)
     return apply_reduction(similar + dissimilar, reduction)
 
 
@@ -293,7 +303,7 @@ def triplet_margin_loss(anchor: Any, positive: Any, negative: Any, margin: float
     d_neg = pairwise_distance(a, neg, p, eps)
     if swap:
         d_neg = d_neg.minimum(pairwise_distance(pos, neg, p, eps))
-    return apply_reduction((margin + d_pos - d_neg).clamp(min=0), reduction)
+    return apply_reduction(clamp_min0(margin + d_pos - d_neg), reduction)
 
 
 __all__ = ["kl_div", "poisson_nll_loss", "gaussian_nll_loss", "soft_margin_loss",
