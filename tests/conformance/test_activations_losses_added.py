@@ -334,3 +334,20 @@ def test_errors_name_the_shapes(src: str, arrays: list[np.ndarray], shapes: list
 def test_prelu_refuses_mixed_dtypes_and_celu_alpha_zero() -> None:
     raises_like_torch("F.prelu(x, w)", randn(2, 3, dtype=np.float32), randn(1), names="x, w")
     raises_like_torch("F.celu(x, 0.0)", randn(3))
+
+
+def test_normalize_out_and_prelu_reset() -> None:
+    x = randn(2, 3, seed=1)
+    outs = []
+    for F, _, torch_like in LIBS.values():
+        out = torch_like.zeros(2, 3, dtype=torch_like.float64)
+        assert F.normalize(torch_like.tensor(x), out=out) is out
+        outs.append(out)
+    assert_close(outs[0], outs[1], what="normalize(out=)")
+    with pytest.raises(RuntimeError, match="out="):
+        GF.normalize(tg.tensor(x, requires_grad=True), out=tg.zeros(2, 3, dtype=tg.float64))
+    m = gnn.PReLU(2, 0.1)
+    with tg.no_grad():
+        m.weight.mul_(5.0)
+    m.reset_parameters()
+    np.testing.assert_array_equal(m.weight.numpy(), np.float32([0.1, 0.1]))
