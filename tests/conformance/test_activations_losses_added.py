@@ -351,3 +351,17 @@ def test_normalize_out_and_prelu_reset() -> None:
         m.weight.mul_(5.0)
     m.reset_parameters()
     np.testing.assert_array_equal(m.weight.numpy(), np.float32([0.1, 0.1]))
+
+
+def test_gradient_at_nan_deliberate_differences() -> None:
+    """A NaN input: relu6's gradient is 0 (as our hardtanh; PyTorch's is 1 for a short array,
+    0 in its vectorized loop), hardswish's is NaN (PyTorch's is 1): no NaN turns into a
+    number. Values are NaN in both."""
+    for name, ours_grad, torch_grad in (("relu6", 0.0, 1.0), ("hardswish", np.nan, 1.0)):
+        x, xt = tg.tensor([np.nan], requires_grad=True), torch.tensor([np.nan],
+                                                                      requires_grad=True)
+        getattr(GF, name)(x).sum().backward()
+        getattr(torch.nn.functional, name)(xt).sum().backward()
+        assert x.grad is not None and xt.grad is not None
+        np.testing.assert_array_equal(as_numpy(x.grad), [ours_grad])
+        np.testing.assert_array_equal(as_numpy(xt.grad), [torch_grad])
