@@ -121,6 +121,16 @@ def test_kl_div_batchmean(src: str, diff: str, consts: str, dtype: Any) -> None:
     _run(src, diff, consts, dtype, "batchmean")
 
 
+@pytest.mark.parametrize("legacy", ["size_average=False", "reduce=False", "size_average=True"])
+def test_kl_div_batchmean_with_legacy_arguments(legacy: str) -> None:
+    """PyTorch divides what the legacy pair picks by the batch size."""
+    data = _data(np.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        both(f"F.kl_div(a, b, {legacy}, reduction='batchmean')", data["logp"], data["q"],
+             names="a, b")
+
+
 def test_kl_div_batchmean_of_a_0d_input_is_the_sum() -> None:
     both("F.kl_div(a, b, reduction='batchmean')", np.array(-0.5), np.array(0.3), names="a, b")
 

@@ -90,6 +90,9 @@ def kl_div(input: Any, target: Any, size_average: bool | None = None,
     NaN. d/dinput = -target; d/dtarget = log target + 1 - input (its limit at target = 0 is
     -inf; we give -input there, PyTorch gives NaN)."""
     name = "kl_div"
+    # As PyTorch: 'batchmean' divides by the batch size after the sum, or after whatever
+    # the legacy size_average/reduce pick, when they are given.
+    batchmean = reduction == "batchmean"
     if size_average is not None or reduce is not None:
         reduction = legacy_reduction(size_average, reduce, reduction)
     elif reduction == "mean":
@@ -98,7 +101,9 @@ def kl_div(input: Any, target: Any, size_average: bool | None = None,
                       "with the KL div math definition.'mean' will be changed to behave the "
                       "same as 'batchmean' in the next major release.", UserWarning,
                       stacklevel=2)
-    if reduction not in ("mean", "sum", "none", "batchmean"):
+    elif batchmean:
+        reduction = "sum"
+    if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{name}: reduction must be 'mean', 'batchmean', 'sum' or 'none', "
                          f"got {reduction!r}")
     x, t = as_tensor(input), as_tensor(target)
@@ -113,10 +118,8 @@ def kl_div(input: Any, target: Any, size_average: bool | None = None,
         zero = t.array == 0
         t_log_t = t * (t.where(~zero, 1.0) if zero.any() else t).log()
         loss = t_log_t - t * x
-    if reduction == "batchmean":
-        total = loss.sum()
-        return total / x.shape[0] if x.ndim else total
-    return apply_reduction(loss, reduction)
+    reduced = apply_reduction(loss, reduction)
+    return reduced / x.shape[0] if batchmean and x.ndim else reduced
 
 
 def poisson_nll_loss(input: Any, target: Any, log_input: bool = True, full: bool = False,
