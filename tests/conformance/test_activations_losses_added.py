@@ -22,37 +22,11 @@ import tinygrad_edu.nn as gnn
 import tinygrad_edu.nn.functional as GF
 from tinygrad_edu.errors import ShapeError
 
+from ._added_helpers import LIBS, both, fn, raises_like_torch
 from .nn_helpers import randn
-from .oracle import as_numpy, assert_close, check_function, pair
+from .oracle import as_numpy, assert_close, pair
 
 DTYPES = [np.float64, np.float32]
-LIBS = {"ours": (GF, gnn, tg), "torch": (TF, tnn, torch)}
-
-
-def fn(src: str, names: str) -> Any:
-    return eval(f"lambda F, nn, torch, {names}: {src}")  # noqa: S307 - the test's own code
-
-
-def both(src: str, *arrays: np.ndarray, names: str = "x", second: bool = True,
-         consts: tuple[np.ndarray, ...] = ()) -> None:
-    """check_function for `src` over `arrays` (differentiated) then `consts` (constants)."""
-    f = fn(src, names)
-    check_function(
-        lambda *t: f(GF, gnn, tg, *t, *[tg.tensor(c.copy()) for c in consts]),
-        lambda *t: f(TF, tnn, torch, *t, *[torch.tensor(c.copy()) for c in consts]),
-        arrays, second=second, what=src)
-
-
-def raises_like_torch(src: str, *arrays: np.ndarray, names: str = "x") -> Exception:
-    """PyTorch raises on `src`, and so do we; our error is returned for its message."""
-    f = fn(src, names)
-    with pytest.raises(Exception):  # noqa: B017 - PyTorch's own error types vary
-        f(TF, tnn, torch, *[torch.tensor(a) for a in arrays])
-    with pytest.raises(Exception) as info:  # noqa: B017
-        f(GF, gnn, tg, *[tg.tensor(a) for a in arrays])
-    return info.value
-
-
 # ----------------------------------------------------------------------------- values, grads
 
 ACTIVATIONS = [

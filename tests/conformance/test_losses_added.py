@@ -18,31 +18,12 @@ import torch
 import tinygrad_edu as tg
 from tinygrad_edu.errors import ShapeError
 
+from ._added_helpers import LIBS, both, fn, loss_data, raises_like_torch
 from .nn_helpers import randn
 from .oracle import assert_close
-from .test_activations_losses_added import LIBS, both, fn, raises_like_torch
 
 REDUCTIONS = ["none", "mean", "sum"]
 DTYPES = [np.float64, np.float32]
-
-
-def _data(dtype: Any) -> dict[str, np.ndarray]:
-    x = randn(3, 4, seed=1, dtype=dtype)
-    logp = x - np.log(np.exp(x).sum(1, keepdims=True))
-    q = np.exp(randn(3, 4, seed=2)).astype(dtype)
-    return {
-        "x": x, "y": randn(3, 4, seed=2, dtype=dtype), "z": randn(3, 4, seed=3, dtype=dtype),
-        "logp": logp.astype(dtype), "q": (q / q.sum(1, keepdims=True)).astype(dtype),
-        "logq": np.log(q / q.sum(1, keepdims=True)).astype(dtype),
-        "sign": np.where(randn(3, 4, seed=4) > 0, 1.0, -1.0).astype(dtype),
-        "row_sign": np.array([1.0, -1.0, 1.0], dtype=dtype),
-        "bits": (randn(3, 4, seed=5) > 0).astype(dtype),
-        "counts": np.array([[0, 1, 2, 5], [3, 0, 1, 1], [7, 2, 0, 4]], dtype=dtype),
-        "pos": (np.abs(randn(3, 4, seed=6)) + 0.1).astype(dtype),
-        "var": (np.abs(randn(3, 4, seed=7)) + 0.2).astype(dtype),
-        "var_rows": (np.abs(randn(3, seed=8)) + 0.2).astype(dtype),
-        "w": np.array([0.5, 2.0, 1.0, 3.0], dtype=dtype),
-    }
 
 
 # (call with R for the reduction, differentiated operands, constant operands)
@@ -99,7 +80,7 @@ CASES = [
 
 
 def _run(src: str, diff: str, consts: str, dtype: Any, reduction: str) -> None:
-    data = _data(dtype)
+    data = loss_data(dtype)
     names = [n for n in (diff + ", " + consts).split(", ") if n]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # kl_div 'mean' and the legacy arguments warn
@@ -124,7 +105,7 @@ def test_kl_div_batchmean(src: str, diff: str, consts: str, dtype: Any) -> None:
 @pytest.mark.parametrize("legacy", ["size_average=False", "reduce=False", "size_average=True"])
 def test_kl_div_batchmean_with_legacy_arguments(legacy: str) -> None:
     """PyTorch divides what the legacy pair picks by the batch size."""
-    data = _data(np.float64)
+    data = loss_data(np.float64)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         both(f"F.kl_div(a, b, {legacy}, reduction='batchmean')", data["logp"], data["q"],
@@ -170,7 +151,7 @@ LEGACY = [("F.soft_margin_loss(x, sign, {})", "x", "sign"),
 def test_size_average_and_reduce(src: str, diff: str, consts: str, legacy: str) -> None:
     """The deprecated pair picks the reduction after PyTorch's own warning."""
     src = src.format(legacy)
-    data = _data(np.float64)
+    data = loss_data(np.float64)
     names = [n for n in (diff + ", " + consts).split(", ") if n]
     results = []
     for F, nn, torch_like in LIBS.values():

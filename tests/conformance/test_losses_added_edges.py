@@ -16,10 +16,12 @@ import torch
 import tinygrad_edu as tg
 import tinygrad_edu.nn.functional as GF
 
+from ._added_helpers import LIBS, both, fn, loss_data
 from .nn_helpers import randn
 from .oracle import as_numpy, assert_close
-from .test_activations_losses_added import LIBS, both, fn
-from .test_losses_added import DTYPES, REDUCTIONS, _data
+
+REDUCTIONS = ["none", "mean", "sum"]
+DTYPES = [np.float64, np.float32]
 
 # ----------------------------------------------------------------------------- numeric edges
 
@@ -50,7 +52,7 @@ def test_large_logits(src: str, diff: str, consts: str, reduction: str, dtype: A
     """Logits of +-1e4 and +-1e30: value and gradient as PyTorch's, and finite where
     docs/losses.md says so. The soft margin loss is where PyTorch is not: see
     test_soft_margin_loss_stays_finite."""
-    data = _data(dtype)
+    data = loss_data(dtype)
     data["big"] = (np.sign(randn(3, 4, seed=9)) * big_value).astype(dtype)
     src = src.replace("RED", repr(reduction))
     names = [n for n in (diff + ", " + consts).split(", ") if n]
@@ -93,7 +95,7 @@ def test_soft_margin_loss_stays_finite(dtype: Any) -> None:
 def test_nan_inputs(src: str, diff: str, consts: str, dtype: Any) -> None:
     """A NaN input gives a NaN loss, and the gradient PyTorch gives (the clamped margins:
     0 at the NaN, as PyTorch's clamp_min)."""
-    data = _data(dtype)
+    data = loss_data(dtype)
     big = randn(3, 4, seed=9, dtype=dtype)
     big[0, 1] = big[2, 3] = np.nan
     names = [n for n in (diff + ", " + consts).split(", ") if n]
