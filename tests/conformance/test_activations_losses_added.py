@@ -3,8 +3,7 @@
 gradient and second derivatives (float64), float32 values and gradients, keyword and
 positional calls, the gradient exactly at each kink, in-place forms, integer, 0-d and
 empty input, and the errors. The losses are in `test_losses_added.py`. Each call is
-written once, as PyTorch code in a string (`F`, `nn` and `torch` bound to either library),
-so both libraries see the same spelling and the string names a failure."""
+written once, as PyTorch code in a string (see `_added_helpers`)."""
 
 from __future__ import annotations
 
@@ -27,6 +26,8 @@ from .nn_helpers import randn
 from .oracle import as_numpy, assert_close, pair
 
 DTYPES = [np.float64, np.float32]
+
+
 # ----------------------------------------------------------------------------- values, grads
 
 ACTIVATIONS = [
