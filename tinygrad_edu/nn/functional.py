@@ -17,14 +17,9 @@ from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.functional import linear as _linear
 from tinygrad_edu.functional import where
 from tinygrad_edu.nn._pad import pad
-from tinygrad_edu.nn._piecewise import _kink, _overwrite, elu, hardtanh, softmax_dim
+from tinygrad_edu.nn._piecewise import _kink, _overwrite, _t, elu, hardtanh, softmax_dim
 from tinygrad_edu.nn._special import Erf
 from tinygrad_edu.tensor import Tensor, as_tensor
-
-
-def _t(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else as_tensor(x)
-
 
 # ----------------------------------------------------------------------------- affine
 
