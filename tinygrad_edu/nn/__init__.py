@@ -20,11 +20,15 @@ from tinygrad_edu.nn.activation import (
     Softplus,
     Tanh,
 )
+from tinygrad_edu.nn.activation_more import *  # noqa: F403
+from tinygrad_edu.nn.activation_more import __all__ as _activations_more
 from tinygrad_edu.nn.container import ModuleDict, ModuleList, Sequential
 from tinygrad_edu.nn.conv_layers import AvgPool1d, AvgPool2d, Conv1d, Conv2d, MaxPool1d, MaxPool2d
 from tinygrad_edu.nn.linear import Dropout, Flatten, Identity, Linear, Unflatten
 from tinygrad_edu.nn.loss_modules import *  # noqa: F403
 from tinygrad_edu.nn.loss_modules import __all__ as _loss_modules
+from tinygrad_edu.nn.loss_modules_more import *  # noqa: F403
+from tinygrad_edu.nn.loss_modules_more import __all__ as _loss_modules_more
 from tinygrad_edu.nn.module import Module
 from tinygrad_edu.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from tinygrad_edu.nn.parameter import Buffer, Parameter
@@ -38,3 +42,4 @@ __all__ = [
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "SiLU", "GELU", "Softplus", "ELU", "Hardtanh",
     "Softmax", "LogSoftmax", *_loss_modules,
 ]
+__all__ += [*_activations_more, *_loss_modules_more]
