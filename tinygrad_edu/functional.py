@@ -10,6 +10,13 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu._maths import _result_dtype, scalar_like, where_tensors
+from tinygrad_edu._shape_functions import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    meshgrid,
+    repeat_interleave,
+)
 from tinygrad_edu.autograd import _state
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.ops.linalg import Linear, einsum_normalized
@@ -225,6 +232,13 @@ _NAMES = ("exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "clamp", "clip
           "bitwise_xor", "bitwise_not")
 globals().update({name: _unary(name) for name in _NAMES})
 
+# issue 19, shapes and indexing: Tensor methods that PyTorch also has as functions
+_SHAPE_NAMES = ("tril", "triu", "roll", "argsort", "nonzero", "unique", "index_select",
+                "scatter", "scatter_add", "take_along_dim", "masked_select", "tile", "unbind",
+                "narrow", "movedim", "moveaxis", "swapaxes", "swapdims", "diagonal",
+                "diag_embed")
+globals().update({name: _unary(name) for name in _SHAPE_NAMES})
+
 
 def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
     """y = x @ weight.T + bias, weight in PyTorch's (out_features, in_features) layout.
@@ -297,3 +311,5 @@ def broadcast_tensors(*tensors: Any) -> tuple[Tensor, ...]:
 __all__ = [*_NAMES, "linear", "cat", "concat", "concatenate", "stack", "where", "einsum",
            "outer", "dot",
            "diag", "trace", "is_tensor", "broadcast_tensors"]
+__all__ += [*_SHAPE_NAMES, "meshgrid", "atleast_1d", "atleast_2d", "atleast_3d",
+            "repeat_interleave"]
