@@ -78,10 +78,10 @@ class IndexingMoreMixin:
         indices broadcast in the other dims); with dim=None on the flattened tensors.
         Negative indices count from the end, as in PyTorch."""
         idx = index_array(indices, "take_along_dim", "indices")
-        if dim is None:
+        if dim is None:  # PyTorch refuses negative indices here (and takes them with a dim)
             flat = self.reshape(-1)
             pos = check_range(idx.reshape(-1), flat.shape[0], "take_along_dim",
-                              f"the flattened input of shape {self.shape}", negative=True)
+                              f"the flattened input of shape {self.shape}")
             return flat[pos]
         d = self._axis(dim, "take_along_dim")
         if idx.ndim != self.ndim:
@@ -169,6 +169,8 @@ class IndexingMoreMixin:
                           output_size: int | None = None) -> Tensor:
         """Each entry (or slice along `dim`) repeated `repeats` times in place (an int, or
         one count per entry); dim=None works on the flattened tensor."""
+        if dim is not None and self.ndim == 0:
+            raise IndexError(f"repeat_interleave: dim {dim} given for a 0-d tensor (shape ())")
         x = self.reshape(-1) if dim is None else self
         d = 0 if dim is None else self._axis(dim, "repeat_interleave")
         if x.ndim == 0:
@@ -288,5 +290,7 @@ class IndexingMoreMixin:
                                    lambda t: t.scatter_add(dim, index, src), src)
 
     def masked_fill_(self: Tensor, mask: Any, value: Any) -> Tensor:
-        """masked_fill in place; the mask must broadcast to self's shape."""
-        return self._unary_inplace("masked_fill_", lambda t: t.masked_fill(mask, value), value)
+        """masked_fill in place; the mask must broadcast to self's shape, and the value is
+        cast to self's dtype (2.7 into an int64 tensor writes 2, as PyTorch)."""
+        return self._unary_inplace("masked_fill_",
+                                   lambda t: t.masked_fill(mask, value).to(t.dtype), value)

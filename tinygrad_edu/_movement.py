@@ -291,6 +291,8 @@ class MovementMixin:
             raise ValueError(f"repeat: {len(reps)} sizes for a tensor of shape {self.shape}; "
                              f"give at least {self.ndim} (one per dim), got {reps}")
         x = self.reshape((1,) * (len(reps) - self.ndim) + self.shape)
+        if all(r == 1 for r in reps):  # a copy, as PyTorch (the chain below would be a view)
+            return x.clone()
         inter = tuple(v for n in x.shape for v in (1, n))
         big = tuple(v for r, n in zip(reps, x.shape) for v in (r, n))
         return x.reshape(inter).expand(big).reshape(tuple(r * n for r, n in zip(reps, x.shape)))

@@ -93,8 +93,8 @@ def repeat_interleave(input: Any, repeats: Any = None, dim: int | None = None, *
     if repeats is None:
         counts = as_tensor(input)
         positions = Tensor._wrap(np.arange(counts.numel(), dtype=np.int64))
-        if counts.ndim > 1:
-            raise ShapeError(f"repeat_interleave: counts must be 0-d or 1-D, got shape "
+        if counts.ndim != 1:
+            raise ShapeError(f"repeat_interleave: counts must be 1-D, got shape "
                              f"{counts.shape}")
         return positions.repeat_interleave(counts, 0, output_size=output_size)
     return as_tensor(input).repeat_interleave(repeats, dim, output_size=output_size)

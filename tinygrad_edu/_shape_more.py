@@ -209,7 +209,9 @@ class ShapeMoreMixin:
         new = compute(old)
         self.array = new.array
         self._bump_version()
-        if track:
+        # a shape that did not change made no node: self keeps its producer, whose saved
+        # output version now differs, so a backward that reads self raises (as PyTorch)
+        if track and new is not old:
             self._ctx = new._ctx
             if new._ctx is not None:
                 new._ctx._out = weakref.ref(self)
