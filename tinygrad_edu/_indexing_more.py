@@ -14,6 +14,7 @@ refuses them).
 
 from __future__ import annotations
 
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -250,6 +251,11 @@ class IndexingMoreMixin:
         else:
             part = self._wrap(np.full(idx.shape, source, dtype=self.dtype))
         if reduce is not None:
+            if hasattr(source, "array"):
+                warnings.warn("The reduce argument of torch.scatter with Tensor src is "
+                              "deprecated and will be removed in a future PyTorch release. "
+                              "Use torch.scatter_reduce instead for more reduction options.",
+                              UserWarning, stacklevel=2)
             return self._scatter_reduce(flat, part, grid, reduce).reshape(self.shape)
         return IndexPut.apply(flat, part, index=grid).reshape(self.shape)
 

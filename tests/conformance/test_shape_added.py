@@ -47,7 +47,7 @@ SCATTER = [f"x.scatter(2, {I_}, 0.5)", f"x.scatter(2, {I_}, x.flip(2)[:, :, :2])
            "x.scatter(0, torch.tensor([[[1, 0, 1, 1]]]), x[1:, :1] * 3)",
            "x.scatter(1, torch.tensor([[[2], [0]]]), 7)",
            f"torch.scatter(input=x, dim=2, index={I_}, src=x[:, :, 1:3])",
-           f"x.scatter(2, {I_}.int(), 0.25)",
+           f"x.scatter(2, {I_}.int(), 0.25)", f"x.scatter(2, {J_}, x[:, :, 2:])",
            f"x.scatter_add(2, {J_}, x[..., :2] * 3)",
            f"torch.scatter_add(x, 2, {I_}, x.flip(1)[..., 1:3])",
            "torch.scatter_add(x, 0, torch.tensor([[[1, 1, 0, 1]]]), x[:1, :1] * 2)",
