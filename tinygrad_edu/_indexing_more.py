@@ -231,7 +231,7 @@ class IndexingMoreMixin:
         if src.dtype != self.dtype:
             raise TypeError(f"{op}: src has dtype {src.dtype} but the input has {self.dtype}; "
                             "they must be equal")
-        return src
+        return src.reshape(1) if src.ndim == 0 else src  # a 0-d src counts as 1-D (PyTorch)
 
     def scatter(self: Tensor, dim: int, index: Any, src: Any = None, *, value: Any = None,
                 reduce: str | None = None) -> Tensor:

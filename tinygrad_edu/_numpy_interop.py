@@ -31,7 +31,10 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu import _numpy_shapes  # noqa: F401  (registers its handlers)
+from tinygrad_edu import (
+    _numpy_shapes,  # noqa: F401  (registers its handlers)
+    _numpy_shapes_more,  # noqa: F401  (registers its handlers)
+)
 from tinygrad_edu._numpy_functions import _FUNCTIONS, _LEAVE, _unsupported, _values
 from tinygrad_edu.tensor import Tensor, _numpy, as_tensor
 

@@ -408,7 +408,9 @@ ZERO_D = ["torch.roll(x, 1)", "x.index_select(0, torch.tensor([0]))", "torch.atl
           "x.tile(3)", "x.repeat_interleave(2)", "torch.take_along_dim(x, torch.tensor([0]))",
           "x.masked_select(x > 0)", "torch.scatter(x, 0, torch.tensor(0), 5.0)",
           "torch.meshgrid(x, x, indexing='ij')[0]", "torch.atleast_3d(x)",
-          "x.index_select(0, torch.tensor(0))", "x.repeat_interleave(torch.tensor([3]))"]
+          "x.index_select(0, torch.tensor(0))", "x.repeat_interleave(torch.tensor([3]))",
+          "torch.scatter(x, 0, torch.tensor(0), x * 3)", "x.scatter_add(0, torch.tensor([0]), x)",
+          "x.scatter(0, torch.tensor([0]), (x * 2).reshape(1))"]
 
 
 @pytest.mark.parametrize("src", ZERO_D)
