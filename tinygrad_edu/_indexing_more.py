@@ -298,5 +298,13 @@ class IndexingMoreMixin:
     def masked_fill_(self: Tensor, mask: Any, value: Any) -> Tensor:
         """masked_fill in place; the mask must broadcast to self's shape, and the value is
         cast to self's dtype (2.7 into an int64 tensor writes 2, as PyTorch)."""
+        m_shape = np.shape(mask.array if isinstance(mask, _tensor_types.Tensor) else mask)
+        try:
+            fits = np.broadcast_shapes(self.shape, m_shape) == self.shape
+        except ValueError:
+            fits = False
+        if not fits:
+            raise ShapeError(f"masked_fill_: mask of shape {m_shape} does not broadcast to the "
+                             f"shape {self.shape} of the tensor filled in place")
         return self._unary_inplace("masked_fill_",
                                    lambda t: t.masked_fill(mask, value).to(t.dtype), value)

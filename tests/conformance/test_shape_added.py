@@ -61,6 +61,7 @@ TAKE = ["torch.take_along_dim(x, torch.tensor([[[3, 0, -1]]]), 2)",
         "torch.take_along_dim(x, x.argsort(1)[:, :2], dim=1)",
         "x.take_along_dim(torch.tensor([[[1]], [[0]]]), dim=0)",
         "torch.take_along_dim(x, torch.tensor([23, 7]))",
+        "torch.take_along_dim(x[:, :1], torch.tensor([[[1], [0], [2]]]), 2)",
         "torch.take_along_dim(x, torch.tensor([[[-4, 3]]]), 2)",
         "torch.take_along_dim(input=x, indices=torch.tensor([[[0, 1]]]), dim=-1)"]
 MASKED = ["x.masked_select(x > 0)", "torch.masked_select(x, x[0, :, :1] > 0)",
@@ -196,7 +197,8 @@ REFUSED = [
     "x.unbind(3)", "x[0, 0, 0].unbind()", "x.unique(dim=3)", "x.argsort(3)",
     "x.tile(2.5)", "x.swapaxes(0, 3)", "torch.take_along_dim(x, torch.tensor([-1]))",
     "torch.repeat_interleave(torch.tensor(3))", "x[0, 0, 0].repeat_interleave(2, 0)",
-    "x.squeeze_(5)", "x.unsqueeze_(4)",
+    "x.squeeze_(5)", "x.unsqueeze_(4)", "x[0].masked_fill_(x > 0, 1.0)",
+    "x.masked_fill_(x[:, :2] > 0, 1.0)",
     "torch.unique(torch.zeros(0, 3), dim=1)",
 ]
 
@@ -231,6 +233,7 @@ def test_refused(src: str) -> None:
     ("x.repeat_interleave(torch.tensor([1.0]))", TypeError, ["repeat_interleave", "float"]),
     ("x.masked_select(x)", TypeError, ["masked_select", "bool"]),
     ("x.narrow(2, 3, 2)", ValueError, ["narrow", "(2, 3, 4)"]),
+    ("x[0].masked_fill_(x > 0, 1.0)", ValueError, ["masked_fill_", "(2, 3, 4)", "(3, 4)"]),
     ("x.scatter(1, torch.tensor([[[0]]]), x.double())", TypeError, ["scatter", "float64"]),
 ])
 def test_error_messages_name_the_op(src: str, error: type, words: list[str]) -> None:
