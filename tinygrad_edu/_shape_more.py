@@ -155,16 +155,22 @@ class ShapeMoreMixin:
                                  f"shape {self.shape}")
         rest = iter(a for a in range(self.ndim) if a not in src)
         where = dict(zip(dst, src))
-        return self.permute(*[where[i] if i in where else next(rest)
-                              for i in range(self.ndim)])
+        return self._fresh_view(self.permute(*[where[i] if i in where else next(rest)
+                                               for i in range(self.ndim)]))
 
     moveaxis = movedim
 
     def swapaxes(self: Tensor, axis0: int, axis1: int) -> Tensor:
-        return self.transpose(axis0, axis1)
+        return self._fresh_view(self.transpose(axis0, axis1))
 
     def swapdims(self: Tensor, dim0: int, dim1: int) -> Tensor:
-        return self.transpose(dim0, dim1)
+        return self._fresh_view(self.transpose(dim0, dim1))
+
+    def _fresh_view(self: Tensor, out: Tensor) -> Tensor:
+        """out, or a new view of self when the op changed nothing (permute then returns
+        self): PyTorch gives a new tensor, so an in-place shape change of the result
+        (`unsqueeze_`) must not reach self."""
+        return self[...] if out is self else out
 
     # ------------------------------------------------------------------ diagonals
     def diagonal(self: Tensor, offset: int = 0, dim1: int = 0, dim2: int = 1) -> Tensor:

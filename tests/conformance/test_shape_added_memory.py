@@ -49,6 +49,19 @@ def test_copies_do_not_alias(src: str) -> None:
     np.testing.assert_array_equal(x.numpy(), a)
 
 
+@pytest.mark.parametrize("src", ["x.movedim(0, 0)", "x.swapaxes(1, 1)", "x.swapdims(0, -3)",
+                                 "x.narrow(0, 0, 2)", "x.diagonal(0, 0, 1)", "torch.tile(x, ())"])
+def test_results_are_new_tensors(src: str) -> None:
+    """Even when nothing moves, the result is a new tensor (a view or a copy, as PyTorch's):
+    changing its shape in place leaves the input's shape alone."""
+    for lib in (torch, tg):
+        x = lib.tensor(sample(SHAPE, "float32"))
+        out = code(src)(lib, x)
+        assert out is not x
+        out.unsqueeze_(0)
+        assert tuple(x.shape) == SHAPE
+
+
 def test_atleast_returns_the_tensor_itself() -> None:
     for lib in (torch, tg):
         x = lib.tensor(sample(SHAPE, "float32"))
