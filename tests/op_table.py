@@ -51,6 +51,7 @@ from op_strategies import (
     unsqueeze_dim,
     variance,
 )
+from shape_op_rows import rows as shape_rows
 
 import tinygrad_edu as tg
 from tinygrad_edu import Tensor
@@ -361,6 +362,8 @@ OPS: list[Op] = [
     Op("einsum_more", lambda *ts, spec: tg.einsum(spec, *ts),
        lambda *xs, spec: np.einsum(spec, *xs), einsum_inputs(extra_einsum_specs()), True),
 ]
+
+OPS += shape_rows(Op)  # issue 19's shape and indexing names (tests/shape_op_rows.py)
 
 PRIMITIVES = [op for op in OPS if op.primitive]
 BINARY = [op for op in OPS if op.binary]

@@ -471,6 +471,19 @@ FUNCTIONS += [  # issue 19
     F(np.nansum, "all", lambda x: np.nansum(x), (A,)),
     F(np.nan_to_num, "default", lambda x: np.nan_to_num(x), (A,)),
 ]
+FUNCTIONS += [  # issue 19's shape handlers (more cases: tests/test_shape_added_numpy.py)
+    F(np.tril, "k", lambda x: np.tril(x, -1), (C,)),
+    F(np.triu, "k", lambda x: np.triu(x, 1), (C,)),
+    F(np.roll, "axis", lambda x: np.roll(x, 2, axis=-1), (C,)),
+    F(np.tile, "reps", lambda x: np.tile(x, (2, 1)), (C,)),
+    F(np.repeat, "axis", lambda x: np.repeat(x, 2, axis=1), (C,)),
+    F(np.take_along_axis, "axis", lambda x: np.take_along_axis(x, np.argsort(x, 2), 2), (C,)),
+    F(np.diagonal, "axes", lambda x: np.diagonal(x, 1, 1, 2), (C,)),
+    F(np.meshgrid, "xy", lambda x, y: np.stack(np.meshgrid(x, y), -1), (r(3), r(2))),
+    F(np.atleast_1d, "0-d", lambda x: np.atleast_1d(x), (r(),)),
+    F(np.atleast_2d, "1-d", lambda x: np.atleast_2d(x), (r(3),)),
+    F(np.atleast_3d, "2-d", lambda x: np.atleast_3d(x), (r(2, 3),)),
+]
 CONSTANT_LIKE = [
     F(np.zeros_like, "default", lambda x: np.zeros_like(x), (A,)),
     F(np.ones_like, "dtype", lambda x: np.ones_like(x, dtype=np.float32), (A,)),

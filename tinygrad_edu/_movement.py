@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tinygrad_edu._arguments import as_int, int_args
+from tinygrad_edu._indexing_more import check_range, index_array
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.modes import _state, _tensor_types
 from tinygrad_edu.ops.movement import Expand, GetItem, Pad, Permute, Reshape
@@ -223,6 +224,9 @@ class MovementMixin:
         return self.permute(*order)
 
     def t(self: Tensor) -> Tensor:
+        if self.ndim > 2:
+            raise ShapeError(f"t: expects a tensor of at most 2 dims, got shape {self.shape} "
+                             "(use transpose(d0, d1) or mT)")
         return self.transpose() if self.ndim == 2 else self
 
     @property
@@ -303,6 +307,8 @@ class MovementMixin:
             raise ValueError(f"repeat: sizes must be >= 0, got {reps} (tensor of shape "
                              f"{self.shape})")
         x = self.reshape((1,) * (len(reps) - self.ndim) + self.shape)
+        if all(r == 1 for r in reps):  # a copy, as PyTorch (the chain below would be a view)
+            return x.clone()
         inter = tuple(v for n in x.shape for v in (1, n))
         big = tuple(v for r, n in zip(reps, x.shape) for v in (r, n))
         return x.reshape(inter).expand(big).reshape(tuple(r * n for r, n in zip(reps, x.shape)))
@@ -355,10 +361,13 @@ class MovementMixin:
     def gather(self: Tensor, dim: int, index: Any) -> Tensor:
         """out[i][j] = self[index[i][j]][j] for dim 0 (and so on), as PyTorch's gather."""
         d = self._axis(dim, "gather")
-        idx = np.asarray(index.array if isinstance(index, type(self)) else index)
+        idx = index_array(index, "gather")
         if idx.ndim != self.ndim:
             raise ShapeError(f"gather: index has {idx.ndim} dims but input has {self.ndim} "
                              f"(shapes {idx.shape} and {self.shape})")
+        # PyTorch refuses a negative index here (numpy would count it from the end)
+        check_range(idx, self.shape[d] if self.ndim else 1, "gather",
+                    f"dim {d} of the input of shape {self.shape}")
         grids = list(np.ix_(*[np.arange(n) for n in idx.shape]))
         grids[d] = idx
         try:

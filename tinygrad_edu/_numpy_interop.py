@@ -31,7 +31,11 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu import _numpy_elementwise, _numpy_shapes  # noqa: F401  (register handlers)
+from tinygrad_edu import (  # noqa: F401  (each registers its handlers)
+    _numpy_elementwise,
+    _numpy_shapes,
+    _numpy_shapes_more,
+)
 from tinygrad_edu._numpy_functions import _FUNCTIONS, _LEAVE, _unsupported, _values
 from tinygrad_edu.tensor import Tensor, _numpy, as_tensor
 

@@ -11,6 +11,13 @@ import numpy as np
 
 from tinygrad_edu._maths import _result_dtype, scalar_like, where_tensors
 from tinygrad_edu._reduce_more import std_mean, var_mean  # noqa: F401  (re-exported)
+from tinygrad_edu._shape_functions import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    meshgrid,
+    repeat_interleave,
+)
 from tinygrad_edu.autograd import _state
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.ops.linalg import Linear, einsum_normalized
@@ -255,6 +262,13 @@ _INPLACE_NAMES = ("sin_", "cos_", "tan_", "floor_", "ceil_", "round_", "trunc_",
                   "nan_to_num_", "exp_", "sqrt_", "abs_", "sigmoid_", "tanh_", "log_", "neg_")
 globals().update({name: _inplace(name) for name in _INPLACE_NAMES})
 
+# issue 19, shapes and indexing: Tensor methods that PyTorch also has as functions
+_SHAPE_NAMES = ("tril", "triu", "roll", "argsort", "nonzero", "unique", "index_select",
+                "scatter", "scatter_add", "take_along_dim", "masked_select", "tile", "unbind",
+                "narrow", "movedim", "moveaxis", "swapaxes", "swapdims", "diagonal",
+                "diag_embed")
+globals().update({name: _unary(name) for name in _SHAPE_NAMES})
+
 
 def linear(input: Any, weight: Any, bias: Any = None) -> Tensor:
     """y = x @ weight.T + bias, weight in PyTorch's (out_features, in_features) layout.
@@ -329,3 +343,5 @@ __all__ = [*_NAMES, "linear", "cat", "concat", "concatenate", "stack", "where", 
            "diag", "trace", "is_tensor", "broadcast_tensors"]
 __all__ += [*_LINRED_NAMES, "var_mean", "std_mean"]  # issue 19 (helper linred)
 __all__ += [*_ELEMENTWISE_NAMES, *_INPLACE_NAMES]
+__all__ += [*_SHAPE_NAMES, "meshgrid", "atleast_1d", "atleast_2d", "atleast_3d",
+            "repeat_interleave"]

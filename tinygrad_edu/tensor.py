@@ -20,12 +20,14 @@ from tinygrad_edu._convert import (  # noqa: F401  (TensorDataError and _to_arra
     _element_dtype,
     _to_array,
 )
+from tinygrad_edu._indexing_more import IndexingMoreMixin
 from tinygrad_edu._inplace import InplaceMixin, _rng, refresh_view  # noqa: F401
 from tinygrad_edu._logic import LogicMixin
 from tinygrad_edu._maths import MathsMixin
 from tinygrad_edu._movement import MovementMixin
 from tinygrad_edu._reduce import ReduceMixin
 from tinygrad_edu._reduce_more import ReduceMoreMixin
+from tinygrad_edu._shape_more import ShapeMoreMixin
 from tinygrad_edu._size import Size
 from tinygrad_edu._unary import UnaryMixin
 from tinygrad_edu._unary_more import ElementwiseMixin
@@ -60,7 +62,7 @@ def as_tensor(x: Any, dtype: Any = None) -> Tensor:
 
 
 class Tensor(MathsMixin, LogicMixin, UnaryMixin, ElementwiseMixin, ReduceMixin, ReduceMoreMixin,
-             MovementMixin, InplaceMixin):
+             MovementMixin, InplaceMixin, ShapeMoreMixin, IndexingMoreMixin):
     """An n-d array with autograd.
 
     `Tensor(data, requires_grad=False, dtype=None, name=None)`: numpy input keeps its dtype;
