@@ -28,6 +28,8 @@ from tinygrad_edu.nn.loss_modules import __all__ as _loss_modules
 from tinygrad_edu.nn.module import Module
 from tinygrad_edu.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from tinygrad_edu.nn.parameter import Buffer, Parameter
+from tinygrad_edu.nn.rnn import GRU, LSTM, RNN, RNNBase
+from tinygrad_edu.nn.rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
 
 __all__ = [
     "Module", "Parameter", "Buffer", "functional", "init", "utils",
@@ -38,3 +40,4 @@ __all__ = [
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "SiLU", "GELU", "Softplus", "ELU", "Hardtanh",
     "Softmax", "LogSoftmax", *_loss_modules,
 ]
+__all__ += ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
