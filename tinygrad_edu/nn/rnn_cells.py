@@ -102,7 +102,10 @@ def check_dtype(op: str, x: Tensor, weight: Tensor) -> None:
 
 
 def reset_uniform(module: Module, hidden_size: int, generator: Any = None) -> None:
-    """Every parameter from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), PyTorch's init."""
+    """Every parameter from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size)), PyTorch's init.
+    An int seed becomes one generator, so the parameters get different draws."""
+    if isinstance(generator, int | np.integer) and not isinstance(generator, bool):
+        generator = np.random.default_rng(int(generator))
     bound = 1.0 / math.sqrt(hidden_size) if hidden_size > 0 else 0.0
     for weight in module.parameters():
         init.uniform_(weight, -bound, bound, generator=generator)

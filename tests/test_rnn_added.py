@@ -1,0 +1,392 @@
+"""Sequence models without PyTorch: backpropagation through time of nn.RNN/LSTM/GRU and the
+cells against central differences (float64), dropout between layers by statistics and
+reproducibility, pad_sequence, and cs231n's recurrent layer functions against the course's
+formulas written out below in plain numpy (forward and hand-derived backward) as the oracle."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import tinygrad_edu as tg
+import tinygrad_edu.nn as nn
+from tinygrad_edu.course import rnn_layers as R
+from tinygrad_edu.errors import ShapeError
+from tinygrad_edu.nn.utils.rnn import pad_sequence, unpad_sequence
+from tinygrad_edu.testing import assert_gradients_match
+
+
+def rng(seed: int = 0) -> np.random.Generator:
+    return np.random.default_rng(seed)
+
+
+# ----------------------------------------------------------------------------- BPTT gradients
+
+
+def _network_loss(module: nn.Module, names: list[str], lstm: bool, up: np.ndarray,
+                  up_h: np.ndarray) -> Any:
+    """A scalar of the output and the final state, as a function of (input, h0, weights)."""
+    def f(x: tg.Tensor, h0: tg.Tensor, *weights: tg.Tensor) -> tg.Tensor:
+        hx = (h0, h0 * 0.5) if lstm else h0
+        out, h_n = nn.utils.functional_call(module, dict(zip(names, weights)), (x, hx))
+        h_last = h_n[0] if lstm else h_n
+        return (out * tg.tensor(up)).sum() + (h_last * tg.tensor(up_h)).sum()
+    return f
+
+
+@settings(max_examples=6, deadline=None)
+@given(kind=st.sampled_from(["RNN", "LSTM", "GRU"]), layers=st.integers(1, 2),
+       bidirectional=st.booleans(), batch_first=st.booleans(), seq=st.integers(1, 4),
+       seed=st.integers(0, 2**16))
+def test_backpropagation_through_time_matches_central_differences(
+        kind: str, layers: int, bidirectional: bool, batch_first: bool, seq: int,
+        seed: int) -> None:
+    g = rng(seed)
+    module = getattr(nn, kind)(2, 3, num_layers=layers, bidirectional=bidirectional,
+                               batch_first=batch_first, dtype=np.float64, generator=seed)
+    names = [n for n, _ in module.named_parameters()]
+    weights = [p.numpy().copy() for _, p in module.named_parameters()]
+    d = 2 if bidirectional else 1
+    x = g.standard_normal((2, seq, 2) if batch_first else (seq, 2, 2))
+    h0 = g.standard_normal((d * layers, 2, 3))
+    out_shape = (2, seq, 3 * d) if batch_first else (seq, 2, 3 * d)
+    f = _network_loss(module, names, kind == "LSTM", g.standard_normal(out_shape),
+                      g.standard_normal((d * layers, 2, 3)))
+    assert_gradients_match(f, x, h0, *weights)
+
+
+@pytest.mark.parametrize("cell", ["RNNCell", "LSTMCell", "GRUCell"])
+def test_cell_gradients_first_and_second_order(cell: str) -> None:
+    module = getattr(nn, cell)(3, 2, dtype=np.float64, generator=1)
+    names = [n for n, _ in module.named_parameters()]
+    weights = [p.numpy().copy() for _, p in module.named_parameters()]
+    g = rng(1)
+    x, h = g.standard_normal((2, 3)), g.standard_normal((2, 2))
+    up = tg.tensor(g.standard_normal((2, 2)))
+
+    def f(x: tg.Tensor, h: tg.Tensor, *w: tg.Tensor) -> tg.Tensor:
+        hx = (h, h * h) if cell == "LSTMCell" else h
+        y = nn.utils.functional_call(module, dict(zip(names, w)), (x, hx))
+        y = y[0] + 2 * y[1] if cell == "LSTMCell" else y
+        return (y * up).sum()
+
+    assert_gradients_match(f, x, h, *weights, second_order=True)
+
+
+def test_lstm_projection_gradient() -> None:
+    module = nn.LSTM(2, 4, proj_size=2, num_layers=2, dtype=np.float64, generator=3)
+    names = [n for n, _ in module.named_parameters()]
+    weights = [p.numpy().copy() for _, p in module.named_parameters()]
+    g = rng(3)
+    x = g.standard_normal((3, 2, 2))
+    up = tg.tensor(g.standard_normal((3, 2, 2)))
+
+    def f(x: tg.Tensor, *w: tg.Tensor) -> tg.Tensor:
+        out, (h, c) = nn.utils.functional_call(module, dict(zip(names, w)), (x,))
+        assert h.shape == (2, 2, 2) and c.shape == (2, 2, 4)
+        return (out * up).sum() + c.sum()
+
+    assert_gradients_match(f, x, *weights)
+
+
+# ----------------------------------------------------------------------------- the step maths
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-x))
+
+
+def test_gru_and_lstm_step_formulas_written_out() -> None:
+    """PyTorch's gate order and the GRU's r * (W_hn h + b_hn), against numpy."""
+    g = rng(4)
+    x, h, c = g.standard_normal((2, 3)), g.standard_normal((2, 4)), g.standard_normal((2, 4))
+    gru = nn.GRUCell(3, 4, dtype=np.float64, generator=0)
+    wi, wh = gru.weight_ih.numpy(), gru.weight_hh.numpy()
+    assert gru.bias_ih is not None and gru.bias_hh is not None
+    gi, gh = x @ wi.T + gru.bias_ih.numpy(), h @ wh.T + gru.bias_hh.numpy()
+    r, z = sigmoid(gi[:, :4] + gh[:, :4]), sigmoid(gi[:, 4:8] + gh[:, 4:8])
+    n = np.tanh(gi[:, 8:] + r * gh[:, 8:])
+    np.testing.assert_allclose(gru(tg.tensor(x), tg.tensor(h)).numpy(), (1 - z) * n + z * h,
+                               rtol=1e-12)
+    lstm = nn.LSTMCell(3, 4, bias=False, dtype=np.float64, generator=0)
+    a = x @ lstm.weight_ih.numpy().T + h @ lstm.weight_hh.numpy().T
+    i, f, gg, o = sigmoid(a[:, :4]), sigmoid(a[:, 4:8]), np.tanh(a[:, 8:12]), sigmoid(a[:, 12:])
+    c2 = f * c + i * gg
+    h2, c_next = lstm(tg.tensor(x), (tg.tensor(h), tg.tensor(c)))
+    np.testing.assert_allclose(c_next.numpy(), c2, rtol=1e-12)
+    np.testing.assert_allclose(h2.numpy(), o * np.tanh(c2), rtol=1e-12)
+
+
+def test_init_is_uniform_in_plus_minus_one_over_sqrt_hidden_and_reproducible() -> None:
+    tg.manual_seed(5)
+    a = nn.LSTM(10, 64, num_layers=2)
+    tg.manual_seed(5)
+    b = nn.LSTM(10, 64, num_layers=2)
+    values = np.concatenate([p.numpy().ravel() for p in a.parameters()])
+    assert a.weight_ih_l0.dtype == np.float32
+    assert np.abs(values).max() <= 1 / 8 and np.abs(values).max() > 0.99 / 8
+    assert abs(values.mean()) < 0.003 and abs(values.std() - 1 / 8 / np.sqrt(3)) < 0.002
+    for p, q in zip(a.parameters(), b.parameters()):
+        np.testing.assert_array_equal(p.numpy(), q.numpy())
+
+
+def test_dropout_between_layers_only_in_training() -> None:
+    tg.manual_seed(0)
+    m = nn.GRU(4, 200, num_layers=2, dropout=0.5, dtype=np.float64)
+    x = tg.tensor(rng(0).standard_normal((3, 5, 4)))
+    m.eval()
+    e1, e2 = m(x)[0].numpy(), m(x)[0].numpy()
+    np.testing.assert_array_equal(e1, e2)  # eval: deterministic
+    m.train()
+    tg.manual_seed(1)
+    t1 = m(x)[0].numpy()
+    tg.manual_seed(1)
+    t2 = m(x)[0].numpy()
+    np.testing.assert_array_equal(t1, t2)  # reproducible under manual_seed
+    assert not np.allclose(t1, e1)
+    # with p = 1 the second layer sees zeros: its output is a one-layer GRU's on zeros
+    m.dropout = 1.0
+    one_layer = nn.GRU(200, 200, dtype=np.float64)
+    one_layer.load_state_dict({k.replace("l1", "l0"): v for k, v in m.state_dict().items()
+                               if k.endswith("l1")})
+    np.testing.assert_allclose(m(x)[0].numpy(),
+                               one_layer(tg.zeros(3, 5, 200, dtype=np.float64))[0].numpy())
+
+
+def test_dropout_mask_statistics() -> None:
+    """p = 0.3 zeroes about 30% of the first layer's outputs, seen through a linear second
+    layer: an RNN with relu, identity-like weights, reading one unit."""
+    m = nn.RNN(1, 1, num_layers=2, nonlinearity="relu", bias=False, dropout=0.3,
+               dtype=np.float64)
+    state = {"weight_ih_l0": np.array([[1.0]]), "weight_hh_l0": np.array([[0.0]]),
+             "weight_ih_l1": np.array([[1.0]]), "weight_hh_l1": np.array([[0.0]])}
+    m.load_state_dict(state)
+    tg.manual_seed(2)
+    out, _ = m(tg.ones(4000, 5, 1, dtype=np.float64))
+    values = out.numpy().ravel()
+    kept = values > 0
+    assert abs(kept.mean() - 0.7) < 0.01
+    np.testing.assert_allclose(values[kept], 1 / 0.7)
+
+
+# ----------------------------------------------------------------------------- pad_sequence
+
+
+def test_pad_sequence_and_unpad_round_trip_with_gradients() -> None:
+    g = rng(6)
+    seqs = [tg.tensor(g.standard_normal((n, 2)), requires_grad=True) for n in (3, 1, 2)]
+    padded = pad_sequence(seqs, batch_first=True, padding_value=-7.0)
+    assert padded.shape == (3, 3, 2)
+    np.testing.assert_array_equal(padded.numpy()[1, 1:], -7.0)
+    left = pad_sequence(seqs, padding_side="left")
+    assert left.shape == (3, 3, 2)
+    np.testing.assert_array_equal(left.numpy()[2, 1], seqs[1].numpy()[0])
+    back = unpad_sequence(padded, tg.tensor([3, 1, 2]), batch_first=True)
+    for s, b in zip(seqs, back):
+        np.testing.assert_array_equal(s.numpy(), b.numpy())
+    (padded * padded).sum().backward()
+    for s in seqs:
+        np.testing.assert_allclose(s.grad.numpy(), 2 * s.numpy())
+
+
+def test_pad_sequence_errors() -> None:
+    with pytest.raises(ValueError, match="empty"):
+        pad_sequence([])
+    with pytest.raises(ShapeError, match=r"\(2, 3\), \(1, 4\)"):
+        pad_sequence([tg.ones(2, 3), tg.ones(1, 4)])
+    with pytest.raises(ValueError, match="padding_side"):
+        pad_sequence([tg.ones(2)], padding_side="middle")
+
+
+# ----------------------------------------------------------------------------- cs231n's formulas
+
+
+def np_rnn_step(x: Any, h: Any, Wx: Any, Wh: Any, b: Any) -> tuple[np.ndarray, tuple]:
+    nh = np.tanh(x @ Wx + h @ Wh + b)
+    return nh, (x, h, Wx, Wh, nh)
+
+
+def np_rnn_step_backward(dnh: Any, cache: tuple) -> tuple[np.ndarray, ...]:
+    x, h, Wx, Wh, nh = cache
+    da = dnh * (1 - nh**2)
+    return da @ Wx.T, da @ Wh.T, x.T @ da, h.T @ da, da.sum(0)
+
+
+def np_rnn_backward(dh: Any, x: Any, h0: Any, Wx: Any, Wh: Any, b: Any
+                    ) -> tuple[np.ndarray, ...]:
+    caches, h = [], h0
+    for t in range(x.shape[1]):
+        h, c = np_rnn_step(x[:, t], h, Wx, Wh, b)
+        caches.append(c)
+    dx, dprev = np.zeros_like(x), np.zeros_like(h0)
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
+    for t in reversed(range(x.shape[1])):
+        dxt, dprev, dwx, dwh, dbt = np_rnn_step_backward(dh[:, t] + dprev, caches[t])
+        dx[:, t] = dxt
+        dWx, dWh, db = dWx + dwx, dWh + dwh, db + dbt
+    return dx, dprev, dWx, dWh, db
+
+
+def np_lstm_step(x: Any, h: Any, c: Any, Wx: Any, Wh: Any, b: Any
+                 ) -> tuple[np.ndarray, np.ndarray, tuple]:
+    H = h.shape[1]
+    a = x @ Wx + h @ Wh + b
+    i, f, o, g = (sigmoid(a[:, :H]), sigmoid(a[:, H:2 * H]), sigmoid(a[:, 2 * H:3 * H]),
+                  np.tanh(a[:, 3 * H:]))
+    nc = f * c + i * g
+    nh = o * np.tanh(nc)
+    return nh, nc, (x, h, c, Wx, Wh, i, f, o, g, nc)
+
+
+def np_lstm_step_backward(dnh: Any, dnc: Any, cache: tuple) -> tuple[np.ndarray, ...]:
+    x, h, c, Wx, Wh, i, f, o, g, nc = cache
+    tc = np.tanh(nc)
+    dc = dnc + dnh * o * (1 - tc**2)
+    do, di, df, dg = dnh * tc, dc * g, dc * c, dc * i
+    da = np.hstack([di * i * (1 - i), df * f * (1 - f), do * o * (1 - o), dg * (1 - g**2)])
+    return da @ Wx.T, da @ Wh.T, dc * f, x.T @ da, h.T @ da, da.sum(0)
+
+
+def np_lstm_backward(dh: Any, x: Any, h0: Any, Wx: Any, Wh: Any, b: Any
+                     ) -> tuple[np.ndarray, ...]:
+    caches, h, c = [], h0, np.zeros_like(h0)
+    for t in range(x.shape[1]):
+        h, c, cache = np_lstm_step(x[:, t], h, c, Wx, Wh, b)
+        caches.append(cache)
+    dx, dprev_h, dprev_c = np.zeros_like(x), np.zeros_like(h0), np.zeros_like(h0)
+    dWx, dWh, db = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(b)
+    for t in reversed(range(x.shape[1])):
+        dxt, dprev_h, dprev_c, dwx, dwh, dbt = np_lstm_step_backward(
+            dh[:, t] + dprev_h, dprev_c, caches[t])
+        dx[:, t] = dxt
+        dWx, dWh, db = dWx + dwx, dWh + dwh, db + dbt
+    return dx, dprev_h, dWx, dWh, db
+
+
+def np_temporal_softmax_loss(x: Any, y: Any, mask: Any) -> tuple[float, np.ndarray]:
+    N, T, V = x.shape
+    xf, yf, mf = x.reshape(N * T, V), y.reshape(N * T), mask.reshape(N * T)
+    probs = np.exp(xf - xf.max(1, keepdims=True))
+    probs /= probs.sum(1, keepdims=True)
+    loss = -np.sum(mf * np.log(probs[np.arange(N * T), yf])) / N
+    dx = probs.copy()
+    dx[np.arange(N * T), yf] -= 1
+    dx = dx / N * mf[:, None]
+    return loss, dx.reshape(N, T, V)
+
+
+def close(ours: Any, theirs: Any) -> None:
+    assert len(ours) == len(theirs)
+    for k, (a, b) in enumerate(zip(ours, theirs)):
+        assert isinstance(a, np.ndarray) and a.shape == np.shape(b), (k, np.shape(a))
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12, err_msg=f"result {k}")
+
+
+def test_rnn_step_and_sequence_against_the_course_formulas() -> None:
+    g = rng(7)
+    N, T, D, H = 3, 4, 5, 6
+    x, h0 = g.standard_normal((N, T, D)), g.standard_normal((N, H))
+    Wx, Wh, b = g.standard_normal((D, H)), g.standard_normal((H, H)) * 0.5, g.standard_normal(H)
+    nh, cache = R.rnn_step_forward(x[:, 0], h0, Wx, Wh, b)
+    ref, ref_cache = np_rnn_step(x[:, 0], h0, Wx, Wh, b)
+    np.testing.assert_allclose(nh, ref, rtol=1e-12)
+    dnh = g.standard_normal((N, H))
+    close(R.rnn_step_backward(dnh, cache), np_rnn_step_backward(dnh, ref_cache))
+    h, cache = R.rnn_forward(x, h0, Wx, Wh, b)
+    assert h.shape == (N, T, H)
+    np.testing.assert_allclose(h[:, -1], np_rnn_backward_forward_last(x, h0, Wx, Wh, b))
+    dh = g.standard_normal((N, T, H))
+    close(R.rnn_backward(dh, cache), np_rnn_backward(dh, x, h0, Wx, Wh, b))
+    close(R.rnn_backward(dh, cache), np_rnn_backward(dh, x, h0, Wx, Wh, b))  # cache reusable
+
+
+def np_rnn_backward_forward_last(x: Any, h0: Any, Wx: Any, Wh: Any, b: Any) -> np.ndarray:
+    h = h0
+    for t in range(x.shape[1]):
+        h = np_rnn_step(x[:, t], h, Wx, Wh, b)[0]
+    return h
+
+
+def test_lstm_step_and_sequence_against_the_course_formulas() -> None:
+    g = rng(8)
+    N, T, D, H = 3, 4, 5, 6
+    x, h0, c0 = (g.standard_normal((N, T, D)), g.standard_normal((N, H)),
+                 g.standard_normal((N, H)))
+    Wx, Wh, b = (g.standard_normal((D, 4 * H)), g.standard_normal((H, 4 * H)) * 0.5,
+                 g.standard_normal(4 * H))
+    nh, nc, cache = R.lstm_step_forward(x[:, 0], h0, c0, Wx, Wh, b)
+    rh, rc, ref_cache = np_lstm_step(x[:, 0], h0, c0, Wx, Wh, b)
+    np.testing.assert_allclose(nh, rh, rtol=1e-12)
+    np.testing.assert_allclose(nc, rc, rtol=1e-12)
+    dnh, dnc = g.standard_normal((N, H)), g.standard_normal((N, H))
+    close(R.lstm_step_backward(dnh, dnc, cache), np_lstm_step_backward(dnh, dnc, ref_cache))
+    h, cache = R.lstm_forward(x, h0, Wx, Wh, b)
+    ref_h, ref_c = h0, np.zeros_like(h0)
+    for t in range(T):
+        ref_h, ref_c, _ = np_lstm_step(x[:, t], ref_h, ref_c, Wx, Wh, b)
+        np.testing.assert_allclose(h[:, t], ref_h, rtol=1e-12)
+    dh = g.standard_normal((N, T, H))
+    close(R.lstm_backward(dh, cache), np_lstm_backward(dh, x, h0, Wx, Wh, b))
+
+
+def test_word_embedding_temporal_affine_and_softmax_loss_against_the_course() -> None:
+    g = rng(9)
+    N, T, V, D, M = 2, 4, 5, 3, 6
+    x = np.array([[0, 3, 1, 3], [2, 2, 4, 0]])
+    W = g.standard_normal((V, D))
+    out, cache = R.word_embedding_forward(x, W)
+    np.testing.assert_array_equal(out, W[x])
+    dout = g.standard_normal((N, T, D))
+    dW = np.zeros_like(W)
+    np.add.at(dW, x, dout)
+    np.testing.assert_allclose(R.word_embedding_backward(dout, cache), dW, rtol=1e-12)
+
+    xs, w, b = g.standard_normal((N, T, D)), g.standard_normal((D, M)), g.standard_normal(M)
+    out, cache = R.temporal_affine_forward(xs, w, b)
+    np.testing.assert_allclose(out, xs @ w + b, rtol=1e-12)
+    dout = g.standard_normal((N, T, M))
+    ref = (dout @ w.T, xs.reshape(-1, D).T @ dout.reshape(-1, M), dout.sum((0, 1)))
+    close(R.temporal_affine_backward(dout, cache), ref)
+    close(R.temporal_affine_backward(dout, (xs, w, b, out)), ref)  # the course's own cache
+
+    scores = g.standard_normal((N, T, V))
+    y = g.integers(0, V, (N, T))
+    mask = g.random((N, T)) > 0.4
+    loss, dx = R.temporal_softmax_loss(scores, y, mask)
+    ref_loss, ref_dx = np_temporal_softmax_loss(scores, y, mask)
+    assert isinstance(loss, float) and abs(loss - ref_loss) < 1e-12 * max(1, ref_loss)
+    np.testing.assert_allclose(dx, ref_dx, rtol=1e-10, atol=1e-15)
+    # the course's sanity numbers: uniform scores give about T log V per sequence
+    loss, _ = R.temporal_softmax_loss(0.001 * g.standard_normal((100, 1, 10)),
+                                      g.integers(0, 10, (100, 1)), np.ones((100, 1), bool))
+    assert abs(loss - np.log(10)) < 0.01
+
+
+def test_course_errors_name_the_shapes() -> None:
+    g = rng(10)
+    with pytest.raises(ShapeError, match=r"rnn_step_forward.*Wh \(4, 4\)"):
+        R.rnn_step_forward(g.standard_normal((2, 3)), g.standard_normal((2, 5)),
+                           g.standard_normal((3, 5)), g.standard_normal((4, 4)),
+                           g.standard_normal(5))
+    with pytest.raises(ShapeError, match=r"lstm_forward.*Wx \(3, 5\)"):
+        R.lstm_forward(g.standard_normal((2, 4, 3)), g.standard_normal((2, 5)),
+                       g.standard_normal((3, 5)), g.standard_normal((5, 20)),
+                       g.standard_normal(20))
+    with pytest.raises(ValueError, match=r"word_embedding_forward: x must be in \[0, 5\)"):
+        R.word_embedding_forward(np.array([[0, 5]]), g.standard_normal((5, 2)))
+    with pytest.raises(TypeError, match="integer"):
+        R.word_embedding_forward(np.array([[0.0, 1.0]]), g.standard_normal((5, 2)))
+    with pytest.raises(ShapeError, match=r"mask \(2, 2\)"):
+        R.temporal_softmax_loss(g.standard_normal((2, 3, 4)), np.zeros((2, 3), int),
+                                np.ones((2, 2), bool))
+    _, cache = R.rnn_forward(g.standard_normal((2, 3, 4)), g.standard_normal((2, 5)),
+                             g.standard_normal((4, 5)), g.standard_normal((5, 5)),
+                             g.standard_normal(5))
+    with pytest.raises(ShapeError, match=r"\(2, 3, 5\)"):
+        R.rnn_backward(np.ones((2, 3, 4)), cache)
+    with pytest.raises(ValueError, match="from rnn_forward, not from lstm_forward"):
+        R.lstm_backward(np.ones((2, 3, 5)), cache)
