@@ -127,6 +127,12 @@ def test_no_bias_dropout_in_eval_mode_and_float32(kind: str) -> None:
                     randn(4, 2, 3, seed=6, dtype=np.float32), None, "float32")
 
 
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_empty_batch(kind: str) -> None:
+    ours, theirs = pair_modules(kind, 3, 4, num_layers=2, bidirectional=True, **KINDS[kind])
+    compare_network(kind.split("_")[0], ours, theirs, randn(5, 0, 3), None, "empty batch")
+
+
 @pytest.mark.parametrize("layers,bidirectional", [(1, False), (2, True)])
 def test_lstm_with_projection(layers: int, bidirectional: bool) -> None:
     ours, theirs = pair_modules("LSTM", 3, 5, num_layers=layers, bidirectional=bidirectional,
