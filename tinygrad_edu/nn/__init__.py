@@ -20,6 +20,7 @@ from tinygrad_edu.nn.activation import (
     Softplus,
     Tanh,
 )
+from tinygrad_edu.nn.attention import MultiheadAttention
 from tinygrad_edu.nn.container import ModuleDict, ModuleList, Sequential
 from tinygrad_edu.nn.conv_layers import AvgPool1d, AvgPool2d, Conv1d, Conv2d, MaxPool1d, MaxPool2d
 from tinygrad_edu.nn.linear import Dropout, Flatten, Identity, Linear, Unflatten
@@ -30,6 +31,7 @@ from tinygrad_edu.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from tinygrad_edu.nn.parameter import Buffer, Parameter
 from tinygrad_edu.nn.rnn import GRU, LSTM, RNN, RNNBase
 from tinygrad_edu.nn.rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
+from tinygrad_edu.nn.transformer import TransformerEncoder, TransformerEncoderLayer
 
 __all__ = [
     "Module", "Parameter", "Buffer", "functional", "init", "utils",
@@ -41,3 +43,4 @@ __all__ = [
     "Softmax", "LogSoftmax", *_loss_modules,
 ]
 __all__ += ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
+__all__ += ["MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder"]
