@@ -20,99 +20,16 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.errors import ShapeError
-from tinygrad_edu.functional import linear, where
+from tinygrad_edu.functional import linear
 from tinygrad_edu.nn import functional as F
 from tinygrad_edu.nn import init
+from tinygrad_edu.nn._sdpa import additive_mask, as_t, scaled_dot_product_attention
 from tinygrad_edu.nn.linear import Linear, empty_parameter, layer_name
 from tinygrad_edu.nn.module import Module
 from tinygrad_edu.nn.parameter import Parameter
-from tinygrad_edu.tensor import Tensor, as_tensor
+from tinygrad_edu.tensor import Tensor
 
 __all__ = ["scaled_dot_product_attention", "MultiheadAttention"]
-
-
-def _t(x: Any) -> Tensor:
-    return x if isinstance(x, Tensor) else as_tensor(x)
-
-
-def _safe_softmax(scores: Tensor) -> Tensor:
-    """softmax over the last axis, with rows that are -inf throughout giving zeros (and no
-    gradient) instead of NaN."""
-    dead = np.isneginf(scores.array).all(axis=-1, keepdims=True)
-    if not dead.any():
-        return scores.softmax(-1)
-    return where(dead, 0.0, where(dead, 0.0, scores).softmax(-1))
-
-
-def _additive(op: str, mask: Any, dtype: np.dtype, allowed_when: bool) -> Tensor:
-    """A mask as a float tensor added to the scores: a bool mask gives 0 where it equals
-    `allowed_when` and -inf elsewhere; a float mask must have the scores' dtype."""
-    m = _t(mask)
-    if m.dtype == np.bool_:
-        keep = m.array if allowed_when else ~m.array
-        return Tensor(np.where(keep, 0.0, -np.inf).astype(dtype))
-    if m.dtype.kind != "f":
-        raise TypeError(f"{op}: a mask must be bool or floating, got dtype {m.dtype} (shape "
-                        f"{m.shape})")
-    if m.dtype != dtype:
-        raise TypeError(f"{op}: a float mask must have the query's dtype {dtype}, got "
-                        f"{m.dtype} (shape {m.shape})")
-    return m
-
-
-def scaled_dot_product_attention(query: Any, key: Any, value: Any, attn_mask: Any = None,
-                                 dropout_p: float = 0.0, is_causal: bool = False,
-                                 scale: float | None = None, enable_gqa: bool = False
-                                 ) -> Tensor:
-    """softmax(query key^T * scale + mask) value for query (..., L, E), key (..., S, E),
-    value (..., S, Ev); the result is (..., L, Ev). `attn_mask` broadcasts to (..., L, S):
-    bool (True = may attend) or float (added). `is_causal`: query i attends to keys 0..i
-    (top-left aligned, as PyTorch). `dropout_p` drops attention weights whenever it is > 0
-    (the functional form does not look at a training flag, as in PyTorch). `enable_gqa`
-    repeats each key/value head for query heads grouped over it (dim -3)."""
-    op = "scaled_dot_product_attention"
-    q, k, v = _t(query), _t(key), _t(value)
-    if min(q.ndim, k.ndim, v.ndim) < 2:
-        raise ShapeError(f"{op}: query, key and value must be (..., L, E), (..., S, E) and "
-                         f"(..., S, Ev); got {q.shape}, {k.shape} and {v.shape}")
-    if not q.dtype == k.dtype == v.dtype or q.dtype.kind != "f":
-        raise TypeError(f"{op}: query, key and value must have the same floating dtype, got "
-                        f"{q.dtype}, {k.dtype} and {v.dtype}")
-    if q.shape[-1] != k.shape[-1] or k.shape[-2] != v.shape[-2]:
-        raise ShapeError(f"{op}: query {q.shape} and key {k.shape} must share E (last dim), "
-                         f"key and value {v.shape} must share S (dim -2)")
-    if not 0.0 <= dropout_p <= 1.0:
-        raise ValueError(f"{op}: dropout_p must be in [0, 1], got {dropout_p}")
-    if enable_gqa and k.ndim >= 3 and q.ndim >= 3 and q.shape[-3] != k.shape[-3]:
-        heads, kv_heads = q.shape[-3], k.shape[-3]
-        if kv_heads == 0 or heads % kv_heads or v.shape[-3] != kv_heads:
-            raise ShapeError(f"{op}: with enable_gqa the query heads ({heads}, query "
-                             f"{q.shape}) must be a multiple of the key and value heads (key "
-                             f"{k.shape}, value {v.shape})")
-        index = (Ellipsis, np.repeat(np.arange(kv_heads), heads // kv_heads), slice(None),
-                 slice(None))
-        k, v = k[index], v[index]
-    L, S = q.shape[-2], k.shape[-2]
-    factor = 1.0 / math.sqrt(q.shape[-1]) if scale is None else float(scale)
-    scores = (q @ k.transpose(-2, -1)) * factor
-    if is_causal:
-        if attn_mask is not None:
-            raise ValueError(f"{op}: Explicit attn_mask should not be set when is_causal=True")
-        attn_mask = np.tril(np.ones((L, S), dtype=bool))
-    if attn_mask is not None:
-        mask = _additive(op, attn_mask, q.dtype, allowed_when=True)
-        try:
-            fits = np.broadcast_shapes(mask.shape, scores.shape) == scores.shape
-        except ValueError:
-            fits = False
-        if not fits:
-            raise ShapeError(f"{op}: attn_mask of shape {mask.shape} does not broadcast to the "
-                             f"scores' shape {scores.shape} (query {q.shape}, key {k.shape})")
-        scores = scores + mask
-    weights = _safe_softmax(scores)
-    if dropout_p > 0:
-        weights = F.dropout(weights, dropout_p, True)
-    return weights @ v
 
 
 class MultiheadAttention(Module):
@@ -200,7 +117,7 @@ class MultiheadAttention(Module):
         N, H, L, S = shape
         total = None
         if attn_mask is not None:
-            m = _additive(op, attn_mask, dtype, allowed_when=False)
+            m = additive_mask(op, attn_mask, dtype, allowed_when=False)
             if m.shape == (L, S):
                 m = m.reshape(1, 1, L, S)
             elif m.shape == (N * H, L, S):
@@ -210,7 +127,7 @@ class MultiheadAttention(Module):
                                  f"(N * num_heads, L, S), got {m.shape}")
             total = m
         if key_padding_mask is not None:
-            p = _additive(op, key_padding_mask, dtype, allowed_when=False)
+            p = additive_mask(op, key_padding_mask, dtype, allowed_when=False)
             if p.shape != (N, S):
                 raise ShapeError(f"{op}: key_padding_mask must be ({N}, {S}) (N, S), got "
                                  f"{p.shape}")
@@ -223,7 +140,7 @@ class MultiheadAttention(Module):
                 average_attn_weights: bool = True, is_causal: bool = False
                 ) -> tuple[Tensor, Tensor | None]:
         op = layer_name("MultiheadAttention")
-        q, k, v = _t(query), _t(key), _t(value)
+        q, k, v = as_t(query), as_t(key), as_t(value)
         if q.ndim not in (2, 3) or k.ndim != q.ndim or v.ndim != q.ndim:
             raise ShapeError(f"{op}: query, key and value must all be 3-D (L, N, E) or all 2-D "
                              f"(L, E), got {q.shape}, {k.shape} and {v.shape}")
@@ -231,7 +148,7 @@ class MultiheadAttention(Module):
         if not batched:
             q, k, v = q.unsqueeze(1), k.unsqueeze(1), v.unsqueeze(1)
             if key_padding_mask is not None:
-                key_padding_mask = _t(key_padding_mask).unsqueeze(0)
+                key_padding_mask = as_t(key_padding_mask).unsqueeze(0)
         elif self.batch_first:
             q, k, v = q.transpose(0, 1), k.transpose(0, 1), v.transpose(0, 1)
         (L, N, E), S = q.shape, k.shape[0]

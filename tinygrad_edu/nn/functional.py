@@ -336,6 +336,6 @@ from tinygrad_edu.nn.loss_functions import __all__ as _loss_names  # noqa: E402
 
 __all__ += ["conv2d_nhwc", "max_pool2d_nhwc", *_loss_names]
 
-from tinygrad_edu.nn.attention import scaled_dot_product_attention  # noqa: E402
+from tinygrad_edu.nn._sdpa import scaled_dot_product_attention  # noqa: E402
 
 __all__ += ["scaled_dot_product_attention"]
