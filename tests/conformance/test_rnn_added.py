@@ -20,6 +20,7 @@ from torch.nn.utils.rnn import unpad_sequence as torch_unpad_sequence
 
 import tinygrad_edu as tg
 import tinygrad_edu.nn as gnn
+from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.nn.utils.rnn import pad_sequence, unpad_sequence
 
 from .nn_helpers import randn
@@ -365,3 +366,91 @@ def test_pad_sequence_dtypes_positional_and_tensor_input() -> None:
                               padding_side="left"),
                  torch_pad_sequence(sequences=[torch.tensor(x)], batch_first=True,
                                     padding_value=1.0, padding_side="left"), what="keywords")
+
+
+# ----------------------------------------------------------------------------- packed sequences
+
+
+@pytest.mark.parametrize("enforce_sorted", [True, False])
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_pack_and_pad_packed_sequence(enforce_sorted: bool, batch_first: bool) -> None:
+    lengths = [5, 5, 3, 1] if enforce_sorted else [3, 5, 1, 5]
+    x = randn(*((4, 5, 2) if batch_first else (5, 4, 2)), seed=90)
+    xo, xt = leaf_pair(x)
+    po = gnn.utils.rnn.pack_padded_sequence(xo, lengths, batch_first, enforce_sorted)
+    pt = tnn.utils.rnn.pack_padded_sequence(xt, lengths, batch_first, enforce_sorted)
+    for k, (a, b) in enumerate(zip(po, pt)):
+        if b is None:
+            assert a is None, f"field {k}"
+        else:
+            assert_close(a, b, what=f"PackedSequence field {k}")
+    a, la = gnn.utils.rnn.pad_packed_sequence(po, batch_first=batch_first, padding_value=-1.0,
+                                              total_length=7)
+    b, lb = tnn.utils.rnn.pad_packed_sequence(pt, batch_first=batch_first, padding_value=-1.0,
+                                              total_length=7)
+    assert_close(a, b, what="pad_packed_sequence")
+    assert_close(la, lb, what="lengths")
+    up = randn(*b.shape, seed=91)
+    (a * tg.tensor(up)).sum().backward()
+    (b * torch.tensor(up)).sum().backward()
+    assert_close(xo.grad, xt.grad, what="gradient through pack and pad")
+    seqs = [randn(n, 2, seed=92 + n) for n in lengths]
+    for a, b in zip(gnn.utils.rnn.unpack_sequence(gnn.utils.rnn.pack_sequence(
+                        [tg.tensor(s) for s in seqs], enforce_sorted=enforce_sorted)),
+                    tnn.utils.rnn.unpack_sequence(tnn.utils.rnn.pack_sequence(
+                        [torch.tensor(s) for s in seqs], enforce_sorted=enforce_sorted))):
+        assert_close(a, b, what="pack_sequence / unpack_sequence")
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+@pytest.mark.parametrize("layers,bidirectional", [(1, False), (2, True)])
+@pytest.mark.parametrize("enforce_sorted,with_states", [(True, False), (False, True)])
+def test_networks_on_packed_sequences(kind: str, layers: int, bidirectional: bool,
+                                      enforce_sorted: bool, with_states: bool) -> None:
+    ours, theirs = pair_modules(kind, 3, 4, num_layers=layers, bidirectional=bidirectional,
+                                **KINDS[kind])
+    lengths = [5, 4, 4, 2] if enforce_sorted else [2, 5, 4, 5]
+    xo, xt = leaf_pair(randn(5, 4, 3, seed=93))
+    rows = layers * (2 if bidirectional else 1)
+    states = [leaf_pair(randn(rows, 4, 4, seed=94 + k))
+              for k in range(2 if kind == "LSTM" else 1)] if with_states else []
+    hx_o = None if not states else (tuple(s[0] for s in states) if kind == "LSTM"
+                                    else states[0][0])
+    hx_t = None if not states else (tuple(s[1] for s in states) if kind == "LSTM"
+                                    else states[0][1])
+    out_o, h_o = ours(gnn.utils.rnn.pack_padded_sequence(xo, lengths,
+                                                         enforce_sorted=enforce_sorted), hx_o)
+    out_t, h_t = theirs(tnn.utils.rnn.pack_padded_sequence(xt, lengths,
+                                                           enforce_sorted=enforce_sorted), hx_t)
+    assert isinstance(out_o, gnn.utils.rnn.PackedSequence)
+    results_o = [out_o.data, *(h_o if isinstance(h_o, tuple) else (h_o,))]
+    results_t = [out_t.data, *(h_t if isinstance(h_t, tuple) else (h_t,))]
+    loss_o, loss_t = 0, 0
+    for k, (a, b) in enumerate(zip(results_o, results_t)):
+        assert_close(a, b, what=f"packed {kind} result {k}")
+        loss_o, loss_t = loss_o + (a * a).sum() * (k + 1), loss_t + (b * b).sum() * (k + 1)
+    assert_close(out_o.batch_sizes, out_t.batch_sizes, what="batch_sizes")
+    loss_o.backward()
+    loss_t.backward()
+    assert_close(xo.grad, xt.grad, what="packed input grad")
+    for a, b in states:
+        assert_close(a.grad, b.grad, what="packed state grad")
+    mine = dict(ours.named_parameters())
+    for name, p in theirs.named_parameters():
+        assert_close(mine[name].grad, p.grad, what=f"packed {name}.grad")
+
+
+def test_pack_padded_sequence_errors() -> None:
+    x = tg.zeros(3, 2, 1)
+    for lengths, enforce, message in [([1, 3], True, "sorted in decreasing order"),
+                                      ([2, 0], True, "greater than 0")]:
+        with pytest.raises(RuntimeError):
+            tnn.utils.rnn.pack_padded_sequence(torch.zeros(3, 2, 1), lengths,
+                                               enforce_sorted=enforce)
+        with pytest.raises(ValueError, match=message):
+            gnn.utils.rnn.pack_padded_sequence(x, lengths, enforce_sorted=enforce)
+    with pytest.raises(ShapeError, match=r"\[3, 4\].*\(3, 2, 1\)"):
+        gnn.utils.rnn.pack_padded_sequence(x, [3, 4])
+    packed = gnn.utils.rnn.pack_padded_sequence(x, [3, 2])
+    with pytest.raises(ValueError, match="total_length"):
+        gnn.utils.rnn.pad_packed_sequence(packed, total_length=2)

@@ -28,7 +28,7 @@ import numpy as np
 
 from tinygrad_edu.creation import zeros
 from tinygrad_edu.errors import ShapeError
-from tinygrad_edu.functional import cat, stack
+from tinygrad_edu.functional import cat, stack, where
 from tinygrad_edu.nn import functional as F
 from tinygrad_edu.nn.linear import empty_parameter, layer_name
 from tinygrad_edu.nn.module import Module
@@ -42,6 +42,7 @@ from tinygrad_edu.nn.rnn_cells import (
     rnn_relu_cell,
     rnn_tanh_cell,
 )
+from tinygrad_edu.nn.utils.rnn import PackedSequence, pack_like, pad_packed_sequence
 from tinygrad_edu.tensor import Tensor, as_tensor
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU"]
@@ -206,10 +207,17 @@ class RNNBase(Module):
             check_dtype(op, h, self.weight_ih_l0)
         return states
 
-    def _run(self, input: Any, hx: Any) -> tuple[Tensor, list[Tensor], bool]:
-        """The output (time-major, or as the input was laid out), the final states
-        [h_n] or [h_n, c_n], and whether the input was batched."""
-        x, batched = self._time_major(input)
+    def _run(self, input: Any, hx: Any) -> tuple[Any, list[Tensor], bool]:
+        """The output (as the input was laid out: time-major, batch-first, unbatched or
+        packed), the final states [h_n] or [h_n, c_n], and whether the input was batched."""
+        lengths = None
+        if isinstance(input, PackedSequence):
+            # Padded, with each sequence's state frozen past its end (see _advance), so h_n
+            # is every sequence's own last state, as with PyTorch's packed kernels.
+            padded, given = pad_packed_sequence(input)
+            x, batched, lengths = self._check_packed(input, padded), True, given.array
+        else:
+            x, batched = self._time_major(input)
         initial = self._initial_states(hx, x, batched)
         directions = 2 if self.bidirectional else 1
         steps = [x[t] for t in range(x.shape[0])]
@@ -224,7 +232,7 @@ class RNNBase(Module):
                 out: list[Tensor] = [x] * len(steps)  # placeholders, each overwritten
                 order = range(len(steps)) if direction == 0 else reversed(range(len(steps)))
                 for t in order:
-                    state = self._step(steps[t], state, weights)
+                    state = self._advance(steps[t], state, weights, lengths, t)
                     out[t] = state[0] if self.mode == "LSTM" else state
                 outputs.append(out)
                 finals.append(state)
@@ -236,9 +244,32 @@ class RNNBase(Module):
             states = [stack([s[0] for s in finals], 0), stack([s[1] for s in finals], 0)]
         else:
             states = [stack(finals, 0)]
+        if isinstance(input, PackedSequence):
+            return pack_like(output, input), states, True
         if not batched:
             return output.squeeze(1), [s.squeeze(1) for s in states], False
         return (output.transpose(0, 1) if self.batch_first else output), states, True
+
+    def _advance(self, x: Tensor, state: State, weights: list[Tensor],
+                 lengths: np.ndarray | None, t: int) -> State:
+        """One step; with lengths (packed input), sequences that ended before step t keep
+        their state (the reverse direction starts from h_0 at each sequence's own end)."""
+        new = self._step(x, state, weights)
+        if lengths is None:
+            return new
+        running = (t < lengths)[:, None]
+        if self.mode == "LSTM":
+            return tuple(where(running, a, b) for a, b in zip(new, state))
+        return where(running, new, state)
+
+    def _check_packed(self, packed: PackedSequence, padded: Tensor) -> Tensor:
+        op = layer_name(_NAMES[self.mode])
+        data = packed.data
+        if data.ndim != 2 or data.shape[1] != self.input_size:
+            raise ShapeError(f"{op}: a PackedSequence's data must be (sum of lengths, "
+                             f"input_size={self.input_size}), got {data.shape}")
+        check_dtype(op, data, self.weight_ih_l0)
+        return padded
 
 
 class RNN(RNNBase):
@@ -262,7 +293,7 @@ class RNN(RNNBase):
         self.nonlinearity = nonlinearity
         super().__init__("RNN_TANH" if nonlinearity == "tanh" else "RNN_RELU", *args, **kwargs)
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    def forward(self, input: Any, hx: Tensor | None = None) -> tuple[Any, Tensor]:
         output, (h_n,), _ = self._run(input, hx)
         return output, h_n
 
@@ -278,8 +309,8 @@ class LSTM(RNNBase):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__("LSTM", *args, **kwargs)
 
-    def forward(self, input: Tensor, hx: tuple[Tensor, Tensor] | None = None
-                ) -> tuple[Tensor, tuple[Tensor, Tensor]]:
+    def forward(self, input: Any, hx: tuple[Tensor, Tensor] | None = None
+                ) -> tuple[Any, tuple[Tensor, Tensor]]:
         output, (h_n, c_n), _ = self._run(input, hx)
         return output, (h_n, c_n)
 
@@ -296,6 +327,6 @@ class GRU(RNNBase):
             raise ValueError("GRU: proj_size argument is only supported for LSTM, not RNN or GRU")
         super().__init__("GRU", *args, **kwargs)
 
-    def forward(self, input: Tensor, hx: Tensor | None = None) -> tuple[Tensor, Tensor]:
+    def forward(self, input: Any, hx: Tensor | None = None) -> tuple[Any, Tensor]:
         output, (h_n,), _ = self._run(input, hx)
         return output, h_n
