@@ -111,6 +111,21 @@ def test_transformer_encoder_layer_gradients(norm_first: bool) -> None:
     _module_gradcheck(m, loss, g.standard_normal((2, 3, 4)))
 
 
+def test_transformer_decoder_layer_gradients() -> None:
+    g = rng(4)
+    layer = nn.TransformerDecoderLayer(4, 2, 6, dropout=0.0, dtype=np.float64)
+    m = _Call(layer)
+    up = tg.tensor(g.standard_normal((3, 2, 4)))
+    mask = nn.Transformer.generate_square_subsequent_mask(3, dtype=np.float64)
+    padding = tg.tensor(np.array([[False, True], [False, False]]))
+
+    def loss(inner: nn.Module, tgt: tg.Tensor, memory: tg.Tensor) -> tg.Tensor:
+        out = inner(tgt, memory, tgt_mask=mask, memory_key_padding_mask=padding)
+        return (out * up).sum()
+
+    _module_gradcheck(m, loss, g.standard_normal((3, 2, 4)), g.standard_normal((2, 2, 4)))
+
+
 def test_attention_errors_name_the_shapes() -> None:
     q = tg.zeros(2, 3, 4)
     with pytest.raises(ShapeError, match=r"\(2, 3, 4\).*\(2, 5, 3\)"):

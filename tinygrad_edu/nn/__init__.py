@@ -31,7 +31,13 @@ from tinygrad_edu.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from tinygrad_edu.nn.parameter import Buffer, Parameter
 from tinygrad_edu.nn.rnn import GRU, LSTM, RNN, RNNBase
 from tinygrad_edu.nn.rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
-from tinygrad_edu.nn.transformer import TransformerEncoder, TransformerEncoderLayer
+from tinygrad_edu.nn.transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
     "Module", "Parameter", "Buffer", "functional", "init", "utils",
@@ -43,4 +49,5 @@ __all__ = [
     "Softmax", "LogSoftmax", *_loss_modules,
 ]
 __all__ += ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
-__all__ += ["MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder"]
+__all__ += ["MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
+            "TransformerDecoderLayer", "TransformerDecoder", "Transformer"]
