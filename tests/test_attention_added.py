@@ -136,8 +136,6 @@ def test_attention_errors_name_the_shapes() -> None:
     with pytest.raises(ShapeError, match="enable_gqa"):
         F.scaled_dot_product_attention(tg.zeros(1, 3, 2, 4), tg.zeros(1, 2, 2, 4),
                                        tg.zeros(1, 2, 2, 4), enable_gqa=True)
-    with pytest.raises(ValueError, match="add_bias_kv"):
-        nn.MultiheadAttention(4, 2, add_bias_kv=True)
     m = nn.MultiheadAttention(4, 2)
     with pytest.raises(ShapeError, match=r"\(3, 2, 5\)"):
         m(tg.zeros(3, 2, 5), tg.zeros(3, 2, 5), tg.zeros(3, 2, 5))

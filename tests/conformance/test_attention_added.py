@@ -242,6 +242,17 @@ def test_multihead_self_attention_unbatched_causal_kdim_vdim_no_bias_float32() -
     run_mha(ours, theirs, [randn(3, 2, 4, seed=75, dtype=np.float32)], "float32")
 
 
+@pytest.mark.parametrize("kw", [{"add_bias_kv": True}, {"add_zero_attn": True},
+                                {"add_bias_kv": True, "add_zero_attn": True, "bias": False}])
+@pytest.mark.parametrize("need_weights", [True, False])
+def test_multihead_extra_keys(kw: dict[str, Any], need_weights: bool) -> None:
+    ours, theirs = mha_pair(4, 2, **kw)
+    run_mha(ours, theirs, [randn(3, 2, 4, seed=79), randn(5, 2, 4, seed=80),
+                           randn(5, 2, 4, seed=81)], f"{kw}", need_weights=need_weights,
+            attn_mask=~bool_mask((3, 5), 82),
+            key_padding_mask=np.array([[False] * 4 + [True], [False] * 5]))
+
+
 def test_multihead_fully_masked_rows_nan_with_weights_zero_without() -> None:
     ours, theirs = mha_pair(4, 2)
     x = randn(3, 2, 4, seed=76)

@@ -19,8 +19,9 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu.creation import zeros
 from tinygrad_edu.errors import ShapeError
-from tinygrad_edu.functional import linear
+from tinygrad_edu.functional import cat, linear
 from tinygrad_edu.nn import functional as F
 from tinygrad_edu.nn import init
 from tinygrad_edu.nn._sdpa import additive_mask, as_t, scaled_dot_product_attention
@@ -43,10 +44,14 @@ class MultiheadAttention(Module):
     (S, N, kdim/vdim). Masks (True = may not attend, or float added): key_padding_mask
     (N, S), attn_mask (L, S) or (N * num_heads, L, S). attn_weights are (N, L, S) averaged
     over heads, or (N, num_heads, L, S); None unless need_weights. Dropout on the weights in
-    training mode. `add_bias_kv` and `add_zero_attn` are not supported (a ValueError)."""
+    training mode. `add_bias_kv` appends one learned key and value (`bias_k`, `bias_v`,
+    (1, 1, E)) to every sequence, `add_zero_attn` one zero key and value per head, which
+    every query may attend to."""
 
     in_proj_weight: Parameter | None
     in_proj_bias: Parameter | None
+    bias_k: Parameter | None
+    bias_v: Parameter | None
 
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
                  add_bias_kv: bool = False, add_zero_attn: bool = False, kdim: int | None = None,
@@ -59,9 +64,6 @@ class MultiheadAttention(Module):
         if embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim must be divisible by num_heads, "
                              f"got embed_dim={embed_dim} and num_heads={num_heads}")
-        if add_bias_kv or add_zero_attn:
-            raise ValueError("MultiheadAttention: add_bias_kv and add_zero_attn are not "
-                             "supported here")
         self.embed_dim, self.num_heads = int(embed_dim), int(num_heads)
         self.kdim = int(kdim) if kdim is not None else self.embed_dim
         self.vdim = int(vdim) if vdim is not None else self.embed_dim
@@ -83,6 +85,12 @@ class MultiheadAttention(Module):
             self.in_proj_bias = empty_parameter((3 * E,), dtype)
         else:
             self.register_parameter("in_proj_bias", None)
+        if add_bias_kv:
+            self.bias_k = empty_parameter((1, 1, E), dtype)
+            self.bias_v = empty_parameter((1, 1, E), dtype)
+        else:
+            self.bias_k = self.bias_v = None
+        self.add_zero_attn = add_zero_attn
         self.out_proj = Linear(E, E, bias=bias, dtype=dtype, generator=generator)
         self._reset_parameters(generator)
 
@@ -97,6 +105,9 @@ class MultiheadAttention(Module):
         for b in (self.in_proj_bias, self.out_proj.bias):
             if b is not None:
                 init.constant_(b, 0.0)
+        for extra in (self.bias_k, self.bias_v):
+            if extra is not None:
+                init.xavier_normal_(extra, generator=generator)
 
     def _projections(self) -> list[tuple[Tensor, Tensor | None]]:
         """(weight, bias) of the query, key and value projections."""
@@ -164,11 +175,21 @@ class MultiheadAttention(Module):
                 raise TypeError(f"{op}: {name} dtype {t.dtype} differs from query dtype "
                                 f"{q.dtype}")
         H, hd = self.num_heads, self.head_dim
-        heads = []
-        for x, (w, b) in zip((q, k, v), self._projections()):
-            y = linear(x, w, b)  # (len, N, E) -> (N, H, len, hd)
-            heads.append(y.reshape(y.shape[0], N, H, hd).permute(1, 2, 0, 3))
+        q, k, v = (linear(x, w, b) for x, (w, b) in zip((q, k, v), self._projections()))
+        extra = 0  # keys every query may attend to, appended after the S given ones
+        if self.bias_k is not None and self.bias_v is not None:
+            k = cat([k, self.bias_k.expand(1, N, E)], 0)
+            v = cat([v, self.bias_v.expand(1, N, E)], 0)
+            extra += 1
+        # (len, N, E) -> (N, H, len, hd)
+        heads = [y.reshape(y.shape[0], N, H, hd).permute(1, 2, 0, 3) for y in (q, k, v)]
+        if self.add_zero_attn:
+            zero = zeros(N, H, 1, hd, dtype=q.dtype)
+            heads[1], heads[2] = cat([heads[1], zero], 2), cat([heads[2], zero], 2)
+            extra += 1
         mask = self._mask(op, attn_mask, key_padding_mask, q.dtype, (N, H, L, S))
+        if mask is not None and extra:
+            mask = mask.pad([(0, 0)] * 3 + [(0, extra)])
         p = self.dropout if self.training else 0.0
         weights = None
         if need_weights:
