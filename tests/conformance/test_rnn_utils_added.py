@@ -154,3 +154,12 @@ def test_pack_padded_sequence_errors() -> None:
     packed = gnn.utils.rnn.pack_padded_sequence(x, [3, 2])
     with pytest.raises(ValueError, match="total_length"):
         gnn.utils.rnn.pad_packed_sequence(packed, total_length=2)
+
+
+def test_invert_permutation() -> None:
+    perm = np.array([2, 0, 3, 1])
+    assert_close(gnn.utils.rnn.invert_permutation(tg.tensor(perm)),
+                 tnn.utils.rnn.invert_permutation(torch.tensor(perm)), what="inverse")
+    assert gnn.utils.rnn.invert_permutation(None) is None
+    with pytest.raises(ValueError, match="permutation"):
+        gnn.utils.rnn.invert_permutation(tg.tensor([0, 0, 1]))

@@ -171,12 +171,12 @@ class RNNBase(Module):
         if x.shape[-1] != self.input_size:
             raise ShapeError(f"{op}: input.size(-1) must be equal to input_size. Expected "
                              f"{self.input_size}, got {x.shape[-1]} (input shape {x.shape})")
-        batched = x.ndim == 3
+        batched, given = x.ndim == 3, x.shape
         x = x.transpose(0, 1) if batched and self.batch_first else x
         x = x if batched else x.unsqueeze(1)
         if x.shape[0] == 0:
             raise ShapeError(f"{op}: Expected sequence length to be larger than 0 (input shape "
-                             f"{tuple(input.shape)})")
+                             f"{given}, batch_first={self.batch_first})")
         return x, batched
 
     def _initial_states(self, hx: Any, x: Tensor, batched: bool) -> list[Tensor]:

@@ -18,7 +18,7 @@ from tinygrad_edu.functional import cat, stack
 from tinygrad_edu.tensor import Tensor, as_tensor
 
 __all__ = ["pad_sequence", "unpad_sequence", "PackedSequence", "pack_padded_sequence",
-           "pad_packed_sequence", "pack_sequence", "unpack_sequence"]
+           "pad_packed_sequence", "pack_sequence", "unpack_sequence", "invert_permutation"]
 
 
 def _sequences(sequences: Any) -> list[Tensor]:
@@ -137,7 +137,7 @@ def pack_padded_sequence(input: Any, lengths: Any, batch_first: bool = False,
     else:
         order = np.argsort(-lens, kind="stable")
         sorted_indices = Tensor(order.astype(np.int64))
-        unsorted_indices = Tensor(np.argsort(order).astype(np.int64))
+        unsorted_indices = invert_permutation(sorted_indices)
     batch_sizes = np.array([(lens > t).sum() for t in range(int(lens.max(initial=0)))],
                            dtype=np.int64)
     steps, batch = _rows(batch_sizes, order)
@@ -168,6 +168,18 @@ def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False,
     out = cat([data, filler], 0)[index]
     lengths = np.bincount(rows_b, minlength=order.size).astype(np.int64)
     return (out.transpose(0, 1) if batch_first else out), Tensor(lengths)
+
+
+def invert_permutation(permutation: Tensor | None) -> Tensor | None:
+    """The inverse of a permutation of 0..n-1 (None stays None): how `unsorted_indices`
+    follows from `sorted_indices`."""
+    if permutation is None:
+        return None
+    p = np.asarray(permutation.array if isinstance(permutation, Tensor) else permutation)
+    if p.ndim != 1 or not np.array_equal(np.sort(p), np.arange(p.size)):
+        raise ValueError(f"invert_permutation: expected a permutation of 0..n-1 as a 1-D "
+                         f"tensor, got {p.tolist()}")
+    return Tensor(np.argsort(p).astype(np.int64))
 
 
 def pack_like(padded: Tensor, packed: PackedSequence) -> PackedSequence:
