@@ -226,16 +226,9 @@ class RNNBase(Module):
             outputs = []
             for direction in range(directions):
                 row = layer * directions + direction
-                weights = [getattr(self, name) for name in self._all_weights[row]]
-                state: State = tuple(s[row] for s in initial)
-                state = state if self.mode == "LSTM" else state[0]
-                out: list[Tensor] = [x] * len(steps)  # placeholders, each overwritten
-                order = range(len(steps)) if direction == 0 else reversed(range(len(steps)))
-                for t in order:
-                    state = self._advance(steps[t], state, weights, lengths, t)
-                    out[t] = state[0] if self.mode == "LSTM" else state
+                out, final = self._direction(steps, row, initial, lengths, direction == 1)
                 outputs.append(out)
-                finals.append(state)
+                finals.append(final)
             steps = outputs[0] if directions == 1 else [cat(pair, -1) for pair in zip(*outputs)]
             if self.dropout and self.training and layer < self.num_layers - 1:
                 steps = [F.dropout(s, self.dropout, True) for s in steps]
@@ -249,6 +242,20 @@ class RNNBase(Module):
         if not batched:
             return output.squeeze(1), [s.squeeze(1) for s in states], False
         return (output.transpose(0, 1) if self.batch_first else output), states, True
+
+    def _direction(self, steps: list[Tensor], row: int, initial: list[Tensor],
+                   lengths: np.ndarray | None, reverse: bool) -> tuple[list[Tensor], State]:
+        """One layer in one direction (`row` = layer * D + direction): its h at every
+        step, in time order, and its final state."""
+        weights = [getattr(self, name) for name in self._all_weights[row]]
+        state: State = tuple(s[row] for s in initial)
+        state = state if self.mode == "LSTM" else state[0]
+        out: list[Tensor] = list(steps)  # placeholders, each overwritten
+        order = reversed(range(len(steps))) if reverse else range(len(steps))
+        for t in order:
+            state = self._advance(steps[t], state, weights, lengths, t)
+            out[t] = state[0] if self.mode == "LSTM" else state
+        return out, state
 
     def _advance(self, x: Tensor, state: State, weights: list[Tensor],
                  lengths: np.ndarray | None, t: int) -> State:
