@@ -141,3 +141,22 @@ def test_attention_errors_name_the_shapes() -> None:
         m(tg.zeros(3, 2, 5), tg.zeros(3, 2, 5), tg.zeros(3, 2, 5))
     with pytest.raises(ValueError, match="num_layers"):
         nn.TransformerEncoder(nn.TransformerEncoderLayer(4, 2), -1)
+
+
+def test_multihead_dropout_in_training_is_reproducible_and_returned_weights_are_dropped() -> None:
+    m = nn.MultiheadAttention(4, 1, dropout=0.5, dtype=np.float64)
+    x = tg.tensor(rng(5).standard_normal((30, 2, 4)))
+    tg.manual_seed(4)
+    out1, w1 = m(x, x, x)
+    tg.manual_seed(4)
+    out2, w2 = m(x, x, x)
+    np.testing.assert_array_equal(out1.numpy(), out2.numpy())
+    assert w1 is not None and w2 is not None
+    weights = w1.numpy()
+    # about half the weights are zeroed and the rest doubled: rows sum to about 1 on average
+    assert abs((weights == 0).mean() - 0.5) < 0.05
+    assert abs(weights.sum(-1).mean() - 1.0) < 0.1
+    m.eval()
+    _, w_eval = m(x, x, x)
+    assert w_eval is not None
+    np.testing.assert_allclose(w_eval.numpy().sum(-1), 1.0)

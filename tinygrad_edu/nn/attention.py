@@ -195,7 +195,9 @@ class MultiheadAttention(Module):
         if need_weights:
             scores = (heads[0] * (1.0 / math.sqrt(hd))) @ heads[1].transpose(-2, -1)
             weights = (scores if mask is None else scores + mask).softmax(-1)
-            out = (F.dropout(weights, p, True) if p > 0 else weights) @ heads[2]
+            # PyTorch returns the weights after dropout, the ones that multiplied the values.
+            weights = F.dropout(weights, p, True) if p > 0 else weights
+            out = weights @ heads[2]
         else:
             out = scaled_dot_product_attention(heads[0], heads[1], heads[2], attn_mask=mask,
                                                dropout_p=p)
