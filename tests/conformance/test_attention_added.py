@@ -19,41 +19,11 @@ import tinygrad_edu as tg
 import tinygrad_edu.nn as gnn
 import tinygrad_edu.nn.functional as GF
 
+from ._seq_helpers import bool_mask, compare_grads, compare_params, leaf_pair, load_ours_into_torch
 from .nn_helpers import randn
 from .oracle import assert_close
 
-
-def leaf_pair(a: np.ndarray) -> tuple[tg.Tensor, torch.Tensor]:
-    return (tg.tensor(a.copy(), requires_grad=a.dtype.kind == "f"),
-            torch.tensor(a.copy(), requires_grad=a.dtype.kind == "f"))
-
-
-def load_ours_into_torch(ours: Any, theirs: Any) -> None:
-    state = ours.state_dict()
-    assert list(state) == list(theirs.state_dict()), (list(state), list(theirs.state_dict()))
-    theirs.load_state_dict({k: torch.from_numpy(np.array(v.numpy())) for k, v in state.items()})
-
-
-def compare_grads(pairs: list[tuple[Any, Any]], what: str) -> None:
-    for k, (a, b) in enumerate(pairs):
-        if b.grad is None:
-            continue
-        assert_close(a.grad, b.grad, what=f"{what} grad {k}")
-
-
-def compare_params(ours: Any, theirs: Any, what: str) -> None:
-    mine = dict(ours.named_parameters())
-    for name, p in theirs.named_parameters():
-        assert_close(mine[name].grad, p.grad, what=f"{what} {name}.grad")
-
-
 # ----------------------------------------------------------------------------- the functional form
-
-
-def bool_mask(shape: tuple[int, ...], seed: int) -> np.ndarray:
-    m = np.random.default_rng(seed).random(shape) > 0.3
-    m[..., 0] = True  # every query keeps a key
-    return m
 
 
 SDPA_CASES: list[tuple[str, dict[str, Any]]] = [

@@ -20,36 +20,9 @@ import torch.nn as tnn
 import tinygrad_edu as tg
 import tinygrad_edu.nn as gnn
 
+from ._seq_helpers import KINDS, flat_results, leaf_pair, pair_modules
 from .nn_helpers import randn
 from .oracle import assert_close
-
-KINDS = {"RNN": {}, "RNN_relu": {"nonlinearity": "relu"}, "LSTM": {}, "GRU": {}}
-
-
-def pair_modules(kind: str, *args: Any, dtype: Any = np.float64, **kw: Any
-                 ) -> tuple[Any, Any]:
-    """Our module and torch's, torch's loaded from our state dict (as numpy arrays)."""
-    name = kind.split("_")[0]
-    ours = getattr(gnn, name)(*args, dtype=dtype, **kw)
-    theirs = getattr(tnn, name)(*args, dtype=torch.float64 if dtype == np.float64
-                                else torch.float32, **kw)
-    state = ours.state_dict()
-    assert list(state) == list(theirs.state_dict()), "parameter names or order differ"
-    for (k, v), (_, t) in zip(state.items(), theirs.state_dict().items()):
-        assert tuple(v.shape) == tuple(t.shape), f"{k}: {v.shape} vs {tuple(t.shape)}"
-    theirs.load_state_dict({k: torch.from_numpy(np.array(v.numpy())) for k, v in state.items()})
-    return ours, theirs
-
-
-def leaf_pair(a: np.ndarray) -> tuple[tg.Tensor, torch.Tensor]:
-    return (tg.tensor(a.copy(), requires_grad=True),
-            torch.tensor(a.copy(), requires_grad=True))
-
-
-def flat_results(result: Any) -> list[Any]:
-    """(output, h_n) or (output, (h_n, c_n)) as a flat list."""
-    out, states = result
-    return [out, *states] if isinstance(states, tuple) else [out, states]
 
 
 def compare_network(kind: str, ours: Any, theirs: Any, x: np.ndarray,

@@ -18,9 +18,9 @@ import tinygrad_edu.nn as gnn
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.nn.utils.rnn import pad_sequence, unpad_sequence
 
+from ._seq_helpers import KINDS, leaf_pair, pair_modules
 from .nn_helpers import randn
 from .oracle import assert_close
-from .test_rnn_added import KINDS, leaf_pair, pair_modules
 
 # ----------------------------------------------------------------------------- nn.utils.rnn
 

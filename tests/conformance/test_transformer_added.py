@@ -18,15 +18,9 @@ import tinygrad_edu as tg
 import tinygrad_edu.nn as gnn
 from tinygrad_edu.errors import ShapeError
 
+from ._seq_helpers import bool_mask, compare_grads, compare_params, leaf_pair, load_ours_into_torch
 from .nn_helpers import randn
 from .oracle import assert_close
-from .test_attention_added import (
-    bool_mask,
-    compare_grads,
-    compare_params,
-    leaf_pair,
-    load_ours_into_torch,
-)
 
 # ----------------------------------------------------------------------------- the encoder
 
