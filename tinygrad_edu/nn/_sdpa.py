@@ -30,6 +30,8 @@ def _safe_softmax(scores: Tensor) -> Tensor:
     dead = np.isneginf(scores.array).all(axis=-1, keepdims=True)
     if not dead.any():
         return scores.softmax(-1)
+    # The inner where makes dead rows finite before softmax: a NaN there would come back as
+    # a NaN gradient through softmax even though the outer where passes those rows zero.
     return where(dead, 0.0, where(dead, 0.0, scores).softmax(-1))
 
 
