@@ -14,6 +14,10 @@ first assignments (`course.linear_classifier`, `course.neural_net`,
     dx_num = eval_numerical_gradient_array(lambda x: affine_forward(x, w, b)[0], x, dout)
     print(rel_error(dx, dx_num))
 
+cs231n's recurrent layers (assignment 3) are in `course.rnn_layers`, re-exported here:
+`rnn_step_forward`, `rnn_forward`, `lstm_step_forward`, `lstm_forward`, word embedding,
+temporal affine and `temporal_softmax_loss`, each `*_forward` with its `*_backward`.
+
 Where the courses differ, each has its own spelling:
 
     course     module                       weights            L2 penalty
@@ -42,6 +46,7 @@ from tinygrad_edu.course import (
     naive,
     neural_net,
     normalization,
+    rnn_layers,
     vis_utils,
 )
 from tinygrad_edu.course.gradient_check import (
@@ -52,9 +57,12 @@ from tinygrad_edu.course.gradient_check import (
 )
 from tinygrad_edu.course.layers import *  # noqa: F403
 from tinygrad_edu.course.layers import __all__ as _layers
+from tinygrad_edu.course.rnn_layers import *  # noqa: F403
+from tinygrad_edu.course.rnn_layers import __all__ as _rnn_layers
 from tinygrad_edu.course.vis_utils import visualize_grid
 
 __all__ = ["layers", "naive", "fast_layers", "normalization", "gradient_check", "models",
            "classifiers", "linear_classifier", "neural_net", "classifier_trainer", "cs7643",
            "ece_c147", "vis_utils", "visualize_grid", "eval_numerical_gradient",
            "eval_numerical_gradient_array", "grad_check_sparse", "rel_error", *_layers]
+__all__ += ["rnn_layers", *_rnn_layers]

@@ -22,6 +22,7 @@ from tinygrad_edu.nn.activation import (
 )
 from tinygrad_edu.nn.activation_more import *  # noqa: F403
 from tinygrad_edu.nn.activation_more import __all__ as _activations_more
+from tinygrad_edu.nn.attention import MultiheadAttention
 from tinygrad_edu.nn.container import ModuleDict, ModuleList, Sequential
 from tinygrad_edu.nn.conv_layers import AvgPool1d, AvgPool2d, Conv1d, Conv2d, MaxPool1d, MaxPool2d
 from tinygrad_edu.nn.linear import Dropout, Flatten, Identity, Linear, Unflatten
@@ -32,6 +33,15 @@ from tinygrad_edu.nn.loss_modules_more import __all__ as _loss_modules_more
 from tinygrad_edu.nn.module import Module
 from tinygrad_edu.nn.norm import BatchNorm1d, BatchNorm2d, LayerNorm
 from tinygrad_edu.nn.parameter import Buffer, Parameter
+from tinygrad_edu.nn.rnn import GRU, LSTM, RNN, RNNBase
+from tinygrad_edu.nn.rnn_cells import GRUCell, LSTMCell, RNNCell, RNNCellBase
+from tinygrad_edu.nn.transformer import (
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
     "Module", "Parameter", "Buffer", "functional", "init", "utils",
@@ -43,3 +53,6 @@ __all__ = [
     "Softmax", "LogSoftmax", *_loss_modules,
 ]
 __all__ += [*_activations_more, *_loss_modules_more]
+__all__ += ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
+__all__ += ["MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
+            "TransformerDecoderLayer", "TransformerDecoder", "Transformer"]

@@ -264,3 +264,6 @@ from tinygrad_edu.nn.losses_more import *  # noqa: E402,F403
 from tinygrad_edu.nn.losses_more import __all__ as _more_loss_names  # noqa: E402
 
 __all__ += [*_more_loss_names]
+from tinygrad_edu.nn._sdpa import scaled_dot_product_attention  # noqa: E402
+
+__all__ += ["scaled_dot_product_attention"]

@@ -22,6 +22,7 @@ from tinygrad_edu.tensor import Tensor, as_tensor
 
 __all__ = ["clip_grad_norm_", "clip_grads_with_norm_", "clip_grad_value_", "get_total_norm",
            "parameters_to_vector", "vector_to_parameters", "functional_call"]
+__all__ += ["rnn"]  # the package's submodules: nn.utils.rnn (pad_sequence, unpad_sequence)
 
 
 def _tensors(parameters: Any) -> list[Tensor]:
@@ -139,3 +140,6 @@ def functional_call(module: Any, parameters_and_buffers: dict[str, Any], args: A
         for owner, registry, attr, original in reversed(saved):
             registry[attr] = original
             owner.__dict__[attr] = original
+
+
+from tinygrad_edu.nn.utils import rnn  # noqa: E402  (a submodule, as torch.nn.utils.rnn)
