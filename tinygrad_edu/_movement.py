@@ -142,15 +142,14 @@ class MovementMixin:
         return view
 
     def reshape(self: Tensor, *shape: Any) -> Tensor:
+        """A view with the given shape (-1 inferred). Even an unchanged shape gives a new
+        tensor object, as PyTorch's view does: the result may be reshaped in place
+        (`unsqueeze_`) or given its own `requires_grad_` without touching `self`."""
         new = _shape_args(shape, "reshape")
-        if new == self.array.shape:
-            return self
-        target = _resolve_shape(new, self.array.size)
+        target = new if new == self.array.shape else _resolve_shape(new, self.array.size)
         if target is None:
             raise ShapeError(f"reshape: cannot reshape a tensor of shape {self.shape} "
                              f"({self.numel()} elements) into {new}")
-        if target == self.array.shape:
-            return self
         return Reshape.apply(self, shape=target)
 
     def view(self: Tensor, *shape: Any) -> Tensor:
@@ -205,7 +204,7 @@ class MovementMixin:
                              f"of a tensor of shape {self.shape}")
         axes = tuple(a % self.ndim for a in axes)
         if axes == tuple(range(self.ndim)):
-            return self
+            return self.reshape(self.shape)  # a view that changes nothing: a new alias
         return Permute.apply(self, axes=axes)
 
     def transpose(self: Tensor, *dims: int, dim0: int | None = None,
@@ -227,7 +226,7 @@ class MovementMixin:
         if self.ndim > 2:
             raise ShapeError(f"t: expects a tensor of at most 2 dims, got shape {self.shape} "
                              "(use transpose(d0, d1) or mT)")
-        return self.transpose() if self.ndim == 2 else self
+        return self.transpose() if self.ndim == 2 else self.reshape(self.shape)
 
     @property
     def T(self: Tensor) -> Tensor:  # noqa: N802 (numpy/PyTorch name)
@@ -255,7 +254,7 @@ class MovementMixin:
         if not ok:
             raise ShapeError(f"expand: cannot broadcast shape {self.shape} to {full}; each dim "
                              f"must be 1 or equal the target's (-1 keeps a dim)")
-        return self if full == self.shape else self._expand_to(full)
+        return self.reshape(full) if full == self.shape else self._expand_to(full)
 
     def broadcast_to(self: Tensor, shape: Any) -> Tensor:
         return self.expand(*_shape_args((shape,), "broadcast_to"))

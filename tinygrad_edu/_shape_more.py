@@ -215,8 +215,9 @@ class ShapeMoreMixin:
         new = compute(old)
         self.array = new.array
         self._bump_version()
-        # a shape that did not change made no node: self keeps its producer, whose saved
-        # output version now differs, so a backward that reads self raises (as PyTorch)
+        # self becomes the output of the view node; its producer's saved output (self
+        # before the op) is now one version old, so a backward that reads it raises, as in
+        # PyTorch
         if track and new is not old:
             self._ctx = new._ctx
             if new._ctx is not None:

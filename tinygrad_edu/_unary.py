@@ -46,6 +46,18 @@ def _no_bool(x: Tensor, op: str) -> None:
                         "first, e.g. x.long() or x.float()")
 
 
+def _fill_value(value: Any, dtype: np.dtype, op: str) -> np.ndarray:
+    """`value` in `dtype`, refusing what would not survive the cast (PyTorch: "value cannot
+    be converted without overflow"): NaN or inf into an integer, 1e300 into float32."""
+    v = np.asarray(value)
+    if v.dtype.kind == "f" and dtype.kind in "iu" and not np.isfinite(v).all():
+        raise ValueError(f"{op}: value {value!r} cannot be converted to {dtype} (not finite)")
+    if dtype.kind == "f" and np.isfinite(v).all() and (np.abs(v) > np.finfo(dtype).max).any():
+        raise ValueError(f"{op}: value {value!r} cannot be converted to {dtype} without "
+                         "overflow")
+    return v.astype(dtype)
+
+
 class UnaryMixin:
     __slots__ = ()
 
@@ -174,6 +186,11 @@ class UnaryMixin:
         m = np.asarray(mask.array if isinstance(mask, type(self)) else mask)
         if m.dtype != np.bool_:
             raise TypeError(f"masked_fill: mask must be bool, got {m.dtype}")
+        # the result keeps self's dtype, as PyTorch: an int tensor filled with 2.7 gets 2
+        if isinstance(value, type(self)):
+            value = value.to(self.dtype)
+        else:
+            value = _fill_value(value, self.array.dtype, "masked_fill")
         try:
             return self.where(~m, value)
         except ShapeError:
