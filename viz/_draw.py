@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import graphviz
@@ -24,6 +25,7 @@ class Options:
     show_grad: bool
     grad_format: str
     group_modules: bool
+    formulas: dict[Any, str] = field(default_factory=dict)  # unit -> short maths title
 
 
 class Drawing:
@@ -35,6 +37,9 @@ class Drawing:
         self.show_data, self.show_grad = opts.show_data, opts.show_grad
         self.grad_format, self.group_modules = opts.grad_format, opts.group_modules
         self.scalars = opts.scalars
+        self.formulas = opts.formulas
+        # An output drawn as its own op node (not a separate octagon): unit -> tensor.
+        self.merged: dict[Any, tuple[int, Tensor]] = {}
         self.ids: dict[int, str] = {}
         self.inputs: dict[int, dict[Any, tuple[int, ...]]] = {}  # box -> tensors entering
         self.outs: dict[int, dict[Any, tuple[int, ...]]] = {}  # box -> tensors leaving
@@ -64,8 +69,10 @@ class Drawing:
         g.attr("node", fontname="Helvetica", fontsize="11")
         g.attr("edge", fontname="Helvetica", fontsize="9")
         edge_lines = self.edges()  # first: it collects the boundaries of the boxes
-        for t, unit in self.data.outputs:
+        for k, (t, unit) in enumerate(self.data.outputs):
             self.outs.setdefault(id(self.lay.rep[unit]), {})[unit] = t.shape
+            if unit in self.lay.merged_outputs(self.data.outputs):
+                self.merged[unit] = (k, t)
         reps: list[Any] = []
         seen: set[int] = set()
         for unit in [*self.data.leaves, *self.data.ops]:
@@ -82,7 +89,8 @@ class Drawing:
             if path:
                 clusters[parent_path(path)].subgraph(clusters[path])
         for k, (t, unit) in enumerate(self.data.outputs):
-            self.output(g, k, t, unit)
+            if unit not in self.merged:
+                self.output(g, k, t, unit)
         for src, dst, attrs in edge_lines:
             g.edge(src, dst, **attrs)
         notes = list(self.lay.notes)
@@ -114,17 +122,29 @@ class Drawing:
             return self.leaf_attrs(unit)
         node = unit
         out = node.output_if_alive()
+        merged = self.merged.get(node)
+        given = merged[1] if merged is not None else None
         name = out.name if out is not None else None
-        lines = [f"{name} = {node.op}" if name else node.op, L.shape_dtype(node.shape, node.dtype)]
-        if self.show_data:
+        if merged is not None:
+            name = merged[1].name or self.output_title(merged[0])
+        formula = self.formulas.get(node)
+        title = formula or node.op
+        lines = [f"{name} = {title}" if name else title]
+        lines.append((f"{node.op} " if formula else "") + L.shape_dtype(node.shape, node.dtype))
+        if self.show_data or (given is not None and self.scalars and math.prod(node.shape) == 1):
             if out is not None:
                 lines += L.data_lines("data", out.array)
+        if self.show_data:
             lines += L.data_lines("grad", self.grads.total(node))
         where = node.module_path or "top level"
         tip = [f"{node.op} -> {L.shape_dtype(node.shape, node.dtype)}", f"module: {where}"]
         if getattr(node, "created_at", None):
             tip.append(f"created at {node.created_at}")
-        return self.finish("op", lines, tip, self.paths(node), self.grads.total(node))
+        attrs = self.finish("op", lines, tip, self.paths(node), self.grads.total(node))
+        if given is not None:  # the output is this node: drawn in the output's style
+            attrs.update({k: v for k, v in L.NODE_STYLES["output"].items() if k != "shape"})
+            attrs["class"] = attrs["class"].replace("op", "op output", 1)
+        return attrs
 
     def leaf_attrs(self, t: Tensor) -> dict[str, str]:
         kind = "param" if t.requires_grad else "const"
@@ -173,9 +193,12 @@ class Drawing:
         attrs.update({"label": L.label(lines), "tooltip": L.label(tip), "class": group.kind})
         return attrs
 
+    def output_title(self, k: int) -> str:
+        return "output" if len(self.data.outputs) == 1 else f"output {k}"
+
     def output(self, g: graphviz.Digraph, k: int, t: Tensor, unit: Any) -> None:
         name = f"out{k}"
-        title = t.name or ("output" if len(self.data.outputs) == 1 else f"output {k}")
+        title = t.name or self.output_title(k)
         lines = [title, L.shape_dtype(t.shape, t.dtype)]
         if self.show_data or (self.scalars and t.array.size == 1):
             lines += L.data_lines("data", t.array)

@@ -10,6 +10,7 @@ of a topological order cannot create a cycle).
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,8 +39,26 @@ class Layout:
     def location(self, rep: Any) -> str:
         return rep.path if isinstance(rep, Group) else self.home[rep]
 
-    def count(self, n_outputs: int) -> int:
-        return len(set(self.rep.values())) + n_outputs
+    def absorb(self, host: Mapping[Any, Any]) -> None:
+        """Draw each unit of `host` inside the box of the op it is folded into."""
+        for unit, into in host.items():
+            old, new = self.rep[unit], self.rep[into]
+            if isinstance(old, Group) and old is not new and unit in old.members:
+                old.members.remove(unit)
+            if isinstance(new, Group) and old is not new:
+                new.members.append(unit)
+            self.rep[unit] = new
+            self.home[unit] = self.location(new)
+
+    def merged_outputs(self, outputs: list[tuple[Any, Any]]) -> set[Any]:
+        """Output units drawn as their own op node (no separate output node): an op shown
+        by itself that produces one output."""
+        owners = Counter(id(self.rep[unit]) for _, unit in outputs)
+        return {unit for _, unit in outputs if self.rep[unit] is unit
+                and not isinstance(unit, Tensor) and owners[id(unit)] == 1}
+
+    def count(self, outputs: list[tuple[Any, Any]]) -> int:
+        return len(set(self.rep.values())) + len(outputs) - len(self.merged_outputs(outputs))
 
 
 def parent_path(path: str) -> str:
@@ -235,7 +254,10 @@ def _chunk(data: GraphData, lay: Layout, budget: int) -> None:
     lay.notes.append(f"the rest cut into {len(boxes)} consecutive parts of the graph")
 
 
-def layout(data: GraphData, home: dict[Any, str], collapse: Any, max_nodes: int) -> Layout:
+def layout(data: GraphData, home: dict[Any, str], collapse: Any, max_nodes: int,
+           folded: Mapping[Any, Any] | None = None) -> Layout:
+    """What each unit is drawn as; `folded` units are drawn inside the op they map to."""
+    folded = folded or {}
     chosen: frozenset[str] = frozenset()
     depth: int | None = None
     if isinstance(collapse, int) and not isinstance(collapse, bool):
@@ -244,9 +266,10 @@ def layout(data: GraphData, home: dict[Any, str], collapse: Any, max_nodes: int)
         chosen = frozenset([collapse])
     elif collapse is not None:
         chosen = frozenset(collapse)
-    n_out = len(data.outputs)
+    outs = data.outputs
     lay = _collapse_modules(data, home, chosen, depth)
-    full = lay.count(n_out)
+    lay.absorb(folded)
+    full = lay.count(outs)
     if full <= max_nodes:
         return lay
     deepest = max((len(p.split(".")) for p in home.values() if p), default=0)
@@ -254,14 +277,17 @@ def layout(data: GraphData, home: dict[Any, str], collapse: Any, max_nodes: int)
         if depth is not None and k >= depth:
             continue
         lay = _collapse_modules(data, home, chosen, k)
-        if lay.count(n_out) <= max_nodes:
+        lay.absorb(folded)
+        if lay.count(outs) <= max_nodes:
             break
-    if deepest and lay.count(n_out) < full:
+    if deepest and lay.count(outs) < full:
         lay.notes.append("modules drawn as boxes, deepest first")
-    budget = max_nodes - n_out
-    if lay.count(n_out) > max_nodes:
+    budget = max_nodes - len(outs)
+    if lay.count(outs) > max_nodes:
         _merge_chains(data, lay, budget)
-    if lay.count(n_out) > max_nodes:
+        lay.absorb(folded)
+    if lay.count(outs) > max_nodes:
         _chunk(data, lay, max(1, budget // 2))
+        lay.absorb(folded)
     lay.notes.insert(0, f"{full} nodes > max_nodes={max_nodes}, collapsed automatically:")
     return lay

@@ -22,11 +22,11 @@ WithModel = tuple[tuple[Tensor, ...], dict[str, Tensor], Any]  # (outputs, param
 
 
 def autoencoder(seed: int = 0) -> WithModel:
-    """L = ½‖WᵀWx − x‖² with W (3, 5), x (5, 1): W feeds two paths (W x and Wᵀ), so its gradient,
+    """L = ½‖WᵀWx − x‖² with W (3, 5), x (5,): W feeds two paths (W x and Wᵀ), so its gradient,
     W x gᵀ + W g xᵀ with g = WᵀWx − x, is the sum of two contributions."""
     rng = np.random.default_rng(seed)
     W = Tensor(rng.standard_normal((3, 5)) * 0.5, requires_grad=True, name="W")
-    x = Tensor(rng.standard_normal((5, 1)), name="x")
+    x = Tensor(rng.standard_normal(5), name="x")
     loss = 0.5 * ((W.T @ (W @ x) - x) ** 2).sum()
     loss.name = "loss"
     return (loss,), {"W": W}, None

@@ -25,6 +25,7 @@ from tinygrad_edu.tensor import Tensor
 from viz import _labels as L
 from viz._draw import Drawing, Options
 from viz._group import homes, layout
+from viz._maths import fold, formulas
 from viz._walk import Gradients, compute_gradients, walk
 
 GRAD_FORMATS = ("norm", "value", "shape")
@@ -95,13 +96,15 @@ def draw_graph(
         grads = Gradients(tape)
     else:
         grads = compute_gradients(data)
-    lay = layout(data, homes(data, names), collapse, max_nodes)
+    folded = fold(data, names)
+    lay = layout(data, homes(data, names), collapse, max_nodes, folded)
     scalars = show_data is not False  # an output scalar shows its value unless told not to
     if show_data is None:
         units: list[Any] = [*data.ops, *data.leaves]
         show_data = data.size <= L.AUTO_DATA_NODES and all(
             math.prod(u.shape) <= L.VALUE_LIMIT for u in units)
-    opts = Options(show_data, scalars, show_grad, grad_format, group_modules)
+    opts = Options(show_data, scalars, show_grad, grad_format, group_modules,
+                   formulas(data, names, folded))
     return Drawing(data, lay, grads, names, kinds, opts).build(rankdir, legend)
 
 
