@@ -262,7 +262,7 @@ def test_collapse_a_module_a_list_and_a_depth(tmp_path: Path) -> None:
     svg = rendered(one, tmp_path)
     (box,) = svg.of_class("module")
     assert box["texts"][0] == "fc1" and "in: (4, 6)" in box["texts"]
-    assert "out: (4, 5)" in box["texts"] and "2 params" in box["texts"][1]
+    assert "out: (4, 5)" in box["texts"] and "35 params" in box["texts"][1]  # 5*6 + 5 scalars
     both = viz.draw_graph(*outputs, params=params, collapse=["fc1", "fc2"])
     depth0 = viz.draw_graph(*outputs, params=params, collapse=0)
     assert len(node_statements(depth0.source)) <= len(node_statements(both.source))

@@ -3,20 +3,25 @@ state object, changed only through context managers; and the gradient tape for d
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import numpy as np
 
 if TYPE_CHECKING:
     from tinygrad_edu.autograd import Function
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 
 class _State:
     """Every global mode in one place; changed only through the context managers below."""
 
-    __slots__ = ("grad_enabled", "default_dtype", "anomaly", "module_path", "generator", "tape")
+    __slots__ = ("grad_enabled", "default_dtype", "anomaly", "module_path", "generator", "tape",
+                 "composite")
 
     def __init__(self) -> None:
         self.grad_enabled = True
@@ -25,6 +30,7 @@ class _State:
         self.module_path = ""
         self.generator = np.random.default_rng()
         self.tape: GradientTape | None = None
+        self.composite: Composite | None = None
 
 
 _state = _State()
@@ -146,6 +152,48 @@ class module_scope:  # noqa: N801  (a context manager, named as the others)
 
     def __exit__(self, *exc: object) -> None:
         _state.module_path = self.previous
+
+
+class Composite:
+    """One call of a composite (a loss built from several primitives): its name and its
+    tensor arguments by parameter name. Nodes created during the call point at it, so
+    `viz` can draw them as one box and label the box's inputs ("target")."""
+
+    __slots__ = ("name", "arguments")
+
+    def __init__(self, name: str, arguments: dict[str, Any]) -> None:
+        self.name = name
+        self.arguments = arguments
+
+    def __repr__(self) -> str:
+        return f"<composite {self.name}>"
+
+
+def composite(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorate a composite function: the nodes one call creates record a `Composite`
+    (`node.composite`), the outermost one when composites nest (cross_entropy calling
+    nll_loss is one CrossEntropy). Only a grouping for drawing and for `grad_fn`'s repr:
+    the composite keeps no backward of its own."""
+
+    def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+        code = fn.__code__
+        params = code.co_varnames[:code.co_argcount]
+
+        @functools.wraps(fn)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            if _state.composite is not None:  # inside another composite: that one names it
+                return fn(*args, **kwargs)
+            arguments = {k: v for k, v in (*zip(params, args), *kwargs.items())
+                         if isinstance(v, _tensor_types.Tensor)}
+            _state.composite = Composite(name, arguments)
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _state.composite = None
+
+        return wrapper
+
+    return decorate
 
 
 @contextmanager

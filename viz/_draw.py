@@ -13,7 +13,7 @@ import numpy as np
 from tinygrad_edu.tensor import Tensor
 from viz import _labels as L
 from viz._group import Group, Layout, parent_path
-from viz._walk import Gradients, GraphData
+from viz._walk import Gradients, GraphData, unit_of
 
 CLUSTER_FILLS = ("#f7f7fc", "#ededf7", "#e3e3f1", "#d9d9eb")
 
@@ -43,6 +43,7 @@ class Drawing:
         self.ids: dict[int, str] = {}
         self.inputs: dict[int, dict[Any, tuple[int, ...]]] = {}  # box -> tensors entering
         self.outs: dict[int, dict[Any, tuple[int, ...]]] = {}  # box -> tensors leaving
+        self.clusters_by_path: dict[str, Any] = {}
 
     def module_title(self, path: str, last_only: bool) -> str:
         name = path.rsplit(".", 1)[-1] if last_only else path
@@ -81,16 +82,20 @@ class Drawing:
                 seen.add(id(rep))
                 reps.append(rep)
         clusters = self.clusters(g, [self.location(r) for r in reps])
+        self.clusters_by_path = clusters
         for rep in reps:
             name = self.node_id(rep)
             attrs = self.group_attrs(rep) if isinstance(rep, Group) else self.unit_attrs(rep)
             clusters[self.location(rep)].node(name, **attrs)
-        for path in sorted(clusters, key=lambda p: -len(p.split("."))):
-            if path:
-                clusters[parent_path(path)].subgraph(clusters[path])
         for k, (t, unit) in enumerate(self.data.outputs):
             if unit not in self.merged:
                 self.output(g, k, t, unit)
+        for group in self.lay.groups:
+            if group.kind == "composite":
+                self.arguments_outside(g, group)
+        for path in sorted(clusters, key=lambda p: -len(p.split("."))):
+            if path:
+                clusters[parent_path(path)].subgraph(clusters[path])
         for src, dst, attrs in edge_lines:
             g.edge(src, dst, **attrs)
         notes = list(self.lay.notes)
@@ -138,6 +143,8 @@ class Drawing:
             lines += L.data_lines("grad", self.grads.total(node))
         where = node.module_path or "top level"
         tip = [f"{node.op} -> {L.shape_dtype(node.shape, node.dtype)}", f"module: {where}"]
+        if node.composite is not None:
+            tip.append(f"part of {node.composite.name}")
         if getattr(node, "created_at", None):
             tip.append(f"created at {node.created_at}")
         attrs = self.finish("op", lines, tip, self.paths(node), self.grads.total(node))
@@ -179,8 +186,13 @@ class Drawing:
         kinds = ", ".join(f"{op} ×{n}" for op, n in ops.most_common(3))
         if len(ops) > 3:
             kinds += ", …"
+        scalars = sum(p.array.size for p in params)  # as print(model) counts them
         if group.kind == "module":
-            head = [self.module_title(group.title, False), f"{n_ops} ops, {len(params)} params"]
+            head = [self.module_title(group.title, False), f"{n_ops} ops, {scalars:,} params"]
+        elif group.kind == "composite":
+            order = list(dict.fromkeys(u.op for u in group.members if not isinstance(u, Tensor)))
+            steps = " → ".join(order[:4]) + (" → …" if len(order) > 4 else "")
+            head = [group.title, steps]
         elif group.kind == "chain":
             head = [f"chain of {n_ops} ops", kinds]
         else:
@@ -192,6 +204,23 @@ class Drawing:
                "params: " + ", ".join(self.names.get(p) or p.name or "?" for p in params[:8])]
         attrs.update({"label": L.label(lines), "tooltip": L.label(tip), "class": group.kind})
         return attrs
+
+    def arguments_outside(self, g: graphviz.Digraph, group: Group) -> None:
+        """A composite's tensor arguments that are not in the graph (integer class labels):
+        drawn as constants with an edge named after the argument ("target")."""
+        for arg, t in group.call.arguments.items():
+            if unit_of(t) in self.data.position:
+                continue
+            name = self.node_id(t)
+            lines = [t.name or arg, L.shape_dtype(t.shape, t.dtype)]
+            if self.show_data:
+                lines += L.data_lines("data", t.array)
+            attrs = dict(L.NODE_STYLES["const"])
+            attrs.update({"label": L.label(lines), "class": "const",
+                          "tooltip": L.label([f"{arg} of {group.title}"])})
+            self.clusters_by_path.get(group.path, g).node(name, **attrs)
+            g.edge(name, self.node_id(group), label=L.label([arg]), **L.CONST_EDGE,
+                   **{"class": "const"})
 
     def output_title(self, k: int) -> str:
         return "output" if len(self.data.outputs) == 1 else f"output {k}"
@@ -228,7 +257,7 @@ class Drawing:
                 self.inputs.setdefault(id(b), {})[e.src] = e.shape
             if isinstance(a, Group):
                 self.outs.setdefault(id(a), {})[e.src] = e.shape
-            merged = any(isinstance(r, Group) and r.kind != "module" for r in (a, b))
+            merged = any(isinstance(r, Group) and r.kind in ("chain", "chunk") for r in (a, b))
             # Two inputs of one op fed by the same tensor (x * x) stay two edges: two paths.
             key = (id(a), id(b), 0 if merged else id(e.src),
                    -1 if isinstance(b, Group) else e.slot)
@@ -237,8 +266,20 @@ class Drawing:
             bundles[key][2].append(e)
         lines = []
         for a, b, group in bundles.values():
-            lines.append((self.node_id(a), self.node_id(b), self.edge_attrs(a, group)))
+            attrs = self.edge_attrs(a, group)
+            if isinstance(b, Group) and b.kind == "composite":
+                self.name_argument(attrs, b, group[0].src)
+            lines.append((self.node_id(a), self.node_id(b), attrs))
         return lines
+
+    def name_argument(self, attrs: dict[str, str], box: Group, src: Any) -> None:
+        """Put the composite's parameter name ("input", "target") on an edge into its box."""
+        for arg, t in box.call.arguments.items():
+            if unit_of(t) is src:
+                text = str(attrs.get("label", ""))  # already DOT text: prepend a line
+                head = L.label([arg])
+                attrs["label"] = graphviz.nohtml(f"{head}\\n{text}" if text else head)
+                return
 
     def edge_attrs(self, src_rep: Any, edges: list[Any]) -> dict[str, str]:
         needs = [e for e in edges if e.needs_grad]

@@ -21,12 +21,14 @@ from viz._walk import GraphData
 
 @dataclass(eq=False)
 class Group:
-    """One box standing for several units (`kind`: 'module', 'chain' or 'chunk')."""
+    """One box standing for several units (`kind`: 'module', 'composite', 'chain',
+    'chunk' or 'repeat')."""
 
     kind: str
     title: str
     path: str  # the module cluster the box is drawn in ('' = top level)
     members: list[Any] = field(default_factory=list)
+    call: Any = None  # a composite box: the `Composite` call it stands for
 
 
 @dataclass
@@ -123,6 +125,40 @@ def _collapse_modules(data: GraphData, home: dict[Any, str], chosen: frozenset[s
         box.members.append(unit)
         rep[unit] = box
     return Layout(rep, home, list(boxes.values()), [])
+
+
+def _collapse_composites(data: GraphData, lay: Layout) -> None:
+    """Each composite call (a loss) drawn as one box: its ops not already inside a collapsed
+    module, and the unnamed constants only those ops use (a one-hot matrix); the
+    composite's own tensor arguments stay outside, so their edges can be labelled."""
+    boxes: dict[Any, Group] = {}
+    for node in data.ops:
+        call = node.composite
+        if call is None or lay.rep[node] is not node:
+            continue
+        box = boxes.get(call)
+        if box is None:
+            box = boxes[call] = Group("composite", call.name, "", call=call)
+        box.members.append(node)
+        lay.rep[node] = box
+    if not boxes:
+        return
+    users: dict[Any, set[int]] = {}
+    for e in data.edges:
+        if isinstance(e.src, Tensor):
+            users.setdefault(e.src, set()).add(id(lay.rep[e.dst]))
+    by_id = {id(b): b for b in boxes.values()}
+    outputs = {unit for _, unit in data.outputs}
+    for t in data.leaves:
+        ids = users.get(t, set())
+        box = by_id.get(next(iter(ids))) if len(ids) == 1 else None
+        if (box is not None and not t.requires_grad and not t.name and t not in outputs
+                and not any(a is t for a in box.call.arguments.values())):
+            box.members.append(t)
+            lay.rep[t] = box
+    for box in boxes.values():
+        box.path = _common_path({lay.home[u] for u in box.members})
+    lay.groups += list(boxes.values())
 
 
 def _rep_graph(data: GraphData, lay: Layout) -> tuple[dict[Any, set[Any]], dict[Any, set[Any]]]:
@@ -255,9 +291,18 @@ def _chunk(data: GraphData, lay: Layout, budget: int) -> None:
 
 
 def layout(data: GraphData, home: dict[Any, str], collapse: Any, max_nodes: int,
-           folded: Mapping[Any, Any] | None = None) -> Layout:
-    """What each unit is drawn as; `folded` units are drawn inside the op they map to."""
+           folded: Mapping[Any, Any] | None = None, composites: bool = True) -> Layout:
+    """What each unit is drawn as; `folded` units are drawn inside the op they map to;
+    `composites`: each composite call (a loss) is one box."""
     folded = folded or {}
+
+    def modules(k: int | None) -> Layout:
+        lay = _collapse_modules(data, home, chosen, k)
+        if composites:
+            _collapse_composites(data, lay)
+        lay.absorb(folded)
+        return lay
+
     chosen: frozenset[str] = frozenset()
     depth: int | None = None
     if isinstance(collapse, int) and not isinstance(collapse, bool):
@@ -267,8 +312,7 @@ def layout(data: GraphData, home: dict[Any, str], collapse: Any, max_nodes: int,
     elif collapse is not None:
         chosen = frozenset(collapse)
     outs = data.outputs
-    lay = _collapse_modules(data, home, chosen, depth)
-    lay.absorb(folded)
+    lay = modules(depth)
     full = lay.count(outs)
     if full <= max_nodes:
         return lay
@@ -276,8 +320,7 @@ def layout(data: GraphData, home: dict[Any, str], collapse: Any, max_nodes: int,
     for k in range(deepest - 1, -1, -1):
         if depth is not None and k >= depth:
             continue
-        lay = _collapse_modules(data, home, chosen, k)
-        lay.absorb(folded)
+        lay = modules(k)
         if lay.count(outs) <= max_nodes:
             break
     if deepest and lay.count(outs) < full:

@@ -33,6 +33,8 @@ NODE_STYLES: dict[str, dict[str, str]] = {
                "color": "#274e13"},
     "module": {"shape": "box3d", "style": "filled", "fillcolor": "#e4dff0",
                "color": "#4b3b78"},
+    "composite": {"shape": "box3d", "style": "filled", "fillcolor": "#fde9d9",
+                  "color": "#843c0c"},
     "chain": {"shape": "folder", "style": "filled", "fillcolor": "#fce5cd", "color": "#7f4f00"},
     "chunk": {"shape": "folder", "style": "filled", "fillcolor": "#fce5cd", "color": "#7f4f00"},
 }

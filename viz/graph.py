@@ -50,6 +50,7 @@ def draw_graph(
     rankdir: str = "LR",
     legend: bool = True,
     model: Any = None,
+    expand_composites: bool = False,
 ) -> graphviz.Digraph:
     """The graph that produced `outputs`, as a `graphviz.Digraph` (shows inline in Jupyter).
 
@@ -76,6 +77,9 @@ def draw_graph(
       the longest chains of ops, then consecutive parts), with a note in the graph label.
     - `model`: the `nn.Module` that was called; its class names label the clusters and
       boxes (`fc1: Linear`) and its `named_parameters()` are used when `params` is None.
+    - `expand_composites`: draw each composite (a loss such as cross_entropy, built from
+      several primitives) as its primitives instead of one named box (`CrossEntropy`, its
+      tensor arguments on the edges going in: input, target).
     - `legend`: a line under the picture that explains arrows, edge labels and `Σ`.
     """
     tensors = _check(outputs, grad_format, rankdir, max_nodes, collapse)
@@ -97,7 +101,8 @@ def draw_graph(
     else:
         grads = compute_gradients(data)
     folded = fold(data, names)
-    lay = layout(data, homes(data, names), collapse, max_nodes, folded)
+    lay = layout(data, homes(data, names), collapse, max_nodes, folded,
+                 composites=not expand_composites)
     scalars = show_data is not False  # an output scalar shows its value unless told not to
     if show_data is None:
         units: list[Any] = [*data.ops, *data.leaves]
