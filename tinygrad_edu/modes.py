@@ -219,23 +219,38 @@ def get_default_dtype() -> np.dtype:
 
 
 class GradientTape:
-    """Records, during backward, the gradient that flows along every edge of the graph.
+    """Records, during backward, the gradient that flows along every edge of the graph,
+    and the forward value of every tensor it passes through.
 
     `edges[(node, i)]` is the gradient handed to input `i` of `node`; `totals[key]` is the
     summed gradient of a tensor (key: its node, or the leaf tensor itself) and `paths[key]`
-    how many contributions were summed there. `viz` reads it to label edges and to mark
-    accumulation points.
+    how many contributions were summed there; `values[key]` is that tensor's forward value
+    (kept because backward() frees the intermediate ones; a leaf's is a copy, as an
+    optimizer step changes it in place). `viz` reads it to label edges and nodes and to
+    mark accumulation points. Nothing is kept outside a recording.
     """
 
     def __init__(self) -> None:
         self.edges: dict[tuple[Function, int], np.ndarray] = {}
         self.totals: dict[Any, np.ndarray] = {}
         self.paths: dict[Any, int] = {}
+        self.values: dict[Any, np.ndarray] = {}
 
     def _add(self, key: Any, g: np.ndarray) -> None:
         self.paths[key] = self.paths.get(key, 0) + 1
         previous = self.totals.get(key)
         self.totals[key] = g if previous is None else previous + g
+        if previous is None:
+            self._keep_value(key)
+
+    def _keep_value(self, key: Any) -> None:
+        """The forward value of `key` (a node's output, alive while backward runs)."""
+        if isinstance(key, _tensor_types.Tensor):
+            self.values[key] = key.array.copy()
+            return
+        out = key.output_if_alive()
+        if out is not None:
+            self.values[key] = out.array
 
 
 @contextmanager

@@ -44,6 +44,7 @@ class Drawing:
         self.inputs: dict[int, dict[Any, tuple[int, ...]]] = {}  # box -> tensors entering
         self.outs: dict[int, dict[Any, tuple[int, ...]]] = {}  # box -> tensors leaving
         self.clusters_by_path: dict[str, Any] = {}
+        self.values_missing = 0  # op nodes whose value was asked for but is gone
 
     def module_title(self, path: str, last_only: bool) -> str:
         name = path.rsplit(".", 1)[-1] if last_only else path
@@ -101,6 +102,8 @@ class Drawing:
         notes = list(self.lay.notes)
         if self.grads.note:
             notes.append(self.grads.note)
+        if self.values_missing:
+            notes.append(L.VALUES_NOT_RECORDED)
         if legend and self.show_grad:
             notes.append(L.LEGEND)
         if notes:
@@ -137,8 +140,10 @@ class Drawing:
         lines = [f"{name} = {title}" if name else title]
         lines.append((f"{node.op} " if formula else "") + L.shape_dtype(node.shape, node.dtype))
         if self.show_data or (given is not None and self.scalars and math.prod(node.shape) == 1):
-            if out is not None:
-                lines += L.data_lines("data", out.array)
+            value = out.array if out is not None else self.grads.value(node)
+            if value is None:
+                self.values_missing += 1
+            lines += L.data_lines("data", value)
         if self.show_data:
             lines += L.data_lines("grad", self.grads.total(node))
         where = node.module_path or "top level"

@@ -47,6 +47,11 @@ LEGEND = ("arrows: forward data flow;  edge labels: the gradient flowing back al
           "(∇ shape, ‖∇‖ norm or value);  Σ: gradients from several paths are summed here")
 
 
+VALUES_NOT_RECORDED = (
+    "values: not recorded (backward() freed the intermediate ones); run the backward inside "
+    "`with record_gradients() as tape:` and pass tape= to see every value")
+
+
 def escape_line(text: str) -> str:
     """One line of label text with every backslash made literal."""
     return text.replace("\\", "\\\\")
