@@ -72,7 +72,7 @@ def test_folded_transpose_edge_carries_the_gradient_through_it() -> None:
     np.testing.assert_allclose(edge_grads["MatMul"] + edge_grads["Permute"], W.grad.numpy())
     ids = ids_by_title(src)
     for target, op in (("W x", "MatMul"), ("Wᵀ(W x)", "Permute")):
-        m = re.search(rf'{ids["W"]} -> {ids[target]} \[label="∇ \(3, 5\)\\n([^"]*)"', src)
+        m = re.search(rf'{ids["W"]} -> {ids[target]} \[label="∇[₁₂] \(3, 5\)\\n([^"]*)"', src)
         assert m is not None
         shown = [float(v) for v in re.findall(r"-?\d+\.?\d*", m.group(1))]  # entries
         np.testing.assert_allclose(shown, edge_grads[op].ravel(), atol=5e-3)

@@ -45,6 +45,8 @@ class Drawing:
         self.outs: dict[int, dict[Any, tuple[int, ...]]] = {}  # box -> tensors leaving
         self.clusters_by_path: dict[str, Any] = {}
         self.values_missing = 0  # op nodes whose value was asked for but is gone
+        #: accumulation point -> the gradients of its edges, in the order they are numbered
+        self.contributions: dict[Any, list[np.ndarray | None]] = {}
 
     def module_title(self, path: str, last_only: bool) -> str:
         name = path.rsplit(".", 1)[-1] if last_only else path
@@ -88,6 +90,7 @@ class Drawing:
             name = self.node_id(rep)
             attrs = self.group_attrs(rep) if isinstance(rep, Group) else self.unit_attrs(rep)
             clusters[self.location(rep)].node(name, **attrs)
+        self.beside_consumers(clusters, reps)
         for k, (t, unit) in enumerate(self.data.outputs):
             if unit not in self.merged:
                 self.output(g, k, t, unit)
@@ -109,6 +112,28 @@ class Drawing:
         if notes:
             g.attr(label=L.label(notes))
         return g
+
+    def beside_consumers(self, clusters: dict[str, Any], reps: list[Any]) -> None:
+        """A parameter used by one box only is drawn on the same rank, beside it: the chain
+        of ops then runs straight (a deep net is not a staircase)."""
+        users: dict[int, set[int]] = {}
+        for e in self.data.edges:
+            a, b = self.lay.rep[e.src], self.lay.rep[e.dst]
+            if isinstance(a, Tensor) and a.requires_grad and a is not b:
+                users.setdefault(id(a), set()).add(id(b))
+        by_id = {id(r): r for r in reps}
+        beside: dict[int, list[Any]] = {}
+        for r in reps:
+            used = users.get(id(r), set())
+            if len(used) == 1:
+                (b,) = used
+                if self.location(by_id[b]) == self.location(r):
+                    beside.setdefault(b, []).append(r)
+        for b, params in beside.items():
+            with clusters[self.location(by_id[b])].subgraph() as same:
+                same.attr(rank="same")
+                for r in (*params, by_id[b]):
+                    same.node(self.node_id(r))
 
     def clusters(self, g: graphviz.Digraph, locations: list[str]) -> dict[str, Any]:
         out: dict[str, Any] = {"": g}
@@ -152,7 +177,7 @@ class Drawing:
             tip.append(f"part of {node.composite.name}")
         if getattr(node, "created_at", None):
             tip.append(f"created at {node.created_at}")
-        attrs = self.finish("op", lines, tip, self.paths(node), self.grads.total(node))
+        attrs = self.finish("op", lines, tip, self.paths(node), self.grads.total(node), node)
         if given is not None:  # the output is this node: drawn in the output's style
             attrs.update({k: v for k, v in L.NODE_STYLES["output"].items() if k != "shape"})
             attrs["class"] = attrs["class"].replace("op", "op output", 1)
@@ -170,14 +195,15 @@ class Drawing:
             lines += L.data_lines("grad", g)
         tip = [f"{'parameter' if t.requires_grad else 'constant'} {name}",
                L.shape_dtype(t.shape, t.dtype)]
-        return self.finish(kind, lines, tip, self.paths(t) if t.requires_grad else 0, g)
+        return self.finish(kind, lines, tip, self.paths(t) if t.requires_grad else 0, g, t)
 
     def finish(self, kind: str, lines: list[str], tip: list[str], paths: int,
-               total: np.ndarray | None) -> dict[str, str]:
+               total: np.ndarray | None, unit: Any = None) -> dict[str, str]:
         attrs = dict(L.NODE_STYLES[kind])
         css = kind
         if paths > 1:
-            lines = [*lines, L.accumulation_text(paths, total, self.grad_format)]
+            lines = [*lines, *L.accumulation_text(paths, total, self.grad_format,
+                                                  self.contributions.get(unit, []))]
             tip = [*tip, f"gradients from {paths} paths are summed here"]
             attrs.update(L.ACCUM_STYLE)
             css += " accum"
@@ -194,6 +220,8 @@ class Drawing:
         scalars = sum(p.array.size for p in params)  # as print(model) counts them
         if group.kind == "module":
             head = [self.module_title(group.title, False), f"{n_ops} ops, {scalars:,} params"]
+        elif group.kind == "repeat":
+            head = [group.title, f"{n_ops} ops, {scalars:,} params"]
         elif group.kind == "composite":
             order = list(dict.fromkeys(u.op for u in group.members if not isinstance(u, Tensor)))
             steps = " → ".join(order[:4]) + (" → …" if len(order) > 4 else "")
@@ -262,7 +290,8 @@ class Drawing:
                 self.inputs.setdefault(id(b), {})[e.src] = e.shape
             if isinstance(a, Group):
                 self.outs.setdefault(id(a), {})[e.src] = e.shape
-            merged = any(isinstance(r, Group) and r.kind in ("chain", "chunk") for r in (a, b))
+            merged = any(isinstance(r, Group) and r.kind in ("chain", "chunk", "repeat")
+                         for r in (a, b))
             # Two inputs of one op fed by the same tensor (x * x) stay two edges: two paths.
             key = (id(a), id(b), 0 if merged else id(e.src),
                    -1 if isinstance(b, Group) else e.slot)
@@ -272,6 +301,8 @@ class Drawing:
         lines = []
         for a, b, group in bundles.values():
             attrs = self.edge_attrs(a, group)
+            if not isinstance(a, Tensor):  # data flowing op to op: kept short and straight
+                attrs["weight"] = "8"
             if isinstance(b, Group) and b.kind == "composite":
                 self.name_argument(attrs, b, group[0].src)
             lines.append((self.node_id(a), self.node_id(b), attrs))
@@ -293,13 +324,17 @@ class Drawing:
         if not self.show_grad:
             return {"class": "grad"}
         sources = {id(e.src) for e in needs}
+        accumulates = not isinstance(src_rep, Group) and self.paths(src_rep) > 1
         if len(sources) > 1:
             text = [f"{len(sources)} tensors"]
         else:
             parts = [self.grads.edge(e.dst, e.slot) for e in needs]
             total = None if any(p is None for p in parts) else _sum(parts)
-            text = L.grad_text(needs[0].shape, total, self.grad_format)
-        accumulates = not isinstance(src_rep, Group) and self.paths(src_rep) > 1
+            k = 0
+            if accumulates:  # number the contributions, as the sum at the node names them
+                k = len(self.contributions.setdefault(src_rep, [])) + 1
+                self.contributions[src_rep].append(total)
+            text = L.grad_text(needs[0].shape, total, self.grad_format, k)
         attrs = {"label": L.label(text), "class": "grad accum" if accumulates else "grad"}
         attrs.update(L.ACCUM_EDGE if accumulates else L.GRAD_EDGE)
         return attrs

@@ -1,11 +1,11 @@
 """Decide what is drawn as what: module clusters, collapsed modules, merged chains, chunks.
 
 Every unit of the graph (an op node or a leaf) gets a representative: itself, when drawn as
-its own node, or a `Group` box that stands for many units. `layout()` first applies the
-caller's `collapse`, then, while the picture has more than `max_nodes` nodes, collapses
-modules from the deepest up, then merges the longest chains of ops, and finally cuts what
-is left into consecutive chunks of the topological order (contracting consecutive chunks
-of a topological order cannot create a cycle).
+its own node, or a `Group` box that stands for many units. The steps are here; `_layout`
+runs them: the caller's `collapse`, composites, then, while the picture has more than
+`max_nodes` nodes, modules from the deepest up, the longest chains of ops, and finally
+consecutive chunks of the topological order (contracting consecutive chunks of a
+topological order cannot create a cycle).
 """
 
 from __future__ import annotations
@@ -288,49 +288,3 @@ def _chunk(data: GraphData, lay: Layout, budget: int) -> None:
         box.path = _common_path({lay.home[u] for u in box.members})
     lay.groups = boxes
     lay.notes.append(f"the rest cut into {len(boxes)} consecutive parts of the graph")
-
-
-def layout(data: GraphData, home: dict[Any, str], collapse: Any, max_nodes: int,
-           folded: Mapping[Any, Any] | None = None, composites: bool = True) -> Layout:
-    """What each unit is drawn as; `folded` units are drawn inside the op they map to;
-    `composites`: each composite call (a loss) is one box."""
-    folded = folded or {}
-
-    def modules(k: int | None) -> Layout:
-        lay = _collapse_modules(data, home, chosen, k)
-        if composites:
-            _collapse_composites(data, lay)
-        lay.absorb(folded)
-        return lay
-
-    chosen: frozenset[str] = frozenset()
-    depth: int | None = None
-    if isinstance(collapse, int) and not isinstance(collapse, bool):
-        depth = collapse
-    elif isinstance(collapse, str):
-        chosen = frozenset([collapse])
-    elif collapse is not None:
-        chosen = frozenset(collapse)
-    outs = data.outputs
-    lay = modules(depth)
-    full = lay.count(outs)
-    if full <= max_nodes:
-        return lay
-    deepest = max((len(p.split(".")) for p in home.values() if p), default=0)
-    for k in range(deepest - 1, -1, -1):
-        if depth is not None and k >= depth:
-            continue
-        lay = modules(k)
-        if lay.count(outs) <= max_nodes:
-            break
-    if deepest and lay.count(outs) < full:
-        lay.notes.append("modules drawn as boxes, deepest first")
-    budget = max_nodes - len(outs)
-    if lay.count(outs) > max_nodes:
-        _merge_chains(data, lay, budget)
-        lay.absorb(folded)
-    if lay.count(outs) > max_nodes:
-        _chunk(data, lay, max(1, budget // 2))
-        lay.absorb(folded)
-    lay.notes.insert(0, f"{full} nodes > max_nodes={max_nodes}, collapsed automatically:")
-    return lay
