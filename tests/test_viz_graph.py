@@ -238,8 +238,10 @@ def test_readme_images_script(tmp_path: Path) -> None:
     script = Path(__file__).resolve().parent.parent / "scripts" / "make_readme_images.py"
     namespace = runpy.run_path(str(script))
     written = namespace["main"](tmp_path)
-    assert [p.name for p in written] == ["autoencoder_graph.svg", "convnet_graph.svg"]
-    autoencoder_svg, convnet_svg = (Svg(p) for p in written)
+    assert [p.name for p in written] == ["autoencoder_graph.svg", "convnet_graph.svg",
+                                         "mlp20_graph.svg"]
+    autoencoder_svg, convnet_svg, mlp_svg = (Svg(p) for p in written)
+    assert [n["texts"][0] for n in mlp_svg.of_class("repeat")] == ["Linear → ReLU ×20"]
     assert [n["texts"][0] for n in autoencoder_svg.of_class("accum")] == ["W"]
     assert {"features: Sequential", "0: Conv2d", "1: Linear"} <= {
         c["texts"][0] for c in convnet_svg.clusters}
