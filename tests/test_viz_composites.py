@@ -72,6 +72,9 @@ LOSSES = [
     ("SmoothL1Loss", lambda x, t: F.smooth_l1_loss(x, t)),
     ("BCELoss", lambda x, t: F.binary_cross_entropy(x.sigmoid(), t)),
     ("BCEWithLogitsLoss", lambda x, t: F.binary_cross_entropy_with_logits(x, t)),
+    ("MultiMarginLoss", lambda x, t: F.multi_margin_loss(x, t.argmax(1))),
+    ("SVMLoss", lambda x, t: F.svm_loss(x, t.argmax(1))),
+    ("L2Penalty", lambda x, t: F.l2_penalty([x, t], 0.1)),
 ]
 
 

@@ -112,3 +112,21 @@ def test_a_recording_keeps_the_values_only_while_the_tape_lives() -> None:
     del h, kept, tape
     gc.collect()
     assert probe() is None
+
+
+def test_a_value_overwritten_in_place_is_not_shown_as_the_new_one() -> None:
+    """relu_ overwrites its input's array: the node that produced the old value must not
+    show the new one (the tape keeps no value for it, and the picture says so)."""
+    w = Tensor(np.array([[1.0, -2.0], [3.0, -4.0]]), requires_grad=True, name="w")
+    x = Tensor(np.array([1.0, 1.0]), name="x")
+    scaled = (w @ x) * 2.0
+    scaled.relu_()
+    loss = scaled.sum()
+    with tg.record_gradients() as tape:
+        loss.backward()
+    (mul,) = [node for node in walk([loss]).ops if node.op == "Mul"]
+    assert mul not in tape.values
+    labels = op_labels(viz.draw_graph(loss, tape=tape, show_data=True).source)
+    (mul_label,) = [v for v in labels.values() if "\\nMul " in v]
+    assert "data" not in mul_label  # its old value, [-2, -2], is gone
+    assert "\\ndata [-1., -1.]" in labels["w x"]

@@ -249,7 +249,7 @@ class GradientTape:
             self.values[key] = key.array.copy()
             return
         out = key.output_if_alive()
-        if out is not None:
+        if out is not None and out._ctx is key:  # else overwritten in place: value gone
             self.values[key] = out.array
 
 

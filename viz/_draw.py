@@ -155,6 +155,8 @@ class Drawing:
             return self.leaf_attrs(unit)
         node = unit
         out = node.output_if_alive()
+        if out is not None and out._ctx is not node:  # overwritten in place since (relu_)
+            out = None
         merged = self.merged.get(node)
         given = merged[1] if merged is not None else None
         name = out.name if out is not None else None

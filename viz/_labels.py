@@ -51,8 +51,8 @@ LEGEND = ("arrows: forward data flow;  edge labels: the gradient flowing back al
 
 
 VALUES_NOT_RECORDED = (
-    "values: not recorded (backward() freed the intermediate ones); run the backward inside "
-    "`with record_gradients() as tape:` and pass tape= to see every value")
+    "values: not recorded (backward() freed them, or an in-place op overwrote them); run "
+    "the backward inside `with record_gradients() as tape:` and pass tape= to see them")
 
 
 def escape_line(text: str) -> str:

@@ -27,6 +27,7 @@ import numpy as np
 
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.modes import composite
+from tinygrad_edu.nn import _margin_losses
 from tinygrad_edu.nn._bce import BinaryCrossEntropy
 from tinygrad_edu.nn._loss_checks import (
     apply_reduction,
@@ -40,9 +41,15 @@ from tinygrad_edu.nn._loss_checks import (
     per_example,
     same_shape_target,
 )
-from tinygrad_edu.nn._margin_losses import multi_margin_loss, svm_loss
 from tinygrad_edu.ops.linalg import Einsum
 from tinygrad_edu.tensor import Tensor, as_tensor
+
+#: warnings point at the user's call: user -> composite wrapper -> the loss -> the check
+_USER = 4
+
+# the hinge losses live in `_margin_losses`; here they record their composite too
+multi_margin_loss = composite("MultiMarginLoss")(_margin_losses.multi_margin_loss)
+svm_loss = composite("SVMLoss")(_margin_losses.svm_loss)
 
 # ----------------------------------------------------------------------------- softmax family
 
@@ -209,7 +216,7 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     name = "mse_loss"
     check_reduction(reduction, name)
     x = float_input(input, name)
-    d = x - broadcast_target(x, target, name)
+    d = x - broadcast_target(x, target, name, stacklevel=_USER)
     return apply_reduction(d * d, reduction)
 
 
@@ -219,7 +226,8 @@ def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     name = "l1_loss"
     check_reduction(reduction, name)
     x = float_input(input, name)
-    return apply_reduction((x - broadcast_target(x, target, name)).abs(), reduction)
+    return apply_reduction((x - broadcast_target(x, target, name, stacklevel=_USER)).abs(),
+                           reduction)
 
 
 @composite("HuberLoss")
@@ -245,7 +253,7 @@ def _huber(input: Any, target: Any, reduction: str, delta: float, scale: float, 
            ) -> Tensor:
     check_reduction(reduction, name)
     x = float_input(input, name)
-    d = x - broadcast_target(x, target, name, stacklevel=4)  # user -> huber_loss -> _huber
+    d = x - broadcast_target(x, target, name, stacklevel=_USER + 1)  # huber_loss -> _huber
     a = d.abs()
     if delta == 0:
         return apply_reduction(a, reduction)
