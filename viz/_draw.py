@@ -229,9 +229,10 @@ class Drawing:
             steps = " → ".join(order[:4]) + (" → …" if len(order) > 4 else "")
             head = [group.title, steps]
         elif group.kind == "chain":
-            head = [f"chain of {n_ops} ops", kinds]
+            head = [f"chain of {n_ops} ops" + (f", {scalars:,} params" if params else ""), kinds]
         else:
-            head = [f"{n_ops} ops ({group.title})", kinds]
+            head = [f"{n_ops} ops ({group.title})" + (f", {scalars:,} params" if params else ""),
+                    kinds]
         lines = [*head, "in: " + _shapes(self.inputs.get(id(group), {})),
                  "out: " + _shapes(self.outs.get(id(group), {}))]
         attrs = dict(L.NODE_STYLES[group.kind])
