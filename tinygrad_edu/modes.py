@@ -156,14 +156,22 @@ class module_scope:  # noqa: N801  (a context manager, named as the others)
 
 class Composite:
     """One call of a composite (a loss built from several primitives): its name and its
-    tensor arguments by parameter name. Nodes created during the call point at it, so
-    `viz` can draw them as one box and label the box's inputs ("target")."""
+    arguments. Nodes created during the call point at it, so `viz` can draw them as one
+    box and label the box's inputs ("target")."""
 
-    __slots__ = ("name", "arguments")
+    __slots__ = ("name", "_params", "_args", "_kwargs")
 
-    def __init__(self, name: str, arguments: dict[str, Any]) -> None:
+    def __init__(self, name: str, params: tuple[str, ...], args: tuple[Any, ...],
+                 kwargs: dict[str, Any]) -> None:
         self.name = name
-        self.arguments = arguments
+        self._params, self._args, self._kwargs = params, args, kwargs
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        """The tensor arguments by parameter name (worked out only when asked: a loss call
+        only stores what it was given)."""
+        pairs = (*zip(self._params, self._args), *self._kwargs.items())
+        return {k: v for k, v in pairs if isinstance(v, _tensor_types.Tensor)}
 
     def __repr__(self) -> str:
         return f"<composite {self.name}>"
@@ -183,9 +191,7 @@ def composite(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             if _state.composite is not None:  # inside another composite: that one names it
                 return fn(*args, **kwargs)
-            arguments = {k: v for k, v in (*zip(params, args), *kwargs.items())
-                         if isinstance(v, _tensor_types.Tensor)}
-            _state.composite = Composite(name, arguments)
+            _state.composite = Composite(name, params, args, kwargs)
             try:
                 return fn(*args, **kwargs)
             finally:
