@@ -51,6 +51,14 @@ def test_expand_composites_draws_the_primitives() -> None:
     found = titles(src)
     assert "LogSoftmax" in found and "output = Einsum" in found and "CrossEntropy" not in found
     assert "part of CrossEntropy" in src  # the tooltips still say where the ops belong
+    cluster = src[src.index("subgraph cluster"):]
+    assert "label=CrossEntropy" in cluster.split("}")[0]  # ... and a cluster holds them
+    assert "LogSoftmax" in cluster.split("}")[0]
+    two = viz.draw_graph(F.cross_entropy(x, y) + F.cross_entropy(x * 2, y),
+                         expand_composites=True).source
+    assert "label=CrossEntropy " in two and 'label="CrossEntropy 2"' in two
+    boxes = titles(viz.draw_graph(F.cross_entropy(x, y) + F.cross_entropy(x * 2, y)).source)
+    assert boxes.count("CrossEntropy") == 2  # one box per call
 
 
 def test_grad_fn_repr_names_the_composite() -> None:

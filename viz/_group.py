@@ -67,12 +67,14 @@ def parent_path(path: str) -> str:
     return path.rsplit(".", 1)[0] if "." in path else ""
 
 
-def homes(data: GraphData, names: Mapping[Any, str]) -> dict[Any, str]:
-    """Module path of each unit: an op's own; a leaf's from its dotted name in `params`
-    ('encoder.weight' -> 'encoder'), else the one module all its consumers share, except
-    that named constants (data inputs such as `Tensor(x, name='x')`) stay at the top
-    level."""
-    home: dict[Any, str] = {node: node.module_path for node in data.ops}
+def homes(data: GraphData, names: Mapping[Any, str],
+          clusters: Mapping[Any, str] | None = None) -> dict[Any, str]:
+    """Module path of each unit: an op's own (or its path in `clusters`); a leaf's from its
+    dotted name in `params` ('encoder.weight' -> 'encoder'), else the one module all its
+    consumers share, except that named constants (data inputs such as
+    `Tensor(x, name='x')`) stay at the top level."""
+    clusters = clusters or {}
+    home: dict[Any, str] = {node: clusters.get(node, node.module_path) for node in data.ops}
     known: set[str] = set()
     for path in set(home.values()):
         while path and path not in known:
@@ -92,6 +94,25 @@ def homes(data: GraphData, names: Mapping[Any, str]) -> dict[Any, str]:
             where = next(iter(paths))
         home[t] = where
     return home
+
+
+def composite_clusters(data: GraphData) -> dict[Any, str]:
+    """For drawing composites opened: each call's ops in a cluster of their own inside
+    their module, named after the composite ('CrossEntropy', 'CrossEntropy 2', ...)."""
+    titles: dict[Any, str] = {}
+    counts: dict[str, int] = {}
+    out: dict[Any, str] = {}
+    for node in data.ops:
+        call = node.composite
+        if call is None:
+            continue
+        if call not in titles:
+            counts[call.name] = counts.get(call.name, 0) + 1
+            n = counts[call.name]
+            titles[call] = call.name if n == 1 else f"{call.name} {n}"
+        base = node.module_path
+        out[node] = f"{base}.{titles[call]}" if base else titles[call]
+    return out
 
 
 def _targets(paths: Iterable[str], chosen: frozenset[str], depth: int | None) -> dict[str, str]:

@@ -24,7 +24,7 @@ from tinygrad_edu.autograd import GradientTape
 from tinygrad_edu.tensor import Tensor
 from viz import _labels as L
 from viz._draw import Drawing, Options
-from viz._group import Layout, homes
+from viz._group import Layout, composite_clusters, homes
 from viz._layout import layout
 from viz._maths import fold, formulas
 from viz._walk import Gradients, GraphData, compute_gradients, walk
@@ -82,8 +82,8 @@ def draw_graph(
     - `model`: the `nn.Module` that was called; its class names label the clusters and
       boxes (`fc1: Linear`) and its `named_parameters()` are used when `params` is None.
     - `expand_composites`: draw each composite (a loss such as cross_entropy, built from
-      several primitives) as its primitives instead of one named box (`CrossEntropy`, its
-      tensor arguments on the edges going in: input, target).
+      several primitives) as its primitives, in a cluster named after it, instead of one
+      named box (`CrossEntropy`, its tensor arguments on the edges going in: input, target).
     - `fold_repeats`: a block repeated at least 3 times in a row (the 20 Linear -> ReLU
       of a deep MLP) is one box "Linear → ReLU ×20" with the parameters it holds;
       False opens it.
@@ -110,7 +110,8 @@ def draw_graph(
     else:
         grads = compute_gradients(data)
     folded = fold(data, names)
-    lay = layout(data, homes(data, names), collapse, max_nodes, folded,
+    opened = composite_clusters(data) if expand_composites else None
+    lay = layout(data, homes(data, names, opened), collapse, max_nodes, folded,
                  composites=not expand_composites, repeats=fold_repeats, kinds=kinds)
     scalars = show_data is not False  # an output scalar shows its value unless told not to
     if show_data is None:
