@@ -26,7 +26,7 @@ class MatMul(Function):
     __slots__ = ()
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.asarray(np.matmul(a, b))
+        return np.matmul(a, b)  # a numpy scalar for two vectors: `apply` makes it 0-d
 
     def backward(self, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = self.inputs
