@@ -15,6 +15,7 @@ import tinygrad_edu.nn.functional as F
 import viz
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.function import Function
+from tinygrad_edu.modes import composite_scope
 from tinygrad_edu.tensor import Tensor
 
 
@@ -136,3 +137,16 @@ def test_wrapped_losses_keep_their_signatures_and_docs() -> None:
     x, y = logits_and_labels()
     by_keyword = F.cross_entropy(input=x, target=y, reduction="sum")
     assert by_keyword.grad_fn.composite.arguments == {"input": x, "target": y}  # type: ignore
+
+
+def test_composite_scope_groups_a_users_own_composite() -> None:
+    w = Tensor(np.array([1.0, -2.0]), requires_grad=True, name="w")
+    t = Tensor(np.array([0.5, 0.5]), name="t")
+    with composite_scope("MyLoss", target=t) as call:
+        loss = ((w - t) ** 2).sum()
+        with composite_scope("Inner"):  # nested: the outer one names the nodes
+            loss = loss * 2
+    assert repr(loss.grad_fn) == "<Mul in MyLoss>" and call.arguments == {"target": t}
+    assert (w * 1).grad_fn.composite is None  # type: ignore[union-attr]
+    src = viz.draw_graph(loss).source
+    assert "MyLoss" in titles(src) and re.search(r"-> \w+ \[label=\"?target", src)

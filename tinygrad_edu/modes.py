@@ -177,11 +177,33 @@ class Composite:
         return f"<composite {self.name}>"
 
 
+class composite_scope:  # noqa: N801  (a context manager, named as the others)
+    """Nodes created inside record one composite call (`node.composite`): `name` and the
+    tensor `arguments` that label the box's inputs in a drawing. Inside another composite
+    nothing changes: the outermost one names the nodes. A class, as `module_scope`."""
+
+    __slots__ = ("call", "entered")
+
+    def __init__(self, name: str | Composite, **arguments: Any) -> None:
+        self.call = name if isinstance(name, Composite) else Composite(name, (), (), arguments)
+        self.entered = False
+
+    def __enter__(self) -> Composite:
+        self.entered = _state.composite is None
+        if self.entered:
+            _state.composite = self.call
+        return self.call
+
+    def __exit__(self, *exc: object) -> None:
+        if self.entered:
+            _state.composite = None
+
+
 def composite(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Decorate a composite function: the nodes one call creates record a `Composite`
-    (`node.composite`), the outermost one when composites nest (cross_entropy calling
-    nll_loss is one CrossEntropy). Only a grouping for drawing and for `grad_fn`'s repr:
-    the composite keeps no backward of its own."""
+    """Decorate a composite function: each call runs in a `composite_scope` holding its
+    arguments by parameter name, so the nodes it creates record it (the outermost one when
+    composites nest: cross_entropy calling nll_loss is one CrossEntropy). Only a grouping
+    for drawing and for `grad_fn`'s repr: the composite keeps no backward of its own."""
 
     def decorate(fn: Callable[P, R]) -> Callable[P, R]:
         code = fn.__code__
@@ -191,11 +213,8 @@ def composite(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             if _state.composite is not None:  # inside another composite: that one names it
                 return fn(*args, **kwargs)
-            _state.composite = Composite(name, params, args, kwargs)
-            try:
+            with composite_scope(Composite(name, params, args, kwargs)):
                 return fn(*args, **kwargs)
-            finally:
-                _state.composite = None
 
         return wrapper
 
