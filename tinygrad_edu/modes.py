@@ -156,15 +156,18 @@ class module_scope:  # noqa: N801  (a context manager, named as the others)
 
 class Composite:
     """One call of a composite (a loss built from several primitives): its name and its
-    arguments. Nodes created during the call point at it, so `viz` can draw them as one
-    box and label the box's inputs ("target")."""
+    arguments, and the context manager that makes nodes created inside record it
+    (`node.composite`), so `viz` can draw them as one box and label the box's inputs
+    ("target"). Inside another composite nothing changes: the outermost one names the
+    nodes. Enter it through `composite_scope` or the `composite` decorator."""
 
-    __slots__ = ("name", "_params", "_args", "_kwargs")
+    __slots__ = ("name", "_params", "_args", "_kwargs", "_entered")
 
     def __init__(self, name: str, params: tuple[str, ...], args: tuple[Any, ...],
                  kwargs: dict[str, Any]) -> None:
         self.name = name
         self._params, self._args, self._kwargs = params, args, kwargs
+        self._entered = False
 
     @property
     def arguments(self) -> dict[str, Any]:
@@ -173,34 +176,29 @@ class Composite:
         pairs = (*zip(self._params, self._args), *self._kwargs.items())
         return {k: v for k, v in pairs if isinstance(v, _tensor_types.Tensor)}
 
+    def __enter__(self) -> Composite:
+        self._entered = _state.composite is None
+        if self._entered:
+            _state.composite = self
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._entered:
+            _state.composite = None
+
     def __repr__(self) -> str:
         return f"<composite {self.name}>"
 
 
-class composite_scope:  # noqa: N801  (a context manager, named as the others)
-    """Nodes created inside record one composite call (`node.composite`): `name` and the
-    tensor `arguments` that label the box's inputs in a drawing. Inside another composite
-    nothing changes: the outermost one names the nodes. A class, as `module_scope`."""
-
-    __slots__ = ("call", "entered")
-
-    def __init__(self, name: str | Composite, **arguments: Any) -> None:
-        self.call = name if isinstance(name, Composite) else Composite(name, (), (), arguments)
-        self.entered = False
-
-    def __enter__(self) -> Composite:
-        self.entered = _state.composite is None
-        if self.entered:
-            _state.composite = self.call
-        return self.call
-
-    def __exit__(self, *exc: object) -> None:
-        if self.entered:
-            _state.composite = None
+def composite_scope(name: str, **arguments: Any) -> Composite:
+    """`with composite_scope("MyLoss", target=t):` groups the nodes created inside as one
+    composite call (as `module_scope` groups a module's), its tensor `arguments` labelling
+    the box's inputs in a drawing."""
+    return Composite(name, (), (), arguments)
 
 
 def composite(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """Decorate a composite function: each call runs in a `composite_scope` holding its
+    """Decorate a composite function: each call runs inside a `Composite` holding its
     arguments by parameter name, so the nodes it creates record it (the outermost one when
     composites nest: cross_entropy calling nll_loss is one CrossEntropy). Only a grouping
     for drawing and for `grad_fn`'s repr: the composite keeps no backward of its own."""
@@ -213,7 +211,7 @@ def composite(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
             if _state.composite is not None:  # inside another composite: that one names it
                 return fn(*args, **kwargs)
-            with composite_scope(Composite(name, params, args, kwargs)):
+            with Composite(name, params, args, kwargs):
                 return fn(*args, **kwargs)
 
         return wrapper
