@@ -3,6 +3,8 @@
 docs/img/autoencoder_graph.svg  L = ½‖WᵀWx − x‖² after backward(): the gradient on every
                                 edge, W feeding two paths and the Σ where they are summed.
 docs/img/convnet_graph.svg      a small convnet with its loss, grouped by module.
+docs/img/mlp20_graph.svg        a 20-layer MLP: the repeated Linear -> ReLU folded into one
+                                box (×20), the loss as one CrossEntropy box.
 Needs Graphviz's `dot`.
 """
 
@@ -23,6 +25,7 @@ def main(out_dir: Path = ROOT / "docs" / "img") -> list[Path]:
                    out_dir / "autoencoder_graph.svg"),
         viz.render(viz.examples.draw("convnet", show_data=False, rankdir="TB"),
                    out_dir / "convnet_graph.svg"),
+        viz.render(viz.examples.draw("mlp20", show_data=False), out_dir / "mlp20_graph.svg"),
     ]
     for path in written:
         print(path.relative_to(ROOT) if path.is_relative_to(ROOT) else path)

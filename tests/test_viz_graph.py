@@ -69,6 +69,8 @@ def cluster_members(source: str) -> dict[str, set[str]]:
         s = line.strip()
         if s.startswith("subgraph cluster"):
             stack.append("")
+        elif s == "{" or (s.startswith("subgraph") and s.endswith("{")):
+            stack.append("\0")  # a subgraph that is no cluster (rank=same)
         elif s.startswith("graph [") and stack and not stack[-1]:
             m = re.search(r'\blabel=("(?:[^"\\]|\\.)*"|[^ \]]+)', s)
             stack[-1] = m.group(1).strip('"') if m else "?"
@@ -78,7 +80,8 @@ def cluster_members(source: str) -> dict[str, set[str]]:
             m = re.match(r"((?:n|out)\d+) \[", s)
             if m:
                 for label in stack:
-                    members.setdefault(label, set()).add(m.group(1))
+                    if label != "\0":
+                        members.setdefault(label, set()).add(m.group(1))
     return members
 
 
@@ -98,26 +101,34 @@ def test_autoencoder_ops_two_edges_from_w_and_one_accumulation(tmp_path: Path) -
     with tg.record_gradients() as tape:
         loss.backward()
     svg = rendered(viz.draw_graph(loss, params={"W": W}, tape=tape), tmp_path)
-    ops = Counter(n["texts"][0] for n in svg.of_class("op"))
-    assert ops == Counter({"MatMul": 2, "Permute": 1, "Sub": 1, "Pow": 1, "Sum": 1, "Mul": 1})
+    # titles are formulas, the op names on the second line; W.T is drawn inside its MatMul
+    ops = Counter(n["texts"][1].split()[0] for n in svg.of_class("op"))
+    assert ops == Counter({"MatMul": 2, "Sub": 1, "Pow": 1, "Sum": 1, "Mul": 1})
     (w_node,) = svg.find("W")
     assert "param" in w_node["classes"]
     leaving = [e for e in svg.edges if e["src"] == w_node["title"]]
     assert len(leaving) == 2
     targets = {svg.nodes[e["dst"]]["texts"][0] for e in leaving}
-    assert targets == {"MatMul", "Permute"}
+    assert targets == {"W x", "Wᵀ(W x)"}
     for e in leaving:  # each carries a (3, 5) gradient, drawn in the accumulation colour
-        assert e["texts"][0] == "∇ (3, 5)" and e["texts"][1].startswith("‖∇‖ ")
+        k = e["texts"][0][1]  # the contributions are numbered: ∇₁, ∇₂
+        assert e["texts"][0] == f"∇{k} (3, 5)" and e["texts"][1].startswith(f"‖∇{k}‖ ")
         assert "accum" in e["classes"]
     assert sum("accum" in e["classes"] for e in svg.edges) == 2
     marked = svg.of_class("accum")
     assert [n["title"] for n in marked] == [w_node["title"]]
     (sigma,) = [t for t in w_node["texts"] if t.startswith("Σ")]
-    # the mark shows the sum of the two contributions: the closed-form gradient's norm
+    assert sigma == "Σ 2 paths: ∇ = ∇₁ + ∇₂"
+    # the mark shows the sum of the two contributions: the closed-form gradient's norm,
+    # beside the two edge norms, which do not add up to it
     w, xv = W.numpy(), x.numpy()
     g = w.T @ w @ xv - xv
     closed = (w @ xv) @ g.T + (w @ g) @ xv.T
-    assert sigma == f"Σ 2 paths, ‖∇‖ {np.linalg.norm(closed):.3g}"
+    parts = sorted(e["texts"][1].split()[1] for e in leaving)
+    (line,) = [t for t in w_node["texts"] if t.startswith("‖∇‖")]
+    assert line.startswith(f"‖∇‖ {np.linalg.norm(closed):.3g}, not ")
+    assert sorted(line.split("not ")[1].rstrip(":").split(" + ")) == parts
+    assert "norms of a sum do not add" in w_node["texts"]
     (out,) = svg.of_class("output")
     assert f"data {loss.item():.4g}" in out["texts"]
 
@@ -142,7 +153,7 @@ def test_gradients_computed_without_tape_leave_grad_alone() -> None:
     loss2 = loss + h.sum()
     src = viz.draw_graph(loss2, show_data=False).source
     assert W.grad is None and h.grad is None
-    assert "‖∇‖" in src and "Σ 3 paths, ‖∇‖" in src
+    assert "‖∇‖" in src and "Σ 3 paths: ∇ = ∇₁ + ∇₂ + ∇₃\\n‖∇‖" in src
     loss2.backward()  # the graph was kept: a real backward still works afterwards
     assert W.grad is not None and h.grad is not None
 
@@ -153,7 +164,7 @@ def test_after_backward_without_tape_shapes_and_structure_remain(tmp_path: Path)
     g = viz.draw_graph(loss, params={"W": W}, show_data=True)
     src = g.source
     edge_lines = [line for line in src.splitlines() if " -> " in line]
-    assert any("∇ (3, 5)" in line for line in edge_lines)
+    assert any(re.search(r"∇. \(3, 5\)", line) for line in edge_lines)
     assert not any("‖∇‖" in line for line in edge_lines)  # no values without a tape
     assert "Σ 2 paths" in src
     assert "freed by backward()" in src  # the note says how to get gradient values
@@ -163,14 +174,14 @@ def test_after_backward_without_tape_shapes_and_structure_remain(tmp_path: Path)
 def test_grad_formats_and_show_data_switches() -> None:
     loss, W, _ = autoencoder(4)
     shape_only = viz.draw_graph(loss, grad_format="shape", legend=False).source
-    assert "∇ (3, 5)" in shape_only and "‖∇‖" not in shape_only
+    assert "∇₁ (3, 5)" in shape_only and "‖∇" not in shape_only
     values = viz.draw_graph(loss, grad_format="value", show_data=False).source
     assert re.search(r"∇ \(5, 1\)\\n\[\[", values)
     assert values.count("data") == 1  # only the output scalar keeps its value
     auto = viz.draw_graph(loss).source  # small graph of tiny tensors: values shown
     assert "data\\n[[" in auto and "grad\\n[[" in auto
     off = viz.draw_graph(loss, show_data=False, show_grad=False, legend=False).source
-    assert "data" not in off and "∇" not in off and "Σ" not in off
+    assert "data" not in off and "∇" not in off and "paths" not in off
 
 
 def test_tensor_used_twice_by_one_op_draws_two_paths() -> None:
@@ -179,7 +190,8 @@ def test_tensor_used_twice_by_one_op_draws_two_paths() -> None:
     src = viz.draw_graph(y, grad_format="value").source
     x_id = re.search(r"^\s*(n\d+) \[label=\"x\\n", src, re.M).group(1)  # type: ignore[union-attr]
     assert src.count(f"\t{x_id} -> ") == 2
-    assert "Σ 2 paths, ‖∇‖ 5" in src  # d/dx sum(x*x) = 2x = [3, -4]
+    # d/dx sum(x*x) = 2x = [3, -4]: two equal parts x, whose norms (2.5) do add up
+    assert "Σ 2 paths: ∇ = ∇₁ + ∇₂\\n‖∇‖ 5 = 2.5 + 2.5\\n(the parts point the same way)" in src
 
 
 def test_outputs_leaves_and_non_scalar_outputs() -> None:
@@ -187,7 +199,7 @@ def test_outputs_leaves_and_non_scalar_outputs() -> None:
     b = a.exp()
     c = (b * 2).sum()
     src = viz.draw_graph(b, c).source  # two outputs, one non-scalar: no implicit seed
-    assert src.count("class=output") >= 2 and "output 0" in src and "output 1" in src
+    assert src.count("output\"") >= 2 and "output 0" in src and "output 1" in src
     assert "not a scalar" in src
     assert "a\\n(2, 2) float64" in viz.draw_graph(a).source  # a leaf as the output
     assert "Mul" in viz.draw_graph([c]).source  # a list of outputs is accepted
@@ -219,15 +231,17 @@ def test_an_op_output_used_twice_inside_a_module_is_an_accumulation_point(
     loss = (h * h + h).sum()
     svg = rendered(viz.draw_graph(loss, params=dict(net.named_parameters())), tmp_path)
     (acc,) = svg.of_class("accum")
-    assert acc["texts"][0] == "Tanh" and acc["texts"][-1].startswith("Σ 3 paths, ‖∇‖ ")
+    assert acc["texts"][0] == "Tanh" and "Σ 3 paths: ∇ = ∇₁ + ∇₂ + ∇₃" in acc["texts"]
 
 
 def test_readme_images_script(tmp_path: Path) -> None:
     script = Path(__file__).resolve().parent.parent / "scripts" / "make_readme_images.py"
     namespace = runpy.run_path(str(script))
     written = namespace["main"](tmp_path)
-    assert [p.name for p in written] == ["autoencoder_graph.svg", "convnet_graph.svg"]
-    autoencoder_svg, convnet_svg = (Svg(p) for p in written)
+    assert [p.name for p in written] == ["autoencoder_graph.svg", "convnet_graph.svg",
+                                         "mlp20_graph.svg"]
+    autoencoder_svg, convnet_svg, mlp_svg = (Svg(p) for p in written)
+    assert [n["texts"][0] for n in mlp_svg.of_class("repeat")] == ["Linear → ReLU ×20"]
     assert [n["texts"][0] for n in autoencoder_svg.of_class("accum")] == ["W"]
     assert {"features: Sequential", "0: Conv2d", "1: Linear"} <= {
         c["texts"][0] for c in convnet_svg.clusters}
@@ -261,7 +275,7 @@ def test_collapse_a_module_a_list_and_a_depth(tmp_path: Path) -> None:
     svg = rendered(one, tmp_path)
     (box,) = svg.of_class("module")
     assert box["texts"][0] == "fc1" and "in: (4, 6)" in box["texts"]
-    assert "out: (4, 5)" in box["texts"] and "2 params" in box["texts"][1]
+    assert "out: (4, 5)" in box["texts"] and "35 params" in box["texts"][1]  # 5*6 + 5 scalars
     both = viz.draw_graph(*outputs, params=params, collapse=["fc1", "fc2"])
     depth0 = viz.draw_graph(*outputs, params=params, collapse=0)
     assert len(node_statements(depth0.source)) <= len(node_statements(both.source))
@@ -291,7 +305,7 @@ def chain(n_ops: int) -> Tensor:
 def test_thousand_op_graph_renders_under_max_nodes(tmp_path: Path) -> None:
     loss = chain(1000)
     for max_nodes in (300, 40):
-        g = viz.draw_graph(loss, max_nodes=max_nodes)
+        g = viz.draw_graph(loss, max_nodes=max_nodes, fold_repeats=False)
         svg = rendered(g, tmp_path, f"chain{max_nodes}.svg")
         assert 3 <= len(svg.nodes) <= max_nodes
         assert svg.find("x") and svg.of_class("chain")  # the input stays visible
@@ -309,7 +323,7 @@ def test_wide_graph_and_deep_modules_collapse_under_max_nodes(tmp_path: Path) ->
     tg.manual_seed(0)
     model = nn.Sequential(*[m for _ in range(40) for m in (nn.Linear(4, 4), nn.ReLU())])
     loss = model(tg.randn(2, 4)).sum()
-    g = viz.draw_graph(loss, model=model, max_nodes=100)
+    g = viz.draw_graph(loss, model=model, max_nodes=100, fold_repeats=False)
     nodes = node_statements(g.source)
     assert len(nodes) <= 100 and "0: Linear" in g.source and "1: ReLU" in g.source
 
@@ -354,7 +368,8 @@ def test_labels_escape_dot_characters(name: str, tmp_path: Path) -> None:
     y.name = name
     svg = rendered(viz.draw_graph(y, params={name: w}), tmp_path)
     assert svg.find(name)  # the parameter node shows the name verbatim
-    assert any(n["texts"][0] == f"{name} = Sum" for n in svg.nodes.values())
+    assert any(n["texts"][0].startswith(f"{name} = Σ") and n["texts"][1].startswith("Sum")
+               for n in svg.nodes.values())
     assert any(c["texts"][0] == f"m{name}" for c in svg.clusters)
 
 

@@ -278,30 +278,21 @@ class MathsMixin:
                 raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} do not align "
                                  f"({a.shape[1]} != {b.shape[0]})")
             return MatMul.apply(a, b)
-        squeeze_a, squeeze_b = a.ndim == 1, b.ndim == 1
-        if squeeze_a:
-            a = a.reshape(1, a.shape[0])
-        if squeeze_b:
-            b = b.reshape(b.shape[0], 1)
-        if a.shape[-1] != b.shape[-2]:
-            raise ShapeError(f"matmul: shapes {self.shape} and {_operand(self, other).shape} do "
-                             f"not align ({a.shape[-1]} != {b.shape[-2]})")
-        if a.shape[:-2] != b.shape[:-2]:
+        # A 1-D operand goes in as it is (one node; numpy's matmul promotes it and drops
+        # the added axis); only batch axes of two N-D operands are broadcast here.
+        if a.shape[-1] != b.shape[-2 if b.ndim > 1 else 0]:
+            raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} do not align "
+                             f"({a.shape[-1]} != {b.shape[-2 if b.ndim > 1 else 0]})")
+        if a.ndim > 1 and b.ndim > 1 and a.shape[:-2] != b.shape[:-2]:
             try:
                 batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
             except ValueError:
-                raise ShapeError(f"matmul: shapes {self.shape} and {_operand(self, other).shape} "
-                                 f"have batch shapes {a.shape[:-2]} and {b.shape[:-2]} that "
-                                 "cannot be broadcast together; each batch dim must match or "
-                                 "be 1") from None
+                raise ShapeError(f"matmul: shapes {a.shape} and {b.shape} have batch shapes "
+                                 f"{a.shape[:-2]} and {b.shape[:-2]} that cannot be broadcast "
+                                 "together; each batch dim must match or be 1") from None
             a = a._expand_to(batch + a.shape[-2:])
             b = b._expand_to(batch + b.shape[-2:])
-        out = MatMul.apply(a, b)
-        if squeeze_a:
-            out = out.reshape(out.shape[:-2] + out.shape[-1:])
-        if squeeze_b:
-            out = out.reshape(out.shape[:-1])
-        return out
+        return MatMul.apply(a, b)
 
     def dot(self: Tensor, other: Any) -> Tensor:
         """The dot product of two vectors of the same length, sum_i a_i b_i (1-D only, as

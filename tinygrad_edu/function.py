@@ -18,6 +18,7 @@ import numpy as np
 from tinygrad_edu.modes import _GradMode, _state, _tensor_types
 
 if TYPE_CHECKING:
+    from tinygrad_edu.modes import Composite
     from tinygrad_edu.tensor import Tensor
 
 
@@ -59,7 +60,8 @@ class Function:
 
     __slots__ = (
         "inputs", "parents", "needs_input_grad", "_out", "shape", "dtype", "module_path",
-        "version_sum", "released", "created_at", "saved", "output_version", "__weakref__",
+        "version_sum", "released", "created_at", "saved", "output_version", "composite",
+        "__weakref__",
     )
     #: what backward reads: "inputs" and/or "output" (checked against in-place changes)
     saves: tuple[str, ...] = ("inputs",)
@@ -75,6 +77,8 @@ class Function:
     shape: tuple[int, ...]
     dtype: np.dtype
     module_path: str
+    #: the composite call (a loss) that created the node, or None: a grouping for drawing
+    composite: Composite | None
     version_sum: int
     released: bool
     created_at: str | None
@@ -164,6 +168,7 @@ class Function:
         array = out.array
         self.shape, self.dtype = array.shape, array.dtype
         self.module_path = _state.module_path
+        self.composite = _state.composite
         self.released = False
         self.created_at = _creation_site() if _state.anomaly else None
         out.requires_grad = True
@@ -198,7 +203,8 @@ class Function:
         return t
 
     def __repr__(self) -> str:
-        return f"<{self.op} {getattr(self, 'shape', '?')} at {self.module_path or 'top'}>"
+        group = getattr(self, "composite", None)
+        return f"<{self.op} in {group.name}>" if group is not None else f"<{self.op}>"
 
 
 def check_forward(op: str, arrays: list[np.ndarray], data: Any) -> None:

@@ -3,21 +3,25 @@ state object, changed only through context managers; and the gradient tape for d
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import numpy as np
 
 if TYPE_CHECKING:
     from tinygrad_edu.autograd import Function
 
+P = ParamSpec("P")
+R = TypeVar("R")
+
 
 class _State:
     """Every global mode in one place; changed only through the context managers below."""
 
     __slots__ = ("grad_enabled", "default_dtype", "anomaly", "module_path", "generator", "tape",
-                 "inference")
+                 "inference", "composite")
 
     def __init__(self) -> None:
         self.grad_enabled = True
@@ -27,6 +31,7 @@ class _State:
         self.generator = np.random.default_rng()
         self.tape: GradientTape | None = None
         self.inference = False
+        self.composite: Composite | None = None
 
 
 _state = _State()
@@ -196,6 +201,71 @@ class module_scope:  # noqa: N801  (a context manager, named as the others)
         _state.module_path = self.previous
 
 
+class Composite:
+    """One call of a composite (a loss built from several primitives): its name and its
+    arguments, and the context manager that makes nodes created inside record it
+    (`node.composite`), so `viz` can draw them as one box and label the box's inputs
+    ("target"). Inside another composite nothing changes: the outermost one names the
+    nodes. Enter it through `composite_scope` or the `composite` decorator."""
+
+    __slots__ = ("name", "_params", "_args", "_kwargs", "_entered")
+
+    def __init__(self, name: str, params: tuple[str, ...], args: tuple[Any, ...],
+                 kwargs: dict[str, Any]) -> None:
+        self.name = name
+        self._params, self._args, self._kwargs = params, args, kwargs
+        self._entered = False
+
+    @property
+    def arguments(self) -> dict[str, Any]:
+        """The tensor arguments by parameter name (worked out only when asked: a loss call
+        only stores what it was given)."""
+        pairs = (*zip(self._params, self._args), *self._kwargs.items())
+        return {k: v for k, v in pairs if isinstance(v, _tensor_types.Tensor)}
+
+    def __enter__(self) -> Composite:
+        self._entered = _state.composite is None
+        if self._entered:
+            _state.composite = self
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._entered:
+            _state.composite = None
+
+    def __repr__(self) -> str:
+        return f"<composite {self.name}>"
+
+
+def composite_scope(name: str, **arguments: Any) -> Composite:
+    """`with composite_scope("MyLoss", target=t):` groups the nodes created inside as one
+    composite call (as `module_scope` groups a module's), its tensor `arguments` labelling
+    the box's inputs in a drawing."""
+    return Composite(name, (), (), arguments)
+
+
+def composite(name: str) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """Decorate a composite function: each call runs inside a `Composite` holding its
+    arguments by parameter name, so the nodes it creates record it (the outermost one when
+    composites nest: cross_entropy calling nll_loss is one CrossEntropy). Only a grouping
+    for drawing and for `grad_fn`'s repr: the composite keeps no backward of its own."""
+
+    def decorate(fn: Callable[P, R]) -> Callable[P, R]:
+        code = fn.__code__
+        params = code.co_varnames[:code.co_argcount]
+
+        @functools.wraps(fn)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            if _state.composite is not None:  # inside another composite: that one names it
+                return fn(*args, **kwargs)
+            with Composite(name, params, args, kwargs):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
 @contextmanager
 def default_dtype(dtype: Any) -> Iterator[None]:
     previous = _state.default_dtype
@@ -219,23 +289,38 @@ def get_default_dtype() -> np.dtype:
 
 
 class GradientTape:
-    """Records, during backward, the gradient that flows along every edge of the graph.
+    """Records, during backward, the gradient that flows along every edge of the graph,
+    and the forward value of every tensor it passes through.
 
     `edges[(node, i)]` is the gradient handed to input `i` of `node`; `totals[key]` is the
     summed gradient of a tensor (key: its node, or the leaf tensor itself) and `paths[key]`
-    how many contributions were summed there. `viz` reads it to label edges and to mark
-    accumulation points.
+    how many contributions were summed there; `values[key]` is that tensor's forward value
+    (kept because backward() frees the intermediate ones; a leaf's is a copy, as an
+    optimizer step changes it in place). `viz` reads it to label edges and nodes and to
+    mark accumulation points. Nothing is kept outside a recording.
     """
 
     def __init__(self) -> None:
         self.edges: dict[tuple[Function, int], np.ndarray] = {}
         self.totals: dict[Any, np.ndarray] = {}
         self.paths: dict[Any, int] = {}
+        self.values: dict[Any, np.ndarray] = {}
 
     def _add(self, key: Any, g: np.ndarray) -> None:
         self.paths[key] = self.paths.get(key, 0) + 1
         previous = self.totals.get(key)
         self.totals[key] = g if previous is None else previous + g
+        if previous is None:
+            self._keep_value(key)
+
+    def _keep_value(self, key: Any) -> None:
+        """The forward value of `key` (a node's output, alive while backward runs)."""
+        if isinstance(key, _tensor_types.Tensor):
+            self.values[key] = key.array.copy()
+            return
+        out = key.output_if_alive()
+        if out is not None and out._ctx is key:  # else overwritten in place: value gone
+            self.values[key] = out.array
 
 
 @contextmanager

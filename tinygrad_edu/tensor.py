@@ -296,7 +296,7 @@ class Tensor(MathsMixin, LogicMixin, UnaryMixin, ElementwiseMixin, ReduceMixin, 
         if self.array.dtype != _state.default_dtype and self.array.dtype != np.int64:
             extras.append(f"dtype={self.dtype}")
         if self._ctx is not None:
-            extras.append(f"grad_fn=<{self._ctx.op}>")
+            extras.append(f"grad_fn={self._ctx!r}")  # <Einsum in CrossEntropy>
         elif self.requires_grad:
             extras.append("requires_grad=True")
         if self.name:

@@ -1,15 +1,16 @@
 """Decide what is drawn as what: module clusters, collapsed modules, merged chains, chunks.
 
 Every unit of the graph (an op node or a leaf) gets a representative: itself, when drawn as
-its own node, or a `Group` box that stands for many units. `layout()` first applies the
-caller's `collapse`, then, while the picture has more than `max_nodes` nodes, collapses
-modules from the deepest up, then merges the longest chains of ops, and finally cuts what
-is left into consecutive chunks of the topological order (contracting consecutive chunks
-of a topological order cannot create a cycle).
+its own node, or a `Group` box that stands for many units. The steps are here; `_layout`
+runs them: the caller's `collapse`, composites, then, while the picture has more than
+`max_nodes` nodes, modules from the deepest up, the longest chains of ops, and finally
+consecutive chunks of the topological order (contracting consecutive chunks of a
+topological order cannot create a cycle).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,12 +21,14 @@ from viz._walk import GraphData
 
 @dataclass(eq=False)
 class Group:
-    """One box standing for several units (`kind`: 'module', 'chain' or 'chunk')."""
+    """One box standing for several units (`kind`: 'module', 'composite', 'chain',
+    'chunk' or 'repeat')."""
 
     kind: str
     title: str
     path: str  # the module cluster the box is drawn in ('' = top level)
     members: list[Any] = field(default_factory=list)
+    call: Any = None  # a composite box: the `Composite` call it stands for
 
 
 @dataclass
@@ -38,20 +41,40 @@ class Layout:
     def location(self, rep: Any) -> str:
         return rep.path if isinstance(rep, Group) else self.home[rep]
 
-    def count(self, n_outputs: int) -> int:
-        return len(set(self.rep.values())) + n_outputs
+    def absorb(self, host: Mapping[Any, Any]) -> None:
+        """Draw each unit of `host` inside the box of the op it is folded into."""
+        for unit, into in host.items():
+            old, new = self.rep[unit], self.rep[into]
+            if isinstance(old, Group) and old is not new and unit in old.members:
+                old.members.remove(unit)
+            if isinstance(new, Group) and old is not new:
+                new.members.append(unit)
+            self.rep[unit] = new
+            self.home[unit] = self.location(new)
+
+    def merged_outputs(self, outputs: list[tuple[Any, Any]]) -> set[Any]:
+        """Output units drawn as their own op node (no separate output node): an op shown
+        by itself that produces one output."""
+        owners = Counter(id(self.rep[unit]) for _, unit in outputs)
+        return {unit for _, unit in outputs if self.rep[unit] is unit
+                and not isinstance(unit, Tensor) and owners[id(unit)] == 1}
+
+    def count(self, outputs: list[tuple[Any, Any]]) -> int:
+        return len(set(self.rep.values())) + len(outputs) - len(self.merged_outputs(outputs))
 
 
 def parent_path(path: str) -> str:
     return path.rsplit(".", 1)[0] if "." in path else ""
 
 
-def homes(data: GraphData, names: Mapping[Any, str]) -> dict[Any, str]:
-    """Module path of each unit: an op's own; a leaf's from its dotted name in `params`
-    ('encoder.weight' -> 'encoder'), else the one module all its consumers share, except
-    that named constants (data inputs such as `Tensor(x, name='x')`) stay at the top
-    level."""
-    home: dict[Any, str] = {node: node.module_path for node in data.ops}
+def homes(data: GraphData, names: Mapping[Any, str],
+          clusters: Mapping[Any, str] | None = None) -> dict[Any, str]:
+    """Module path of each unit: an op's own (or its path in `clusters`); a leaf's from its
+    dotted name in `params` ('encoder.weight' -> 'encoder'), else the one module all its
+    consumers share, except that named constants (data inputs such as
+    `Tensor(x, name='x')`) stay at the top level."""
+    clusters = clusters or {}
+    home: dict[Any, str] = {node: clusters.get(node, node.module_path) for node in data.ops}
     known: set[str] = set()
     for path in set(home.values()):
         while path and path not in known:
@@ -71,6 +94,25 @@ def homes(data: GraphData, names: Mapping[Any, str]) -> dict[Any, str]:
             where = next(iter(paths))
         home[t] = where
     return home
+
+
+def composite_clusters(data: GraphData) -> dict[Any, str]:
+    """For drawing composites opened: each call's ops in a cluster of their own inside
+    their module, named after the composite ('CrossEntropy', 'CrossEntropy 2', ...)."""
+    titles: dict[Any, str] = {}
+    counts: dict[str, int] = {}
+    out: dict[Any, str] = {}
+    for node in data.ops:
+        call = node.composite
+        if call is None:
+            continue
+        if call not in titles:
+            counts[call.name] = counts.get(call.name, 0) + 1
+            n = counts[call.name]
+            titles[call] = call.name if n == 1 else f"{call.name} {n}"
+        base = node.module_path
+        out[node] = f"{base}.{titles[call]}" if base else titles[call]
+    return out
 
 
 def _targets(paths: Iterable[str], chosen: frozenset[str], depth: int | None) -> dict[str, str]:
@@ -104,6 +146,40 @@ def _collapse_modules(data: GraphData, home: dict[Any, str], chosen: frozenset[s
         box.members.append(unit)
         rep[unit] = box
     return Layout(rep, home, list(boxes.values()), [])
+
+
+def _collapse_composites(data: GraphData, lay: Layout) -> None:
+    """Each composite call (a loss) drawn as one box: its ops not already inside a collapsed
+    module, and the unnamed constants only those ops use (a one-hot matrix); the
+    composite's own tensor arguments stay outside, so their edges can be labelled."""
+    boxes: dict[Any, Group] = {}
+    for node in data.ops:
+        call = node.composite
+        if call is None or lay.rep[node] is not node:
+            continue
+        box = boxes.get(call)
+        if box is None:
+            box = boxes[call] = Group("composite", call.name, "", call=call)
+        box.members.append(node)
+        lay.rep[node] = box
+    if not boxes:
+        return
+    users: dict[Any, set[int]] = {}
+    for e in data.edges:
+        if isinstance(e.src, Tensor):
+            users.setdefault(e.src, set()).add(id(lay.rep[e.dst]))
+    by_id = {id(b): b for b in boxes.values()}
+    outputs = {unit for _, unit in data.outputs}
+    for t in data.leaves:
+        ids = users.get(t, set())
+        box = by_id.get(next(iter(ids))) if len(ids) == 1 else None
+        if (box is not None and not t.requires_grad and not t.name and t not in outputs
+                and not any(a is t for a in box.call.arguments.values())):
+            box.members.append(t)
+            lay.rep[t] = box
+    for box in boxes.values():
+        box.path = _common_path({lay.home[u] for u in box.members})
+    lay.groups += list(boxes.values())
 
 
 def _rep_graph(data: GraphData, lay: Layout) -> tuple[dict[Any, set[Any]], dict[Any, set[Any]]]:
@@ -233,35 +309,3 @@ def _chunk(data: GraphData, lay: Layout, budget: int) -> None:
         box.path = _common_path({lay.home[u] for u in box.members})
     lay.groups = boxes
     lay.notes.append(f"the rest cut into {len(boxes)} consecutive parts of the graph")
-
-
-def layout(data: GraphData, home: dict[Any, str], collapse: Any, max_nodes: int) -> Layout:
-    chosen: frozenset[str] = frozenset()
-    depth: int | None = None
-    if isinstance(collapse, int) and not isinstance(collapse, bool):
-        depth = collapse
-    elif isinstance(collapse, str):
-        chosen = frozenset([collapse])
-    elif collapse is not None:
-        chosen = frozenset(collapse)
-    n_out = len(data.outputs)
-    lay = _collapse_modules(data, home, chosen, depth)
-    full = lay.count(n_out)
-    if full <= max_nodes:
-        return lay
-    deepest = max((len(p.split(".")) for p in home.values() if p), default=0)
-    for k in range(deepest - 1, -1, -1):
-        if depth is not None and k >= depth:
-            continue
-        lay = _collapse_modules(data, home, chosen, k)
-        if lay.count(n_out) <= max_nodes:
-            break
-    if deepest and lay.count(n_out) < full:
-        lay.notes.append("modules drawn as boxes, deepest first")
-    budget = max_nodes - n_out
-    if lay.count(n_out) > max_nodes:
-        _merge_chains(data, lay, budget)
-    if lay.count(n_out) > max_nodes:
-        _chunk(data, lay, max(1, budget // 2))
-    lay.notes.insert(0, f"{full} nodes > max_nodes={max_nodes}, collapsed automatically:")
-    return lay

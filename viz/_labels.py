@@ -33,6 +33,10 @@ NODE_STYLES: dict[str, dict[str, str]] = {
                "color": "#274e13"},
     "module": {"shape": "box3d", "style": "filled", "fillcolor": "#e4dff0",
                "color": "#4b3b78"},
+    "composite": {"shape": "box3d", "style": "filled", "fillcolor": "#fde9d9",
+                  "color": "#843c0c"},
+    "repeat": {"shape": "box3d", "style": "filled,bold", "fillcolor": "#e2efda",
+               "color": "#375623", "peripheries": "2"},
     "chain": {"shape": "folder", "style": "filled", "fillcolor": "#fce5cd", "color": "#7f4f00"},
     "chunk": {"shape": "folder", "style": "filled", "fillcolor": "#fce5cd", "color": "#7f4f00"},
 }
@@ -42,7 +46,13 @@ ACCUM_EDGE = {"color": ACCENT, "fontcolor": ACCENT, "penwidth": "1.6"}
 CONST_EDGE = {"color": "#a0a0a0", "style": "dashed", "arrowsize": "0.7"}
 
 LEGEND = ("arrows: forward data flow;  edge labels: the gradient flowing back along the edge "
-          "(∇ shape, ‖∇‖ norm or value);  Σ: gradients from several paths are summed here")
+          "(∇ shape, ‖∇‖ norm or value);  Σ: gradients from several paths are summed here "
+          "(∇ = ∇₁ + ∇₂: the vectors add, their norms do not)")
+
+
+VALUES_NOT_RECORDED = (
+    "values: not recorded (backward() freed them, or an in-place op overwrote them); run "
+    "the backward inside `with record_gradients() as tape:` and pass tape= to see them")
 
 
 def escape_line(text: str) -> str:
@@ -91,16 +101,27 @@ def norm(array: np.ndarray) -> str:
     return f"{float(np.linalg.norm(np.asarray(array, dtype=np.float64).ravel())):.3g}"
 
 
-def grad_text(shape: tuple[int, ...], grad: np.ndarray | None, fmt: str) -> list[str]:
-    """Edge label lines: the gradient's shape, plus its norm or value when recorded."""
-    head = "∇ " + shape_text(shape)
+_SUBSCRIPTS = str.maketrans("0123456789", "₀₁₂₃₄₅₆₇₈₉")
+
+
+def nabla(k: int = 0) -> str:
+    """∇, or ∇₂ for the second contribution to a sum."""
+    return "∇" + (str(k).translate(_SUBSCRIPTS) if k else "")
+
+
+def grad_text(shape: tuple[int, ...], grad: np.ndarray | None, fmt: str, k: int = 0
+              ) -> list[str]:
+    """Edge label lines: the gradient's shape, plus its norm or value when recorded; `k`
+    numbers a contribution to a sum (∇₁, ∇₂, ...)."""
+    g = nabla(k)
+    head = f"{g} " + shape_text(shape)
     if grad is None or fmt == "shape":
         return [head]
     if grad.ndim == 0:
         return [f"{head} = {number(grad)}"]
     if fmt == "value" and grad.size <= VALUE_LIMIT:
         return [head, values(grad)]
-    return [head, "‖∇‖ " + norm(grad)]
+    return [head, f"‖{g}‖ " + norm(grad)]
 
 
 def data_lines(prefix: str, array: np.ndarray | None) -> list[str]:
@@ -113,11 +134,29 @@ def data_lines(prefix: str, array: np.ndarray | None) -> list[str]:
     return [prefix] + [line for line in text.splitlines() if line.strip()]
 
 
-def accumulation_text(paths: int, total: np.ndarray | None, fmt: str) -> str:
-    """`Σ 2 paths`, with the summed gradient's value (scalars) or norm when recorded."""
-    text = f"Σ {paths} paths"
+def accumulation_text(paths: int, total: np.ndarray | None, fmt: str,
+                      parts: list[np.ndarray | None] | None = None) -> list[str]:
+    """The sum at an accumulation point, written out: `Σ 2 paths: ∇ = ∇₁ + ∇₂`, then its
+    value (scalars, which do add up) or its norm beside the norms of the parts, which do
+    not add up: ‖∇₁ + ∇₂‖ ≤ ‖∇₁‖ + ‖∇₂‖, with equality only for parallel gradients."""
+    parts = parts or []
+    n = len(parts) if len(parts) > 1 else paths
+    terms = [nabla(k) for k in range(1, n + 1)]
+    if n > 3:
+        terms = [terms[0], "…", terms[-1]]
+    head = f"Σ {paths} paths: ∇ = " + " + ".join(terms)
     if total is None or fmt == "shape":
-        return text
+        return [head]
+    known = [p for p in parts if p is not None]
     if total.ndim == 0:
-        return f"{text} = {number(total)}"
-    return f"{text}, ‖∇‖ {norm(total)}"
+        if len(known) == len(parts) > 1:
+            return [f"Σ {paths} paths: ∇ = " + " + ".join(number(p) for p in known)
+                    + f" = {number(total)}"]
+        return [f"{head} = {number(total)}"]
+    if len(known) == len(parts) > 1 and len(parts) <= 3:
+        each = " + ".join(norm(p) for p in known)
+        norms = [float(np.linalg.norm(np.asarray(p, dtype=np.float64))) for p in known]
+        if np.isclose(float(np.linalg.norm(np.asarray(total, dtype=np.float64))), sum(norms)):
+            return [head, f"‖∇‖ {norm(total)} = {each}", "(the parts point the same way)"]
+        return [head, f"‖∇‖ {norm(total)}, not {each}:", "norms of a sum do not add"]
+    return [head, f"‖∇‖ {norm(total)}"]

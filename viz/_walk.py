@@ -114,6 +114,10 @@ class Gradients:
     def edge(self, node: Function, index: int) -> np.ndarray | None:
         return None if self.tape is None else self.tape.edges.get((node, index))
 
+    def value(self, unit: Any) -> np.ndarray | None:
+        """The forward value the tape kept (backward frees the intermediate ones)."""
+        return None if self.tape is None else self.tape.values.get(unit)
+
     def total(self, unit: Any) -> np.ndarray | None:
         return None if self.tape is None else self.tape.totals.get(unit)
 

@@ -22,11 +22,11 @@ WithModel = tuple[tuple[Tensor, ...], dict[str, Tensor], Any]  # (outputs, param
 
 
 def autoencoder(seed: int = 0) -> WithModel:
-    """L = ½‖WᵀWx − x‖² with W (3, 5), x (5, 1): W feeds two paths (W x and Wᵀ), so its gradient,
+    """L = ½‖WᵀWx − x‖² with W (3, 5), x (5,): W feeds two paths (W x and Wᵀ), so its gradient,
     W x gᵀ + W g xᵀ with g = WᵀWx − x, is the sum of two contributions."""
     rng = np.random.default_rng(seed)
     W = Tensor(rng.standard_normal((3, 5)) * 0.5, requires_grad=True, name="W")
-    x = Tensor(rng.standard_normal((5, 1)), name="x")
+    x = Tensor(rng.standard_normal(5), name="x")
     loss = 0.5 * ((W.T @ (W @ x) - x) ** 2).sum()
     loss.name = "loss"
     return (loss,), {"W": W}, None
@@ -84,13 +84,31 @@ def convnet(seed: int = 0) -> WithModel:
     return (loss,), dict(model.named_parameters()), model
 
 
+def mlp20(seed: int = 0) -> WithModel:
+    """`models.MLP` with 20 hidden layers of 64 (Linear -> ReLU, twenty times, then Linear
+    64 -> 10) on 8 samples of 32 features, softmax cross-entropy: the repeated block draws
+    as one box "Linear → ReLU ×20"."""
+    import tinygrad_edu.nn.functional as F
+    from tinygrad_edu.models import MLP
+
+    manual_seed(seed)
+    model = MLP([32] + [64] * 20 + [10])
+    rng = np.random.default_rng(seed)
+    x = Tensor(rng.standard_normal((8, 32)), dtype=np.float32, name="x")
+    y = Tensor(rng.integers(0, 10, size=8), name="y")
+    loss = F.cross_entropy(model(x), y)
+    loss.name = "loss"
+    return (loss,), dict(model.named_parameters()), model
+
+
 EXAMPLES: dict[str, Callable[..., WithModel]] = {
-    "autoencoder": autoencoder, "two_layer": two_layer, "convnet": convnet,
+    "autoencoder": autoencoder, "two_layer": two_layer, "convnet": convnet, "mlp20": mlp20,
 }
 
 
 def build(name: str, seed: int = 0) -> Built:
-    """`(outputs, params)` of a built-in example: 'autoencoder', 'two_layer' or 'convnet'."""
+    """`(outputs, params)` of a built-in example: 'autoencoder', 'two_layer', 'convnet' or
+    'mlp20'."""
     if name not in EXAMPLES:
         raise ValueError(f"examples.build: unknown example {name!r}; choose one of "
                          f"{sorted(EXAMPLES)}")

@@ -24,10 +24,14 @@ from tinygrad_edu.autograd import GradientTape
 from tinygrad_edu.tensor import Tensor
 from viz import _labels as L
 from viz._draw import Drawing, Options
-from viz._group import homes, layout
-from viz._walk import Gradients, compute_gradients, walk
+from viz._group import Layout, composite_clusters, homes
+from viz._layout import layout
+from viz._maths import fold, formulas
+from viz._walk import Gradients, GraphData, compute_gradients, walk
 
 GRAD_FORMATS = ("norm", "value", "shape")
+#: a picture more boxes deep than this is laid out top to bottom (rankdir=None)
+DEEP = 6
 RANKDIRS = ("LR", "TB", "RL", "BT")
 RENDER_FORMATS = ("svg", "png", "pdf")
 
@@ -46,9 +50,11 @@ def draw_graph(
     group_modules: bool = True,
     collapse: str | Iterable[str] | int | None = None,
     max_nodes: int = 300,
-    rankdir: str = "LR",
+    rankdir: str | None = None,
     legend: bool = True,
     model: Any = None,
+    expand_composites: bool = False,
+    fold_repeats: bool = True,
 ) -> graphviz.Digraph:
     """The graph that produced `outputs`, as a `graphviz.Digraph` (shows inline in Jupyter).
 
@@ -75,6 +81,14 @@ def draw_graph(
       the longest chains of ops, then consecutive parts), with a note in the graph label.
     - `model`: the `nn.Module` that was called; its class names label the clusters and
       boxes (`fc1: Linear`) and its `named_parameters()` are used when `params` is None.
+    - `expand_composites`: draw each composite (a loss such as cross_entropy, built from
+      several primitives) as its primitives, in a cluster named after it, instead of one
+      named box (`CrossEntropy`, its tensor arguments on the edges going in: input, target).
+    - `fold_repeats`: a block repeated at least 3 times in a row (the 20 Linear -> ReLU
+      of a deep MLP) is one box "Linear → ReLU ×20" with the parameters it holds;
+      False opens it.
+    - `rankdir`: "LR", "TB", "RL" or "BT"; None (the default) lays a picture more than
+      6 boxes deep out top to bottom, a shallower one left to right.
     - `legend`: a line under the picture that explains arrows, edge labels and `Σ`.
     """
     tensors = _check(outputs, grad_format, rankdir, max_nodes, collapse)
@@ -95,17 +109,33 @@ def draw_graph(
         grads = Gradients(tape)
     else:
         grads = compute_gradients(data)
-    lay = layout(data, homes(data, names), collapse, max_nodes)
+    folded = fold(data, names)
+    opened = composite_clusters(data) if expand_composites else None
+    lay = layout(data, homes(data, names, opened), collapse, max_nodes, folded,
+                 composites=not expand_composites, repeats=fold_repeats, kinds=kinds)
     scalars = show_data is not False  # an output scalar shows its value unless told not to
     if show_data is None:
         units: list[Any] = [*data.ops, *data.leaves]
         show_data = data.size <= L.AUTO_DATA_NODES and all(
             math.prod(u.shape) <= L.VALUE_LIMIT for u in units)
-    opts = Options(show_data, scalars, show_grad, grad_format, group_modules)
+    opts = Options(show_data, scalars, show_grad, grad_format, group_modules,
+                   formulas(data, names, folded))
+    if rankdir is None:
+        rankdir = "TB" if ranks(data, lay) > DEEP else "LR"
     return Drawing(data, lay, grads, names, kinds, opts).build(rankdir, legend)
 
 
-def _check(outputs: tuple[Any, ...], grad_format: str, rankdir: str, max_nodes: int,
+def ranks(data: GraphData, lay: Layout) -> int:
+    """The number of boxes on the longest path of the drawing (the depth of the picture)."""
+    level: dict[int, int] = {}
+    for e in data.edges:  # edges come in topological order of their target op
+        a, b = lay.rep[e.src], lay.rep[e.dst]
+        if a is not b:
+            level[id(b)] = max(level.get(id(b), 1), level.get(id(a), 1) + 1)
+    return max(level.values(), default=1) + 1  # the output node
+
+
+def _check(outputs: tuple[Any, ...], grad_format: str, rankdir: str | None, max_nodes: int,
            collapse: Any) -> list[Tensor]:
     flat: list[Any] = []
     for x in outputs:
@@ -118,7 +148,7 @@ def _check(outputs: tuple[Any, ...], grad_format: str, rankdir: str, max_nodes: 
     if grad_format not in GRAD_FORMATS:
         raise ValueError(f"draw_graph: grad_format must be one of {GRAD_FORMATS}, "
                          f"got {grad_format!r}")
-    if rankdir not in RANKDIRS:
+    if rankdir is not None and rankdir not in RANKDIRS:
         raise ValueError(f"draw_graph: rankdir must be one of {RANKDIRS}, got {rankdir!r}")
     if not isinstance(max_nodes, int) or max_nodes < 10:
         raise ValueError(f"draw_graph: max_nodes must be an int >= 10, got {max_nodes!r}")

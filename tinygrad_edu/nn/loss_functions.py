@@ -26,6 +26,8 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.errors import ShapeError
+from tinygrad_edu.modes import composite
+from tinygrad_edu.nn import _margin_losses
 from tinygrad_edu.nn._bce import BinaryCrossEntropy
 from tinygrad_edu.nn._loss_checks import (
     apply_reduction,
@@ -39,13 +41,20 @@ from tinygrad_edu.nn._loss_checks import (
     per_example,
     same_shape_target,
 )
-from tinygrad_edu.nn._margin_losses import multi_margin_loss, svm_loss
 from tinygrad_edu.ops.linalg import Einsum
 from tinygrad_edu.tensor import Tensor, as_tensor
+
+#: warnings point at the user's call: user -> composite wrapper -> the loss -> the check
+_USER = 4
+
+# the hinge losses live in `_margin_losses`; here they record their composite too
+multi_margin_loss = composite("MultiMarginLoss")(_margin_losses.multi_margin_loss)
+svm_loss = composite("SVMLoss")(_margin_losses.svm_loss)
 
 # ----------------------------------------------------------------------------- softmax family
 
 
+@composite("CrossEntropy")
 def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int = -100,
                   reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
     """Softmax cross-entropy of logits `input` (C,), (N, C) or (N, C, d1, ...).
@@ -143,6 +152,7 @@ def _cross_entropy_soft(x: Tensor, x2: Tensor, target: Tensor, w: np.ndarray | N
     return apply_reduction(per_example(rows, x), reduction)
 
 
+@composite("NLLLoss")
 def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -100,
              reduction: str = "mean") -> Tensor:
     """Negative log-likelihood of log-probabilities `input` (N, C) (or (C,), (N, C, d...))
@@ -165,6 +175,7 @@ def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -1
     return _weighted_mean(x2, coef, onehot != 0, coef.sum())
 
 
+@composite("CrossEntropyFromProbs")
 def cross_entropy_from_probs(probs: Any, target: Any, eps: float = 1e-12,
                              reduction: str = "mean") -> Tensor:
     """The CS189 way: cross-entropy of probabilities (a softmax output), -sum_c y_c log p_c.
@@ -195,6 +206,7 @@ def cross_entropy_from_probs(probs: Any, target: Any, eps: float = 1e-12,
 # ----------------------------------------------------------------------------- hinge losses
 
 
+@composite("MSELoss")
 def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """(x - y)^2, averaged over every element by default; gradient 2 (x - y) / numel.
 
@@ -204,18 +216,21 @@ def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     name = "mse_loss"
     check_reduction(reduction, name)
     x = float_input(input, name)
-    d = x - broadcast_target(x, target, name)
+    d = x - broadcast_target(x, target, name, stacklevel=_USER)
     return apply_reduction(d * d, reduction)
 
 
+@composite("L1Loss")
 def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
     """|x - y|, averaged over every element; its derivative at x = y is 0 (abs'(0) = 0)."""
     name = "l1_loss"
     check_reduction(reduction, name)
     x = float_input(input, name)
-    return apply_reduction((x - broadcast_target(x, target, name)).abs(), reduction)
+    return apply_reduction((x - broadcast_target(x, target, name, stacklevel=_USER)).abs(),
+                           reduction)
 
 
+@composite("HuberLoss")
 def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
     """0.5 d^2 where |d| < delta, else delta (|d| - delta / 2), with d = x - y (PyTorch)."""
     if delta <= 0:
@@ -223,6 +238,7 @@ def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 
     return _huber(input, target, reduction, delta, 1.0, "huber_loss")
 
 
+@composite("SmoothL1Loss")
 def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float = 1.0
                    ) -> Tensor:
     """0.5 d^2 / beta where |d| < beta, else |d| - beta / 2 (huber_loss / beta; beta=0: L1)."""
@@ -237,7 +253,7 @@ def _huber(input: Any, target: Any, reduction: str, delta: float, scale: float, 
            ) -> Tensor:
     check_reduction(reduction, name)
     x = float_input(input, name)
-    d = x - broadcast_target(x, target, name, stacklevel=4)  # user -> huber_loss -> _huber
+    d = x - broadcast_target(x, target, name, stacklevel=_USER + 1)  # huber_loss -> _huber
     a = d.abs()
     if delta == 0:
         return apply_reduction(a, reduction)
@@ -265,6 +281,7 @@ def _elementwise_weight(weight: Any, x: Tensor, name: str, what: str = "weight")
     return w
 
 
+@composite("BCELoss")
 def binary_cross_entropy(input: Any, target: Any, weight: Any = None,
                          reduction: str = "mean") -> Tensor:
     """-w [y log p + (1 - y) log(1 - p)] for probabilities p and targets y in [0, 1].
@@ -302,6 +319,7 @@ def _check_probabilities(t: Tensor, name: str, what: str, hint: str) -> None:
                      f"[{low:.4g}, {high:.4g}]{nan}{hint}")
 
 
+@composite("BCEWithLogitsLoss")
 def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None,
                                      reduction: str = "mean", pos_weight: Any = None
                                      ) -> Tensor:
@@ -330,6 +348,7 @@ def binary_cross_entropy_with_logits(input: Any, target: Any, weight: Any = None
 # ----------------------------------------------------------------------------- regularization
 
 
+@composite("L2Penalty")
 def l2_penalty(params: Tensor | Iterable[Tensor], reg: float) -> Tensor:
     """0.5 * reg * sum ||W||^2 over the given tensors (the courses' convention: the 0.5
     makes its gradient reg * W). Pass the weights only; the courses leave biases out."""

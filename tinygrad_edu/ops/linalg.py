@@ -15,17 +15,40 @@ if TYPE_CHECKING:
 
 
 class MatMul(Function):
-    """y = a @ b (2-D or batched with equal batch shapes);  da = g @ b^T, db = a^T @ g."""
+    """y = a @ b with numpy's rules for 1-D operands: a 1-D `a` is a row (1, n) and a 1-D
+    `b` a column (n, 1) whose added axis y drops; batch axes are equal (the front end
+    expands them) except that a 1-D operand meets a batched one as it is.
+
+    da = g @ b^T, db = a^T @ g on the matrix forms; for a 1-D operand the gradient is then
+    summed over the batch axes it was broadcast along and its added axis dropped.
+    """
 
     __slots__ = ()
 
     def forward(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return np.matmul(a, b)
+        return np.matmul(a, b)  # a numpy scalar for two vectors: `apply` makes it 0-d
 
     def backward(self, grad: Tensor) -> tuple[Tensor | None, Tensor | None]:
         a, b = self.inputs
         na, nb = self.needs_input_grad
-        return (grad @ b.mT if na else None), (a.mT @ grad if nb else None)
+        if a.ndim > 1 and b.ndim > 1:
+            return (grad @ b.mT if na else None), (a.mT @ grad if nb else None)
+        a2 = a.reshape(1, a.shape[0]) if a.ndim == 1 else a  # the matrix forms numpy uses
+        b2 = b.reshape(b.shape[0], 1) if b.ndim == 1 else b
+        batch = grad.shape[:grad.ndim - (a.ndim > 1) - (b.ndim > 1)]
+        g2 = grad.reshape(batch + (a2.shape[-2], b2.shape[-1]))
+        return ((_fold(g2 @ b2.mT, a.shape) if na else None),
+                (_fold(a2.mT @ g2, b.shape) if nb else None))
+
+
+def _fold(g: Tensor, shape: tuple[int, ...]) -> Tensor:
+    """The gradient of a matrix form, back to its operand's `shape`: a 1-D operand met
+    every batch element, so its gradient sums over the batch axes."""
+    if g.shape == shape:
+        return g
+    if g.ndim > 2:
+        g = g.sum(axis=tuple(range(g.ndim - 2)))
+    return g.reshape(shape)
 
 
 class Einsum(Function):
