@@ -37,8 +37,17 @@ def _tuple(value: Any, d: int, name: str, layer: str) -> tuple[int, ...]:
     return tuple(int(v) for v in items)
 
 
+_SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
+
+
+def _layout(d: int, channels: Any) -> str:
+    """'(N, C, H, W) or (C, H, W)' for d spatial axes and the channel count given."""
+    return f"(N, {channels}, {_SPATIAL[d]}) or ({channels}, {_SPATIAL[d]})"
+
+
 class _ConvNd(Module):
     _d = 2
+    _transposed = False  # weight (C_in, C_out / groups, *k) instead of (C_out, C_in / groups)
     weight: Parameter
     bias: Parameter | None
 
@@ -72,8 +81,9 @@ class _ConvNd(Module):
         else:
             self.padding = _tuple(padding, d, "padding", name)
         self.padding_mode = padding_mode
-        self.weight = empty_parameter(
-            (out_channels, in_channels // groups) + self.kernel_size, dtype)
+        channels = ((in_channels, out_channels // groups) if self._transposed
+                    else (out_channels, in_channels // groups))
+        self.weight = empty_parameter(channels + self.kernel_size, dtype)
         if bias:
             self.bias = empty_parameter((out_channels,), dtype)
         else:
@@ -82,10 +92,11 @@ class _ConvNd(Module):
 
     def reset_parameters(self, generator: Any = None) -> None:
         """PyTorch's init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias, with
-        fan_in = in_channels / groups * prod(kernel_size)."""
+        fan_in = weight.shape[1] * prod(kernel_size) (in_channels / groups for a
+        convolution, out_channels / groups for a transposed one, as PyTorch)."""
         init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
         if self.bias is not None:
-            fan_in = self.weight.numel() // self.out_channels
+            fan_in = self.weight.shape[1] * math.prod(self.kernel_size)
             bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
             init.uniform_(self.bias, -bound, bound, generator=generator)
 
@@ -96,9 +107,8 @@ class _ConvNd(Module):
         d = self._d
         batched = input.ndim == d + 2
         if input.ndim not in (d + 1, d + 2) or input.shape[-d - 1] != self.in_channels:
-            layout = "(N, {C}, H, W) or ({C}, H, W)" if d == 2 else "(N, {C}, L) or ({C}, L)"
             raise ShapeError(f"{layer_name(type(self).__name__)}: expected input of shape "
-                             f"{layout.format(C=self.in_channels)} "
+                             f"{_layout(d, self.in_channels)} "
                              f"(in_channels={self.in_channels}, weight of shape "
                              f"{self.weight.shape}), got {tuple(input.shape)}")
         x = input if batched else input.unsqueeze(0)

@@ -1,0 +1,121 @@
+"""The convolution family added for issue 19, numpy only: transposed convolutions,
+unfold/fold and the 3-D forms against naive nested-loop references (values) and against
+central differences (first and second order), under hypothesis."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tinygrad_edu import Tensor
+from tinygrad_edu.nn import functional as F
+from tinygrad_edu.ops.windows import FoldWindows
+from tinygrad_edu.testing import assert_gradients_match
+
+GRADIENT_EXAMPLES = settings(max_examples=20)  # each example checks every element
+
+# ----------------------------------------------------------------------------- references
+
+
+def naive_conv_transpose(x: np.ndarray, w: np.ndarray, b: np.ndarray | None,
+                         stride: tuple[int, ...], padding: tuple[int, ...],
+                         output_padding: tuple[int, ...], dilation: tuple[int, ...],
+                         groups: int) -> np.ndarray:
+    """Each input element scatters weight * x into the output (loops, for clarity)."""
+    n, c_in = x.shape[:2]
+    per_in, per_out = c_in // groups, w.shape[1]
+    kernel, size = w.shape[2:], x.shape[2:]
+    full = [(m - 1) * s + r * (k - 1) + 1 + q
+            for m, s, r, k, q in zip(size, stride, dilation, kernel, output_padding)]
+    y = np.zeros((n, per_out * groups, *full))
+    for batch, c in itertools.product(range(n), range(c_in)):
+        g = c // per_in
+        for i in itertools.product(*map(range, size)):
+            for j in itertools.product(*map(range, kernel)):
+                at = tuple(a * s + t * r for a, s, t, r in zip(i, stride, j, dilation))
+                for o in range(per_out):
+                    y[(batch, g * per_out + o) + at] += w[(c, o) + j] * x[(batch, c) + i]
+    y = y[(slice(None), slice(None)) + tuple(slice(p, f - p) for p, f in zip(padding, full))]
+    return y if b is None else y + b.reshape((-1,) + (1,) * len(size))
+
+
+@st.composite
+def transposed_cases(draw: Any, d: int = 2) -> dict[str, Any]:
+    groups = draw(st.sampled_from([1, 1, 2]))
+    c_group, o_group = draw(st.integers(1, 2)), draw(st.integers(1, 2))
+    kernel = tuple(draw(st.integers(1, 3)) for _ in range(d))
+    stride = tuple(draw(st.integers(1, 3)) for _ in range(d))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(d))
+    output_padding = tuple(draw(st.integers(0, max(s, r) - 1))
+                           for s, r in zip(stride, dilation))
+    size = tuple(draw(st.integers(1, 3)) for _ in range(d))
+    # padding may remove at most what the kernel and stride add (output size >= 1)
+    padding = tuple(draw(st.integers(0, ((m - 1) * s + r * (k - 1) + q) // 2))
+                    for m, s, r, k, q in zip(size, stride, dilation, kernel, output_padding))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    return {
+        "x": rng.standard_normal((draw(st.integers(1, 2)), groups * c_group, *size)),
+        "w": rng.standard_normal((groups * c_group, o_group, *kernel)),
+        "b": rng.standard_normal(groups * o_group) if draw(st.booleans()) else None,
+        "stride": stride, "padding": padding, "output_padding": output_padding,
+        "dilation": dilation, "groups": groups,
+    }
+
+
+def _transposed_kwargs(case: dict[str, Any]) -> dict[str, Any]:
+    return {k: case[k] for k in ("stride", "padding", "output_padding", "dilation", "groups")}
+
+
+_TRANSPOSED = {1: F.conv_transpose1d, 2: F.conv_transpose2d, 3: F.conv_transpose3d}
+
+
+# ----------------------------------------------------------------------------- conv_transpose
+
+
+@given(st.sampled_from([1, 2, 3]).flatmap(transposed_cases))
+def test_conv_transpose_values_equal_the_naive_scatter(case: dict[str, Any]) -> None:
+    d = case["x"].ndim - 2
+    b = None if case["b"] is None else Tensor(case["b"])
+    y = _TRANSPOSED[d](Tensor(case["x"]), Tensor(case["w"]), b, **_transposed_kwargs(case))
+    expected = naive_conv_transpose(case["x"], case["w"], case["b"],
+                                    **_transposed_kwargs(case))
+    np.testing.assert_allclose(y.numpy(), expected, rtol=1e-12, atol=1e-12)
+
+
+@GRADIENT_EXAMPLES
+@given(transposed_cases())
+def test_conv_transpose2d_gradients_first_and_second_order(case: dict[str, Any]) -> None:
+    kw = _transposed_kwargs(case)
+    operands = [case["x"], case["w"]] + ([] if case["b"] is None else [case["b"]])
+
+    def f(*ts: Tensor) -> Tensor:  # squared, so the second derivative is not zero
+        return F.conv_transpose2d(ts[0] * ts[0], *ts[1:], **kw)
+
+    assert_gradients_match(f, *operands, second_order=True)
+
+
+@GRADIENT_EXAMPLES
+@given(transposed_cases(d=1))
+def test_conv_transpose1d_gradients(case: dict[str, Any]) -> None:
+    kw = _transposed_kwargs(case)
+    assert_gradients_match(lambda t, u: F.conv_transpose1d(t, u * u, **kw), case["x"],
+                           case["w"], second_order=True)
+
+
+@given(st.integers(1, 3), st.integers(1, 3), st.integers(1, 2), st.integers(1, 3),
+       st.integers(0, 2**32 - 1))
+def test_fold_windows_into_a_longer_shape(k: int, s: int, r: int, extra: int, seed: int
+                                          ) -> None:
+    """FoldWindows into a shape longer than the windows reach (output_padding, fold's
+    output_size): the extra positions are zero and the gradient keeps x's windows only."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((2, k, 3))
+    reach = 2 * s + r * (k - 1) + 1
+    spec = {"kernel": (k,), "stride": (s,), "dilation": (r,), "shape": (2, reach + extra)}
+    y = FoldWindows.apply(Tensor(x), **spec)
+    np.testing.assert_array_equal(y.numpy()[:, reach:], 0)
+    assert_gradients_match(lambda t: FoldWindows.apply(t * t, **spec), x, second_order=True)
