@@ -119,3 +119,64 @@ def test_fold_windows_into_a_longer_shape(k: int, s: int, r: int, extra: int, se
     y = FoldWindows.apply(Tensor(x), **spec)
     np.testing.assert_array_equal(y.numpy()[:, reach:], 0)
     assert_gradients_match(lambda t: FoldWindows.apply(t * t, **spec), x, second_order=True)
+
+
+# ----------------------------------------------------------------------------- unfold and fold
+
+
+def naive_unfold(x: np.ndarray, kernel: tuple[int, int], dilation: tuple[int, int],
+                 padding: tuple[int, int], stride: tuple[int, int]) -> np.ndarray:
+    """im2col by loops: column l = oy * OW + ox holds the (channel, i, j) entries."""
+    n, c, h, w = x.shape
+    xp = np.zeros((n, c, h + 2 * padding[0], w + 2 * padding[1]))
+    xp[:, :, padding[0]:padding[0] + h, padding[1]:padding[1] + w] = x
+    out = [(m - r * (k - 1) - 1) // s + 1
+           for m, k, r, s in zip(xp.shape[2:], kernel, dilation, stride)]
+    cols = np.zeros((n, c * kernel[0] * kernel[1], out[0] * out[1]))
+    for b, ch, i, j, oy, ox in itertools.product(range(n), range(c), range(kernel[0]),
+                                                 range(kernel[1]), range(out[0]),
+                                                 range(out[1])):
+        cols[b, (ch * kernel[0] + i) * kernel[1] + j, oy * out[1] + ox] = xp[
+            b, ch, oy * stride[0] + i * dilation[0], ox * stride[1] + j * dilation[1]]
+    return cols
+
+
+@st.composite
+def fold_cases(draw: Any) -> dict[str, Any]:
+    kernel = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    dilation = (draw(st.integers(1, 2)), draw(st.integers(1, 2)))
+    stride = (draw(st.integers(1, 3)), draw(st.integers(1, 3)))
+    padding = (draw(st.integers(0, 2)), draw(st.integers(0, 2)))
+    size = tuple(max(1, r * (k - 1) + 1 - 2 * p) + draw(st.integers(0, 3))
+                 for k, r, p in zip(kernel, dilation, padding))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    return {"x": rng.standard_normal((draw(st.integers(1, 2)), draw(st.integers(1, 2)), *size)),
+            "kernel_size": kernel, "dilation": dilation, "padding": padding, "stride": stride}
+
+
+def _fold_kwargs(case: dict[str, Any]) -> dict[str, Any]:
+    return {k: case[k] for k in ("kernel_size", "dilation", "padding", "stride")}
+
+
+@given(fold_cases())
+def test_unfold_equals_naive_im2col_and_fold_is_its_adjoint(case: dict[str, Any]) -> None:
+    kw = _fold_kwargs(case)
+    x = case["x"]
+    cols = F.unfold(Tensor(x), **kw)
+    expected = naive_unfold(x, kw["kernel_size"], kw["dilation"], kw["padding"], kw["stride"])
+    np.testing.assert_array_equal(cols.numpy(), expected)
+    # <unfold(x), c> = <x, fold(c)>: fold is the transpose of unfold
+    c = np.random.default_rng(0).standard_normal(cols.shape)
+    folded = F.fold(Tensor(c), x.shape[2:], **kw)
+    np.testing.assert_allclose(np.sum(expected * c), np.sum(x * folded.numpy()), rtol=1e-10)
+
+
+@GRADIENT_EXAMPLES
+@given(fold_cases())
+def test_unfold_and_fold_gradients_first_and_second_order(case: dict[str, Any]) -> None:
+    kw = _fold_kwargs(case)
+    x = case["x"]
+    assert_gradients_match(lambda t: F.unfold(t * t, **kw), x, second_order=True)
+    cols = np.random.default_rng(1).standard_normal(F.unfold(Tensor(x), **kw).shape)
+    assert_gradients_match(lambda t: F.fold(t * t, x.shape[2:], **kw), cols,
+                           second_order=True)

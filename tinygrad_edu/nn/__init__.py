@@ -23,6 +23,7 @@ from tinygrad_edu.nn.activation import (
 from tinygrad_edu.nn.container import ModuleDict, ModuleList, Sequential
 from tinygrad_edu.nn.conv_layers import AvgPool1d, AvgPool2d, Conv1d, Conv2d, MaxPool1d, MaxPool2d
 from tinygrad_edu.nn.conv_transpose_layers import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+from tinygrad_edu.nn.fold_layers import Fold, Unfold
 from tinygrad_edu.nn.linear import Dropout, Flatten, Identity, Linear, Unflatten
 from tinygrad_edu.nn.loss_modules import *  # noqa: F403
 from tinygrad_edu.nn.loss_modules import __all__ as _loss_modules
@@ -39,4 +40,4 @@ __all__ = [
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "SiLU", "GELU", "Softplus", "ELU", "Hardtanh",
     "Softmax", "LogSoftmax", *_loss_modules,
 ]
-__all__ += ["ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d"]
+__all__ += ["ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "Unfold", "Fold"]

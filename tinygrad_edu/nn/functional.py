@@ -342,5 +342,6 @@ from tinygrad_edu.nn._conv_transpose import (  # noqa: E402
     conv_transpose2d,
     conv_transpose3d,
 )
+from tinygrad_edu.nn._fold import fold, unfold  # noqa: E402
 
-__all__ += ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
+__all__ += ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "unfold", "fold"]
