@@ -180,3 +180,85 @@ def test_unfold_and_fold_gradients_first_and_second_order(case: dict[str, Any]) 
     cols = np.random.default_rng(1).standard_normal(F.unfold(Tensor(x), **kw).shape)
     assert_gradients_match(lambda t: F.fold(t * t, x.shape[2:], **kw), cols,
                            second_order=True)
+
+
+# ----------------------------------------------------------------------------- 3-D forms
+
+
+@st.composite
+def conv3d_cases(draw: Any) -> dict[str, Any]:
+    groups = draw(st.sampled_from([1, 2]))
+    kernel = tuple(draw(st.integers(1, 2)) for _ in range(3))
+    stride = tuple(draw(st.integers(1, 2)) for _ in range(3))
+    dilation = tuple(draw(st.integers(1, 2)) for _ in range(3))
+    padding = tuple(draw(st.integers(0, 1)) for _ in range(3))
+    size = tuple(max(1, r * (k - 1) + 1 - 2 * p) + draw(st.integers(0, 2))
+                 for k, r, p in zip(kernel, dilation, padding))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    return {"x": rng.standard_normal((1, groups, *size)),
+            "w": rng.standard_normal((groups * draw(st.integers(1, 2)), 1, *kernel)),
+            "b": rng.standard_normal(1),
+            "stride": stride, "padding": padding, "dilation": dilation, "groups": groups}
+
+
+@GRADIENT_EXAMPLES
+@given(conv3d_cases())
+def test_conv3d_fused_equals_composite_and_central_differences(case: dict[str, Any]) -> None:
+    from tinygrad_edu.nn._conv import _conv
+
+    kw = {k: case[k] for k in ("stride", "padding", "dilation", "groups")}
+    b = np.repeat(case["b"], case["w"].shape[0])
+
+    def fused(t: Tensor, u: Tensor, v: Tensor) -> Tensor:
+        return F.conv3d(t * t, u, v, **kw)
+
+    def composite(t: Tensor, u: Tensor, v: Tensor) -> Tensor:
+        return _conv("conv3d", 3, t * t, u, v, kw["stride"], kw["padding"], kw["dilation"],
+                     kw["groups"], fused=False)
+
+    ts = [Tensor(a, requires_grad=True) for a in (case["x"], case["w"], b)]
+    np.testing.assert_allclose(fused(*ts).numpy(), composite(*ts).numpy(), rtol=1e-12,
+                               atol=1e-12)
+    assert_gradients_match(fused, case["x"], case["w"], b, second_order=True)
+
+
+def naive_pool3d(x: np.ndarray, kernel: int, stride: int, padding: int, reduce: Any,
+                 fill: float) -> np.ndarray:
+    """Windows by loops over a padded copy (fill: -inf for max, 0 for the mean)."""
+    xp = np.pad(x, ((0, 0), (0, 0)) + ((padding, padding),) * 3, constant_values=fill)
+    out = [(m - kernel) // stride + 1 for m in xp.shape[2:]]
+    y = np.zeros(x.shape[:2] + tuple(out))
+    for i, j, k in itertools.product(*map(range, out)):
+        window = xp[:, :, i * stride:i * stride + kernel, j * stride:j * stride + kernel,
+                    k * stride:k * stride + kernel]
+        y[:, :, i, j, k] = reduce(window.reshape(x.shape[:2] + (-1,)), axis=-1)
+    return y
+
+
+@st.composite
+def pool3d_cases(draw: Any) -> dict[str, Any]:
+    kernel, stride = draw(st.integers(1, 3)), draw(st.integers(1, 3))
+    padding = draw(st.integers(0, kernel // 2))
+    size = tuple(max(1, kernel - 2 * padding) + draw(st.integers(0, 2)) for _ in range(3))
+    rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+    return {"x": rng.standard_normal((1, 2, *size)), "kernel_size": kernel, "stride": stride,
+            "padding": padding}
+
+
+@given(pool3d_cases())
+def test_pool3d_values_equal_naive_loops(case: dict[str, Any]) -> None:
+    x, k, s, p = case["x"], case["kernel_size"], case["stride"], case["padding"]
+    np.testing.assert_allclose(F.max_pool3d(Tensor(x), k, s, p).numpy(),
+                               naive_pool3d(x, k, s, p, np.max, -np.inf), rtol=1e-12)
+    np.testing.assert_allclose(F.avg_pool3d(Tensor(x), k, s, p).numpy(),
+                               naive_pool3d(x, k, s, p, np.mean, 0.0), rtol=1e-12)
+
+
+@GRADIENT_EXAMPLES
+@given(pool3d_cases())
+def test_pool3d_gradients_first_and_second_order(case: dict[str, Any]) -> None:
+    kw = {k: case[k] for k in ("kernel_size", "stride", "padding")}
+    # continuous random data: no ties, so max pooling is differentiable at the sample
+    assert_gradients_match(lambda t: F.max_pool3d(t * t, **kw), case["x"], second_order=True)
+    assert_gradients_match(lambda t: F.avg_pool3d(t * t, count_include_pad=False, **kw),
+                           case["x"], second_order=True)

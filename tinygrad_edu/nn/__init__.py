@@ -21,7 +21,17 @@ from tinygrad_edu.nn.activation import (
     Tanh,
 )
 from tinygrad_edu.nn.container import ModuleDict, ModuleList, Sequential
-from tinygrad_edu.nn.conv_layers import AvgPool1d, AvgPool2d, Conv1d, Conv2d, MaxPool1d, MaxPool2d
+from tinygrad_edu.nn.conv_layers import (
+    AvgPool1d,
+    AvgPool2d,
+    AvgPool3d,
+    Conv1d,
+    Conv2d,
+    Conv3d,
+    MaxPool1d,
+    MaxPool2d,
+    MaxPool3d,
+)
 from tinygrad_edu.nn.conv_transpose_layers import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from tinygrad_edu.nn.fold_layers import Fold, Unfold
 from tinygrad_edu.nn.linear import Dropout, Flatten, Identity, Linear, Unflatten
@@ -40,4 +50,5 @@ __all__ = [
     "ReLU", "LeakyReLU", "Sigmoid", "Tanh", "SiLU", "GELU", "Softplus", "ELU", "Hardtanh",
     "Softmax", "LogSoftmax", *_loss_modules,
 ]
-__all__ += ["ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "Unfold", "Fold"]
+__all__ += ["ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "Unfold", "Fold",
+            "Conv3d", "MaxPool3d", "AvgPool3d"]

@@ -1,5 +1,6 @@
 """Convolution and pooling layers on top of `nn.functional`'s conv/pool (PyTorch layout:
-input (N, C, H, W) or unbatched (C, H, W); weight (C_out, C_in / groups, kh, kw))."""
+input (N, C, H, W) or unbatched (C, H, W), and the 1-d and 3-d forms; weight
+(C_out, C_in / groups, kh, kw)). The transposed layers are in `conv_transpose_layers`."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from tinygrad_edu.nn.module import Module
 from tinygrad_edu.nn.parameter import Parameter
 from tinygrad_edu.tensor import Tensor
 
-__all__ = ["Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d",
+           "AvgPool2d", "AvgPool3d"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -161,6 +163,16 @@ class Conv1d(_ConvNd):
                       self.dilation, self.groups)
 
 
+class Conv3d(_ConvNd):
+    """3-d convolution layer over (N, C, D, H, W), as `torch.nn.Conv3d`."""
+
+    _d = 3
+
+    def _conv(self, x: Tensor, padding: Any) -> Tensor:
+        return _named(self, F.conv3d, x, self.weight, self.bias, self.stride, padding,
+                      self.dilation, self.groups)
+
+
 class _PoolNd(Module):
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
         super().__init__()
@@ -198,6 +210,14 @@ class MaxPool1d(MaxPool2d):
                       self.dilation, self.ceil_mode, self.return_indices)
 
 
+class MaxPool3d(MaxPool2d):
+    """Max over kd x kh x kw windows of (N, C, D, H, W), as `torch.nn.MaxPool3d`."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return _named(self, F.max_pool3d, input, self.kernel_size, self.stride, self.padding,
+                      self.dilation, self.ceil_mode, self.return_indices)
+
+
 class AvgPool2d(_PoolNd):
     """Mean over kh x kw windows (stride defaults to kernel_size; zero padding counted in
     the divisor unless count_include_pad=False)."""
@@ -229,3 +249,11 @@ class AvgPool1d(AvgPool2d):
     def forward(self, input: Tensor) -> Tensor:
         return _named(self, F.avg_pool1d, input, self.kernel_size, self.stride, self.padding,
                       self.ceil_mode, self.count_include_pad)
+
+
+class AvgPool3d(AvgPool2d):
+    """Mean over kd x kh x kw windows of (N, C, D, H, W), as `torch.nn.AvgPool3d`."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return _named(self, F.avg_pool3d, input, self.kernel_size, self.stride, self.padding,
+                      self.ceil_mode, self.count_include_pad, self.divisor_override)

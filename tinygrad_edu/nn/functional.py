@@ -337,11 +337,14 @@ from tinygrad_edu.nn.loss_functions import __all__ as _loss_names  # noqa: E402
 __all__ += ["conv2d_nhwc", "max_pool2d_nhwc", *_loss_names]
 
 # Convolution family (issue 19): transposed convolutions, 3-D forms, unfold and fold.
+from tinygrad_edu.nn._conv import conv3d  # noqa: E402
 from tinygrad_edu.nn._conv_transpose import (  # noqa: E402
     conv_transpose1d,
     conv_transpose2d,
     conv_transpose3d,
 )
 from tinygrad_edu.nn._fold import fold, unfold  # noqa: E402
+from tinygrad_edu.nn._pool import avg_pool3d, max_pool3d  # noqa: E402
 
-__all__ += ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "unfold", "fold"]
+__all__ += ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "unfold", "fold",
+            "conv3d", "max_pool3d", "avg_pool3d"]
