@@ -291,3 +291,32 @@ def test_conv_transpose_layer_refuses_bad_arguments(kw: dict[str, Any]) -> None:
             tnn.ConvTranspose2d(**args)(torch.randn(1, 2, 3, 3))
     with pytest.raises(ValueError, match="ConvTranspose2d"):
         gnn.ConvTranspose2d(**args)
+
+
+def test_conv_autoencoder_training_trajectory_matches_pytorch() -> None:
+    """Conv2d -> ReLU -> ConvTranspose2d (stride 2, output_padding 1) trained with SGD for
+    a few steps: the same losses and weights as PyTorch's after every step."""
+    torch.manual_seed(2)
+    theirs = tnn.Sequential(tnn.Conv2d(2, 4, 3, stride=2, padding=1), tnn.ReLU(),
+                            tnn.ConvTranspose2d(4, 2, 3, stride=2, padding=1,
+                                                output_padding=1)).double()
+    ours = gnn.Sequential(gnn.Conv2d(2, 4, 3, stride=2, padding=1, dtype=tg.float64),
+                          gnn.ReLU(),
+                          gnn.ConvTranspose2d(4, 2, 3, stride=2, padding=1, output_padding=1,
+                                              dtype=tg.float64))
+    copy_torch_weights(ours, theirs)
+    opt_t = torch.optim.SGD(theirs.parameters(), lr=0.1, momentum=0.9)
+    opt_o = tg.optim.SGD(ours.parameters(), lr=0.1, momentum=0.9)
+    x = randn(3, 2, 6, 6, seed=36)
+    for step in range(4):
+        loss_t = TF.mse_loss(theirs(torch.tensor(x)), torch.tensor(x))
+        loss_o = GF.mse_loss(ours(tg.tensor(x)), tg.tensor(x))
+        assert_close(loss_o, loss_t.detach(), what=f"loss at step {step}")
+        opt_t.zero_grad()
+        opt_o.zero_grad()
+        loss_t.backward()
+        loss_o.backward()
+        opt_t.step()
+        opt_o.step()
+    for (name, p_o), (_, p_t) in zip(ours.named_parameters(), theirs.named_parameters()):
+        assert_close(p_o, p_t.detach(), what=name)
