@@ -12,6 +12,7 @@ import numpy as np
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.nn import functional as F
 from tinygrad_edu.nn import init
+from tinygrad_edu.nn._conv import SPATIAL
 from tinygrad_edu.nn.linear import empty_parameter, layer_name
 from tinygrad_edu.nn.module import Module
 from tinygrad_edu.nn.parameter import Parameter
@@ -39,12 +40,9 @@ def _tuple(value: Any, d: int, name: str, layer: str) -> tuple[int, ...]:
     return tuple(int(v) for v in items)
 
 
-_SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}
-
-
 def _layout(d: int, channels: Any) -> str:
     """'(N, C, H, W) or (C, H, W)' for d spatial axes and the channel count given."""
-    return f"(N, {channels}, {_SPATIAL[d]}) or ({channels}, {_SPATIAL[d]})"
+    return f"(N, {channels}, {SPATIAL[d]}) or ({channels}, {SPATIAL[d]})"
 
 
 class _ConvNd(Module):
