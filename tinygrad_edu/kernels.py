@@ -112,7 +112,7 @@ def conv_backward(node: ConvIm2col, grad: np.ndarray, private: bool
     needs = node.needs_input_grad
     with_bias = len(node.inputs) > 2
     n, o, g = x.shape[0], w.shape[0], node.groups
-    g_out = grad.reshape(n, g, o // g, -1)
+    g_out = grad.reshape(n, g, o // g, math.prod(grad.shape[2:]))  # no -1: n may be 0
     gx = gw = gb = None
     if needs[1] or (with_bias and needs[2]):  # first, while cols is still in cache
         cols = node.saved[0]
@@ -181,7 +181,7 @@ def col2im_flat(w_t: np.ndarray, g_out: np.ndarray, x_shape: Ints, kernel: Ints,
             shift = j * dilation[-1] - pads[-1][0]
             wrapped = slice(0, -shift) if shift < 0 else slice(max(width - shift, 0), width)
             grid[:, :, :, j, :, wrapped] = 0
-    taps = buf.reshape(n, c, math.prod(kernel), -1)
+    taps = buf.reshape(n, c, math.prod(kernel), buf.shape[-1])
     dx = taps[:, :, 0, before - shifts[0]:before - shifts[0] + length_in].copy()
     for t, shift in enumerate(shifts[1:], start=1):
         np.add(dx, taps[:, :, t, before - shift:before - shift + length_in], out=dx)

@@ -24,7 +24,19 @@ from tinygrad_edu.nn.activation_more import *  # noqa: F403
 from tinygrad_edu.nn.activation_more import __all__ as _activations_more
 from tinygrad_edu.nn.attention import MultiheadAttention
 from tinygrad_edu.nn.container import ModuleDict, ModuleList, Sequential
-from tinygrad_edu.nn.conv_layers import AvgPool1d, AvgPool2d, Conv1d, Conv2d, MaxPool1d, MaxPool2d
+from tinygrad_edu.nn.conv_layers import (
+    AvgPool1d,
+    AvgPool2d,
+    AvgPool3d,
+    Conv1d,
+    Conv2d,
+    Conv3d,
+    MaxPool1d,
+    MaxPool2d,
+    MaxPool3d,
+)
+from tinygrad_edu.nn.conv_transpose_layers import ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
+from tinygrad_edu.nn.fold_layers import Fold, Unfold
 from tinygrad_edu.nn.linear import Dropout, Flatten, Identity, Linear, Unflatten
 from tinygrad_edu.nn.loss_modules import *  # noqa: F403
 from tinygrad_edu.nn.loss_modules import __all__ as _loss_modules
@@ -56,3 +68,5 @@ __all__ += [*_activations_more, *_loss_modules_more]
 __all__ += ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 __all__ += ["MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
             "TransformerDecoderLayer", "TransformerDecoder", "Transformer"]
+__all__ += ["ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "Unfold", "Fold",
+            "Conv3d", "MaxPool3d", "AvgPool3d"]

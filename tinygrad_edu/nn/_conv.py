@@ -1,9 +1,10 @@
 """Convolution, composed from primitives: pad -> sliding windows -> matmul.
 
 Layout and conventions follow PyTorch: inputs (N, C, H, W) (or (N, C, L) for the 1-d
-forms), weights (C_out, C_in / groups, kh, kw), cross-correlation (the kernel is not
-flipped), output size floor((n + 2 p - r (k - 1) - 1) / s + 1). Every gradient comes from
-primitives whose backward can be differentiated again (second derivatives work).
+forms, (N, C, D, H, W) for the 3-d ones), weights (C_out, C_in / groups, kh, kw),
+cross-correlation (the kernel is not flipped), output size
+floor((n + 2 p - r (k - 1) - 1) / s + 1). Every gradient comes from primitives whose
+backward can be differentiated again (second derivatives work).
 
 How the convolution is computed: the padded input's windows, a strided view of shape
 (N, C, kh, kw, OH, OW), are reshaped to (N, C kh kw, OH OW) (im2col; the one copy of the
@@ -34,6 +35,8 @@ from tinygrad_edu.ops.windows import SlidingWindows
 from tinygrad_edu.tensor import Tensor, as_tensor
 
 Ints = tuple[int, ...]
+SPATIAL = {1: "L", 2: "H, W", 3: "D, H, W"}  # the spatial axes' names, for messages
+KERNEL = {1: "k", 2: "kh, kw", 3: "kd, kh, kw"}
 
 
 # ----------------------------------------------------------------------------- arguments
@@ -113,8 +116,8 @@ def _flat_taps(windows: Tensor, d: int) -> Tensor:
 def _conv(op: str, d: int, input: Any, weight: Any, bias: Any, stride: Any, padding: Any,
           dilation: Any, groups: Any, fused: bool = True) -> Tensor:
     x, w = as_tensor(input), as_tensor(weight)
-    layout = "(N, C, H, W)" if d == 2 else "(N, C, L)"
-    wlayout = "(C_out, C_in / groups, kh, kw)" if d == 2 else "(C_out, C_in / groups, k)"
+    layout = f"(N, C, {SPATIAL[d]})"
+    wlayout = f"(C_out, C_in / groups, {KERNEL[d]})"
     if x.ndim != d + 2:
         hint = "; add a batch axis with x.unsqueeze(0)" if x.ndim == d + 1 else ""
         raise ShapeError(f"{op}: expected a {d + 2}-D input {layout}, got shape {x.shape} "
@@ -216,6 +219,14 @@ def conv1d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: 
     return _conv("conv1d", 1, input, weight, bias, stride, padding, dilation, groups)
 
 
+def conv3d(input: Any, weight: Any, bias: Any = None, stride: Any = 1, padding: Any = 0,
+           dilation: Any = 1, groups: int = 1) -> Tensor:
+    """3-d cross-correlation, as `torch.nn.functional.conv3d`: input (N, C_in, D, H, W),
+    weight (C_out, C_in / groups, kd, kh, kw); same rules as `conv2d` along three spatial
+    axes (the same fused primitive, whose windows and fold are N-dimensional)."""
+    return _conv("conv3d", 3, input, weight, bias, stride, padding, dilation, groups)
+
+
 def conv2d_nhwc(x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any = 0) -> Tensor:
     """The courses' channels-last convolution: x (N, H, W, C_in), filters w (kh, kw, C_in,
     C_out), bias b (C_out,), output (N, OH, OW, C_out).
@@ -243,4 +254,4 @@ def conv2d_nhwc(x: Any, w: Any, b: Any = None, stride: Any = 1, padding: Any = 0
 # ----------------------------------------------------------------------------- pooling
 
 
-__all__ = ["conv1d", "conv2d", "conv2d_nhwc", "conv2d_composite"]
+__all__ = ["conv1d", "conv2d", "conv3d", "conv2d_nhwc", "conv2d_composite"]

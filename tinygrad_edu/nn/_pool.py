@@ -7,13 +7,14 @@ share); `max_pool2d_nhwc` is the courses' channels-last form.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from tinygrad_edu.autograd import no_grad
 from tinygrad_edu.errors import ShapeError
-from tinygrad_edu.nn._conv import Ints, _flat_taps, _ints, _pad, _windows
+from tinygrad_edu.nn._conv import SPATIAL, Ints, _flat_taps, _ints, _pad, _windows
 from tinygrad_edu.ops.windows import WindowMax, windows_view
 from tinygrad_edu.return_types import ValuesIndices
 from tinygrad_edu.tensor import Tensor, as_tensor
@@ -24,7 +25,7 @@ def _pool_args(op: str, d: int, x: Tensor, kernel_size: Any, stride: Any, paddin
                ) -> tuple[Ints, Ints, Ints, tuple[tuple[int, int], ...], Ints]:
     """kernel, stride, dilation, (before, after) padding per axis (after includes what
     ceil_mode adds) and the symmetric padding asked for."""
-    layout = "(N, C, H, W) or (C, H, W)" if d == 2 else "(N, C, L) or (C, L)"
+    layout = f"(N, C, {SPATIAL[d]}) or (C, {SPATIAL[d]})"
     if x.ndim not in (d + 1, d + 2):
         raise ShapeError(f"{op}: expected a {d + 1}-D or {d + 2}-D input {layout}, got shape "
                          f"{x.shape}")
@@ -134,28 +135,52 @@ def max_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
                      ceil_mode, return_indices)
 
 
+def max_pool3d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               dilation: Any = 1, ceil_mode: bool = False, return_indices: bool = False
+               ) -> Any:
+    """Max over kd x kh x kw windows of (N, C, D, H, W) or (C, D, H, W), as
+    `torch.nn.functional.max_pool3d`; same rules as `max_pool2d` (the same fused
+    N-dimensional `WindowMax`; indices are flat in the D x H x W volume)."""
+    return _max_pool("max_pool3d", 3, input, kernel_size, stride, padding, dilation,
+                     ceil_mode, return_indices)
+
+
 def _avg_pool(op: str, d: int, input: Any, kernel_size: Any, stride: Any, padding: Any,
               ceil_mode: bool, count_include_pad: bool, divisor_override: Any) -> Tensor:
     x = as_tensor(input)
     kernel, strides, ones, pads, pad = _pool_args(op, d, x, kernel_size, stride, padding, 1,
                                                   ceil_mode)
     windows = _flat_taps(_windows(_pad(x, pads), kernel, strides, ones), d)
+    integer = x.dtype.kind in "iu"
     if divisor_override is not None:
         if not isinstance(divisor_override, int | np.integer) or divisor_override == 0:
             raise ValueError(f"{op}: divisor_override must be a nonzero int, got "
                              f"{divisor_override!r}")
+        if integer:
+            return _integer_mean(windows.sum(axis=x.ndim - d), divisor_override, x.dtype)
         return windows.sum(axis=x.ndim - d) / float(divisor_override)
     ceil_extra = any(hi != lo for lo, hi in pads)
     if not ceil_extra and (count_include_pad or not any(pad)):
+        if integer:
+            return _integer_mean(windows.sum(axis=x.ndim - d), math.prod(kernel), x.dtype)
         return windows.mean(axis=x.ndim - d)
     # PyTorch's divisor: the window's positions inside the (symmetrically) padded input,
     # or inside the input itself when count_include_pad=False. A constant per window.
     region = np.zeros(tuple(n + lo + hi for n, (lo, hi) in zip(x.shape[-d:], pads)),
-                      dtype=x.dtype if x.dtype.kind == "f" else np.float64)
+                      dtype=x.dtype if x.dtype.kind == "f" else np.int64)
     region[tuple(slice(0, n + 2 * p) if count_include_pad else slice(p, p + n)
                  for n, p in zip(x.shape[-d:], pad))] = 1
     counts = windows_view(region, kernel, strides, ones).sum(axis=tuple(range(d)))
+    if integer:
+        return _integer_mean(windows.sum(axis=x.ndim - d), counts, x.dtype)
     return windows.sum(axis=x.ndim - d) / as_tensor(counts)
+
+
+def _integer_mean(total: Tensor, divisor: Any, dtype: np.dtype) -> Tensor:
+    """PyTorch's average of integers: the window sum divided by the divisor, rounded toward
+    zero, in the input's dtype (integers carry no gradient, so plain arrays suffice)."""
+    s, q = total.array, np.asarray(divisor, dtype=np.int64)
+    return as_tensor((np.abs(s) // np.abs(q) * (np.sign(s) * np.sign(q))).astype(dtype))
 
 
 def avg_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
@@ -180,6 +205,15 @@ def avg_pool1d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 
                      count_include_pad, None)
 
 
+def avg_pool3d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,
+               ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None) -> Tensor:
+    """Mean over kd x kh x kw windows of (N, C, D, H, W) or (C, D, H, W), as
+    `torch.nn.functional.avg_pool3d`; same arguments and rules as `avg_pool2d`."""
+    return _avg_pool("avg_pool3d", 3, input, kernel_size, stride, padding, ceil_mode,
+                     count_include_pad, divisor_override)
+
+
 def max_pool2d_nhwc(x: Any, kernel_size: Any, stride: Any = None, padding: Any = 0) -> Tensor:
     """Channels-last max pooling: x (N, H, W, C) -> (N, OH, OW, C), by permuting to NCHW,
     calling `max_pool2d` and permuting back (same values, gradients and tie rule)."""
@@ -191,5 +225,5 @@ def max_pool2d_nhwc(x: Any, kernel_size: Any, stride: Any = None, padding: Any =
     return out.permute(0, 2, 3, 1)
 
 
-__all__ = ["max_pool1d", "max_pool2d", "max_pool2d_nhwc", "avg_pool1d", "avg_pool2d",
-           "max_pool2d_composite"]
+__all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "max_pool2d_nhwc", "avg_pool1d",
+           "avg_pool2d", "avg_pool3d", "max_pool2d_composite"]

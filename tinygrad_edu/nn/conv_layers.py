@@ -1,5 +1,6 @@
 """Convolution and pooling layers on top of `nn.functional`'s conv/pool (PyTorch layout:
-input (N, C, H, W) or unbatched (C, H, W); weight (C_out, C_in / groups, kh, kw))."""
+input (N, C, H, W) or unbatched (C, H, W), and the 1-d and 3-d forms; weight
+(C_out, C_in / groups, kh, kw)). The transposed layers are in `conv_transpose_layers`."""
 
 from __future__ import annotations
 
@@ -11,12 +12,14 @@ import numpy as np
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.nn import functional as F
 from tinygrad_edu.nn import init
+from tinygrad_edu.nn._conv import SPATIAL
 from tinygrad_edu.nn.linear import empty_parameter, layer_name
 from tinygrad_edu.nn.module import Module
 from tinygrad_edu.nn.parameter import Parameter
 from tinygrad_edu.tensor import Tensor
 
-__all__ = ["Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d"]
+__all__ = ["Conv1d", "Conv2d", "Conv3d", "MaxPool1d", "MaxPool2d", "MaxPool3d", "AvgPool1d",
+           "AvgPool2d", "AvgPool3d"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -37,8 +40,14 @@ def _tuple(value: Any, d: int, name: str, layer: str) -> tuple[int, ...]:
     return tuple(int(v) for v in items)
 
 
+def _layout(d: int, channels: Any) -> str:
+    """'(N, C, H, W) or (C, H, W)' for d spatial axes and the channel count given."""
+    return f"(N, {channels}, {SPATIAL[d]}) or ({channels}, {SPATIAL[d]})"
+
+
 class _ConvNd(Module):
     _d = 2
+    _transposed = False  # weight (C_in, C_out / groups, *k) instead of (C_out, C_in / groups)
     weight: Parameter
     bias: Parameter | None
 
@@ -72,8 +81,9 @@ class _ConvNd(Module):
         else:
             self.padding = _tuple(padding, d, "padding", name)
         self.padding_mode = padding_mode
-        self.weight = empty_parameter(
-            (out_channels, in_channels // groups) + self.kernel_size, dtype)
+        channels = ((in_channels, out_channels // groups) if self._transposed
+                    else (out_channels, in_channels // groups))
+        self.weight = empty_parameter(channels + self.kernel_size, dtype)
         if bias:
             self.bias = empty_parameter((out_channels,), dtype)
         else:
@@ -82,10 +92,11 @@ class _ConvNd(Module):
 
     def reset_parameters(self, generator: Any = None) -> None:
         """PyTorch's init: U(-1/sqrt(fan_in), 1/sqrt(fan_in)) for weight and bias, with
-        fan_in = in_channels / groups * prod(kernel_size)."""
+        fan_in = weight.shape[1] * prod(kernel_size) (in_channels / groups for a
+        convolution, out_channels / groups for a transposed one, as PyTorch)."""
         init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
         if self.bias is not None:
-            fan_in = self.weight.numel() // self.out_channels
+            fan_in = self.weight.shape[1] * math.prod(self.kernel_size)
             bound = 1.0 / math.sqrt(fan_in) if fan_in > 0 else 0.0
             init.uniform_(self.bias, -bound, bound, generator=generator)
 
@@ -96,9 +107,8 @@ class _ConvNd(Module):
         d = self._d
         batched = input.ndim == d + 2
         if input.ndim not in (d + 1, d + 2) or input.shape[-d - 1] != self.in_channels:
-            layout = "(N, {C}, H, W) or ({C}, H, W)" if d == 2 else "(N, {C}, L) or ({C}, L)"
             raise ShapeError(f"{layer_name(type(self).__name__)}: expected input of shape "
-                             f"{layout.format(C=self.in_channels)} "
+                             f"{_layout(d, self.in_channels)} "
                              f"(in_channels={self.in_channels}, weight of shape "
                              f"{self.weight.shape}), got {tuple(input.shape)}")
         x = input if batched else input.unsqueeze(0)
@@ -151,6 +161,16 @@ class Conv1d(_ConvNd):
                       self.dilation, self.groups)
 
 
+class Conv3d(_ConvNd):
+    """3-d convolution layer over (N, C, D, H, W), as `torch.nn.Conv3d`."""
+
+    _d = 3
+
+    def _conv(self, x: Tensor, padding: Any) -> Tensor:
+        return _named(self, F.conv3d, x, self.weight, self.bias, self.stride, padding,
+                      self.dilation, self.groups)
+
+
 class _PoolNd(Module):
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0) -> None:
         super().__init__()
@@ -188,6 +208,14 @@ class MaxPool1d(MaxPool2d):
                       self.dilation, self.ceil_mode, self.return_indices)
 
 
+class MaxPool3d(MaxPool2d):
+    """Max over kd x kh x kw windows of (N, C, D, H, W), as `torch.nn.MaxPool3d`."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return _named(self, F.max_pool3d, input, self.kernel_size, self.stride, self.padding,
+                      self.dilation, self.ceil_mode, self.return_indices)
+
+
 class AvgPool2d(_PoolNd):
     """Mean over kh x kw windows (stride defaults to kernel_size; zero padding counted in
     the divisor unless count_include_pad=False)."""
@@ -219,3 +247,11 @@ class AvgPool1d(AvgPool2d):
     def forward(self, input: Tensor) -> Tensor:
         return _named(self, F.avg_pool1d, input, self.kernel_size, self.stride, self.padding,
                       self.ceil_mode, self.count_include_pad)
+
+
+class AvgPool3d(AvgPool2d):
+    """Mean over kd x kh x kw windows of (N, C, D, H, W), as `torch.nn.AvgPool3d`."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return _named(self, F.avg_pool3d, input, self.kernel_size, self.stride, self.padding,
+                      self.ceil_mode, self.count_include_pad, self.divisor_override)

@@ -267,3 +267,15 @@ __all__ += [*_more_loss_names]
 from tinygrad_edu.nn._sdpa import scaled_dot_product_attention  # noqa: E402
 
 __all__ += ["scaled_dot_product_attention"]
+# Convolution family (issue 19): transposed convolutions, 3-D forms, unfold and fold.
+from tinygrad_edu.nn._conv import conv3d  # noqa: E402
+from tinygrad_edu.nn._conv_transpose import (  # noqa: E402
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+)
+from tinygrad_edu.nn._fold import fold, unfold  # noqa: E402
+from tinygrad_edu.nn._pool import avg_pool3d, max_pool3d  # noqa: E402
+
+__all__ += ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "unfold", "fold",
+            "conv3d", "max_pool3d", "avg_pool3d"]

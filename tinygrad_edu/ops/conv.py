@@ -103,7 +103,7 @@ class ConvIm2col(Function):
         needs = self.needs_input_grad
         n, o, g = x.shape[0], w.shape[0], self.groups
         kernel = tuple(w.shape[2:])
-        g_out = grad.reshape(n, g, o // g, -1)
+        g_out = grad.reshape(n, g, o // g, math.prod(grad.shape[2:]))  # no -1: n may be 0
         w_g = w.reshape(g, o // g, -1)
         gx = gw = gb = None
         if needs[0]:
@@ -130,4 +130,5 @@ class ConvIm2col(Function):
         xp = x.pad(width) if any(lo or hi for lo, hi in self.pads) else x
         windows = SlidingWindows.apply(xp, kernel=tuple(self.inputs[1].shape[2:]),
                                        stride=self.stride, dilation=self.dilation)
-        return windows.reshape(x.shape[0], self.groups, -1, math.prod(windows.shape[-d:]))
+        rows = math.prod(windows.shape[1:-d]) // self.groups  # no -1: the batch may be empty
+        return windows.reshape(x.shape[0], self.groups, rows, math.prod(windows.shape[-d:]))

@@ -130,19 +130,27 @@ class FoldWindows(Function):
     """y = zeros(shape) with y[..., o * stride + j * dilation] += x[..., j, o] for every
     kernel offset j and output position o (the adjoint of `SlidingWindows`, col2im);
     the gradient is `SlidingWindows` of grad. One strided-slice addition per kernel
-    offset (`fold_array`)."""
+    offset (`fold_array`). `shape` may be longer than the windows reach (a transposed
+    convolution's output_padding, `fold` with a large output_size): positions no window
+    reaches stay zero, and the gradient keeps only the windows x has."""
 
-    __slots__ = ("kernel", "stride", "dilation")
+    __slots__ = ("kernel", "stride", "dilation", "out")
     saves = ()
 
     def forward(self, x: np.ndarray, kernel: Ints, stride: Ints, dilation: Ints,
                 shape: Ints) -> np.ndarray:
         self.kernel, self.stride, self.dilation = kernel, stride, dilation
+        self.out = x.shape[-len(kernel):]
         return fold_array(x, kernel, stride, dilation, shape)
 
     def backward(self, grad: Tensor) -> Tensor:
-        return SlidingWindows.apply(grad, kernel=self.kernel, stride=self.stride,
-                                    dilation=self.dilation)
+        windows = SlidingWindows.apply(grad, kernel=self.kernel, stride=self.stride,
+                                       dilation=self.dilation)
+        d = len(self.kernel)
+        if windows.shape[-d:] == self.out:
+            return windows
+        # The longer shape holds more window positions than x had: they received nothing.
+        return windows[(Ellipsis,) + tuple(slice(0, o) for o in self.out)]
 
 
 class WindowMax(Function):
