@@ -54,6 +54,13 @@ def _raw(x: Any) -> Any:
     return x.array if isinstance(x, InplaceMixin) else x
 
 
+
+def _number(value: Any, op: str, what: str) -> float:
+    """A Python or numpy number as a float; a tensor or array is a TypeError (as PyTorch)."""
+    if isinstance(value, bool) or not isinstance(value, int | float | np.integer | np.floating):
+        raise TypeError(f"{op}: {what} must be a number, got {type(value).__name__}")
+    return float(value)
+
 class InplaceMixin:
     __slots__ = ()
 
@@ -245,11 +252,13 @@ class InplaceMixin:
     def normal_(self: Tensor, mean: builtins.float = 0.0, std: builtins.float = 1.0,
                 generator: Any = None) -> Tensor:
         rng = _rng(generator)
+        mean, std = _number(mean, "normal_", "mean"), _number(std, "normal_", "std")
         return self._put(Ellipsis, rng.normal(mean, std, self.shape), "normal_")
 
     def uniform_(self: Tensor, a: builtins.float = 0.0, b: builtins.float = 1.0,
                  generator: Any = None) -> Tensor:
         rng = _rng(generator)
+        a, b = _number(a, "uniform_", "a"), _number(b, "uniform_", "b")
         return self._put(Ellipsis, rng.uniform(a, b, self.shape), "uniform_")
 
     def __iadd__(self: Tensor, other: Any) -> Tensor:

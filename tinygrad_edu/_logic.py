@@ -142,10 +142,16 @@ class LogicMixin:
         return self.shape == o.shape and bool(np.array_equal(self.array, o.array))
 
     def allclose(self: Tensor, other: Any, rtol: float = 1e-5, atol: float = 1e-8) -> bool:
-        return bool(np.allclose(self.array, _operand(self, other).array, rtol=rtol, atol=atol))
+        return bool(self.isclose(other, rtol, atol).array.all())
 
     def isclose(self: Tensor, other: Any, rtol: float = 1e-5, atol: float = 1e-8) -> Tensor:
-        return self._wrap(np.isclose(self.array, _operand(self, other).array, rtol=rtol, atol=atol))
+        o = _operand(self, other)
+        try:
+            np.broadcast_shapes(self.shape, o.shape)
+        except ValueError:
+            raise ShapeError(f"isclose: shapes {self.shape} and {o.shape} do not broadcast "
+                             "(each dim must be equal or 1)") from None
+        return self._wrap(np.isclose(self.array, o.array, rtol=rtol, atol=atol))
 
     def isnan(self: Tensor) -> Tensor:
         return self._wrap(np.isnan(self.array))

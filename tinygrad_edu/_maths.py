@@ -312,16 +312,23 @@ class MathsMixin:
         return einsum_normalized(("i", "j"), "ij", [a, b], True)
 
     def trace(self: Tensor) -> Tensor:
-        """sum_i x[i, i]."""
+        """sum_i x[i, i], for any matrix (a rectangular one sums its main diagonal)."""
         if self.ndim != 2:
             raise ShapeError(f"trace: expected a matrix, got shape {self.shape}")
-        return einsum_normalized(("ii",), "", [self], False)
+        if self.shape[0] == self.shape[1]:
+            return einsum_normalized(("ii",), "", [self], False)
+        return self.diagonal().sum()
 
-    def diag(self: Tensor) -> Tensor:
-        """The diagonal of a matrix, or the diagonal matrix of a vector."""
+    def diag(self: Tensor, diagonal: int = 0) -> Tensor:
+        """The `diagonal`-th diagonal of a matrix (any shape), or the square matrix with a
+        vector on its `diagonal`-th diagonal (PyTorch's `diag`)."""
         if self.ndim == 2:
-            return einsum_normalized(("ii",), "i", [self], False)
+            if diagonal == 0 and self.shape[0] == self.shape[1]:
+                return einsum_normalized(("ii",), "i", [self], False)
+            return self.diagonal(diagonal).clone()  # a copy, as PyTorch's diag
         if self.ndim == 1:
+            if diagonal:
+                return self.diag_embed(diagonal)
             eye = self._wrap(np.eye(self.shape[0], dtype=self.dtype))
             return einsum_normalized(("i", "ij"), "ij", [self, eye], True)
         raise ShapeError(f"diag: expected a 1-D or 2-D tensor, got shape {self.shape}")

@@ -22,6 +22,12 @@ def _shape_args(args: tuple[Any, ...], op: str, what: str = "size") -> tuple[int
     return int_args(args, op, what)
 
 
+def _other_tensor(other: Any, op: str) -> Any:
+    if not isinstance(other, _tensor_types.Tensor):
+        raise TypeError(f"{op}: other must be a Tensor, got {type(other).__name__}")
+    return other
+
+
 def _is_dtype(value: Any) -> bool:
     """A dtype spelling (`float32`, `np.int64`, `"float64"`), not a size."""
     if isinstance(value, int | np.integer | tuple | list | _tensor_types.Tensor):
@@ -160,10 +166,10 @@ class MovementMixin:
         return self.reshape(*shape)
 
     def view_as(self: Tensor, other: Tensor) -> Tensor:
-        return self.reshape(other.shape)
+        return self.reshape(_other_tensor(other, "view_as").shape)
 
     def reshape_as(self: Tensor, other: Tensor) -> Tensor:
-        return self.reshape(other.shape)
+        return self.reshape(_other_tensor(other, "reshape_as").shape)
 
     def flatten(self: Tensor, start_dim: int = 0, end_dim: int = -1) -> Tensor:
         if self.ndim == 0:
@@ -260,7 +266,7 @@ class MovementMixin:
         return self.expand(*_shape_args((shape,), "broadcast_to"))
 
     def expand_as(self: Tensor, other: Tensor) -> Tensor:
-        return self.expand(other.shape)
+        return self.expand(_other_tensor(other, "expand_as").shape)
 
     def __getitem__(self: Tensor, index: Any) -> Tensor:
         idx = _as_view_index(_index_to_numpy(index))
@@ -314,6 +320,9 @@ class MovementMixin:
 
     def flip(self: Tensor, *dims: Any, **kwargs: Any) -> Tensor:
         """Reverse the order along `dims` (`flip(0, 1)`, `flip((0, 1))`, `flip(dims=[0])`)."""
+        if not dims and "dims" not in kwargs:
+            raise TypeError(f"flip: missing the dims to reverse (tensor of shape {self.shape}); "
+                            "e.g. flip(0) or flip(dims=(0, 1))")
         dims = dims or (kwargs["dims"],)
         axes = self._axes(dims[0] if len(dims) == 1 else dims, "flip")
         return self[tuple(slice(None, None, -1) if i in axes else slice(None)

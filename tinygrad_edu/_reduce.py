@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_edu._arguments import as_dtype
+from tinygrad_edu._arguments import as_dtype, as_int
 from tinygrad_edu.modes import _state, _tensor_types
 from tinygrad_edu.ops.movement import Concat
 from tinygrad_edu.ops.reduce import Max, Sum
@@ -77,7 +77,7 @@ class ReduceMixin:
             return self.maximum(dim) if sign > 0 else self.minimum(dim)
         values_only = dim is None
         ax, kd = _pick(axis, dim, keepdims, keepdim)
-        axes = self._axes(ax, op)
+        axes = self._nonempty(self._axes(ax, op), op)
         if self.array.dtype.kind != "f":  # no gradient to keep (and bool has no negation)
             pick = np.max if sign > 0 else np.min
             values = self._wrap(np.asarray(pick(self.array, axis=axes, keepdims=kd)))
@@ -97,6 +97,15 @@ class ReduceMixin:
         idx = arg(self.array, axis=axes[0], keepdims=kd)
         return ValuesIndices(values, self._wrap(np.asarray(idx, dtype=np.int64)))
 
+    def _nonempty(self: Tensor, axes: tuple[int, ...], op: str) -> tuple[int, ...]:
+        """`axes`, unless one of them is empty: a max over nothing has no value (sum has 0,
+        mean NaN), so PyTorch refuses it, and so do we, before numpy's own words."""
+        empty = [a for a in axes if self.shape[a] == 0]
+        if empty:
+            raise IndexError(f"{op}: cannot reduce over dim {empty[0]} of size 0 (tensor of "
+                             f"shape {self.shape}); reduce over a non-empty dim")
+        return axes
+
     def max(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
             keepdims: bool | None = None) -> Any:
         """Largest value. PyTorch semantics: with `dim` (positional or keyword) it returns
@@ -113,11 +122,12 @@ class ReduceMixin:
              keepdims: bool | None = None) -> Tensor:
         """Largest value over one or several axes; always values only."""
         ax, kd = _pick(axis, dim, keepdims, keepdim)
-        return Max.apply(self, axis=self._axes(ax, "amax"), keepdims=kd)
+        return Max.apply(self, axis=self._nonempty(self._axes(ax, "amax"), "amax"), keepdims=kd)
 
     def amin(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
              keepdims: bool | None = None) -> Tensor:
         ax, kd = _pick(axis, dim, keepdims, keepdim)
+        self._nonempty(self._axes(ax, "amin"), "amin")
         if self.array.dtype.kind != "f":  # no gradient; and -x wraps for unsigned and bool
             return self._wrap(np.asarray(np.min(self.array, axis=self._axes(ax, "amin"),
                                                 keepdims=kd)))
@@ -126,8 +136,8 @@ class ReduceMixin:
     def argmax(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
                keepdims: bool | None = None) -> Tensor:
         ax, kd = _pick(axis, dim, keepdims, keepdim)
+        self._nonempty(self._axes(ax, "argmax"), "argmax")
         if ax is None or self.array.ndim == 0:
-            self._axes(ax, "argmax")
             shape = (1,) * self.array.ndim if kd else ()  # keepdim keeps every axis
             return self._wrap(np.asarray(np.argmax(self.array), dtype=np.int64).reshape(shape))
         a = self._axes(ax, "argmax")[0]
@@ -136,8 +146,8 @@ class ReduceMixin:
     def argmin(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
                keepdims: bool | None = None) -> Tensor:
         ax, kd = _pick(axis, dim, keepdims, keepdim)
+        self._nonempty(self._axes(ax, "argmin"), "argmin")
         if ax is None or self.array.ndim == 0:
-            self._axes(ax, "argmin")
             shape = (1,) * self.array.ndim if kd else ()  # keepdim keeps every axis
             return self._wrap(np.asarray(np.argmin(self.array), dtype=np.int64).reshape(shape))
         a = self._axes(ax, "argmin")[0]
@@ -237,6 +247,7 @@ class ReduceMixin:
     def topk(self: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
              ) -> ValuesIndices:
         """The k largest (or smallest) entries along `dim` and their indices."""
+        k = as_int(k, "topk", "k")
         a = self._axis(dim, "topk")
         if not self.array.ndim:  # a 0-d tensor is its own one entry, at index 0
             if k not in (0, 1):

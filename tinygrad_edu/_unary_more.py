@@ -219,6 +219,11 @@ class ElementwiseMixin(InplaceMoreMixin):
         """NaN, +inf and -inf replaced by `nan`, `posinf` and `neginf` (by default 0 and the
         dtype's largest and lowest finite values). The gradient passes where x is finite and
         is 0 where a value was replaced. A new tensor, also for integers (unchanged)."""
+        for what, v in (("nan", nan), ("posinf", posinf), ("neginf", neginf)):
+            if v is not None and (isinstance(v, bool) or not isinstance(
+                    v, int | float | np.integer | np.floating)):
+                raise TypeError(f"nan_to_num: {what} must be a number or None, got "
+                                f"{type(v).__name__}")
         a = self.array
         if a.dtype.kind != "f":
             return self._wrap(a.copy())

@@ -14,6 +14,7 @@ import numpy as np
 from tinygrad_edu._arguments import as_dtype, as_int, int_args
 from tinygrad_edu.autograd import _state
 from tinygrad_edu.device import accepts_device
+from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.tensor import Tensor, _rng, _to_array
 
 
@@ -197,14 +198,18 @@ def normal(mean: Any = 0.0, std: Any = 1.0, size: Any = None, generator: Any = N
     rng = _rng(generator)
     m = np.asarray(mean.array if isinstance(mean, Tensor) else mean)
     s = np.asarray(std.array if isinstance(std, Tensor) else std)
-    shape = (_shape((size,), "normal") if size is not None
-             else np.broadcast_shapes(m.shape, s.shape))
+    try:
+        shape = (_shape((size,), "normal") if size is not None
+                 else np.broadcast_shapes(m.shape, s.shape))
+    except ValueError:
+        raise ShapeError(f"normal: mean of shape {m.shape} and std of shape {s.shape} do not "
+                         "broadcast (each dim must be equal or 1)") from None
     return _make(rng.normal(m, s, shape), dtype, requires_grad)
 
 
-def _like(x: Any, dtype: Any) -> tuple[tuple[int, ...], Any]:
+def _like(x: Any, dtype: Any, op: str = "zeros_like") -> tuple[tuple[int, ...], Any]:
     arr = x.array if isinstance(x, Tensor) else np.asarray(x)
-    return arr.shape, dtype or arr.dtype
+    return arr.shape, arr.dtype if dtype is None else as_dtype(dtype, op)
 
 
 @accepts_device
@@ -215,7 +220,7 @@ def zeros_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor
 
 @accepts_device
 def ones_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    shape, dt = _like(x, dtype)
+    shape, dt = _like(x, dtype, "ones_like")
     return Tensor(np.ones(shape, dt), requires_grad=requires_grad)
 
 
@@ -226,8 +231,11 @@ def empty_like(x: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor
 
 @accepts_device
 def full_like(x: Any, fill_value: Any, dtype: Any = None, requires_grad: bool = False) -> Tensor:
-    shape, dt = _like(x, dtype)
-    return Tensor(np.full(shape, fill_value, dt), requires_grad=requires_grad)
+    shape, dt = _like(x, dtype, "full_like")
+    fill = np.asarray(fill_value.array if isinstance(fill_value, Tensor) else fill_value)
+    if fill.ndim or fill.dtype.kind not in "biuf":
+        raise TypeError(f"full_like: fill_value must be a number, got {fill_value!r}")
+    return Tensor(np.full(shape, fill, dt), requires_grad=requires_grad)
 
 
 @accepts_device

@@ -73,8 +73,11 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:
     With the condition alone, the indices where it holds, one tensor per axis (PyTorch's
     `where(cond)`, i.e. `nonzero(as_tuple=True)`)."""
     cond = np.asarray(condition.array if isinstance(condition, Tensor) else condition)
-    if input is None and other is None:
-        return tuple(Tensor._wrap(i.astype(np.int64)) for i in np.nonzero(cond))
+    if cond.dtype.kind not in "biuf":
+        raise TypeError(f"where: condition must be a bool (or numeric) tensor, got "
+                        f"{condition!r}")
+    if input is None and other is None:  # a 0-d condition counts as one element (PyTorch)
+        return tuple(Tensor._wrap(i.astype(np.int64)) for i in np.nonzero(np.atleast_1d(cond)))
     a = input if isinstance(input, Tensor) else None
     b = other if isinstance(other, Tensor) else None
     if a is None and b is None:
@@ -315,9 +318,9 @@ def dot(a: Any, b: Any) -> Tensor:
     return as_tensor(a).dot(b)
 
 
-def diag(x: Any) -> Tensor:
-    """The diagonal of a matrix, or the diagonal matrix of a vector."""
-    return as_tensor(x).diag()
+def diag(input: Any, diagonal: int = 0) -> Tensor:
+    """The `diagonal`-th diagonal of a matrix, or the matrix with a vector on it."""
+    return as_tensor(input).diag(diagonal)
 
 
 def trace(x: Any) -> Tensor:
@@ -334,7 +337,12 @@ def is_grad_enabled() -> bool:
 
 def broadcast_tensors(*tensors: Any) -> tuple[Tensor, ...]:
     ts = [as_tensor(t) for t in tensors]
-    shape = np.broadcast_shapes(*[t.shape for t in ts])
+    shapes = [t.shape for t in ts]
+    try:
+        shape = np.broadcast_shapes(*shapes)
+    except ValueError:
+        raise ShapeError(f"broadcast_tensors: shapes {', '.join(map(str, shapes))} do not "
+                         "broadcast (each dim must be equal or 1)") from None
     return tuple(t.expand(shape) for t in ts)
 
 

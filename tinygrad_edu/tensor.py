@@ -337,6 +337,8 @@ class Tensor(MathsMixin, LogicMixin, UnaryMixin, ElementwiseMixin, ReduceMixin, 
         return self.to(dtype)
 
     def type_as(self, other: Tensor) -> Tensor:
+        if not isinstance(other, Tensor):
+            raise TypeError(f"type_as: other must be a Tensor, got {type(other).__name__}")
         return self.to(other.dtype)
 
     def float(self) -> Tensor:

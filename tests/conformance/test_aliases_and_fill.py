@@ -92,3 +92,26 @@ def test_masked_fill_value_tensor_gets_its_gradient() -> None:
         grads.append((np.asarray(w.grad.detach().numpy()), float(v.grad)))
     np.testing.assert_array_equal(grads[0][0], grads[1][0])
     assert grads[0][1] == grads[1][1] == 2.0
+
+
+FOUND = ["torch.diag(x)", "torch.diag(x, 1)", "torch.diag(x, -1)", "x.diag(2)", "x.trace()",
+         "torch.trace(x)", "torch.diag(x[0], 1)", "torch.diag(x[0], -2)",
+         "torch.where(x[0, 0] > -100)", "torch.zeros(0).log_softmax(0)",
+         "torch.zeros(0).softmax(0)", "torch.zeros(0, 3).amax(1)"]
+
+
+@pytest.mark.parametrize("src", FOUND)
+def test_rectangular_diagonals_and_empty_softmax(src: str) -> None:
+    """Found by calling every public name with unusual arguments: `diag` and `trace` of a
+    rectangular matrix raised an einsum error; `log_softmax` of an empty tensor raised
+    numpy's; `where(cond)` of a 0-d condition did too."""
+    f = code(src)
+    x = np.random.default_rng(0).standard_normal((3, 5))
+    ours = f(tg, tg.tensor(x, requires_grad=True))
+    theirs = f(torch, torch.tensor(x, requires_grad=True))
+    if isinstance(theirs, tuple):
+        assert len(ours) == len(theirs)
+        for o, t in zip(ours, theirs):
+            assert_close(o, t, what=src)
+    else:
+        assert_close(ours, theirs, what=src)

@@ -70,6 +70,8 @@ class LogSoftmax(Function):
 
     def forward(self, x: np.ndarray, axis: tuple[int, ...]) -> np.ndarray:
         self.axis = axis
+        if x.size == 0:  # nothing to normalise (PyTorch returns the empty tensor too)
+            return x.copy()
         shift = x.max(axis=axis, keepdims=True)
         if not np.isfinite(shift).all():  # rows of -inf (or inf): shift by 0 there instead
             shift = np.where(np.isfinite(shift), shift, 0).astype(x.dtype, copy=False)
