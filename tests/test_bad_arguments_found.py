@@ -71,3 +71,23 @@ def test_what_the_fixes_must_keep_working() -> None:
     m = tg.tensor(np.arange(6.0).reshape(2, 3))
     assert m.diag().tolist() == [0.0, 4.0] and m.trace().item() == 4.0  # rectangular
     assert tg.full_like(X, 2).tolist() == [[2.0] * 3] * 2
+
+
+LAYERS: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
+    ("LayerNorm float", lambda: tg.nn.LayerNorm(2.5), TypeError,
+     "LayerNorm: normalized_shape must be non-negative ints, got (2.5,)"),
+    ("BatchNorm1d float", lambda: tg.nn.BatchNorm1d(1.5), TypeError,
+     "BatchNorm1d: num_features must be non-negative ints"),
+    ("BatchNorm2d negative", lambda: tg.nn.BatchNorm2d(-1), TypeError,
+     "BatchNorm2d: num_features must be non-negative ints"),
+    ("Dropout str", lambda: tg.nn.Dropout("a"), ValueError, "Dropout: p must be in [0, 1], got 'a'"),
+]
+
+
+@pytest.mark.parametrize("case", LAYERS, ids=[c[0] for c in LAYERS])
+def test_layer_sizes_are_not_truncated(case: Case) -> None:
+    """int(2.5) is 2: LayerNorm(2.5) used to build a 2-wide layer without a word."""
+    _, call, kind, message = case
+    with pytest.raises(kind) as info:
+        call()
+    assert message in str(info.value)

@@ -143,8 +143,8 @@ class Dropout(Module):
 
     def __init__(self, p: float = 0.5, inplace: bool = False, generator: Any = None) -> None:
         super().__init__()
-        if not 0.0 <= p <= 1.0:
-            raise ValueError(f"Dropout: p must be in [0, 1], got {p}")
+        if not isinstance(p, int | float | np.integer | np.floating) or not 0.0 <= p <= 1.0:
+            raise ValueError(f"Dropout: p must be in [0, 1], got {p!r}")
         self.p, self.inplace = float(p), inplace
         # A seed becomes one generator here: re-seeding on every call would repeat the mask.
         is_seed = isinstance(generator, int | np.integer) and not isinstance(generator, bool)

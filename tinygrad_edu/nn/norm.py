@@ -17,6 +17,14 @@ from tinygrad_edu.tensor import Tensor
 __all__ = ["BatchNorm1d", "BatchNorm2d", "LayerNorm"]
 
 
+
+def _sizes(values: tuple[Any, ...], layer: str, what: str) -> tuple[int, ...]:
+    """Non-negative ints, refused (not truncated: int(2.5) is 2) otherwise."""
+    if not all(isinstance(n, int | np.integer) and not isinstance(n, bool) and n >= 0
+               for n in values):
+        raise TypeError(f"{layer}: {what} must be non-negative ints, got {values!r}")
+    return tuple(int(n) for n in values)
+
 class _BatchNorm(Module):
     """Shared by BatchNorm1d/2d, which differ only in the input layouts they accept.
 
@@ -38,7 +46,8 @@ class _BatchNorm(Module):
                  affine: bool = True, track_running_stats: bool = True, device: Any = None,
                  dtype: Any = None) -> None:
         super().__init__()
-        self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
+        (num_features,) = _sizes((num_features,), type(self).__name__, "num_features")
+        self.num_features, self.eps, self.momentum = num_features, eps, momentum
         self.affine, self.track_running_stats = affine, track_running_stats
         dt = np.dtype(dtype or get_default_dtype())
         if affine:
@@ -118,8 +127,9 @@ class LayerNorm(Module):
                  elementwise_affine: bool = True, bias: bool = True, device: Any = None,
                  dtype: Any = None) -> None:
         super().__init__()
-        shape = (normalized_shape,) if isinstance(normalized_shape, int) else normalized_shape
-        self.normalized_shape = tuple(int(n) for n in shape)
+        shape = (normalized_shape if isinstance(normalized_shape, tuple | list)
+                 else (normalized_shape,))
+        self.normalized_shape = _sizes(tuple(shape), "LayerNorm", "normalized_shape")
         self.eps, self.elementwise_affine = eps, elementwise_affine
         dt = np.dtype(dtype or get_default_dtype())
         self.register_parameter("weight", Parameter(np.ones(self.normalized_shape, dt))
