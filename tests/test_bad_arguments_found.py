@@ -80,7 +80,8 @@ LAYERS: list[tuple[str, Callable[[], Any], type[Exception], str]] = [
      "BatchNorm1d: num_features must be non-negative ints"),
     ("BatchNorm2d negative", lambda: tg.nn.BatchNorm2d(-1), TypeError,
      "BatchNorm2d: num_features must be non-negative ints"),
-    ("Dropout str", lambda: tg.nn.Dropout("a"), ValueError, "Dropout: p must be in [0, 1], got 'a'"),
+    ("Dropout str", lambda: tg.nn.Dropout("a"), ValueError,
+     "Dropout: p must be in [0, 1], got 'a'"),
 ]
 
 

@@ -128,7 +128,10 @@ def check_function(f_ours: Callable[..., Any], f_torch: Callable[..., Any],
     h_torch = torch.autograd.grad(s_torch, xs_t, allow_unused=True)
     if not isinstance(s_ours, tg.Tensor) or not s_ours.requires_grad:
         for ht in h_torch:
-            assert ht is None or not torch.any(ht != 0), f"{what}: second derivative lost"
+            # PyTorch's own formula can leave rounding noise (prod's backward gives 8.7e-19
+            # where the second derivative is exactly 0): below 1e-12 counts as zero
+            assert ht is None or not torch.any(ht.abs() > 1e-12), (
+                f"{what}: second derivative lost")
         return
     h_ours = tg.grad(s_ours, xs_o, allow_unused=True)
     for i, (ho, ht) in enumerate(zip(h_ours, h_torch)):
