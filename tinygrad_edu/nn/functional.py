@@ -335,3 +335,22 @@ from tinygrad_edu.nn.loss_functions import *  # noqa: E402,F403
 from tinygrad_edu.nn.loss_functions import __all__ as _loss_names  # noqa: E402
 
 __all__ += ["conv2d_nhwc", "max_pool2d_nhwc", *_loss_names]
+
+# Layers added for issue 19 (embedding, resampling, adaptive pooling, group and instance
+# norm, channel dropout, bilinear): each lives in its own module.
+from tinygrad_edu.nn.adaptive_pool import (  # noqa: E402
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+)
+from tinygrad_edu.nn.bilinear import bilinear  # noqa: E402
+from tinygrad_edu.nn.dropout_nd import dropout1d, dropout2d, dropout3d  # noqa: E402
+from tinygrad_edu.nn.embedding import embedding  # noqa: E402
+from tinygrad_edu.nn.group_norm import group_norm, instance_norm  # noqa: E402
+from tinygrad_edu.nn.upsample import interpolate, pixel_shuffle, pixel_unshuffle  # noqa: E402
+
+__all__ += ["embedding", "interpolate", "pixel_shuffle", "pixel_unshuffle",
+            "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
+            "adaptive_max_pool2d", "group_norm", "instance_norm", "dropout1d", "dropout2d",
+            "dropout3d", "bilinear"]
