@@ -21,6 +21,11 @@ from tinygrad_edu.tensor import Tensor
 __all__ = ["ParameterList", "ParameterDict"]
 
 
+class MissingKeyError(KeyError, AttributeError):
+    """A key a ParameterDict does not hold: PyTorch raises AttributeError (its entries are
+    attributes); a KeyError is what a dict raises. Both are caught."""
+
+
 def _store(container: Module, name: str, value: Any) -> None:
     """container.<name> = value, a Tensor wrapped as a Parameter and registered."""
     if isinstance(value, Tensor) and not isinstance(value, Parameter):
@@ -121,7 +126,8 @@ class ParameterDict(Module):
 
     def __getitem__(self, key: str) -> Any:
         if key not in self._keys:
-            raise KeyError(f"ParameterDict: no entry {key!r} (keys: {list(self._keys)})")
+            raise MissingKeyError(f"ParameterDict: no entry {key!r} (keys: "
+                                  f"{list(self._keys)})")
         return getattr(self, self._attr(key))
 
     def __setitem__(self, key: str, value: Any) -> None:
