@@ -24,6 +24,7 @@ import torch.nn.functional as TF
 import tinygrad_edu as tg
 import tinygrad_edu.nn as gnn
 import tinygrad_edu.nn.functional as GF
+from tinygrad_edu.testing import assert_gradients_match
 
 from .nn_helpers import copy_torch_weights, randn
 from .oracle import assert_close, check_function, pair
@@ -103,6 +104,13 @@ CALLS: list[tuple[str, Callable[..., Any], Callable[[], list[np.ndarray]]]] = [
      lambda: [randn(2, 2, 5, 7)]),
     ("interpolate_area_scale", lambda F, x: F.interpolate(x, scale_factor=0.5, mode="area"),
      lambda: [randn(1, 2, 6, 5)]),
+    ("interpolate_bilinear_one_axis_keeps_size",
+     lambda F, x: F.interpolate(x, scale_factor=1.15, mode="bilinear"),
+     lambda: [randn(1, 2, 10, 2)]),
+    ("interpolate_linear_scale_keeps_size",
+     lambda F, x: F.interpolate(x, scale_factor=1.3, mode="linear"), lambda: [randn(2, 1, 3)]),
+    ("interpolate_nearest_2d_scale_keeps_size",
+     lambda F, x: F.interpolate(x, scale_factor=(1.2, 2.3)), lambda: [randn(1, 2, 2, 2)]),
     # ------------------------------------------------------------------ adaptive pooling
     ("adaptive_avg_pool2d", lambda F, x: F.adaptive_avg_pool2d(x, 3),
      lambda: [randn(2, 3, 7, 5)]),
@@ -201,11 +209,36 @@ def test_float32_values_grads(name: str) -> None:
                    what=f"{name} float32")
 
 
+# PyTorch's nearest backward picks its sources by another rule than its forward here: the
+# 1-D and 3-D forward kernels use the scale factor even for an equal or doubled size (the
+# backward copies or repeats), and float64 forward rounds the source index from a double
+# scale (the backward from a float one). The values are PyTorch's; the gradient is the
+# derivative of those values (each output's gradient goes to the element it shows), checked
+# by central differences.
+NEAREST_FORWARD_ONLY: dict[str, tuple[Callable[..., Any], np.ndarray]] = {
+    "1d_scale_keeps_size": (lambda F, x: F.interpolate(x, scale_factor=1.1), randn(1, 2, 3)),
+    "3d_scale_doubles": (lambda F, x: F.interpolate(x, scale_factor=2.1), randn(1, 1, 2, 2, 3)),
+    "exact_rounding": (lambda F, x: F.interpolate(x, scale_factor=2.7, mode="nearest-exact"),
+                       randn(1, 1, 20)),
+    "rounding": (lambda F, x: F.interpolate(x, scale_factor=3.7), randn(1, 1, 39)),
+}
+
+
+@pytest.mark.parametrize("name", list(NEAREST_FORWARD_ONLY))
+def test_interpolate_nearest_values_where_torch_backward_disagrees(name: str) -> None:
+    f, x = NEAREST_FORWARD_ONLY[name]
+    for dt in (np.float64, np.float32):
+        check_function(lambda t: f(GF, t), lambda t: f(TF, t), [x.astype(dt)], grad=False,
+                       what=f"{name} {dt.__name__}")
+    assert_gradients_match(lambda t: f(GF, t), x)
+
+
 def test_adaptive_pool_to_size_zero() -> None:
     # PyTorch's own backward refuses an empty output, so only the values are compared
     for f, x in ((lambda F, x: F.adaptive_avg_pool2d(x, 0), randn(1, 2, 3, 3)),
                  (lambda F, x: F.adaptive_max_pool2d(x, (0, 2)), randn(1, 2, 3, 3)),
-                 (lambda F, x: F.adaptive_avg_pool1d(x, 0), randn(2, 3))):
+                 (lambda F, x: F.adaptive_avg_pool1d(x, 0), randn(2, 3)),
+                 (lambda F, x: F.interpolate(x, scale_factor=0.4, mode="area"), randn(1, 2, 2))):
         check_function(lambda x, f=f: f(GF, x), lambda x, f=f: f(TF, x), [x], grad=False)
 
 

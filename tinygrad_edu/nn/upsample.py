@@ -38,18 +38,24 @@ def _scale(in_size: int, out_size: int, factor: float | None, dtype: Any) -> Any
     return dtype(in_size) / dtype(out_size)
 
 
-def _nearest_index(n: int, out: int, factor: float | None, exact: bool) -> np.ndarray:
-    """Source index of each output position: floor(dst * scale) ('nearest', with PyTorch's
-    exact shortcuts for equal and doubled sizes) or floor((dst + 0.5) * scale)
-    ('nearest-exact'), clipped to n - 1."""
+def _nearest_index(n: int, out: int, factor: float | None, exact: bool, kernel_2d: bool,
+                   wide: bool) -> np.ndarray:
+    """Source index of each output position: floor(dst * scale) ('nearest') or
+    floor((dst + 0.5) * scale) ('nearest-exact'), clipped to n - 1, rounded as PyTorch's
+    kernels do: the product is rounded to float32 before the floor, from a float32 scale,
+    or from a double one (`wide`: float64 input in the 1-D and 3-D kernels). PyTorch's 2-D
+    kernel also copies an equal size and repeats a doubled one (dst // 2) whatever the
+    scale factor."""
     dst = np.arange(out)
-    if not exact and out == n:
+    if (kernel_2d or factor is None) and not exact and out == n:
         return dst
-    if not exact and out == 2 * n:
+    if (kernel_2d or factor is None) and not exact and out == 2 * n:
         return dst >> 1
-    scale = _scale(n, out, factor, np.float32)
+    scale = _scale(n, out, factor, np.float64 if wide else np.float32)
     if exact:
         src = np.floor(((dst + 0.5) * np.float64(scale)).astype(np.float32))
+    elif wide:
+        src = np.floor((dst * scale).astype(np.float32))
     else:
         src = np.floor(dst.astype(np.float32) * scale)
     return np.minimum(src.astype(np.int64), n - 1)
@@ -75,9 +81,10 @@ def _along(x: Tensor, axis: int, index: np.ndarray) -> Tensor:
     return x[(slice(None),) * axis + (index,)]
 
 
-def _check_sizes(x: Tensor, size: Any, scale_factor: Any, recompute: Any, d: int
+def _check_sizes(x: Tensor, size: Any, scale_factor: Any, recompute: Any, d: int, area: bool
                  ) -> tuple[list[int], list[float | None]]:
-    """Output sizes and the scale factors PyTorch passes on (None where the sizes decide)."""
+    """Output sizes and the scale factors PyTorch passes on (None where the sizes decide);
+    'area' (adaptive pooling) allows an empty output."""
     spatial = list(x.shape[2:])
     if size is not None and scale_factor is not None:
         raise ValueError("interpolate: only one of size or scale_factor should be defined")
@@ -109,7 +116,7 @@ def _check_sizes(x: Tensor, size: Any, scale_factor: Any, recompute: Any, d: int
         factors = list(floats)
         if recompute:
             factors = [None] * d
-    if any(n <= 0 for n in spatial) or any(o <= 0 for o in outs):
+    if any(n <= 0 for n in spatial) or any(o < (0 if area else 1) for o in outs):
         raise ValueError(f"interpolate: input and output sizes should be greater than 0, but "
                          f"got input of shape {x.shape} (spatial {tuple(spatial)}) and output "
                          f"size {tuple(outs)}")
@@ -143,7 +150,7 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
                                   f"{mode} mode needs {_LINEAR[mode]}-D input")
     d = x.ndim - 2
     recompute = recompute_scale_factor or (mode == "area" and size is None)
-    outs, factors = _check_sizes(x, size, scale_factor, recompute, d)
+    outs, factors = _check_sizes(x, size, scale_factor, recompute, d, mode == "area")
     if mode == "area":
         return adaptive_avg_pool("interpolate", d, x, tuple(outs))
     if mode in _LINEAR:
@@ -153,6 +160,8 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
         dt = x.array.dtype.type
         for axis in reversed(range(2, x.ndim)):  # PyTorch mixes the last axis innermost
             n, out, f = x.shape[axis], outs[axis - 2], factors[axis - 2]
+            if out == n:  # PyTorch copies an axis whose size does not change (any scale)
+                continue
             i0, i1, l0, l1 = _linear_weights(n, out, f, bool(align_corners), dt)
             shape = (out,) + (1,) * (x.ndim - 1 - axis)
             x = (_along(x, axis, i0) * as_tensor(l0.reshape(shape))
@@ -163,7 +172,9 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
                                   f"uint8 input, got {x.dtype} (shape {x.shape})")
     for axis in range(2, x.ndim):
         n, out = x.shape[axis], outs[axis - 2]
-        x = _along(x, axis, _nearest_index(n, out, factors[axis - 2], mode == "nearest-exact"))
+        index = _nearest_index(n, out, factors[axis - 2], mode == "nearest-exact", d == 2,
+                               x.dtype == np.float64 and d != 2)
+        x = _along(x, axis, index)
     return x
 
 
