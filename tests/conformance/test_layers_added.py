@@ -124,6 +124,10 @@ CALLS: list[tuple[str, Callable[..., Any], Callable[[], list[np.ndarray]]]] = [
      lambda: [randn(2, 4, 3, 3)]),
     ("adaptive_avg_pool2d_empty_batch", lambda F, x: F.adaptive_avg_pool2d(x, 2),
      lambda: [randn(0, 2, 3, 3)]),
+    ("adaptive_avg_pool2d_empty_plane_to_one", lambda F, x: F.adaptive_avg_pool2d(x, 1),
+     lambda: [randn(2, 3, 0, 4)]),
+    ("adaptive_avg_pool1d_to_one", lambda F, x: F.adaptive_avg_pool1d(x, 1),
+     lambda: [randn(2, 3, 5)]),
     ("adaptive_max_pool2d", lambda F, x: F.adaptive_max_pool2d(x, 3),
      lambda: [randn(2, 3, 7, 5)]),
     ("adaptive_max_pool2d_tuple_none", lambda F, x: F.adaptive_max_pool2d(x, (3, None)),
@@ -148,6 +152,7 @@ CALLS: list[tuple[str, Callable[..., Any], Callable[[], list[np.ndarray]]]] = [
      lambda: [randn(2, 3, 4, 2, 2)]),
     ("pixel_unshuffle", lambda F, x: F.pixel_unshuffle(x, 2), lambda: [randn(2, 3, 4, 6)]),
     ("pixel_unshuffle_3", lambda F, x: F.pixel_unshuffle(x, 3), lambda: [randn(1, 6, 3)]),
+
     # ------------------------------------------------------------------ norms
     ("group_norm", lambda F, x: F.group_norm(x, 2), lambda: [randn(3, 4, 5)]),
     ("group_norm_affine", lambda F, x, w, b: F.group_norm(x, 3, w, b),
@@ -233,12 +238,16 @@ def test_interpolate_nearest_values_where_torch_backward_disagrees(name: str) ->
     assert_gradients_match(lambda t: f(GF, t), x)
 
 
-def test_adaptive_pool_to_size_zero() -> None:
-    # PyTorch's own backward refuses an empty output, so only the values are compared
+def test_empty_outputs() -> None:
+    # PyTorch's own backward refuses these empty outputs, so only the values are compared
+    # (pixel_unshuffle returns an empty input unchanged, its shape too, as PyTorch)
     for f, x in ((lambda F, x: F.adaptive_avg_pool2d(x, 0), randn(1, 2, 3, 3)),
                  (lambda F, x: F.adaptive_max_pool2d(x, (0, 2)), randn(1, 2, 3, 3)),
                  (lambda F, x: F.adaptive_avg_pool1d(x, 0), randn(2, 3)),
-                 (lambda F, x: F.interpolate(x, scale_factor=0.4, mode="area"), randn(1, 2, 2))):
+                 (lambda F, x: F.interpolate(x, scale_factor=0.4, mode="area"), randn(1, 2, 2)),
+                 (lambda F, x: F.adaptive_avg_pool2d(x, 2), randn(2, 0, 3, 3)),
+                 (lambda F, x: F.pixel_unshuffle(x, 2), randn(1, 3, 0, 2)),
+                 (lambda F, x: F.pixel_shuffle(x, 2), randn(1, 4, 0, 2))):
         check_function(lambda x, f=f: f(GF, x), lambda x, f=f: f(TF, x), [x], grad=False)
 
 
@@ -615,6 +624,8 @@ ERRORS: dict[str, Callable[[Any, Any], Any]] = {
         t.ones(1, 1, 3), size=2, recompute_scale_factor=True),
     "adaptive 2d input": lambda F, t: F.adaptive_avg_pool2d(t.ones(3, 3), 2),
     "adaptive empty dim": lambda F, t: F.adaptive_max_pool2d(t.ones(1, 2, 0, 3), 2),
+    "adaptive max empty channels": lambda F, t: F.adaptive_max_pool2d(t.ones(2, 0, 3, 3), 2),
+    "adaptive avg empty plane": lambda F, t: F.adaptive_avg_pool2d(t.ones(2, 3, 0, 3), 2),
     "adaptive size length": lambda F, t: F.adaptive_avg_pool2d(t.ones(1, 2, 3, 3), (1, 2, 3)),
     "adaptive int input": lambda F, t: F.adaptive_avg_pool2d(t.ones(1, 2, 3, 3,
                                                                     dtype=t.int64), 2),

@@ -46,9 +46,15 @@ def _output_size(op: str, d: int, x: Tensor, output_size: Any) -> tuple[int, ...
     if x.ndim not in (d + 1, d + 2):
         raise ShapeError(f"{op}: expected a {d + 1}-D or {d + 2}-D input {layout}, got shape "
                          f"{x.shape}")
-    if any(n == 0 for n in x.shape[1:]):
-        raise ShapeError(f"{op}: expected input with non-zero sizes for the non-batch dims, "
-                         f"got shape {x.shape}")
+    # PyTorch's checks: average pooling needs non-empty spatial dims, max pooling every
+    # dim but the first (so (N, 0, H, W) averages to (N, 0, ...) but does not max-pool)
+    needed = x.shape[-d:] if op.startswith("adaptive_avg") else x.shape[1:]
+    ones = output_size == 1 or isinstance(output_size, tuple | list) and all(
+        s == 1 for s in output_size)
+    if any(n == 0 for n in needed) and not (ones and op.startswith("adaptive_avg")):
+        # (to size 1 PyTorch takes the mean, NaN for an empty plane, as here)
+        which = "spatial dims" if op.startswith("adaptive_avg") else "dims after the first"
+        raise ShapeError(f"{op}: expected input with non-zero {which}, got shape {x.shape}")
     if x.dtype.kind != "f":
         raise NotImplementedError(f"{op}: needs a floating-point input, got {x.dtype} (shape "
                                   f"{x.shape})")
@@ -70,6 +76,8 @@ def _output_size(op: str, d: int, x: Tensor, output_size: Any) -> tuple[int, ...
 
 def adaptive_avg_pool(op: str, d: int, x: Tensor, outs: tuple[int, ...]) -> Tensor:
     """The mean of each window, one spatial axis at a time (the last d axes of x)."""
+    if all(o == 1 for o in outs):  # PyTorch's shortcut: the plane's mean (NaN if empty)
+        return x.mean(axis=tuple(range(x.ndim - d, x.ndim)), keepdims=True)
     for axis in range(x.ndim - d, x.ndim):
         index, valid, lengths = _windows(x.shape[axis], outs[axis - x.ndim + d])
         taps = x[(slice(None),) * axis + (index,)]  # (..., out, K, ...)

@@ -208,6 +208,8 @@ def pixel_unshuffle(input: Any, downscale_factor: int) -> Tensor:
         raise ShapeError(f"pixel_unshuffle: expected input of shape (*, C, H * {r}, W * {r}) "
                          f"(height and width divisible by downscale_factor = {r}), got "
                          f"{x.shape}")
+    if x.numel() == 0:  # PyTorch returns an empty input unchanged (its shape too)
+        return x.clone()
     *batch, c, h, w = x.shape
     b = len(batch)
     y = x.reshape(*batch, c, h // r, r, w // r, r)
