@@ -58,6 +58,9 @@ def _output_size(op: str, d: int, x: Tensor, output_size: Any) -> tuple[int, ...
     if x.dtype.kind != "f":
         raise NotImplementedError(f"{op}: needs a floating-point input, got {x.dtype} (shape "
                                   f"{x.shape})")
+    if output_size is None:
+        raise TypeError(f"{op}: output_size must be an int or a tuple of {d} (ints or None), "
+                        f"got None (input shape {x.shape})")
     sizes = tuple(output_size) if isinstance(output_size, tuple | list) else (output_size,) * d
     if len(sizes) != d:
         raise ValueError(f"{op}: output_size must be an int or {d} ints (or None), got "

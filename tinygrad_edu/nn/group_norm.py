@@ -81,6 +81,9 @@ def instance_norm(input: Any, running_mean: Tensor | None = None,
     axes = tuple(range(2, x.ndim))
     positions = int(np.prod(x.shape[2:]))
     stats_shape = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("instance_norm: running_mean and running_var must either both be "
+                         "None or neither be None")
     for name, v in (("running_mean", running_mean), ("running_var", running_var)):
         if v is not None and v.shape != (x.shape[1],):
             raise ShapeError(f"instance_norm: {name} has shape {v.shape}, expected "
