@@ -597,7 +597,18 @@ def test_channel_dropout_gradient_and_inplace() -> None:
     z = tg.tensor(np.ones((2, 3, 2, 2)))
     out = GF.dropout2d(z, p=1.0, training=True, inplace=True)
     assert out is z and np.all(z.numpy() == 0)
-    assert GF.dropout1d(tg.ones(2, 3), 0.5, training=False) is not None
+    for F, lib in ((GF, tg), (TF, torch)):  # unbatched input is changed in place too
+        u = lib.ones(3, 4)
+        assert F.dropout1d(u, 1.0, inplace=True) is u and not u.numpy().any()
+    tg.manual_seed(3)  # an unbatched input draws the mask of a batch of one
+    a = GF.dropout1d(tg.ones(8, 2), 0.5).numpy()
+    tg.manual_seed(3)
+    np.testing.assert_array_equal(a, GF.dropout1d(tg.ones(1, 8, 2), 0.5).numpy()[0])
+    x1 = tg.tensor(randn(5, 4), requires_grad=True)
+    tg.manual_seed(4)
+    y1 = GF.dropout3d(x1 * 1.0, 0.5, inplace=True)  # in place inside a graph
+    y1.sum().backward()
+    np.testing.assert_allclose(x1.grad.numpy(), (y1.numpy() != 0) * 2.0)
 
 
 # ----------------------------------------------------------------------------- errors

@@ -27,13 +27,16 @@ def _check_p(op: str, p: float) -> None:
         raise ValueError(f"{op}: dropout probability has to be between 0 and 1, but got {p}")
 
 
-def _feature_dropout(x: Tensor, p: float, training: bool, inplace: bool) -> Tensor:
-    """PyTorch's feature_dropout: one draw per (dim 0, dim 1) entry, broadcast over the
-    rest. `inplace=True` multiplies x in place (`mul_`, recorded inside a graph)."""
+def _feature_dropout(x: Tensor, p: float, training: bool, inplace: bool,
+                     batched: bool = True) -> Tensor:
+    """PyTorch's feature_dropout: one draw per (dim 0, dim 1) entry (per dim 0 entry for
+    unbatched input, which PyTorch gives a batch dim of 1), broadcast over the rest.
+    `inplace=True` multiplies x in place (`mul_`, recorded inside a graph)."""
     if not training or p == 0.0:
         return x
     dt = x.array.dtype if x.dtype.kind == "f" else np.float64
-    noise_shape = x.shape[:2] + (1,) * (x.ndim - 2)
+    lead = 2 if batched else 1
+    noise_shape = x.shape[:lead] + (1,) * (x.ndim - lead)
     keep = numpy_generator(None).random(noise_shape, dtype=dt) >= p
     scale = keep.astype(x.array.dtype) * (1.0 / (1.0 - p)) if p < 1.0 else keep.astype(
         x.array.dtype)
@@ -48,9 +51,7 @@ def dropout1d(input: Any, p: float = 0.5, training: bool = True,
     if x.ndim not in (2, 3):
         raise ShapeError(f"dropout1d: expected 2-D or 3-D input (N, C, L) or (C, L), got "
                          f"shape {x.shape}")
-    if x.ndim == 3:
-        return _feature_dropout(x, p, training, inplace)
-    return _feature_dropout(x.unsqueeze(0), p, training, inplace).squeeze(0)
+    return _feature_dropout(x, p, training, inplace, batched=x.ndim == 3)
 
 
 def dropout2d(input: Any, p: float = 0.5, training: bool = True,
@@ -81,12 +82,10 @@ def dropout3d(input: Any, p: float = 0.5, training: bool = True,
         warnings.warn(f"dropout3d: received a {x.ndim}-D input of shape {x.shape}, which "
                       "PyTorch deprecates; dropout3d is for (N, C, D, H, W) or (C, D, H, W) "
                       "input", stacklevel=2)
-    if x.ndim == 5:
-        return _feature_dropout(x, p, training, inplace)
     if x.ndim < 1:
         raise ShapeError(f"dropout3d: expected input of shape (N, C, D, H, W), got {x.shape}")
     # PyTorch reads every other rank as unbatched
-    return _feature_dropout(x.unsqueeze(0), p, training, inplace).squeeze(0)
+    return _feature_dropout(x, p, training, inplace, batched=x.ndim == 5)
 
 
 class _DropoutNd(Module):
