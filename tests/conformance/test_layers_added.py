@@ -384,6 +384,11 @@ def test_module_matches_torch(name: str) -> None:
         assert_close(mine[k].grad, p.grad, what=f"{name} {k}.grad")
     for k, b in theirs.named_buffers():
         assert_close(dict(ours.named_buffers())[k], b, what=f"{name} buffer {k}")
+    fresh = make(tnn).double()  # our state_dict loads into PyTorch's module unchanged
+    fresh.load_state_dict({k: torch.tensor(np.array(v.numpy())) for k, v in
+                           ours.state_dict().items()})
+    for k, v in fresh.state_dict().items():
+        assert_close(ours.state_dict()[k], v, what=f"{name} {k} loaded into torch")
 
 
 def test_instance_norm_running_stats_train_and_eval() -> None:
