@@ -146,6 +146,61 @@ def test_interpolate_nearest(h: int, w: int, oh: int, ow: int, mode: str, seed: 
     assert_gradients_match(lambda t: F.interpolate(t, size=(oh, ow), mode=mode), x)
 
 
+def cubic_reference(x: np.ndarray, out: int, align_corners: bool) -> np.ndarray:
+    """1-D bicubic resampling of the last axis from the definition (Keys, A = -0.75)."""
+    n, a = x.shape[-1], -0.75
+
+    def kernel(s: float) -> float:
+        s = abs(s)
+        if s <= 1:
+            return (a + 2) * s**3 - (a + 3) * s**2 + 1
+        return a * s**3 - 5 * a * s**2 + 8 * a * s - 4 * a if s < 2 else 0.0
+
+    y = np.zeros(x.shape[:-1] + (out,))
+    for d in range(out):
+        if align_corners:
+            src = d * (n - 1) / (out - 1) if out > 1 else 0.0
+        else:
+            src = (d + 0.5) * n / out - 0.5
+        i = math.floor(src)
+        for k in range(i - 1, i + 3):
+            y[..., d] += kernel(src - k) * x[..., min(max(k, 0), n - 1)]
+    return y
+
+
+@given(h=side, w=side, oh=st.integers(1, 7), ow=st.integers(1, 7),
+       align_corners=st.booleans(), seed=st.integers(0, 99))
+def test_interpolate_bicubic(h: int, w: int, oh: int, ow: int, align_corners: bool,
+                             seed: int) -> None:
+    x = data((1, 2, h, w), seed)
+    along_w = cubic_reference(x, ow, align_corners)
+    ref = np.swapaxes(cubic_reference(np.swapaxes(along_w, -1, -2), oh, align_corners), -1, -2)
+    y = F.interpolate(torch.tensor(x), size=(oh, ow), mode="bicubic",
+                      align_corners=align_corners)
+    np.testing.assert_allclose(y.numpy(), ref, rtol=1e-10, atol=1e-12)
+    assert_gradients_match(lambda t: F.interpolate(t, (oh, ow), mode="bicubic",
+                                                   align_corners=align_corners), x)
+
+
+@given(d=st.integers(1, 4), h=st.integers(1, 4), w=st.integers(1, 4),
+       out=st.tuples(st.integers(1, 3), st.integers(1, 3), st.integers(1, 3)),
+       seed=st.integers(0, 99))
+def test_adaptive_pool3d(d: int, h: int, w: int, out: tuple[int, int, int], seed: int) -> None:
+    x = data((2, 2, d, h, w), seed, distinct=True)
+    avg, mx = np.empty((2, 2) + out), np.empty((2, 2) + out)
+    for i in range(out[0]):
+        for j in range(out[1]):
+            for k in range(out[2]):
+                box = x[:, :, window(i, d, out[0]), window(j, h, out[1]), window(k, w, out[2])]
+                avg[:, :, i, j, k] = box.mean(axis=(2, 3, 4))
+                mx[:, :, i, j, k] = box.max(axis=(2, 3, 4))
+    np.testing.assert_allclose(F.adaptive_avg_pool3d(torch.tensor(x), out).numpy(), avg,
+                               rtol=1e-12)
+    np.testing.assert_array_equal(F.adaptive_max_pool3d(torch.tensor(x), out).numpy(), mx)
+    assert_gradients_match(lambda t: F.adaptive_avg_pool3d(t, out), x)
+    assert_gradients_match(lambda t: F.adaptive_max_pool3d(t, out), x)
+
+
 def test_interpolate_integer_scale_repeats_pixels() -> None:
     x = data((1, 1, 2, 3), 1)
     y = nn.Upsample(scale_factor=2)(torch.tensor(x)).numpy()

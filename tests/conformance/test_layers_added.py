@@ -95,6 +95,15 @@ CALLS: list[tuple[str, Callable[..., Any], Callable[[], list[np.ndarray]]]] = [
     ("interpolate_linear_align",
      lambda F, x: F.interpolate(x, scale_factor=0.6, mode="linear", align_corners=True),
      lambda: [randn(2, 3, 9)]),
+    ("interpolate_bicubic", lambda F, x: F.interpolate(x, size=(5, 7), mode="bicubic"),
+     lambda: [randn(2, 2, 3, 4)]),
+    ("interpolate_bicubic_align_corners",
+     lambda F, x: F.interpolate(x, size=(6, 3), mode="bicubic", align_corners=True),
+     lambda: [randn(1, 2, 4, 5)]),
+    ("interpolate_bicubic_scale", lambda F, x: F.interpolate(x, scale_factor=1.5, mode="bicubic"),
+     lambda: [randn(1, 1, 5, 3)]),
+    ("interpolate_bicubic_down", lambda F, x: F.interpolate(x, size=(2, 3), mode="bicubic"),
+     lambda: [randn(1, 2, 7, 8)]),
     ("interpolate_trilinear", lambda F, x: F.interpolate(x, size=(3, 4, 2), mode="trilinear"),
      lambda: [randn(1, 2, 2, 3, 4)]),
     ("interpolate_area", lambda F, x: F.interpolate(x, size=(2, 3), mode="area"),
@@ -136,6 +145,15 @@ CALLS: list[tuple[str, Callable[..., Any], Callable[[], list[np.ndarray]]]] = [
     ("adaptive_max_pool2d_values_of_indices",
      lambda F, x: F.adaptive_max_pool2d(x, 2, return_indices=True)[0],
      lambda: [randn(2, 2, 5, 5)]),
+    ("adaptive_avg_pool3d", lambda F, x: F.adaptive_avg_pool3d(x, (2, None, 3)),
+     lambda: [randn(2, 2, 3, 4, 5)]),
+    ("adaptive_avg_pool3d_unbatched", lambda F, x: F.adaptive_avg_pool3d(x, 2),
+     lambda: [randn(2, 3, 5, 4)]),
+    ("adaptive_max_pool3d", lambda F, x: F.adaptive_max_pool3d(x, (2, 3, 2)),
+     lambda: [randn(2, 2, 3, 4, 5)]),
+    ("adaptive_max_pool3d_indices",
+     lambda F, x: F.adaptive_max_pool3d(x, 2, return_indices=True)[1].double(),
+     lambda: [randn(1, 2, 5, 3, 4)]),
     ("adaptive_avg_pool1d", lambda F, x: F.adaptive_avg_pool1d(x, 4), lambda: [randn(2, 3, 9)]),
     ("adaptive_avg_pool1d_unbatched", lambda F, x: F.adaptive_avg_pool1d(x, 5),
      lambda: [randn(3, 4)]),
@@ -211,13 +229,14 @@ def test_float32_values_grads(name: str) -> None:
                    what=f"{name} float32")
 
 
-# PyTorch's nearest backward picks its sources by another rule than its forward here: the
-# 1-D and 3-D forward kernels use the scale factor even for an equal or doubled size (the
-# backward copies or repeats), and float64 forward rounds the source index from a double
-# scale (the backward from a float one). The values are PyTorch's; the gradient is the
-# derivative of those values (each output's gradient goes to the element it shows), checked
-# by central differences.
+# PyTorch's backward picks its sources by another rule than its forward here: the 1-D and
+# 3-D nearest and the bicubic forward kernels use the scale factor even for an equal or
+# doubled size (the backward copies or repeats), and float64 nearest rounds the source
+# index from a double scale (the backward from a float one). The values are PyTorch's; the
+# gradient is the derivative of those values, checked by central differences.
 NEAREST_FORWARD_ONLY: dict[str, tuple[Callable[..., Any], np.ndarray]] = {
+    "bicubic_scale_keeps_size": (lambda F, x: F.interpolate(x, scale_factor=1.1,
+                                                            mode="bicubic"), randn(1, 1, 5, 3)),
     "1d_scale_keeps_size": (lambda F, x: F.interpolate(x, scale_factor=1.1), randn(1, 2, 3)),
     "3d_scale_doubles": (lambda F, x: F.interpolate(x, scale_factor=2.1), randn(1, 1, 2, 2, 3)),
     "exact_rounding": (lambda F, x: F.interpolate(x, scale_factor=2.7, mode="nearest-exact"),

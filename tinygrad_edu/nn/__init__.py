@@ -43,8 +43,10 @@ __all__ = [
 from tinygrad_edu.nn.adaptive_pool import (  # noqa: E402
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
+    AdaptiveAvgPool3d,
     AdaptiveMaxPool1d,
     AdaptiveMaxPool2d,
+    AdaptiveMaxPool3d,
 )
 from tinygrad_edu.nn.bilinear import Bilinear  # noqa: E402
 from tinygrad_edu.nn.containers_more import ParameterDict, ParameterList  # noqa: E402
@@ -66,7 +68,8 @@ from tinygrad_edu.nn.upsample import (  # noqa: E402
 
 __all__ += [
     "Embedding", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle",
-    "PixelUnshuffle", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d",
-    "AdaptiveMaxPool2d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
-    "Dropout1d", "Dropout2d", "Dropout3d", "Bilinear", "ParameterList", "ParameterDict",
+    "PixelUnshuffle", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d",
+    "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "GroupNorm",
+    "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "Dropout1d", "Dropout2d",
+    "Dropout3d", "Bilinear", "ParameterList", "ParameterDict",
 ]

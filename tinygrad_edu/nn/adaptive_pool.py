@@ -1,5 +1,5 @@
-"""Adaptive pooling: `F.adaptive_avg_pool1d/2d`, `F.adaptive_max_pool1d/2d` and the modules
-`AdaptiveAvgPool1d/2d`, `AdaptiveMaxPool1d/2d`, as PyTorch.
+"""Adaptive pooling: `F.adaptive_avg_pool1d/2d/3d`, `F.adaptive_max_pool1d/2d/3d` and the
+modules `AdaptiveAvgPool1d/2d/3d`, `AdaptiveMaxPool1d/2d/3d`, as PyTorch.
 
 The output has a fixed size; output position i along an axis of length n pools PyTorch's
 window [floor(i * n / out), ceil((i + 1) * n / out)), so windows may differ in length and
@@ -25,9 +25,10 @@ from tinygrad_edu.nn.module import Module
 from tinygrad_edu.return_types import ValuesIndices
 from tinygrad_edu.tensor import Tensor, as_tensor
 
-__all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
-           "adaptive_max_pool2d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveMaxPool1d",
-           "AdaptiveMaxPool2d"]
+__all__ = ["adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
+           "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d",
+           "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d", "AdaptiveMaxPool1d",
+           "AdaptiveMaxPool2d", "AdaptiveMaxPool3d"]
 
 
 def _windows(n: int, out: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -42,18 +43,20 @@ def _windows(n: int, out: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _output_size(op: str, d: int, x: Tensor, output_size: Any) -> tuple[int, ...]:
     """PyTorch's output_size: an int, or d entries each an int or None (keep that size)."""
-    layout = "(N, C, H, W) or (C, H, W)" if d == 2 else "(N, C, L) or (C, L)"
+    layout = {1: "(N, C, L) or (C, L)", 2: "(N, C, H, W) or (C, H, W)",
+              3: "(N, C, D, H, W) or (C, D, H, W)"}[d]
     if x.ndim not in (d + 1, d + 2):
         raise ShapeError(f"{op}: expected a {d + 1}-D or {d + 2}-D input {layout}, got shape "
                          f"{x.shape}")
-    # PyTorch's checks: average pooling needs non-empty spatial dims, max pooling every
-    # dim but the first (so (N, 0, H, W) averages to (N, 0, ...) but does not max-pool)
-    needed = x.shape[-d:] if op.startswith("adaptive_avg") else x.shape[1:]
+    # PyTorch's checks: 1-D and 2-D average pooling need non-empty spatial dims, the others
+    # every dim but the first (so (N, 0, H, W) averages to (N, 0, ...) but does not max-pool)
+    spatial_only = op.startswith("adaptive_avg") and d < 3
+    needed = x.shape[-d:] if spatial_only else x.shape[1:]
     ones = output_size == 1 or isinstance(output_size, tuple | list) and all(
         s == 1 for s in output_size)
     if any(n == 0 for n in needed) and not (ones and op.startswith("adaptive_avg")):
         # (to size 1 PyTorch takes the mean, NaN for an empty plane, as here)
-        which = "spatial dims" if op.startswith("adaptive_avg") else "dims after the first"
+        which = "spatial dims" if spatial_only else "dims after the first"
         raise ShapeError(f"{op}: expected input with non-zero {which}, got shape {x.shape}")
     if x.dtype.kind != "f":
         raise NotImplementedError(f"{op}: needs a floating-point input, got {x.dtype} (shape "
@@ -144,6 +147,19 @@ def adaptive_avg_pool1d(input: Any, output_size: Any) -> Tensor:
                              _output_size("adaptive_avg_pool1d", 1, x, output_size))
 
 
+def adaptive_avg_pool3d(input: Any, output_size: Any) -> Tensor:
+    """The mean over PyTorch's adaptive windows of (N, C, D, H, W) or (C, D, H, W) input."""
+    x = as_tensor(input)
+    return adaptive_avg_pool("adaptive_avg_pool3d", 3, x,
+                             _output_size("adaptive_avg_pool3d", 3, x, output_size))
+
+
+def adaptive_max_pool3d(input: Any, output_size: Any, return_indices: bool = False) -> Any:
+    """The maximum over PyTorch's adaptive windows of (N, C, D, H, W) or (C, D, H, W) input;
+    indices are flat positions in the input volume ((d * H + h) * W + w)."""
+    return _adaptive_max("adaptive_max_pool3d", 3, input, output_size, return_indices)
+
+
 def adaptive_max_pool2d(input: Any, output_size: Any, return_indices: bool = False) -> Any:
     """The maximum over PyTorch's adaptive windows of (N, C, H, W) or (C, H, W) input;
     return_indices=True also gives its flat index in the input plane (h * W + w)."""
@@ -201,3 +217,17 @@ class AdaptiveMaxPool1d(_AdaptiveMax):
 
     def forward(self, input: Tensor) -> Any:
         return self._call(adaptive_max_pool1d, input, self.output_size, self.return_indices)
+
+
+class AdaptiveAvgPool3d(_AdaptivePool):
+    """`F.adaptive_avg_pool3d` as a layer."""
+
+    def forward(self, input: Tensor) -> Tensor:
+        return self._call(adaptive_avg_pool3d, input, self.output_size)  # type: ignore[no-any-return]
+
+
+class AdaptiveMaxPool3d(_AdaptiveMax):
+    """`F.adaptive_max_pool3d` as a layer."""
+
+    def forward(self, input: Tensor) -> Any:
+        return self._call(adaptive_max_pool3d, input, self.output_size, self.return_indices)

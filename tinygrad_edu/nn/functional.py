@@ -341,8 +341,10 @@ __all__ += ["conv2d_nhwc", "max_pool2d_nhwc", *_loss_names]
 from tinygrad_edu.nn.adaptive_pool import (  # noqa: E402
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
     adaptive_max_pool1d,
     adaptive_max_pool2d,
+    adaptive_max_pool3d,
 )
 from tinygrad_edu.nn.bilinear import bilinear  # noqa: E402
 from tinygrad_edu.nn.dropout_nd import dropout1d, dropout2d, dropout3d  # noqa: E402
@@ -351,6 +353,6 @@ from tinygrad_edu.nn.group_norm import group_norm, instance_norm  # noqa: E402
 from tinygrad_edu.nn.upsample import interpolate, pixel_shuffle, pixel_unshuffle  # noqa: E402
 
 __all__ += ["embedding", "interpolate", "pixel_shuffle", "pixel_unshuffle",
-            "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d",
-            "adaptive_max_pool2d", "group_norm", "instance_norm", "dropout1d", "dropout2d",
-            "dropout3d", "bilinear"]
+            "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
+            "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "group_norm",
+            "instance_norm", "dropout1d", "dropout2d", "dropout3d", "bilinear"]

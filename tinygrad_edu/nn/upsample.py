@@ -1,12 +1,14 @@
 """Resampling: `F.interpolate` ('nearest', 'nearest-exact', 'linear', 'bilinear',
-'trilinear', 'area'), `F.pixel_shuffle` / `F.pixel_unshuffle`, and the modules `Upsample`,
-`UpsamplingNearest2d`, `UpsamplingBilinear2d`, `PixelShuffle`, `PixelUnshuffle`, as PyTorch.
+'bicubic', 'trilinear', 'area'), `F.pixel_shuffle` / `F.pixel_unshuffle`, and the modules
+`Upsample`, `UpsamplingNearest2d`, `UpsamplingBilinear2d`, `PixelShuffle`, `PixelUnshuffle`,
+as PyTorch.
 
 Every mode is separable, one spatial axis at a time, and a composite of the getitem
 primitive: nearest picks one source index per output position; linear picks the two
 neighbours i0, i1 and mixes them, y = l0 * x[i0] + l1 * x[i1]. The indices and weights
 depend only on the sizes, so they are constants (the gradient spreads each output back to
-its sources; the second derivative is 0). They are computed with PyTorch's arithmetic
+its sources; the second derivative is 0); bicubic mixes four neighbours with Keys' cubic
+weights the same way. They are computed with PyTorch's arithmetic
 (float32 coordinates for nearest and for float32 input), so the same source is picked.
 """
 
@@ -26,7 +28,7 @@ from tinygrad_edu.tensor import Tensor, as_tensor
 __all__ = ["interpolate", "pixel_shuffle", "pixel_unshuffle", "Upsample", "UpsamplingNearest2d",
            "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle"]
 
-_LINEAR = {"linear": 3, "bilinear": 4, "trilinear": 5}
+_LINEAR = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}  # mode: input dims
 _MODES = ("nearest", "nearest-exact", "area", *_LINEAR)
 
 
@@ -75,6 +77,32 @@ def _linear_weights(n: int, out: int, factor: float | None, align_corners: bool,
     l1 = np.clip(src - i0.astype(dtype), dtype(0), dtype(1)).astype(dtype)
     i1 = np.minimum(i0 + 1, n - 1)
     return i0, i1, (dtype(1) - l1).astype(dtype), l1
+
+
+def _cubic_weights(n: int, out: int, factor: float | None, align_corners: bool, dtype: Any
+                   ) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Four source indices (clamped to the axis) and weights per output position: Keys'
+    cubic convolution with A = -0.75, as PyTorch's bicubic (the source coordinate is not
+    clamped at 0, unlike linear)."""
+    dst = np.arange(out).astype(dtype)
+    if align_corners:
+        src = (dtype(n - 1) / dtype(out - 1) if out > 1 else dtype(0)) * dst
+    else:
+        src = _scale(n, out, factor, dtype) * (dst + dtype(0.5)) - dtype(0.5)
+    i = np.minimum(np.floor(src).astype(np.int64), n - 1)
+    t = np.clip(src - i.astype(dtype), dtype(0), dtype(1)).astype(dtype)
+    a = dtype(-0.75)
+
+    def near(x: np.ndarray) -> np.ndarray:  # |x| <= 1
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x: np.ndarray) -> np.ndarray:  # 1 < |x| < 2
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    one = dtype(1)
+    weights = [far(t + one), near(t), near(one - t), far(dtype(2) - t)]
+    return ([np.clip(i - 1 + k, 0, n - 1) for k in range(4)],
+            [w.astype(dtype) for w in weights])
 
 
 def _along(x: Tensor, axis: int, index: np.ndarray) -> Tensor:
@@ -129,7 +157,7 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
     """Resize the spatial dims of (N, C, *spatial) input (1 to 3 of them) to `size`, or to
     floor(n * scale_factor). Modes: 'nearest' (source floor(dst * in / out), PyTorch's
     legacy rule), 'nearest-exact' (floor((dst + 0.5) * in / out)), 'linear' (3-D input),
-    'bilinear' (4-D), 'trilinear' (5-D) with align_corners False (pixel centres: src =
+    'bilinear' and 'bicubic' (4-D), 'trilinear' (5-D) with align_corners False (pixel centres: src =
     (dst + 0.5) * in / out - 0.5) or True (corners: src = dst * (in - 1) / (out - 1)), and
     'area' (adaptive average pooling). When scale_factor is given, 1 / scale_factor is the
     ratio used, unless recompute_scale_factor=True."""
@@ -160,12 +188,19 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
         dt = x.array.dtype.type
         for axis in reversed(range(2, x.ndim)):  # PyTorch mixes the last axis innermost
             n, out, f = x.shape[axis], outs[axis - 2], factors[axis - 2]
-            if out == n:  # PyTorch copies an axis whose size does not change (any scale)
+            if mode == "bicubic":
+                indices, weights = _cubic_weights(n, out, f, bool(align_corners), dt)
+            elif out == n:  # PyTorch's linear kernels copy an axis whose size is unchanged
                 continue
-            i0, i1, l0, l1 = _linear_weights(n, out, f, bool(align_corners), dt)
+            else:
+                i0, i1, l0, l1 = _linear_weights(n, out, f, bool(align_corners), dt)
+                indices, weights = [i0, i1], [l0, l1]
             shape = (out,) + (1,) * (x.ndim - 1 - axis)
-            x = (_along(x, axis, i0) * as_tensor(l0.reshape(shape))
-                 + _along(x, axis, i1) * as_tensor(l1.reshape(shape)))
+            terms = [_along(x, axis, i) * as_tensor(w.reshape(shape))
+                     for i, w in zip(indices, weights)]
+            x = terms[0]
+            for term in terms[1:]:
+                x = x + term
         return x
     if x.dtype.kind != "f" and x.dtype != np.uint8:
         raise NotImplementedError(f"interpolate: {mode} mode supports floating-point and "
