@@ -94,38 +94,45 @@ def adaptive_avg_pool(op: str, d: int, x: Tensor, outs: tuple[int, ...]) -> Tens
     return x
 
 
-def _adaptive_max(op: str, d: int, input: Any, output_size: Any, return_indices: bool) -> Any:
-    x = as_tensor(input)
-    outs = _output_size(op, d, x, output_size)
-    spatial = x.shape[-d:]
-    lead = x.shape[:-d]
+def _max_sources(a: np.ndarray, d: int, outs: tuple[int, ...]) -> np.ndarray:
+    """For each output position of the array `a` (..., *spatial), the flat index in its
+    spatial block of the window's maximum: the first in row-major order, or, if the window
+    holds a NaN, the last NaN (PyTorch's scan: `val > max || isnan(val)`)."""
+    spatial, lead = a.shape[a.ndim - d:], a.shape[:a.ndim - d]
     grids = [_windows(n, o) for n, o in zip(spatial, outs)]
-    # Gather every window on the arrays: axes (..., o1, K1, o2, K2) -> (..., o1, o2, K1*K2).
-    mesh = np.ix_(*[g[0].reshape(-1) for g in grids])
-    shape = [s for g in grids for s in g[0].shape]
-    a = x.array[(...,) + mesh].reshape(lead + tuple(shape))
-    valid = np.ones((), dtype=bool)
-    flat = np.zeros((), dtype=np.int64)
+    # every window gathered, padded taps masked: (..., o1, K1, ..., od, Kd)
+    shape = tuple(s for index, _, _ in grids for s in index.shape)
+    windows = a[(...,) + np.ix_(*[index.reshape(-1) for index, _, _ in grids])]
+    windows = windows.reshape(lead + shape)
+    valid, flat = np.ones((), dtype=bool), np.zeros((), dtype=np.int64)
     for t, (index, ok, _) in enumerate(grids):
         expand = [1] * (2 * d)
         expand[2 * t:2 * t + 2] = index.shape
         valid = valid & ok.reshape(expand)
-        flat = flat * spatial[t] + index.reshape(expand)
+        flat = flat * spatial[t] + index.reshape(expand)  # row-major position in the block
+    # -> (..., o1, ..., od, K1 * ... * Kd), the taps of a window in row-major order
     order = [*range(0, 2 * d, 2), *range(1, 2 * d, 2)]
-    nl, taps = len(lead), int(np.prod([g[0].shape[1] for g in grids]))
-    a = a.transpose(*range(nl), *(nl + o for o in order)).reshape(lead + outs + (taps,))
-    valid = np.broadcast_to(valid, shape).transpose(order).reshape(outs + (taps,))
+    taps = int(np.prod(shape[1::2]))
+    nl = len(lead)
+    windows = windows.transpose(*range(nl), *(nl + o for o in order))
+    values = np.where(np.broadcast_to(valid, shape).transpose(order).reshape(outs + (taps,)),
+                      windows.reshape(lead + outs + (taps,)), -np.inf)
     flat = np.broadcast_to(flat, shape).transpose(order).reshape(outs + (taps,))
-    values = np.where(valid, a, -np.inf)
     nan = np.isnan(values)
-    tap = np.argmax(values, axis=-1)
-    last_nan = nan.shape[-1] - 1 - np.argmax(nan[..., ::-1], axis=-1)
-    tap = np.where(nan.any(axis=-1), last_nan, tap)
-    indices = np.take_along_axis(np.broadcast_to(flat, tap.shape + flat.shape[-1:]),
-                                 tap[..., None], axis=-1)[..., 0]
+    tap = np.where(nan.any(axis=-1), taps - 1 - np.argmax(nan[..., ::-1], axis=-1),
+                   np.argmax(values, axis=-1))
+    return np.take_along_axis(np.broadcast_to(flat, tap.shape + (taps,)), tap[..., None],
+                              axis=-1)[..., 0]
+
+
+def _adaptive_max(op: str, d: int, input: Any, output_size: Any, return_indices: bool) -> Any:
+    x = as_tensor(input)
+    outs = _output_size(op, d, x, output_size)
+    indices = _max_sources(x.array, d, outs)
+    lead, block = x.shape[:x.ndim - d], int(np.prod(x.shape[x.ndim - d:]))
     rows = int(np.prod(lead))
-    plane = x.reshape(rows, int(np.prod(spatial)))
-    picked = plane[np.arange(rows)[:, None], indices.reshape(rows, int(np.prod(outs)))]
+    picked = x.reshape(rows, block)[np.arange(rows)[:, None],
+                                    indices.reshape(rows, int(np.prod(outs)))]
     out = picked.reshape(*lead, *outs)
     if not return_indices:
         return out
