@@ -267,6 +267,36 @@ def test_empty_outputs() -> None:
         check_function(lambda x, f=f: f(GF, x), lambda x, f=f: f(TF, x), [x], grad=False)
 
 
+@pytest.mark.parametrize("mode", ["circular", "reflect", "replicate", "constant"])
+def test_pad_random_widths_against_torch(mode: str) -> None:
+    """Seeded random widths (cropping ones included) on shapes PyTorch pads in every mode:
+    where PyTorch pads, the same values and gradient; where it raises, we raise. In circular
+    mode, a width beyond the cropped size makes PyTorch's own copy overlap itself (it raises,
+    or returns uninitialized or order-dependent values): we always raise there."""
+    rng = np.random.default_rng(["circular", "reflect", "replicate", "constant"].index(mode))
+    for shape in [(1, 2, 5), (2, 3, 4), (2, 1, 3, 4), (3, 4, 2), (1, 1, 2, 3, 4), (2, 3, 3, 2)]:
+        x = randn(*shape, seed=len(shape))
+        k = len(shape) - 2 if len(shape) > 2 else 1
+        for _ in range(25):
+            widths = tuple(int(w) for w in rng.integers(-4, 5, size=2 * k))
+            pairs = [(widths[2 * j], widths[2 * j + 1]) for j in range(k)]
+            kept = [n + min(lo, 0) + min(hi, 0) for (lo, hi), n in
+                    zip(pairs, reversed(shape))]
+            if mode == "circular" and any(max(lo, hi) > c for (lo, hi), c in zip(pairs, kept)):
+                with pytest.raises(ValueError, match="^pad: "):
+                    GF.pad(tg.tensor(x), widths, mode=mode)
+                continue
+            try:
+                TF.pad(torch.tensor(x), widths, mode=mode)
+            except (RuntimeError, ValueError, NotImplementedError):
+                with pytest.raises((ValueError, NotImplementedError)):
+                    GF.pad(tg.tensor(x), widths, mode=mode)
+                continue
+            check_function(lambda t, w=widths: GF.pad(t, w, mode=mode),
+                           lambda t, w=widths: TF.pad(t, w, mode=mode), [x], second=False,
+                           what=f"pad {shape} {widths} {mode}")
+
+
 def test_padding_idx_row_gets_no_gradient() -> None:
     i, w = np.array([[2, 0, 2], [2, 2, 1]]), randn(4, 3)
     wo = tg.tensor(w, requires_grad=True)
