@@ -201,6 +201,21 @@ def test_adaptive_pool3d(d: int, h: int, w: int, out: tuple[int, int, int], seed
     assert_gradients_match(lambda t: F.adaptive_max_pool3d(t, out), x)
 
 
+@given(shape=st.tuples(side, side, side), out=st.tuples(side, side, side),
+       align_corners=st.booleans(), seed=st.integers(0, 99))
+def test_interpolate_trilinear(shape: tuple[int, int, int], out: tuple[int, int, int],
+                               align_corners: bool, seed: int) -> None:
+    x = data((1, 2, *shape), seed)
+    ref = x
+    for axis in (4, 3, 2):  # the definition, one axis at a time
+        ref = np.moveaxis(linear_reference(np.moveaxis(ref, axis, -1), out[axis - 2],
+                                           align_corners), -1, axis)
+    y = F.interpolate(torch.tensor(x), size=out, mode="trilinear", align_corners=align_corners)
+    np.testing.assert_allclose(y.numpy(), ref, rtol=1e-10, atol=1e-12)
+    assert_gradients_match(lambda t: F.interpolate(t, size=out, mode="trilinear",
+                                                   align_corners=align_corners), x)
+
+
 def test_interpolate_integer_scale_repeats_pixels() -> None:
     x = data((1, 1, 2, 3), 1)
     y = nn.Upsample(scale_factor=2)(torch.tensor(x)).numpy()
@@ -294,6 +309,8 @@ def test_embedding(rows: int, dim: int, shape: list[int], pad: bool, freq: bool,
     if padding_idx is not None:
         ref[padding_idx] = 0.0
     np.testing.assert_allclose(wt.grad.numpy(), ref, rtol=1e-12, atol=1e-12)
+    if not freq and padding_idx is None:  # else the gradient is by design not d(value)
+        assert_gradients_match(lambda t: F.embedding(torch.tensor(i), t), w)
 
 
 def test_embedding_layer_and_errors() -> None:
