@@ -70,3 +70,38 @@ __all__ += ["MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder
             "TransformerDecoderLayer", "TransformerDecoder", "Transformer"]
 __all__ += ["ConvTranspose1d", "ConvTranspose2d", "ConvTranspose3d", "Unfold", "Fold",
             "Conv3d", "MaxPool3d", "AvgPool3d"]
+
+# Layers added for issue 19
+from tinygrad_edu.nn.adaptive_pool import (  # noqa: E402
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AdaptiveAvgPool3d,
+    AdaptiveMaxPool1d,
+    AdaptiveMaxPool2d,
+    AdaptiveMaxPool3d,
+)
+from tinygrad_edu.nn.bilinear import Bilinear  # noqa: E402
+from tinygrad_edu.nn.containers_more import ParameterDict, ParameterList  # noqa: E402
+from tinygrad_edu.nn.dropout_nd import Dropout1d, Dropout2d, Dropout3d  # noqa: E402
+from tinygrad_edu.nn.embedding import Embedding  # noqa: E402
+from tinygrad_edu.nn.group_norm import (  # noqa: E402
+    GroupNorm,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
+)
+from tinygrad_edu.nn.upsample import (  # noqa: E402
+    PixelShuffle,
+    PixelUnshuffle,
+    Upsample,
+    UpsamplingBilinear2d,
+    UpsamplingNearest2d,
+)
+
+__all__ += [
+    "Embedding", "Upsample", "UpsamplingNearest2d", "UpsamplingBilinear2d", "PixelShuffle",
+    "PixelUnshuffle", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d",
+    "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "GroupNorm",
+    "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "Dropout1d", "Dropout2d",
+    "Dropout3d", "Bilinear", "ParameterList", "ParameterDict",
+]

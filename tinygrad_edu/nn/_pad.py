@@ -40,35 +40,79 @@ def pad(input: Any, pad: Any, mode: str = "constant", value: float | None = None
             raise ValueError(f"pad: widths {(lo, hi)} would crop dim {axis} of size {n} to "
                              f"{n + lo + hi} (input shape {x.shape}, pad {tuple(widths)}); "
                              f"negative widths may remove at most the {n} elements there are")
+        if mode in ("constant", "circular") and n + min(lo, 0) + min(hi, 0) < 0:
+            # PyTorch crops before it pads in these modes (reflect and replicate pad first)
+            raise ValueError(f"pad: widths {(lo, hi)} would crop dim {axis} of size {n} to "
+                             f"{n + min(lo, 0) + min(hi, 0)} before padding it (input shape "
+                             f"{x.shape}, pad {tuple(widths)}, mode {mode!r})")
     if mode == "constant":
         grow = [(max(lo, 0), max(hi, 0)) for lo, hi in pairs]
         out = x.pad(grow, 0.0 if value is None else value) if any(map(any, grow)) else x
         return _crop(out, pairs)
-    if mode in ("reflect", "replicate", "circular"):
-        # PyTorch's circular mode crops first and wraps the cropped tensor
-        # ([0..5] with (-1, 2) gives [1 2 3 4 5 1 2]); reflect and replicate pad the whole
-        # tensor and crop afterwards.
-        out = _crop(x, pairs) if mode == "circular" else x
-        for axis, (lo, hi) in enumerate(pairs):
-            lo, hi = max(lo, 0), max(hi, 0)
-            if not (lo or hi):
-                continue
-            n = out.shape[axis]
-            if mode == "replicate" and n == 0:
-                raise ValueError(f"pad: replicate padding {pairs[axis]} needs an element to "
-                                 f"repeat, but dim {axis} is empty (input shape {x.shape})")
-            if mode == "reflect" and (lo >= n or hi >= n):
-                raise ValueError(f"pad: reflect padding {pairs[axis]} must be smaller than the "
-                                 f"dim it pads (dim {axis} of shape {x.shape})")
-            if mode == "circular" and (lo > n or hi > n):
-                raise ValueError(f"pad: circular padding {pairs[axis]} would wrap around "
-                                 f"more than once: dim {axis} has size {n} (after cropping) "
-                                 f"in input of shape {x.shape}")
-            idx = _edge_index(n, lo, hi, mode)
-            out = out[(slice(None),) * axis + (idx,)]
-        return out if mode == "circular" else _crop(out, pairs)
-    raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', "
-                     f"got {mode!r}")
+    if mode not in ("reflect", "replicate", "circular"):
+        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or "
+                         f"'circular', got {mode!r}")
+    _check_non_constant_dims(mode, widths, x)
+    if mode == "circular":
+        return _circular(x, pairs, widths)
+    _check_edges(mode, pairs, widths, x)
+    out = x
+    for axis, (lo, hi) in enumerate(pairs):
+        lo, hi = max(lo, 0), max(hi, 0)
+        if lo or hi:
+            out = out[(slice(None),) * axis + (_edge_index(out.shape[axis], lo, hi, mode),)]
+    return _crop(out, pairs)
+
+
+def _check_non_constant_dims(mode: str, widths: list[int], x: Tensor) -> None:
+    """PyTorch pads k = 1, 2 or 3 trailing dims in the non-constant modes, of an input
+    with k + 1 or k + 2 dims (a batch and a channel dim, or only a channel dim)."""
+    k = len(widths) // 2
+    if not 1 <= k <= 3 or x.ndim not in (k + 1, k + 2):
+        raise NotImplementedError(
+            f"pad: mode {mode!r} with a pad of length {len(widths)} {tuple(widths)} is not "
+            f"supported for a {x.ndim}-D input of shape {x.shape}, as in PyTorch; supported: "
+            "a pad of length 2 for 2-D or 3-D input, 4 for 3-D or 4-D, 6 for 4-D or 5-D")
+
+
+def _check_edges(mode: str, pairs: list[tuple[int, int]], widths: list[int], x: Tensor) -> None:
+    """reflect and replicate, as PyTorch: every dim but a batch dim is non-empty, a
+    reflection is shorter than its dim, and some padded dim keeps an element."""
+    k = len(widths) // 2
+    batched = x.ndim == k + 2
+    sizes = [n + lo + hi for (lo, hi), n in zip(pairs[-k:], x.shape[-k:])]
+    if not any(sizes):  # PyTorch's test: some padded dim keeps an element
+        raise ValueError(f"pad: {mode} padding {tuple(widths)} leaves every padded dim of the "
+                         f"input of shape {x.shape} empty (sizes {tuple(sizes)}); PyTorch "
+                         "needs one of them non-empty")
+    for axis, ((lo, hi), n) in enumerate(zip(pairs, x.shape)):
+        if n == 0 and not (batched and axis == 0):
+            raise ValueError(f"pad: {mode} padding {(lo, hi)} needs non-empty dims (but a "
+                             f"batch dim), got dim {axis} empty in input of shape {x.shape} "
+                             f"(pad {tuple(widths)})")
+        if mode == "reflect" and (lo >= n or hi >= n):
+            raise ValueError(f"pad: reflect padding {(lo, hi)} must be smaller than the "
+                             f"dim it pads (dim {axis} of shape {x.shape})")
+
+
+def _circular(x: Tensor, pairs: list[tuple[int, int]], widths: list[int]) -> Tensor:
+    """PyTorch's circular mode crops every dim first and wraps the cropped tensor
+    ([0..5] with (-1, 2) gives [1 2 3 4 5 1 2]), at most once: a width may not exceed
+    the cropped size. (Beyond it, PyTorch's own copy overlaps its destination: it raises,
+    or returns uninitialized or order-dependent values. We raise.)"""
+    for axis, ((lo, hi), n) in enumerate(zip(pairs, x.shape)):
+        kept = n + min(lo, 0) + min(hi, 0)
+        if max(lo, hi) > kept:
+            raise ValueError(f"pad: circular padding {(lo, hi)} would wrap around more than "
+                             f"once: dim {axis} has size {kept} (after cropping) in input "
+                             f"of shape {x.shape} (pad {tuple(widths)}); each width must be "
+                             "at most that size")
+    out = _crop(x, pairs)
+    for axis, (lo, hi) in enumerate(pairs):
+        lo, hi = max(lo, 0), max(hi, 0)
+        if lo or hi:
+            out = out[(slice(None),) * axis + (_edge_index(out.shape[axis], lo, hi, "circular"),)]
+    return out
 
 
 def _pad_widths(pad: Any, x: Tensor) -> list[int]:

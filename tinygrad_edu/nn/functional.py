@@ -279,3 +279,23 @@ from tinygrad_edu.nn._pool import avg_pool3d, max_pool3d  # noqa: E402
 
 __all__ += ["conv_transpose1d", "conv_transpose2d", "conv_transpose3d", "unfold", "fold",
             "conv3d", "max_pool3d", "avg_pool3d"]
+# Layers added for issue 19 (embedding, resampling, adaptive pooling, group and instance
+# norm, channel dropout, bilinear): each lives in its own module.
+from tinygrad_edu.nn.adaptive_pool import (  # noqa: E402
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    adaptive_avg_pool3d,
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    adaptive_max_pool3d,
+)
+from tinygrad_edu.nn.bilinear import bilinear  # noqa: E402
+from tinygrad_edu.nn.dropout_nd import dropout1d, dropout2d, dropout3d  # noqa: E402
+from tinygrad_edu.nn.embedding import embedding  # noqa: E402
+from tinygrad_edu.nn.group_norm import group_norm, instance_norm  # noqa: E402
+from tinygrad_edu.nn.upsample import interpolate, pixel_shuffle, pixel_unshuffle  # noqa: E402
+
+__all__ += ["embedding", "interpolate", "pixel_shuffle", "pixel_unshuffle",
+            "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_avg_pool3d",
+            "adaptive_max_pool1d", "adaptive_max_pool2d", "adaptive_max_pool3d", "group_norm",
+            "instance_norm", "dropout1d", "dropout2d", "dropout3d", "bilinear"]
