@@ -1,7 +1,6 @@
-"""How the layers added for issue 19 name themselves in errors, below `nn.functional` in the
-import order (their modules hold the functional ops too, which `nn.functional` re-exports,
-so they cannot import `nn.linear`, which imports `nn.functional`). The same rule as
-`nn.linear.layer_name`, which could import this one."""
+"""How layers name themselves in errors ('Linear (encoder.fc1)'). Below `nn.functional` in
+the import order, so that modules holding both a functional op and its layer can use it;
+`nn.linear` re-exports `layer_name` from here."""
 
 from __future__ import annotations
 

@@ -8,21 +8,16 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.errors import ShapeError
-from tinygrad_edu.modes import current_module_path, get_default_dtype
+from tinygrad_edu.modes import get_default_dtype
 from tinygrad_edu.nn import functional as F
 from tinygrad_edu.nn import init
+from tinygrad_edu.nn._layer_name import layer_name  # noqa: F401  (re-exported: layers import it from here)
 from tinygrad_edu.nn.module import Module
 from tinygrad_edu.nn.parameter import Parameter
 from tinygrad_edu.ops.linalg import Linear as LinearOp
 from tinygrad_edu.tensor import Tensor
 
 __all__ = ["Identity", "Linear", "Flatten", "Unflatten", "Dropout", "layer_name"]
-
-
-def layer_name(layer: str) -> str:
-    """'Linear (encoder.fc1)' inside a module call, 'Linear' outside: how errors name a layer."""
-    path = current_module_path()
-    return f"{layer} ({path})" if path else layer
 
 
 def empty_parameter(shape: tuple[int, ...], dtype: Any = None) -> Parameter:
