@@ -48,3 +48,19 @@ def test_pooling_padding_up_to_half_the_dilated_kernel() -> None:
 def test_tensor_class_infers_the_dtype_as_tensor_does() -> None:
     assert tg.Tensor([1, 2]).dtype == np.int64  # torch.Tensor([1, 2]) is float32
     assert tg.Tensor([1.0, 2]).dtype == np.float32
+
+
+def test_average_pooling_of_int32_is_computed_in_int32() -> None:
+    x = tg.tensor(np.arange(16).reshape(1, 1, 4, 4).astype(np.int32))
+    out = nn.functional.avg_pool2d(x, 2)  # PyTorch refuses int32 (int64 only)
+    assert out.dtype == np.int32
+    assert out.tolist() == [[[[2, 4], [10, 12]]]]  # means 2.5, 4.5, ... rounded toward zero
+
+
+def test_convolution_promotes_mixed_dtypes() -> None:
+    rng = np.random.default_rng(0)
+    a, w = rng.standard_normal((1, 2, 5, 5)), rng.standard_normal((3, 2, 3, 3))
+    mixed = nn.functional.conv2d(tg.tensor(a.astype(np.float32)), tg.tensor(w))
+    assert mixed.dtype == np.float64  # PyTorch raises for float32 input, float64 weight
+    same = nn.functional.conv2d(tg.tensor(a.astype(np.float32).astype(np.float64)), tg.tensor(w))
+    np.testing.assert_allclose(mixed.numpy(), same.numpy(), rtol=1e-12)
