@@ -165,7 +165,7 @@ def _add_graph(sub: Any) -> None:
     graph = _command(sub, "graph", "draw a built-in example's graph to a file",
                      "Draw the computational graph of a built-in example, with gradients on "
                      "the edges. Needs Graphviz's `dot`, except for a .dot file.")
-    graph.add_argument("--example", choices=("autoencoder", "two_layer", "convnet",
+    graph.add_argument("--example", choices=("autoencoder", "two_layer", "convnet", "mlp20",
                                               "softmax2", "reused_input", "mlp"),
                        default=None, help="the example to draw (default: autoencoder; with "
                        "--steps: autoencoder, softmax2, reused_input, mlp, all of them)")

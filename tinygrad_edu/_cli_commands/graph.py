@@ -15,7 +15,7 @@ from tinygrad_edu._cli_commands.common import (
 )
 
 STEP_EXAMPLES = ("autoencoder", "softmax2", "reused_input", "mlp")
-PICTURE_EXAMPLES = ("autoencoder", "two_layer", "convnet")
+PICTURE_EXAMPLES = ("autoencoder", "two_layer", "convnet", "mlp20")
 
 
 def run_graph(args: argparse.Namespace) -> int:
