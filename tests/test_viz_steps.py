@@ -122,3 +122,11 @@ def test_cli_writes_every_step_example(tmp_path: Path) -> None:
     bad = subprocess.run([sys.executable, "-m", "tinygrad_edu.cli", "graph", "--steps",
                           "--example", "convnet"], capture_output=True, text=True)
     assert bad.returncode == 2 and "--steps draws" in bad.stderr
+
+
+def test_backpropagation_through_time_folds_by_time_step() -> None:
+    """An nn.RNN over 6 steps draws its six identical steps as one box (issue 19)."""
+    source = viz.examples.draw("rnn").source
+    assert "Tanh → Reshape ×6" in source
+    opened = viz.examples.draw("rnn", fold_repeats=False).source
+    assert "×6" not in opened and opened.count("Tanh") >= 6

@@ -166,7 +166,7 @@ def _add_graph(sub: Any) -> None:
                      "Draw the computational graph of a built-in example, with gradients on "
                      "the edges. Needs Graphviz's `dot`, except for a .dot file.")
     graph.add_argument("--example", choices=("autoencoder", "two_layer", "convnet", "mlp20",
-                                              "softmax2", "reused_input", "mlp"),
+                                              "rnn", "softmax2", "reused_input", "mlp"),
                        default=None, help="the example to draw (default: autoencoder; with "
                        "--steps: autoencoder, softmax2, reused_input, mlp, all of them)")
     graph.add_argument("--out", default=None,

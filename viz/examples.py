@@ -101,14 +101,32 @@ def mlp20(seed: int = 0) -> WithModel:
     return (loss,), dict(model.named_parameters()), model
 
 
+def rnn(seed: int = 0) -> WithModel:
+    """Backpropagation through time: an `nn.RNN` (3 -> 4, tanh) over 6 time steps of a batch
+    of 2, loss = the sum of its outputs. It is the engine's ordinary backward through the
+    unrolled graph; the six identical steps draw as one box "... ×6" (`fold_repeats=False`
+    opens it)."""
+    import tinygrad_edu.nn as nn
+
+    manual_seed(seed)
+    model = nn.RNN(3, 4)
+    rng = np.random.default_rng(seed)
+    x = Tensor(rng.standard_normal((6, 2, 3)), dtype=np.float32, name="x")
+    out, _ = model(x)
+    loss = out.sum()
+    loss.name = "loss"
+    return (loss,), dict(model.named_parameters()), model
+
+
 EXAMPLES: dict[str, Callable[..., WithModel]] = {
     "autoencoder": autoencoder, "two_layer": two_layer, "convnet": convnet, "mlp20": mlp20,
+    "rnn": rnn,
 }
 
 
 def build(name: str, seed: int = 0) -> Built:
-    """`(outputs, params)` of a built-in example: 'autoencoder', 'two_layer', 'convnet' or
-    'mlp20'."""
+    """`(outputs, params)` of a built-in example: 'autoencoder', 'two_layer', 'convnet',
+    'mlp20' or 'rnn'."""
     if name not in EXAMPLES:
         raise ValueError(f"examples.build: unknown example {name!r}; choose one of "
                          f"{sorted(EXAMPLES)}")

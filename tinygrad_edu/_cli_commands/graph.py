@@ -15,7 +15,7 @@ from tinygrad_edu._cli_commands.common import (
 )
 
 STEP_EXAMPLES = ("autoencoder", "softmax2", "reused_input", "mlp")
-PICTURE_EXAMPLES = ("autoencoder", "two_layer", "convnet", "mlp20")
+PICTURE_EXAMPLES = ("autoencoder", "two_layer", "convnet", "mlp20", "rnn")
 
 
 def run_graph(args: argparse.Namespace) -> int:
