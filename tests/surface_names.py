@@ -28,3 +28,14 @@ def resolve(root: Any, dotted: str) -> Any:
             raise AttributeError(f"{path} is listed in {DOC.name} but does not exist")
         obj = getattr(obj, part)
     return obj
+
+
+def listed_test_modules() -> list[tuple[str, str]]:
+    """(name, test module) for every row: the module named in the last column."""
+    out = []
+    for line in DOC.read_text(encoding="utf-8").splitlines():
+        m = _ROW.match(line)
+        if m:
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            out.append((m.group(1), cells[-1]))
+    return out

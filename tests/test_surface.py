@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 import pytest
-from surface_names import listed_names, resolve
+from surface_names import listed_names, listed_test_modules, resolve
 
 import tinygrad_edu
 
@@ -28,3 +29,13 @@ def test_the_doc_lists_names_once() -> None:
 @pytest.mark.parametrize("name", listed_names())
 def test_listed_name_exists(name: str) -> None:
     resolve(tinygrad_edu, name)  # raises AttributeError naming the missing part
+
+
+TESTS = Path(__file__).resolve().parent
+
+
+def test_every_row_names_a_test_module_that_exists() -> None:
+    missing = [(name, module) for name, module in listed_test_modules()
+               if not any((TESTS / sub / f).exists() for sub in ("conformance", ".")
+                          for f in module.split(", "))]
+    assert not missing, f"rows whose test module does not exist: {missing[:10]}"
