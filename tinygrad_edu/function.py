@@ -149,6 +149,8 @@ class Function:
             out._base = tensors[0]
         if wants_grad and _state.grad_enabled:
             fn.link(tuple(tensors), out)
+        if _state.trace is not None:  # tinygrad_edu.compile is recording this function
+            _state.trace.record(cls, tensors, attrs, out, fn)
         return out
 
     def link(self, inputs: tuple[Any, ...], out: Tensor) -> None:
@@ -186,6 +188,8 @@ class Function:
         Views are refused: other tensors sharing the memory would change without an edge.
         """
         op = cls.__name__.lower() + "_"
+        if _state.trace is not None:  # compile cannot replay a change made in place
+            _state.trace.refuse(f"{op} (an in-place op)")
         track = _state.grad_enabled and t.requires_grad
         if track and t._ctx is None:
             raise RuntimeError(f"{op}: in-place change of a leaf tensor that requires grad "

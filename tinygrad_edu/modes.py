@@ -21,7 +21,7 @@ class _State:
     """Every global mode in one place; changed only through the context managers below."""
 
     __slots__ = ("grad_enabled", "default_dtype", "anomaly", "module_path", "generator", "tape",
-                 "inference", "composite")
+                 "inference", "composite", "trace")
 
     def __init__(self) -> None:
         self.grad_enabled = True
@@ -32,6 +32,9 @@ class _State:
         self.tape: GradientTape | None = None
         self.inference = False
         self.composite: Composite | None = None
+        #: the tracer of `tinygrad_edu.compile` while it records a function (else None):
+        #: `Function.apply` hands it every primitive it runs
+        self.trace: Any = None
 
 
 _state = _State()
