@@ -188,8 +188,8 @@ class Function:
         Views are refused: other tensors sharing the memory would change without an edge.
         """
         op = cls.__name__.lower() + "_"
-        if _state.trace is not None:  # compile cannot replay a change made in place
-            _state.trace.refuse(f"{op} (an in-place op)")
+        # compile records the change as the out-of-place op giving t a new value
+        traced = _state.trace.ref(t, op) if _state.trace is not None else None
         track = _state.grad_enabled and t.requires_grad
         if track and t._ctx is None:
             raise RuntimeError(f"{op}: in-place change of a leaf tensor that requires grad "
@@ -204,6 +204,8 @@ class Function:
         t._bump_version()
         if track:
             fn.link((Overwritten(t, op),), t)
+        if traced is not None:
+            _state.trace.record_inplace(cls, traced, attrs, t, fn)
         return t
 
     def __repr__(self) -> str:

@@ -181,6 +181,18 @@ def detect_anomaly() -> Iterator[None]:
         _state.anomaly = previous
 
 
+def value_check(check: Callable[..., R], *tensors: Any, **kwargs: Any) -> R:
+    """Run a library check on tensor values, `check(*arrays, **kwargs)`: it raises its own
+    error (a label out of range) or returns which branch the caller takes (all logits
+    finite). While `tinygrad_edu.compile` traces, the check also becomes a *guard* that the
+    generated code runs on every call: the same error, or, when a branch would come out
+    otherwise, the call runs eagerly."""
+    result = check(*[t.array for t in tensors], **kwargs)
+    if _state.trace is not None:
+        _state.trace.guard(check, tensors, kwargs, result)
+    return result
+
+
 def current_module_path() -> str:
     """The module path new nodes record ('' outside any `nn.Module` call)."""
     return _state.module_path

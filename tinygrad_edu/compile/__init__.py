@@ -27,7 +27,6 @@ from tinygrad_edu.compile.tracer import Diverged, TraceError
 from tinygrad_edu.compile.verify import compare, other_values
 from tinygrad_edu.modes import _state
 from tinygrad_edu.nn.module import Module
-from tinygrad_edu.nn.parameter import Parameter as _Parameter
 from tinygrad_edu.tensor import Tensor
 
 __all__ = ["Compiled", "TraceError", "compile"]
@@ -95,9 +94,14 @@ class Compiled:
     def _named(self) -> list[tuple[str, Tensor]]:
         if self._module is None:
             return []
-        named = list(self._module.named_parameters())
-        return named + [(n, b) for n, b in self._module.named_buffers()
-                        if isinstance(b, Tensor)]
+        return list(self._module.named_parameters())
+
+    def _buffers(self) -> list[tuple[str, Tensor]]:
+        """The module's buffers (running statistics): baked in as constants, their identity
+        and version part of the cache key, so a change (training) traces again."""
+        if self._module is None:
+            return []
+        return [(n, b) for n, b in self._module.named_buffers() if isinstance(b, Tensor)]
 
     def _key(self, args: tuple[Any, ...], tensors: list[Tensor | None],
              named: list[tuple[str, Tensor]]) -> tuple[Any, ...]:
@@ -109,6 +113,7 @@ class Compiled:
             parts.append((name, t.shape, t.dtype, t.requires_grad))
         if self._module is not None:
             parts.append(tuple(m.training for m in self._module.modules()))
+            parts.append(tuple((n, id(b.array), b._version) for n, b in self._buffers()))
         parts.append(_state.default_dtype)
         return tuple(parts)
 
@@ -124,7 +129,7 @@ class Compiled:
         names = argument_names(target, len(args))
         slots = [i if t is not None else None for i, t in enumerate(tensors)]
         generators = _generator_states()
-        buffers = [(n, t.array.copy()) for n, t in named if not isinstance(t, _Parameter)]
+        buffers = [(n, t.array.copy()) for n, t in self._buffers()]
 
         def fresh_args(values: list[np.ndarray | None]) -> list[Any]:
             out = []
@@ -142,8 +147,7 @@ class Compiled:
             [t.requires_grad for _, t in named]
         first, _ = run_trace(self._fn, fresh_args([None] * len(args)), slots, named, names,
                              needs, np.ones)
-        for (n, before), (_, t) in zip(buffers, [x for x in named
-                                                 if not isinstance(x[1], _Parameter)]):
+        for (n, before), (_, t) in zip(buffers, self._buffers()):
             if not np.array_equal(before, t.array, equal_nan=True):
                 raise TraceError(f"compile: the buffer {n!r} changed during the call (e.g. "
                                  "BatchNorm's running statistics in training mode): compile "
@@ -197,8 +201,9 @@ class _Built:
         self.namespace = program.namespace
         self.source = program.source
         self.captured = list(tracer.captured)
+        captured = {id(t) for t in tracer.captured}
         self.live = [(c.tensor, c.array, c.version) for c in tracer.consts
-                     if c.tensor() is not None and c.tensor() not in tracer.captured]
+                     if c.tensor() is not None and id(c.tensor()) not in captured]
         self.pruned = False
         program.trace = None  # type: ignore[assignment]  # let the trace's values go
 

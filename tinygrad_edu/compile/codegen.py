@@ -86,7 +86,7 @@ class Program:
 
     def name_forward(self) -> None:
         tracer, trace = self.trace.tracer, self.trace
-        for slot, name in enumerate(tracer.input_names):
+        for slot, name in zip(tracer.input_slots, tracer.input_names):
             self.names[slot] = self.fresh(name)
         last_of: dict[str, int] = {}
         for i, e in enumerate(tracer.entries[:trace.backward_start]):
@@ -117,14 +117,14 @@ class Program:
         self.namespace[op] = e.op
         spelled = {k: spell(v, self.const) for k, v in e.attrs.items()}
         if all(s for s in spelled.values()):
-            kwargs = "".join(f", {k}={v}" for k, v in spelled.items())
+            kwargs = ", ".join(f"{k}={v}" for k, v in spelled.items())
         else:
             attrs_name = self.fresh(f"{out_name}_attrs")
             self.namespace[attrs_name] = e.attrs
-            kwargs = f", **{attrs_name}"
-        call_args = ", ".join(args)
+            kwargs = f"**{attrs_name}"
+        call_args = ", ".join([*args, kwargs] if kwargs else args)
         return (f"{node} = {op}.__new__({op}){comment}\n"
-                f"{out_name} = np.asarray({node}.forward({call_args}{kwargs}))")
+                f"{out_name} = np.asarray({node}.forward({call_args}))")
 
     def guard_line(self, e: Entry) -> str:
         check, kwargs, outcome = e.guard
@@ -146,7 +146,7 @@ class Program:
         trace, tracer = self.trace, self.trace.tracer
         assert trace.grad_slot is not None
         self.names[trace.grad_slot] = "grad_out"
-        forward_slots = set(range(len(tracer.input_names)))
+        forward_slots = set(tracer.input_slots)
         forward_slots.update(e.out for e in tracer.entries[:trace.backward_start]
                              if e.out is not None)
         entries = self.live_backward()

@@ -109,6 +109,8 @@ class TracingStep(Step):
         entry = tracer.entries[index]
         forward_ins = entry.ins
         mode = backward_mode(type(node))
+        for e in tracer.entries[start:]:  # the backward's lines carry the node's place
+            e.where = entry.where
         if mode != "traced":
             del tracer.entries[start:]
             outs = [None if g is None else tracer.new_slot(g) for g in grads]
@@ -133,6 +135,33 @@ class TracingStep(Step):
             trace.grad_of[st] = trace.grad_of[sa]
             trace.paths[st] = trace.paths.get(sa, 1) + trace.paths.get(sb, 1)  # type: ignore[arg-type]
         return total
+
+
+def referenced_parameters(fn: Any) -> dict[int, str]:
+    """Names for the parameters of the modules a function refers to by a global or a
+    closure variable (`net` in `lambda x, y: F.cross_entropy(net(x), y)`): `net_fc1_weight`,
+    by id."""
+    from tinygrad_edu.nn.module import Module
+
+    owner = getattr(fn, "__self__", None)
+    if isinstance(owner, Module):  # a bound method (model.loss): the module's own names
+        return {id(p): name for name, p in owner.named_parameters()}
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return {}
+    found: dict[str, Any] = {}
+    globals_ = getattr(fn, "__globals__", {})
+    for name in code.co_names:
+        if isinstance(globals_.get(name), Module):
+            found[name] = globals_[name]
+    for name, cell in zip(code.co_freevars, getattr(fn, "__closure__", None) or ()):
+        try:
+            if isinstance(cell.cell_contents, Module):
+                found[name] = cell.cell_contents
+        except ValueError:  # an empty cell
+            continue
+    return {id(p): f"{var}_{name}" for var, m in found.items()
+            for name, p in m.named_parameters()}
 
 
 def argument_names(fn: Callable[..., Any], count: int) -> list[str]:
@@ -165,6 +194,7 @@ def run_trace(call: Callable[..., Any], args: list[Any], arg_slots: list[int | N
     that need no gradient (a broadcast becomes a bare numpy view), and the tracer must see
     every one. The gradients nobody asked for are dropped from the generated code."""
     tracer = Tracer()
+    tracer.captured_names = referenced_parameters(call)
     slots: list[int] = []
     for i, a in enumerate(args):
         if arg_slots[i] is not None:

@@ -71,13 +71,17 @@ class Tracer:
         self.consts: list[Constant] = []
         self.const_of: dict[int, int] = {}
         self.input_names: list[str] = []
+        self.input_slots: list[int] = []
         self.captured: list[Any] = []  # leaves requiring grad met as constants
+        #: names for captured leaves (the parameters of modules the function refers to)
+        self.captured_names: dict[int, str] = {}
         self.phase = "forward"
 
     # ------------------------------------------------------------------ slots
     def add_input(self, t: Any, name: str) -> int:
         slot = self.new_slot(t)
         self.input_names.append(name)
+        self.input_slots.append(slot)
         return slot
 
     def new_slot(self, t: Any) -> int:
@@ -104,7 +108,8 @@ class Tracer:
                     "as an argument)")
             if t.array.dtype.kind == "f":  # a leaf that wants a gradient: an extra input
                 self.captured.append(t)
-                return ("slot", self.add_input(t, f"captured_{len(self.captured)}"))
+                name = self.captured_names.get(id(t), f"captured_{len(self.captured)}")
+                return ("slot", self.add_input(t, name))
         key = id(t)
         if key in self.const_of and self.consts[self.const_of[key]].tensor() is t:
             return ("const", self.const_of[key])
@@ -119,8 +124,19 @@ class Tracer:
         from tinygrad_edu.modes import _state
 
         ins = [self.ref(t, cls.__name__) for t in tensors]
-        where = _state.module_path or (_state.composite.name if _state.composite else "")
+        where = _state.module_path or (_state.composite.name.lower() if _state.composite
+                                       else "")
         self.entries.append(Entry(cls, ins, dict(attrs), self.new_slot(out), fn, where))
+
+    def record_inplace(self, cls: type[Function], ref: Ref, attrs: dict[str, Any], t: Any,
+                       fn: Any) -> None:
+        """`Function.apply_inplace` changed t (`relu_`): recorded as the out-of-place op,
+        t's new value a new slot (the generated code never writes in place)."""
+        from tinygrad_edu.modes import _state
+
+        where = _state.module_path or (_state.composite.name.lower() if _state.composite
+                                       else "")
+        self.entries.append(Entry(cls, [ref], dict(attrs), self.new_slot(t), fn, where))
 
     def refuse(self, what: str) -> None:
         raise TraceError(f"compile: {what} cannot be traced: the generated code would not "

@@ -77,9 +77,11 @@ def compare(first: Trace, second: Trace) -> None:
             what = _describe(ea) if ea is not None else _describe(eb)
             raise TraceError(
                 f"compile: the function ran different operations for other input values "
-                f"(at step {i}: {what}): Python control flow on a tensor's value, read "
-                "around the tracer (e.g. through .array), cannot be traced; use tensor "
-                "ops (torch.where) or call the function uncompiled")
+                f"(at step {i}: {what}): a branch on a tensor's value (an if or while on a "
+                "comparison such as x.sum() > 0, or on numpy code reading .array) is traced "
+                "once, as torch.jit.trace, and would silently take the first call's branch "
+                "on every later call; so it is an error. Use tensor ops (torch.where, "
+                "clamp, masks) or call the function uncompiled")
         for (kind, ka), (_, kb) in zip(ea.ins, eb.ins):
             if kind == "slot" and ka != kb:
                 raise TraceError(f"compile: {_describe(ea)} reads different values for other "
