@@ -273,5 +273,29 @@ def test_the_two_layer_source_is_readable() -> None:
 def test_options_as_torch_compile() -> None:
     f = tg.compile(mode="reduce-overhead")(lambda x: (x * x).sum())
     assert f(Tensor(np.array([2.0]))).item() == 4.0
-    assert isinstance(tg.compile(lambda x: x.sum()), tg.compile.__class__) is False
-    _ = Any
+
+
+def test_labels_that_are_all_equal_still_prove_the_one_hot_is_not_constant() -> None:
+    x = Tensor(np.random.default_rng(0).standard_normal((3, 4)), requires_grad=True)
+    same = Tensor(np.array([1, 1, 1]))
+    with pytest.raises(TraceError, match="changes with the input values"):
+        tg.compile(lambda x, y: F.nll_loss(x, y))(x, same)  # one-hot rows built on arrays
+    step = tg.compile(lambda x, y: F.cross_entropy(x, y))
+    step(x, same)
+    other = Tensor(np.array([0, 3, 2]))
+    np.testing.assert_allclose(step(x, other).numpy(), F.cross_entropy(x, other).numpy(),
+                               rtol=1e-12)
+
+
+@pytest.mark.parametrize("example", ["two_layer", "autoencoder", "mlp", "convnet"])
+def test_the_cli_prints_the_generated_code(example: str, capsys: Any) -> None:
+    from tinygrad_edu.cli import main
+
+    assert main(["compile", "--example", example]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"# tinygrad-edu compile --example {example}:")
+    assert "def forward(" in out and "def backward(grad_out" in out
+    if example == "autoencoder":
+        assert "# dL/dW: sum of 2 paths" in out
+    if example == "two_layer":
+        assert "def forward(X, y, W1, b1, W2, b2):" in out

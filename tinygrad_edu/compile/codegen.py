@@ -28,6 +28,10 @@ from tinygrad_edu.compile.trace import Trace
 from tinygrad_edu.compile.tracer import Entry
 from tinygrad_edu.kernels import KERNELS
 
+#: shorter names for the values of a few primitives (`crossentropy_log_probs`)
+SHORT_NAMES = {"LabelCoefficients": "target_coef", "LogSoftmax": "log_probs",
+               "DropoutMask": "mask", "ConvIm2col": "conv", "WindowMax": "pool"}
+
 
 def identifier(text: str) -> str:
     name = re.sub(r"\W", "_", text).strip("_") or "t"
@@ -95,7 +99,7 @@ class Program:
         for i, e in enumerate(tracer.entries[:trace.backward_start]):
             if e.op is None or e.out is None:
                 continue
-            op = e.op.__name__.lower()
+            op = SHORT_NAMES.get(e.op.__name__, e.op.__name__.lower())
             if e.where and last_of.get(e.where) == i:
                 base = f"{e.where}_out"
             else:

@@ -25,9 +25,15 @@ def other_values(a: np.ndarray, rng: np.random.Generator, kind: int) -> np.ndarr
     1: floats times 1000 (a threshold such as clamp's bounds now cuts elsewhere);
     2: floats negated (every sign changes, so a mask such as x > 0 does);
     3: floats drawn afresh from a normal distribution.
-    Integers and bools are only ever permuted (other values may not be valid)."""
+    Integers are permuted (kinds 0 and 3), or moved by +1 (kind 1) and -1 (kind 2): labels
+    that are all equal change too (a trace whose values are out of range raises in the
+    library's checks and is skipped); bools are permuted or negated."""
     flat = a.reshape(-1)
-    if kind == 0 or a.dtype.kind != "f":
+    if a.dtype.kind == "b" and kind in (1, 2):
+        return ~a
+    if a.dtype.kind in "iu" and kind in (1, 2):
+        return (a + (1 if kind == 1 else -1)).astype(a.dtype)
+    if kind in (0, 3) or a.dtype.kind != "f":
         if flat.size >= 2 and not np.all(flat == flat[0]):
             order = rng.permutation(flat.size)
             if np.array_equal(flat[order], flat):
