@@ -32,6 +32,7 @@ from tinygrad_edu.nn._bce import BinaryCrossEntropy
 from tinygrad_edu.nn._loss_checks import (
     apply_reduction,
     broadcast_target,
+    check_label_range,
     check_reduction,
     class_dim_last,
     class_labels,
@@ -81,10 +82,12 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
     if t_dtype.kind == "f" and np.shape(target) == x.shape:
         return _cross_entropy_soft(x, x2, as_tensor(target).to(x.dtype), w, reduction,
                                    label_smoothing)
-    class_labels(x, target, name, ignore_index, soft_ok=True)  # the checks
+    class_labels(x, target, name, ignore_index, soft_ok=True, range_check=False)
     # The coefficients come from the labels through a primitive (LabelCoefficients), so
-    # that compiled code rebuilds them from each call's labels.
+    # that compiled code rebuilds them from each call's labels; the range check is a guard.
     labels = target if isinstance(target, Tensor) else as_tensor(np.asarray(target))
+    labelled = value_check(check_label_range, labels, num_classes=num_classes,
+                           ignore_index=ignore_index, name=name)
     options = {"num_classes": num_classes, "dtype": x.dtype, "ignore_index": ignore_index,
                "weight": w, "label_smoothing": label_smoothing, "reduction": reduction}
     coef = LabelCoefficients.apply(labels, build=_cross_entropy_coefficients, options=options)
@@ -94,7 +97,7 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
         return per_example(-terms.sum(axis=1), x)
     out = Einsum.apply(_unused_zeroed(log_probs, coef.array), coef, inputs_labels=("ab", "ab"),
                        out_labels="", optimize=False)
-    if reduction == "sum" or value_check(_any_weight, labels, **options):
+    if reduction == "sum" or (labelled if w is None else value_check(_any_weight, coef)):
         return out
     return out + as_tensor(np.asarray(np.nan, dtype=out.dtype))  # 0 / 0, as PyTorch
 
@@ -108,12 +111,11 @@ def _cross_entropy_labelled(labels: np.ndarray, num_classes: int, dtype: np.dtyp
     return labelled, onehot, (onehot if weight is None else onehot * weight)
 
 
-def _any_weight(target: np.ndarray, **options: Any) -> bool:
-    """Does any labelled target carry weight ('mean' divides by the total weight)?"""
-    _, _, coef = _cross_entropy_labelled(target.reshape(-1), options["num_classes"],
-                                         options["dtype"], options["ignore_index"],
-                                         options["weight"])
-    return bool(coef.sum())
+def _any_weight(coef: np.ndarray) -> bool:
+    """Does any labelled target carry weight ('mean' divides by the total weight)? The
+    'mean' coefficients are all 0 exactly when none does (else -w / total, or NaN where the
+    weights sum to 0)."""
+    return bool(coef.any())
 
 
 def _cross_entropy_coefficients(target: np.ndarray, num_classes: int, dtype: np.dtype,
