@@ -299,3 +299,46 @@ def test_the_cli_prints_the_generated_code(example: str, capsys: Any) -> None:
         assert "# dL/dW: sum of 2 paths" in out
     if example == "two_layer":
         assert "def forward(X, y, W1, b1, W2, b2):" in out
+
+
+def test_an_in_place_change_of_an_input_before_backward_raises_as_eager() -> None:
+    W = Tensor(np.array([[1.0, 2.0], [3.0, 4.0]]), requires_grad=True)
+    f = tg.compile(lambda x: (x @ W).relu().sum())
+    x = Tensor(np.array([[1.0, -1.0]]))
+    f(x)  # the tracing call
+    loss = f(x)
+    opt = tg.optim.SGD([W], lr=0.1)
+    W.grad = Tensor(np.ones((2, 2)))
+    opt.step()  # changes W in place before loss.backward()
+    with pytest.raises(RuntimeError, match="modified in place"):
+        loss.backward()
+
+
+def test_outputs_without_a_gradient_path_have_no_graph() -> None:
+    x = Tensor(np.array([1.0, 3.0, 2.0]), requires_grad=True)
+    i = Tensor(np.array([1, 2]))
+    f = tg.compile(lambda x, i: (i * 3).sum())  # x wants a gradient, but no path from it
+    out = f(x, i)
+    assert out.item() == 9 and not out.requires_grad and out.dtype == np.int64
+    with pytest.raises(TraceError, match="returns one of its inputs unchanged"):
+        tg.compile(lambda x: x)(x)
+
+
+def test_a_compiled_module_is_a_module_the_solver_and_optimizers_take() -> None:
+    from tinygrad_edu.train import Solver
+
+    rng = np.random.default_rng(0)
+    X, y = rng.standard_normal((40, 5)), rng.integers(0, 3, 40)
+    data = {"X_train": X, "y_train": y, "X_val": X[:10], "y_val": y[:10]}
+    eager, ours = MLP([5, 8, 3]).double(), MLP([5, 8, 3]).double()
+    ours.load_state_dict(eager.state_dict())
+    compiled = tg.compile(ours)
+    assert isinstance(compiled, nn.Module)
+    assert list(compiled.state_dict()) == [f"_orig_mod.{k}" for k in ours.state_dict()]
+    for model in (eager, compiled):
+        Solver(model, data, update_rule="sgd", optim_config={"learning_rate": 0.1},
+               num_epochs=2, batch_size=10, verbose=False).train()
+    for a, b in zip(compiled.parameters(), eager.parameters()):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10)
+    assert compiled.traces >= 1 and "def backward" in compiled.source
+    assert getattr(compiled, "0") is ours[0]  # other attributes are the module's

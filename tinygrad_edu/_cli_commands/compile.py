@@ -16,8 +16,8 @@ EXAMPLES = ("two_layer", "autoencoder", "mlp", "convnet")
 def _two_layer() -> tuple[Callable[..., Any], tuple[Any, ...]]:
     """The courses' two-layer net (affine - relu - affine - softmax loss), written with raw
     ops in `models.TwoLayerNet`: its `loss(X, y)`."""
-    from tinygrad_edu import Tensor
     from tinygrad_edu.models import TwoLayerNet
+    from tinygrad_edu.tensor import Tensor
 
     model = TwoLayerNet(input_dim=4, hidden_dim=5, num_classes=3, reg=0.0, seed=0)
     X = Tensor(np.random.default_rng(0).standard_normal((2, 4)))
@@ -26,7 +26,7 @@ def _two_layer() -> tuple[Callable[..., Any], tuple[Any, ...]]:
 
 def _autoencoder() -> tuple[Callable[..., Any], tuple[Any, ...]]:
     """0.5 ||W^T W x - x||^2: W is reached by two paths, and the backward sums them."""
-    from tinygrad_edu import Tensor
+    from tinygrad_edu.tensor import Tensor
 
     rng = np.random.default_rng(0)
 
@@ -40,8 +40,8 @@ def _autoencoder() -> tuple[Callable[..., Any], tuple[Any, ...]]:
 def _mlp() -> tuple[Callable[..., Any], tuple[Any, ...]]:
     """nn.Linear - ReLU - nn.Linear with cross_entropy (the layers' fused primitives)."""
     import tinygrad_edu.nn.functional as F
-    from tinygrad_edu import Tensor
     from tinygrad_edu.models import MLP
+    from tinygrad_edu.tensor import Tensor
 
     model = MLP([4, 5, 3])
     X = Tensor(np.random.default_rng(0).standard_normal((2, 4)).astype(np.float32))
@@ -54,8 +54,9 @@ def _mlp() -> tuple[Callable[..., Any], tuple[Any, ...]]:
 
 def _convnet() -> tuple[Callable[..., Any], tuple[Any, ...]]:
     """conv - relu - max pool - linear with cross_entropy."""
+    import tinygrad_edu.nn as nn
     import tinygrad_edu.nn.functional as F
-    from tinygrad_edu import Tensor, nn
+    from tinygrad_edu.tensor import Tensor
 
     model = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                           nn.Flatten(), nn.Linear(2 * 2 * 2, 3))

@@ -25,11 +25,11 @@ from tinygrad_edu.compile.runtime import CompiledFunction
 from tinygrad_edu.compile.trace import argument_names, run_trace
 from tinygrad_edu.compile.tracer import Diverged, TraceError
 from tinygrad_edu.compile.verify import compare, other_values
-from tinygrad_edu.modes import _state
+from tinygrad_edu.modes import _state, no_grad
 from tinygrad_edu.nn.module import Module
 from tinygrad_edu.tensor import Tensor
 
-__all__ = ["Compiled", "TraceError", "compile"]
+__all__ = ["Compiled", "CompiledModule", "TraceError", "compile"]
 
 #: traces of one compiled function after which a warning says it keeps retracing
 RETRACE_WARNING = 8
@@ -41,8 +41,40 @@ def compile(fn: Any = None, **options: Any) -> Any:  # noqa: A001  (PyTorch's na
     callable (and `torch.compile(**options)` returns a decorator; the options PyTorch
     takes, such as `mode=`, are accepted and change nothing here)."""
     if fn is None:
-        return lambda f: Compiled(f)
+        return lambda f: compile(f)
+    if isinstance(fn, Module):
+        return CompiledModule(fn)
     return Compiled(fn)
+
+
+class CompiledModule(Module):
+    """A compiled `nn.Module`, itself a Module (as PyTorch's `OptimizedModule`): its
+    parameters, `state_dict` (keys prefixed `_orig_mod.`, as PyTorch's), `train()`/`eval()`
+    are the original module's, so optimizers and the Solver take it as they take the model;
+    calling it runs the generated code. Other attributes are the original module's."""
+
+    def __init__(self, module: Module) -> None:
+        super().__init__()
+        self._orig_mod = module
+        self.__dict__["_compiled"] = Compiled(module)
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        return self.__dict__["_compiled"](*args, **kwargs)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.forward(*args, **kwargs)  # no module scope: names are the module's own
+
+    @property
+    def source(self) -> str:
+        """The generated code of the last trace."""
+        return str(self.__dict__["_compiled"].source)
+
+    @property
+    def traces(self) -> int:
+        return int(self.__dict__["_compiled"].traces)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.__dict__["_modules"]["_orig_mod"], name)
 
 
 class Compiled:
@@ -87,6 +119,9 @@ class Compiled:
         inputs = [t for t in tensors if t is not None] + [t for _, t in named] + \
             program.captured
         try:
+            if "backward" not in program.namespace:  # no gradient flows: no graph, as eager
+                with no_grad():
+                    return CompiledFunction.apply(*inputs, program=program)
             return CompiledFunction.apply(*inputs, program=program)
         except Diverged:  # a library check's branch came out otherwise: run it eagerly
             return self._fn(*args)

@@ -64,7 +64,9 @@ class CompiledFunction(Function):
     """One node for a whole compiled call: forward and backward are the generated code."""
 
     __slots__ = ()
-    saves = ()
+    # The generated backward reads the inputs' arrays and may read the output's: an
+    # in-place change to either before backward (an optimizer step) raises, as eager does.
+    saves = ("inputs", "output")
 
     def forward(self, *arrays: np.ndarray, program: Any) -> np.ndarray:
         out, saved = program.namespace["forward"](*arrays)

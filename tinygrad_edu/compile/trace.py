@@ -216,6 +216,9 @@ def run_trace(call: Callable[..., Any], args: list[Any], arg_slots: list[int | N
             raise TraceError(f"compile: the function returned a {type(result).__name__}; a "
                              "compiled function returns one Tensor")
         out = tracer.slot_of.get(id(result))
+        if out is not None and out in slots:
+            raise TraceError("compile: the function returns one of its inputs unchanged; "
+                             "there is nothing to compile")
         if out is None:
             raise TraceError("compile: the function's result is not computed from its inputs "
                              "by tensor ops (it is a constant); there is nothing to compile")
