@@ -272,7 +272,12 @@ def test_the_two_layer_source_is_readable() -> None:
 
 def test_options_as_torch_compile() -> None:
     f = tg.compile(mode="reduce-overhead")(lambda x: (x * x).sum())
-    assert f(Tensor(np.array([2.0]))).item() == 4.0
+    assert f(Tensor(np.array([2.0]))).item() == 4.0 and f.traces == 1
+
+    def g(x: Tensor) -> Tensor:
+        return x.sum()
+
+    assert tg.compile(g, disable=True) is g
 
 
 def test_labels_that_are_all_equal_still_prove_the_one_hot_is_not_constant() -> None:

@@ -35,13 +35,19 @@ __all__ = ["Compiled", "CompiledModule", "TraceError", "compile"]
 RETRACE_WARNING = 8
 
 
-def compile(fn: Any = None, **options: Any) -> Any:  # noqa: A001  (PyTorch's name)
+def compile(model: Any = None, *, fullgraph: bool = False, dynamic: bool | None = None,  # noqa: A001
+            backend: Any = None, mode: str | None = None, options: Any = None,
+            disable: bool = False, **kwargs: Any) -> Any:
     """Compile a function of tensors, or an `nn.Module` (its forward, with its parameters
-    and buffers as inputs), into generated numpy code; as `torch.compile`, it returns a
-    callable (and `torch.compile(**options)` returns a decorator; the options PyTorch
-    takes, such as `mode=`, are accepted and change nothing here)."""
-    if fn is None:
-        return lambda f: compile(f)
+    as inputs), into generated numpy code; as `torch.compile`, it returns a callable (a
+    Module for a Module), `torch.compile(**options)` returns a decorator, and
+    `disable=True` returns the model itself. The other options are PyTorch's (`mode=`,
+    `fullgraph=`, `dynamic=`, `backend=`...), accepted and changing nothing here."""
+    if model is None:
+        return lambda m: compile(m, disable=disable)
+    if disable:
+        return model
+    fn = model
     if isinstance(fn, Module):
         return CompiledModule(fn)
     return Compiled(fn)
