@@ -27,6 +27,7 @@ from tinygrad_edu.compile.emitters import spell, template_line
 from tinygrad_edu.compile.trace import Trace
 from tinygrad_edu.compile.tracer import Entry
 from tinygrad_edu.kernels import KERNELS
+from tinygrad_edu.ops import elementwise as el
 
 #: shorter names for the values of a few primitives (`crossentropy_log_probs`)
 SHORT_NAMES = {"LabelCoefficients": "target_coef", "LogSoftmax": "log_probs",
@@ -142,18 +143,66 @@ class Program:
         for i, e in enumerate(tracer.entries[:self.trace.backward_start]):
             if e.guard is not None:
                 self.forward_lines.append(self.guard_line(e))
+            elif e.op is el.ReLU and e.out is not None and self.private(e.ins[0]):
+                # its input is a fresh array nothing else reads: overwrite it, as relu_
+                x = self.arg(e.ins[0])
+                where = f" in {e.where}" if e.where else ""
+                self.forward_lines.append(f"{self.names[e.out]} = np.maximum({x}, 0, out={x})"
+                                          f"  # ReLU{where}, in place")
             else:
                 assert e.out is not None
                 self.forward_lines.append(self.primitive_line(i, e, self.names[e.out]))
 
-    def emit_backward(self) -> None:
+    def count_uses(self, live: list[Entry]) -> None:
+        """How many places read each slot (a node's backward reads what its op `saves`),
+        and which slots hold a fresh array that only the generated code holds."""
+        trace, tracer = self.trace, self.trace.tracer
+        uses: dict[int, int] = {}
+        fresh: set[int] = set()
+
+        def read(ref: tuple[str, int] | None) -> None:
+            if ref is not None and ref[0] == "slot":
+                uses[ref[1]] = uses.get(ref[1], 0) + 1
+
+        for e in tracer.entries[:trace.backward_start]:
+            for r in e.ins:
+                read(r)
+            if e.op is not None and not e.op.is_view and e.out is not None:
+                fresh.add(e.out)
+        for e in live:
+            for r in e.ins:
+                read(r)
+            if e.op is None:
+                fe = tracer.entries[e.node]  # type: ignore[index]
+                assert fe.op is not None
+                if "inputs" in fe.op.saves:
+                    for r in fe.ins:
+                        read(r)
+                if "output" in fe.op.saves:
+                    read(("slot", fe.out))  # type: ignore[arg-type]
+                if e.note == "kernel":  # a kernel's arrays are its own (kernels.py)
+                    fresh.update(o for o in e.outs if o is not None)
+            elif not e.op.is_view and e.out is not None:
+                fresh.add(e.out)
+        read(("slot", trace.out))
+        for r in trace.input_grads:
+            read(r)
+        self.uses, self.fresh_arrays = uses, fresh
+
+    def private(self, ref: tuple[str, int]) -> bool:
+        """A fresh array (made by the generated code) that one place reads: it may be
+        overwritten there (the kernels' private-gradient rule, kernels.py)."""
+        kind, k = ref
+        return (kind == "slot" and k in self.fresh_arrays and self.uses.get(k, 0) == 1
+                and self.trace.tracer.tensors[k].dtype.kind == "f")
+
+    def emit_backward(self, entries: list[Entry]) -> None:
         trace, tracer = self.trace, self.trace.tracer
         assert trace.grad_slot is not None
         self.names[trace.grad_slot] = "grad_out"
         forward_slots = set(tracer.input_slots)
         forward_slots.update(e.out for e in tracer.entries[:trace.backward_start]
                              if e.out is not None)
-        entries = self.live_backward()
         for e in entries:
             for kind, k in e.ins:
                 if kind == "slot" and k in forward_slots and k not in self.saved:
@@ -224,7 +273,7 @@ class Program:
         if e.note == "kernel":
             kernel = KERNELS[fe.op]
             self.namespace[kernel.__name__] = kernel
-            call = f"{kernel.__name__}({made}, {grad}, False)"
+            call = f"{kernel.__name__}({made}, {grad}, {self.private(e.ins[0])})"
             comment = f"  # {fe.op.__name__}{where}: its kernel"
         else:
             call = f"call_backward({made}, {grad})"
@@ -238,10 +287,12 @@ class Program:
         self.namespace.update(check=runtime.check, bind=runtime.bind, rebuild=runtime.rebuild,
                               call_backward=runtime.call_backward)
         self.name_forward()
-        self.emit_forward()
         trace = self.trace
+        live = self.live_backward() if trace.grad_slot is not None else []
+        self.count_uses(live)
+        self.emit_forward()
         if trace.grad_slot is not None:
-            self.emit_backward()
+            self.emit_backward(live)
         inputs = [self.names[s] for s in trace.input_slots]
         saved = [self.names[s] for s in self.saved] + [self.instance[i]
                                                         for i in self.saved_instances]

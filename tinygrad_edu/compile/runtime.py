@@ -84,14 +84,21 @@ class CompiledFunction(Function):
                                "earlier backward(); pass retain_graph=True to go through it "
                                "twice")
         program, saved = self.saved
-        grads = program.namespace["backward"](np.asarray(grad.array), *saved)
+        upstream = np.asarray(grad.array)
+        grads = program.namespace["backward"](upstream, *saved)
+        # Each leaf owns its .grad: an array the generated code made is handed over as it
+        # is; one shared with the caller's upstream gradient, read-only (a broadcast) or
+        # handed to two inputs is copied (kernels.py's rule for private gradients).
+        taken = {id(upstream), id(upstream.base)}
         out: list[Tensor | None] = []
         for g, needs in zip(grads, self.needs_input_grad):
             if g is None or not needs:
                 out.append(None)
                 continue
             g = np.asarray(g)
-            if not g.flags.writeable or g.base is not None:
-                g = g.copy()  # the leaf owns its .grad: never a view of another array
+            root = g if g.base is None else g.base
+            if not g.flags.writeable or id(root) in taken:
+                g = root = g.copy()
+            taken.add(id(root))
             out.append(Tensor._wrap(g))
         return tuple(out)
