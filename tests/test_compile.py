@@ -347,3 +347,18 @@ def test_a_compiled_module_is_a_module_the_solver_and_optimizers_take() -> None:
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10)
     assert compiled.traces >= 1 and "def backward" in compiled.source
     assert getattr(compiled, "0") is ours[0]  # other attributes are the module's
+
+
+def test_relu_in_place_never_touches_an_array_someone_else_holds() -> None:
+    x = Tensor(np.array([[1.0, -2.0], [-3.0, 4.0]]), requires_grad=True)
+    before = x.numpy().copy()
+    for fn in (lambda x: x.relu().sum(), lambda x: tg.einsum("ij->ji", x * 1.0).relu().sum(),
+               lambda x: ((x * 2.0).relu() + (x * 2.0)).sum()):
+        f = tg.compile(fn)
+        for _ in range(2):
+            out = f(x)
+            np.testing.assert_array_equal(x.numpy(), before)
+            np.testing.assert_allclose(out.numpy(), fn(x).numpy(), rtol=1e-12)
+    src = tg.compile(lambda x: (x * 2.0).relu().sum())
+    src(x)
+    assert "out=mul)  # ReLU, in place" in src.source

@@ -27,7 +27,15 @@ from tinygrad_edu.compile.emitters import spell, template_line
 from tinygrad_edu.compile.trace import Trace
 from tinygrad_edu.compile.tracer import Entry
 from tinygrad_edu.kernels import KERNELS
+from tinygrad_edu.ops import conv, linalg, reduce, windows
 from tinygrad_edu.ops import elementwise as el
+
+#: primitives whose forward always returns a new array (numpy's einsum may return a view
+#: of its operand, a user's Function its input: neither is here), so a later op may
+#: overwrite it when nothing else reads it
+FRESH = frozenset({el.Add, el.Sub, el.Mul, el.Div, el.Neg, el.Exp, el.Log, el.Sqrt, el.Tanh,
+                   el.Sigmoid, el.ReLU, el.Maximum, el.Minimum, el.Pow, el.Where, linalg.Linear,
+                   linalg.MatMul, reduce.LogSoftmax, conv.ConvIm2col, windows.WindowMax})
 
 #: shorter names for the values of a few primitives (`crossentropy_log_probs`)
 SHORT_NAMES = {"LabelCoefficients": "target_coef", "LogSoftmax": "log_probs",
@@ -167,7 +175,7 @@ class Program:
         for e in tracer.entries[:trace.backward_start]:
             for r in e.ins:
                 read(r)
-            if e.op is not None and not e.op.is_view and e.out is not None:
+            if e.op in FRESH and e.out is not None:
                 fresh.add(e.out)
         for e in live:
             for r in e.ins:
@@ -182,7 +190,7 @@ class Program:
                     read(("slot", fe.out))  # type: ignore[arg-type]
                 if e.note == "kernel":  # a kernel's arrays are its own (kernels.py)
                     fresh.update(o for o in e.outs if o is not None)
-            elif not e.op.is_view and e.out is not None:
+            elif e.op in FRESH and e.out is not None:
                 fresh.add(e.out)
         read(("slot", trace.out))
         for r in trace.input_grads:
