@@ -362,3 +362,17 @@ def test_relu_in_place_never_touches_an_array_someone_else_holds() -> None:
     src = tg.compile(lambda x: (x * 2.0).relu().sum())
     src(x)
     assert "out=mul)  # ReLU, in place" in src.source
+
+
+def test_a_rebound_closure_variable_traces_again() -> None:
+    x = Tensor(np.ones((2, 3)))
+    models = [MLP([3, 2]).double(), MLP([3, 2]).double()]
+    model = models[0]
+    f = tg.compile(lambda x: model(x).sum())
+    first = f(x).item()
+    model = models[1]  # noqa: F841  (read by the lambda)
+    assert f(x).item() == models[1](x).sum().item() != first
+    assert f.traces == 2
+    models[1].train(False)
+    f(x)
+    assert f.traces == 3  # a module's mode is part of the key too

@@ -152,6 +152,8 @@ class Compiled:
                          else ("value", type(a), repr(a)))
         for name, t in named:
             parts.append((name, t.shape, t.dtype, t.requires_grad))
+        if self._module is None:
+            parts.append(bindings(self._fn))
         if self._module is not None:
             parts.append(tuple(m.training for m in self._module.modules()))
             parts.append(tuple((n, id(b.array), b._version) for n, b in self._buffers()))
@@ -231,6 +233,35 @@ class Compiled:
     def _name(self) -> str:
         fn = self._fn
         return type(fn).__name__ if self._module is not None else getattr(fn, "__name__", "fn")
+
+
+def bindings(fn: Any) -> tuple[Any, ...]:
+    """What a function reads besides its arguments, by identity: the tensors and modules
+    its globals and closure variables name (with each module's parameters, its training
+    mode) and a bound method's module. Part of the cache key: a rebound variable (`model`
+    now another model) or a replaced parameter traces again instead of running the code
+    generated for the old one."""
+    found: list[Any] = []
+    owner = getattr(fn, "__self__", None)
+    if owner is not None:
+        found.append(owner)
+    code = getattr(fn, "__code__", None)
+    if code is not None:
+        globals_ = getattr(fn, "__globals__", {})
+        found += [globals_.get(name) for name in code.co_names]
+        for cell in getattr(fn, "__closure__", None) or ():
+            try:
+                found.append(cell.cell_contents)
+            except ValueError:  # an empty cell
+                continue
+    key: list[Any] = []
+    for obj in found:
+        if isinstance(obj, Tensor):
+            key.append(id(obj))
+        elif isinstance(obj, Module):
+            key.append((id(obj), tuple(id(p) for p in obj.parameters()),
+                        tuple(m.training for m in obj.modules())))
+    return tuple(key)
 
 
 class _Built:
