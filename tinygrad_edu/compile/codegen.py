@@ -252,10 +252,13 @@ class Program:
         assert e.node is not None
         fe = tracer.entries[e.node]
         assert fe.op is not None and fe.out is not None
-        for kind, k in [*fe.ins, ("slot", fe.out)]:
+        # a kernel reads what its primitive `saves` (kernels.py): the inputs of one that
+        # saves only its output (ReLU, LogSoftmax) are not kept for it
+        reads_inputs = e.note != "kernel" or "inputs" in fe.op.saves
+        for kind, k in [*(fe.ins if reads_inputs else []), ("slot", fe.out)]:
             if kind == "slot" and k not in self.saved:
                 self.saved.append(k)
-        inputs = ", ".join(self.arg(r) for r in fe.ins)
+        inputs = ", ".join(self.arg(r) if reads_inputs else "None" for r in fe.ins)
         inputs = f"({inputs},)" if len(fe.ins) == 1 else f"({inputs})"
         wanted = [slot is not None and slot in self.needed for slot in e.outs]
         needs = f"({', '.join(map(str, wanted))},)" if len(wanted) == 1 else \
