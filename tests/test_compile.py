@@ -78,7 +78,7 @@ def test_a_compiled_module_is_called_with_its_parameters() -> None:
     model(x).sum().backward()
     for g, p in zip(grads, model.parameters()):
         np.testing.assert_allclose(g, p.grad.numpy(), rtol=1e-12)
-    assert "def forward(input_, v_0_weight, v_0_bias" in compiled.source
+    assert "def forward(input_, linear0_weight, linear0_bias" in compiled.source
     assert compiled.training is model.training  # attributes are the module's
 
 

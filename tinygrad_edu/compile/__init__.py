@@ -22,7 +22,7 @@ import numpy as np
 
 from tinygrad_edu.compile.codegen import Program
 from tinygrad_edu.compile.runtime import CompiledFunction
-from tinygrad_edu.compile.trace import argument_names, run_trace
+from tinygrad_edu.compile.trace import argument_names, parameter_names, run_trace
 from tinygrad_edu.compile.tracer import Diverged, TraceError
 from tinygrad_edu.compile.verify import compare, other_values
 from tinygrad_edu.modes import _state, no_grad
@@ -170,6 +170,8 @@ class Compiled:
                           "shapes, dtypes or Python arguments each time); each trace costs "
                           "about two eager calls", UserWarning, stacklevel=3)
         names = argument_names(target, len(args))
+        readable = parameter_names(self._module) if self._module is not None else {}
+        named = [(readable.get(id(t), n), t) for n, t in named]
         slots = [i if t is not None else None for i, t in enumerate(tensors)]
         generators = _generator_states()
         buffers = [(n, t.array.copy()) for n, t in self._buffers()]

@@ -109,10 +109,11 @@ class Program:
             if e.op is None or e.out is None:
                 continue
             op = SHORT_NAMES.get(e.op.__name__, e.op.__name__.lower())
+            where = tracer.path_names.get(e.where, e.where)
             if e.where and last_of.get(e.where) == i:
-                base = f"{e.where}_out"
+                base = f"{where}_out"
             else:
-                base = f"{e.where}_{op}" if e.where else op
+                base = f"{where}_{op}" if e.where else op
             self.names[e.out] = self.fresh(base)
 
     # ------------------------------------------------------------------ lines

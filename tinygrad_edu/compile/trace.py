@@ -137,15 +137,41 @@ class TracingStep(Step):
         return total
 
 
-def referenced_parameters(fn: Any) -> dict[int, str]:
-    """Names for the parameters of the modules a function refers to by a global or a
-    closure variable (`net` in `lambda x, y: F.cross_entropy(net(x), y)`): `net_fc1_weight`,
-    by id."""
+def readable_paths(module: Any) -> dict[str, str]:
+    """Module paths as names: a numbered child of a Sequential is named after its class
+    (`0` -> `linear0`, `body.1` -> `body.relu1`)."""
+    names: dict[str, str] = {}
+    for path, m in module.named_modules():
+        if not path:
+            continue
+        parent, _, last = path.rpartition(".")
+        label = f"{type(m).__name__.lower()}{last}" if last.isdigit() else last
+        names[path] = f"{names[parent]}.{label}" if parent else label
+    return names
+
+
+def parameter_names(module: Any, prefix: str = "") -> dict[int, str]:
+    """`fc1.weight` -> `fc1_weight` (`0.weight` -> `linear0_weight`), by id."""
+    paths = readable_paths(module)
+    out = {}
+    for name, p in module.named_parameters():
+        owner, _, last = name.rpartition(".")
+        readable = f"{paths.get(owner, owner)}.{last}" if owner else last
+        out[id(p)] = f"{prefix}{readable}".replace(".", "_")
+    return out
+
+
+def referenced_modules(fn: Any) -> dict[str, Any]:
+    """The modules a function refers to by a global or a closure variable, by variable
+    name (`net` in `lambda x, y: F.cross_entropy(net(x), y)`); a bound method's module as
+    ''."""
     from tinygrad_edu.nn.module import Module
 
     owner = getattr(fn, "__self__", None)
     if isinstance(owner, Module):  # a bound method (model.loss): the module's own names
-        return {id(p): name for name, p in owner.named_parameters()}
+        return {"": owner}
+    if isinstance(fn, Module):
+        return {"": fn}
     code = getattr(fn, "__code__", None)
     if code is None:
         return {}
@@ -160,8 +186,7 @@ def referenced_parameters(fn: Any) -> dict[int, str]:
                 found[name] = cell.cell_contents
         except ValueError:  # an empty cell
             continue
-    return {id(p): f"{var}_{name}" for var, m in found.items()
-            for name, p in m.named_parameters()}
+    return found
 
 
 def argument_names(fn: Callable[..., Any], count: int) -> list[str]:
@@ -194,7 +219,9 @@ def run_trace(call: Callable[..., Any], args: list[Any], arg_slots: list[int | N
     that need no gradient (a broadcast becomes a bare numpy view), and the tracer must see
     every one. The gradients nobody asked for are dropped from the generated code."""
     tracer = Tracer()
-    tracer.captured_names = referenced_parameters(call)
+    for var, module in referenced_modules(call).items():
+        tracer.captured_names.update(parameter_names(module, f"{var}_" if var else ""))
+        tracer.path_names.update(readable_paths(module))
     slots: list[int] = []
     for i, a in enumerate(args):
         if arg_slots[i] is not None:

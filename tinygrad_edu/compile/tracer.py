@@ -75,6 +75,8 @@ class Tracer:
         self.captured: list[Any] = []  # leaves requiring grad met as constants
         #: names for captured leaves (the parameters of modules the function refers to)
         self.captured_names: dict[int, str] = {}
+        #: module paths as names for the generated code (`0` -> `linear0`)
+        self.path_names: dict[str, str] = {}
         self.phase = "forward"
 
     # ------------------------------------------------------------------ slots
