@@ -142,7 +142,7 @@ class Program:
 
     def guard_line(self, e: Entry) -> str:
         check, kwargs, outcome = e.guard
-        name = self.fresh(f"guard_{e.note}")
+        name = self.fresh(f"guard_{e.note.lstrip('_')}")
         self.namespace[name] = (check, kwargs, outcome)
         args = ", ".join(self.arg(r) for r in e.ins)
         return f"check({name}, {args})  # the library's {e.note}, on every call"
