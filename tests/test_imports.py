@@ -41,6 +41,7 @@ TIER_OF = {
     f"{PACKAGE}.course": "course",
     f"{PACKAGE}.checks": "course",
     f"{PACKAGE}.derive": "course",
+    f"{PACKAGE}.compile": "course",  # tracing and code generation, over the core and nn
     f"{PACKAGE}.cli": "cli",
     f"{PACKAGE}._cli_commands": "cli",
     "viz": "viz",

@@ -98,6 +98,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sweep(sub)
     _add_predict(sub)
     _add_evaluate(sub)
+    _add_compile(sub)
     return parser
 
 
@@ -234,6 +235,17 @@ def _add_evaluate(sub: Any) -> None:
                           help="the split")
     _add_data_dir(evaluate, "directory holding the dataset files")
     evaluate.set_defaults(run=commands.run_evaluate)
+
+
+def _add_compile(sub: Any) -> None:
+    from tinygrad_edu._cli_commands import compile as compile_command
+
+    command = _command(sub, "compile", "print the numpy code compile generates for a model",
+                       "Compile a built-in model's loss with tinygrad_edu.compile and print "
+                       "the generated numpy forward and backward (docs/compile.md).")
+    command.add_argument("--example", choices=compile_command.EXAMPLES, default="two_layer",
+                         help="the model (default: two_layer, the courses' two-layer net)")
+    command.set_defaults(run=compile_command.run_compile)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -149,6 +149,8 @@ class Function:
             out._base = tensors[0]
         if wants_grad and _state.grad_enabled:
             fn.link(tuple(tensors), out)
+        if _state.trace is not None:  # tinygrad_edu.compile is recording this function
+            _state.trace.record(cls, tensors, attrs, out, fn)
         return out
 
     def link(self, inputs: tuple[Any, ...], out: Tensor) -> None:
@@ -186,6 +188,8 @@ class Function:
         Views are refused: other tensors sharing the memory would change without an edge.
         """
         op = cls.__name__.lower() + "_"
+        # compile records the change as the out-of-place op giving t a new value
+        traced = _state.trace.ref(t, op) if _state.trace is not None else None
         track = _state.grad_enabled and t.requires_grad
         if track and t._ctx is None:
             raise RuntimeError(f"{op}: in-place change of a leaf tensor that requires grad "
@@ -200,6 +204,8 @@ class Function:
         t._bump_version()
         if track:
             fn.link((Overwritten(t, op),), t)
+        if traced is not None:
+            _state.trace.record_inplace(cls, traced, attrs, t, fn)
         return t
 
     def __repr__(self) -> str:

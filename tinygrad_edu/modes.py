@@ -21,7 +21,7 @@ class _State:
     """Every global mode in one place; changed only through the context managers below."""
 
     __slots__ = ("grad_enabled", "default_dtype", "anomaly", "module_path", "generator", "tape",
-                 "inference", "composite")
+                 "inference", "composite", "trace")
 
     def __init__(self) -> None:
         self.grad_enabled = True
@@ -32,6 +32,9 @@ class _State:
         self.tape: GradientTape | None = None
         self.inference = False
         self.composite: Composite | None = None
+        #: the tracer of `tinygrad_edu.compile` while it records a function (else None):
+        #: `Function.apply` hands it every primitive it runs
+        self.trace: Any = None
 
 
 _state = _State()
@@ -176,6 +179,18 @@ def detect_anomaly() -> Iterator[None]:
         yield
     finally:
         _state.anomaly = previous
+
+
+def value_check(check: Callable[..., R], *tensors: Any, **kwargs: Any) -> R:
+    """Run a library check on tensor values, `check(*arrays, **kwargs)`: it raises its own
+    error (a label out of range) or returns which branch the caller takes (all logits
+    finite). While `tinygrad_edu.compile` traces, the check also becomes a *guard* that the
+    generated code runs on every call: the same error, or, when a branch would come out
+    otherwise, the call runs eagerly."""
+    result = check(*[t.array for t in tensors], **kwargs)
+    if _state.trace is not None:
+        _state.trace.guard(check, tensors, kwargs, result)
+    return result
 
 
 def current_module_path() -> str:

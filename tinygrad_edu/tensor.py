@@ -244,15 +244,21 @@ class Tensor(MathsMixin, LogicMixin, UnaryMixin, ElementwiseMixin, ReduceMixin, 
 
     def numpy(self) -> np.ndarray:
         """The array itself (shares memory, as PyTorch's `numpy()`)."""
+        if _state.trace is not None:  # compile: a value read leaves the traced graph
+            _state.trace.read_value(self, "numpy()")
         return self.array
 
     def item(self) -> Any:
+        if _state.trace is not None:  # compile: a value read leaves the traced graph
+            _state.trace.read_value(self, "item()")
         if self.array.size != 1:
             raise ValueError(f"item: only one-element tensors can be converted to a Python "
                              f"scalar; this one has shape {self.shape}")
         return self.array.item()
 
     def tolist(self) -> Any:
+        if _state.trace is not None:  # compile: a value read leaves the traced graph
+            _state.trace.read_value(self, "tolist()")
         return self.array.tolist()
 
     # numpy's protocols: `_numpy_interop` (installed in `_numpy`) says how each one works.
@@ -284,6 +290,8 @@ class Tensor(MathsMixin, LogicMixin, UnaryMixin, ElementwiseMixin, ReduceMixin, 
         return int(self.item())
 
     def __bool__(self) -> bool:
+        if _state.trace is not None:  # compile: a branch on a value cannot be traced
+            _state.trace.read_value(self, "bool()")
         if self.array.size != 1:
             raise RuntimeError(f"bool: a tensor of shape {self.shape} has more than one value; "
                                "use .any() or .all()")

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.errors import ShapeError
+from tinygrad_edu.modes import value_check
 from tinygrad_edu.tensor import Tensor, as_tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -83,7 +84,7 @@ def label_shape(x: Tensor) -> tuple[int, ...]:
 
 
 def class_labels(x: Tensor, target: Any, name: str, ignore_index: int | None = None,
-                  soft_ok: bool = False) -> np.ndarray:
+                  soft_ok: bool = False, range_check: bool = True) -> np.ndarray:
     """The integer labels (flattened) that go with scores `x`, after checking them."""
     t = target.array if isinstance(target, Tensor) else np.asarray(target)
     expected = label_shape(x)
@@ -105,17 +106,34 @@ def class_labels(x: Tensor, target: Any, name: str, ignore_index: int | None = N
     if t.dtype.kind not in "iu":
         raise TypeError(f"{name}: class-label targets must be integers (int64), got {t.dtype} "
                         f"with shape {t.shape} for input of shape {x.shape}{soft}")
-    labels = t.reshape(-1)
     num_classes = x.shape[0] if x.ndim == 1 else x.shape[1]
+    if not range_check:  # the caller runs check_label_range itself
+        return t.reshape(-1)
+    if isinstance(target, Tensor):  # a guard of compiled code, too (modes.value_check)
+        value_check(check_label_range, target, num_classes=num_classes,
+                    ignore_index=ignore_index, name=name)
+    else:
+        check_label_range(t, num_classes, ignore_index, name)
+    return t.reshape(-1)
+
+
+def check_label_range(target: np.ndarray, num_classes: int, ignore_index: int | None,
+                      name: str) -> bool:
+    """Raise IndexError naming the first label outside 0..C-1 (and not ignore_index);
+    return whether any label is not ignore_index (a loss's mean divides by their count)."""
+    labels = target.reshape(-1)
     bad = (labels < 0) | (labels >= num_classes)
+    labelled = True
     if ignore_index is not None:
-        bad &= labels != ignore_index
+        keep = labels != ignore_index
+        bad &= keep
+        labelled = bool(keep.any())
     if bad.any():
         valid = f"0..{num_classes - 1}" + (f" or ignore_index={ignore_index}"
                                            if ignore_index is not None else "")
         raise IndexError(f"{name}: target label {labels[bad][0]} is out of range for "
                          f"{num_classes} classes (valid: {valid})")
-    return labels
+    return labelled
 
 
 def class_weight(weight: Any, x: Tensor, name: str) -> np.ndarray | None:

@@ -12,13 +12,13 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.autograd import no_grad
-from tinygrad_edu.creation import numpy_generator
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.functional import linear as _linear
 from tinygrad_edu.functional import where
 from tinygrad_edu.nn._pad import pad
 from tinygrad_edu.nn._piecewise import _kink, _overwrite, _t, elu, hardtanh, softmax_dim
 from tinygrad_edu.nn._special import Erf
+from tinygrad_edu.ops.constants import DropoutMask
 from tinygrad_edu.tensor import Tensor, as_tensor
 
 # ----------------------------------------------------------------------------- affine
@@ -120,9 +120,8 @@ def dropout(input: Any, p: float = 0.5, training: bool = True, inplace: bool = F
         return _overwrite(x, "dropout", lambda x: dropout(x, p, training, generator=generator))
     if p == 1.0:
         return x * 0.0
-    dt = x.array.dtype if x.array.dtype in (np.float32, np.float64) else np.float64
-    keep = numpy_generator(generator).random(x.shape, dtype=dt) >= p
-    return x * as_tensor(keep.astype(x.array.dtype) * (1.0 / (1.0 - p)))
+    # the mask is a primitive (no gradient), so compiled code draws a fresh one per call
+    return x * DropoutMask.apply(shape=x.shape, dtype=x.array.dtype, p=p, generator=generator)
 
 
 def _stat_axes(x: Tensor, op: str) -> tuple[int, ...]:

@@ -26,12 +26,13 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.errors import ShapeError
-from tinygrad_edu.modes import composite
+from tinygrad_edu.modes import composite, value_check
 from tinygrad_edu.nn import _margin_losses
 from tinygrad_edu.nn._bce import BinaryCrossEntropy
 from tinygrad_edu.nn._loss_checks import (
     apply_reduction,
     broadcast_target,
+    check_label_range,
     check_reduction,
     class_dim_last,
     class_labels,
@@ -41,6 +42,7 @@ from tinygrad_edu.nn._loss_checks import (
     per_example,
     same_shape_target,
 )
+from tinygrad_edu.ops.constants import LabelCoefficients
 from tinygrad_edu.ops.linalg import Einsum
 from tinygrad_edu.tensor import Tensor, as_tensor
 
@@ -80,34 +82,65 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
     if t_dtype.kind == "f" and np.shape(target) == x.shape:
         return _cross_entropy_soft(x, x2, as_tensor(target).to(x.dtype), w, reduction,
                                    label_smoothing)
-    labels = class_labels(x, target, name, ignore_index, soft_ok=True)
-    labelled = labels != ignore_index
-    onehot = one_hot(labels, num_classes, x.dtype, labelled)
-    coef = onehot if w is None else onehot * w  # row n: w_{y_n} at y_n
-    total_weight = coef.sum()
-    if label_smoothing:
-        spread = (np.ones(num_classes, x.dtype) if w is None else w) * (label_smoothing
-                                                                         / num_classes)
-        coef = (1.0 - label_smoothing) * coef + labelled[:, None] * spread
-    return _cross_entropy_coef(x, x2, coef.astype(x.dtype, copy=False), onehot != 0,
-                               reduction, total_weight)
-
-
-def _cross_entropy_coef(x: Tensor, x2: Tensor, coef: np.ndarray, picked: np.ndarray,
-                        reduction: str, total_weight: float) -> Tensor:
-    """-sum_c coef_nc log softmax(x_n)_c with a constant coef (`picked`: the targets).
-
-    Two graph nodes for a batch loss: the fused log_softmax and one einsum with the constant
-    -coef / N (a one-hot pick, no gather and no scatter-add in backward), so the loss adds
-    little to a training step over hand-written numpy.
-    """
+    class_labels(x, target, name, ignore_index, soft_ok=True, range_check=False)
+    # The coefficients come from the labels through a primitive (LabelCoefficients), so
+    # that compiled code rebuilds them from each call's labels; the range check is a guard.
+    labels = target if isinstance(target, Tensor) else as_tensor(np.asarray(target))
+    labelled = value_check(check_label_range, labels, num_classes=num_classes,
+                           ignore_index=ignore_index, name=name)
+    options = {"num_classes": num_classes, "dtype": x.dtype, "ignore_index": ignore_index,
+               "weight": w, "label_smoothing": label_smoothing, "reduction": reduction}
+    coef = LabelCoefficients.apply(labels, build=_cross_entropy_coefficients, options=options)
     log_probs = x2.log_softmax(1)
     if reduction == "none":
-        terms = _unused_zeroed(log_probs, coef) * as_tensor(coef)
+        terms = _unused_zeroed(log_probs, coef.array) * coef
         return per_example(-terms.sum(axis=1), x)
+    out = Einsum.apply(_unused_zeroed(log_probs, coef.array), coef, inputs_labels=("ab", "ab"),
+                       out_labels="", optimize=False)
+    if reduction == "sum" or (labelled if w is None else value_check(_any_weight, coef)):
+        return out
+    return out + as_tensor(np.asarray(np.nan, dtype=out.dtype))  # 0 / 0, as PyTorch
+
+
+def _cross_entropy_labelled(labels: np.ndarray, num_classes: int, dtype: np.dtype,
+                            ignore_index: int, weight: np.ndarray | None
+                            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(labelled, one-hot rows, weighted rows) of the flattened labels."""
+    labelled = labels != ignore_index
+    onehot = one_hot(labels, num_classes, dtype, labelled)
+    return labelled, onehot, (onehot if weight is None else onehot * weight)
+
+
+def _any_weight(coef: np.ndarray) -> bool:
+    """Does any labelled target carry weight ('mean' divides by the total weight)? The
+    'mean' coefficients are all 0 exactly when none does (else -w / total, or NaN where the
+    weights sum to 0)."""
+    return bool(coef.any())
+
+
+def _cross_entropy_coefficients(target: np.ndarray, num_classes: int, dtype: np.dtype,
+                                ignore_index: int, weight: np.ndarray | None,
+                                label_smoothing: float, reduction: str) -> np.ndarray:
+    """The constant c of the loss sum(log softmax(x) * c): -coef / total weight for 'mean',
+    -coef for 'sum', coef for 'none', where coef_nc = w_c q_nc, q the (smoothed) one-hot
+    target. One einsum with it is a one-hot pick: no gather and no scatter-add in backward,
+    so the loss adds little to a training step over hand-written numpy."""
+    labelled, onehot, coef = _cross_entropy_labelled(target.reshape(-1), num_classes, dtype,
+                                                     ignore_index, weight)
+    total_weight = coef.sum()
+    if label_smoothing:
+        spread = (np.ones(num_classes, dtype) if weight is None else weight) * (
+            label_smoothing / num_classes)
+        coef = (1.0 - label_smoothing) * coef + labelled[:, None] * spread
+    coef = coef.astype(dtype, copy=False)
+    if reduction == "none":
+        return coef
     if reduction == "sum":
-        return _dot_all(log_probs, -coef)
-    return _weighted_mean(log_probs, coef, picked, total_weight)
+        return (-coef).astype(dtype, copy=False)
+    scale = 1.0 / total_weight if total_weight else np.nan
+    with np.errstate(invalid="ignore"):
+        scaled = np.where((onehot != 0) | (coef != 0), coef * -scale, 0.0)
+    return scaled.astype(dtype, copy=False)
 
 
 def _weighted_mean(t: Tensor, coef: np.ndarray, picked: np.ndarray, total_weight: float
@@ -129,8 +162,13 @@ def _weighted_mean(t: Tensor, coef: np.ndarray, picked: np.ndarray, total_weight
 
 def _unused_zeroed(t: Tensor, coef: np.ndarray) -> Tensor:
     """t with 0 where coef is 0, if t has infinities: a masked logit (-inf) times its zero
-    coefficient would otherwise turn the sum into nan."""
-    return t if np.isfinite(t.array).all() else t.where(coef != 0, 0.0)
+    coefficient would otherwise turn the sum into nan. (The finiteness test is a guard of
+    compiled code: `modes.value_check`.)"""
+    return t if value_check(_all_finite, t) else t.where(coef != 0, 0.0)
+
+
+def _all_finite(a: np.ndarray) -> bool:
+    return bool(np.isfinite(a).all())
 
 
 def _dot_all(t: Tensor, coef: np.ndarray) -> Tensor:
@@ -306,14 +344,18 @@ def binary_cross_entropy(input: Any, target: Any, weight: Any = None,
 
 
 def _check_probabilities(t: Tensor, name: str, what: str, hint: str) -> None:
-    """Raise unless every element of t is in [0, 1]. Written so that NaN fails the check
-    (as in PyTorch): the clamped logs would otherwise turn a NaN probability into the
-    finite loss 100."""
-    outside = ~((t.array >= 0) & (t.array <= 1))
+    """Raise unless every element of t is in [0, 1] (a guard of compiled code, too)."""
+    value_check(_check_probability_range, t, name=name, what=what, hint=hint)
+
+
+def _check_probability_range(a: np.ndarray, name: str, what: str, hint: str) -> None:
+    """Written so that NaN fails the check (as in PyTorch): the clamped logs would
+    otherwise turn a NaN probability into the finite loss 100."""
+    outside = ~((a >= 0) & (a <= 1))
     if not outside.any():
         return
-    nan = " and NaN" if np.isnan(t.array).any() else ""
-    finite = t.array[~np.isnan(t.array)]
+    nan = " and NaN" if np.isnan(a).any() else ""
+    finite = a[~np.isnan(a)]
     low, high = (finite.min(), finite.max()) if finite.size else (np.nan, np.nan)
     raise ValueError(f"{name}: {what} must hold probabilities in [0, 1], got values in "
                      f"[{low:.4g}, {high:.4g}]{nan}{hint}")

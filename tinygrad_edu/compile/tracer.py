@@ -1,0 +1,169 @@
+"""The tracer: while `modes._state.trace` holds one, `Function.apply` hands it every
+primitive it runs, and it writes them down as a list of `Entry`s over numbered *slots*.
+
+A slot is a value the compiled code computes on every call: an input (an argument, a
+parameter, a buffer) or the output of a recorded primitive. Anything else that enters a
+primitive is a *constant*, baked into the generated code (a Python scalar turned into a
+tensor, a padding of zeros, a mask). Whether a constant really is constant (it does not
+depend on the inputs) is checked afterwards by tracing again with other input values
+(`compile.checks`).
+
+Reading a traced tensor's value (`item()`, `bool()`, `tolist()`, `numpy()`) raises: the
+trace is a straight line and cannot take the other branch. The library's own value checks
+(a label out of range, probabilities outside [0, 1]) register instead as *guards*
+(`modes.value_check`), which the generated code evaluates on every call.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from tinygrad_edu.function import Function
+
+
+class TraceError(RuntimeError):
+    """What `compile` cannot capture, raised at trace time with what and why."""
+
+
+#: the slot reference of an entry's input: ("slot", k) or ("const", index into consts)
+Ref = tuple[str, int]
+
+
+@dataclass
+class Entry:
+    """One recorded step: a primitive `op` on `ins` giving slot `out`, or (op None) a
+    node's whole backward, or a guard (`guard` set)."""
+
+    op: type[Function] | None
+    ins: list[Ref]
+    attrs: dict[str, Any]
+    out: int | None
+    fn: Any = None  # the Function instance (its forward set attributes backward reads)
+    where: str = ""  # module path, or the composite's name
+    guard: Any = None  # (check, kwargs, outcome) for a guard entry
+    outs: list[int | None] = field(default_factory=list)  # a backward entry's gradients
+    node: int | None = None  # a backward entry: the index of the forward entry it undoes
+    note: str = ""  # a comment for the generated line
+
+
+@dataclass
+class Constant:
+    """A value that entered a primitive without being a slot."""
+
+    array: np.ndarray
+    tensor: Any  # weakref to the Tensor it came in (None if it did not live past the trace)
+    version: int
+
+
+class Tracer:
+    """Records primitives into `entries` (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self.entries: list[Entry] = []
+        self.tensors: list[Any] = []  # slot -> Tensor (kept alive: ids stay unique)
+        self.versions: list[int] = []
+        self.slot_of: dict[int, int] = {}
+        self.consts: list[Constant] = []
+        self.const_of: dict[int, int] = {}
+        self.input_names: list[str] = []
+        self.input_slots: list[int] = []
+        self.captured: list[Any] = []  # leaves requiring grad met as constants
+        #: names for captured leaves (the parameters of modules the function refers to)
+        self.captured_names: dict[int, str] = {}
+        #: module paths as names for the generated code (`0` -> `linear0`)
+        self.path_names: dict[str, str] = {}
+        self.phase = "forward"
+
+    # ------------------------------------------------------------------ slots
+    def add_input(self, t: Any, name: str) -> int:
+        slot = self.new_slot(t)
+        self.input_names.append(name)
+        self.input_slots.append(slot)
+        return slot
+
+    def new_slot(self, t: Any) -> int:
+        self.tensors.append(t)
+        self.versions.append(t._version)
+        self.slot_of[id(t)] = len(self.tensors) - 1
+        return len(self.tensors) - 1
+
+    def ref(self, t: Any, op: str) -> Ref:
+        slot = self.slot_of.get(id(t))
+        if slot is not None:
+            if t._version != self.versions[slot]:
+                raise TraceError(f"compile: an input of {op} (shape {t.shape}) was changed in "
+                                 "place during the trace; compile cannot replay in-place "
+                                 "changes: use the out-of-place op")
+            return ("slot", slot)
+        if self.phase == "forward" and t.requires_grad:
+            if t._ctx is not None:
+                raise TraceError(
+                    f"compile: {op} uses a tensor of shape {t.shape} that has a graph but was "
+                    "not made by a recorded primitive: it was changed in place (x[i] = v, "
+                    "masked_fill_, scatter_...; compile cannot replay in-place changes: use "
+                    "the out-of-place op) or computed outside the compiled function (pass it "
+                    "as an argument)")
+            if t.array.dtype.kind == "f":  # a leaf that wants a gradient: an extra input
+                self.captured.append(t)
+                name = self.captured_names.get(id(t), f"captured_{len(self.captured)}")
+                return ("slot", self.add_input(t, name))
+        key = id(t)
+        if key in self.const_of and self.consts[self.const_of[key]].tensor() is t:
+            return ("const", self.const_of[key])
+        self.consts.append(Constant(t.array, weakref.ref(t), t._version))
+        self.const_of[key] = len(self.consts) - 1
+        return ("const", len(self.consts) - 1)
+
+    # ------------------------------------------------------------------ hooks
+    def record(self, cls: type[Function], tensors: list[Any], attrs: dict[str, Any],
+               out: Any, fn: Any) -> None:
+        """`Function.apply` ran `cls` on `tensors`: write it down."""
+        from tinygrad_edu.modes import _state
+
+        ins = [self.ref(t, cls.__name__) for t in tensors]
+        where = _state.module_path or (_state.composite.name.lower() if _state.composite
+                                       else "")
+        self.entries.append(Entry(cls, ins, dict(attrs), self.new_slot(out), fn, where))
+
+    def record_inplace(self, cls: type[Function], ref: Ref, attrs: dict[str, Any], t: Any,
+                       fn: Any) -> None:
+        """`Function.apply_inplace` changed t (`relu_`): recorded as the out-of-place op,
+        t's new value a new slot (the generated code never writes in place)."""
+        from tinygrad_edu.modes import _state
+
+        where = _state.module_path or (_state.composite.name.lower() if _state.composite
+                                       else "")
+        self.entries.append(Entry(cls, [ref], dict(attrs), self.new_slot(t), fn, where))
+
+    def refuse(self, what: str) -> None:
+        raise TraceError(f"compile: {what} cannot be traced: the generated code would not "
+                         "repeat it; use the out-of-place op inside a compiled function")
+
+    def read_value(self, t: Any, how: str) -> None:
+        """A tensor's value is read back into Python: an error for a traced tensor."""
+        if id(t) in self.slot_of:
+            raise TraceError(
+                f"compile: {how} reads the value of a traced tensor of shape {t.shape}: a "
+                "branch on a tensor's value (if, while, item(), float(), bool()) is traced "
+                "once with the values of the first call, as torch.jit.trace, and would "
+                "silently take the same branch on every later call; so it is an error. Use "
+                "tensor ops instead (torch.where, clamp, masks), or call the function "
+                "uncompiled")
+
+    def guard(self, check: Callable[..., Any], tensors: tuple[Any, ...],
+              kwargs: dict[str, Any], outcome: Any) -> None:
+        """A library value check ran on `tensors`: repeat it on every call."""
+        ins = [self.ref(t, getattr(check, "__name__", "check")) for t in tensors]
+        if all(kind == "const" for kind, _ in ins):
+            return  # on constants only: its outcome cannot change
+        self.entries.append(Entry(None, ins, {}, None, guard=(check, kwargs, outcome),
+                                  note=getattr(check, "__name__", "check")))
+
+
+class Diverged(Exception):  # noqa: N818  (control flow, not an error the user sees)
+    """A guard's branch came out otherwise than at trace time: run this call eagerly."""
