@@ -31,7 +31,6 @@ from tinygrad_edu.nn import _margin_losses
 from tinygrad_edu.nn._bce import BinaryCrossEntropy
 from tinygrad_edu.nn._loss_checks import (
     apply_reduction,
-    broadcast_target,
     check_label_range,
     check_reduction,
     class_dim_last,
@@ -41,6 +40,12 @@ from tinygrad_edu.nn._loss_checks import (
     one_hot,
     per_example,
     same_shape_target,
+)
+from tinygrad_edu.nn._regression_losses import (  # noqa: F401  (re-exported)
+    huber_loss,
+    l1_loss,
+    mse_loss,
+    smooth_l1_loss,
 )
 from tinygrad_edu.ops.constants import LabelCoefficients
 from tinygrad_edu.ops.linalg import Einsum
@@ -239,69 +244,6 @@ def cross_entropy_from_probs(probs: Any, target: Any, eps: float = 1e-12,
     clipped = p2.where(~(p2.array < eps), eps).where(~(p2.array > 1.0), 1.0)
     rows = -(clipped.log() * y).sum(axis=1)
     return apply_reduction(per_example(rows, p), reduction)
-
-
-# ----------------------------------------------------------------------------- hinge losses
-
-
-@composite("MSELoss")
-def mse_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
-    """(x - y)^2, averaged over every element by default; gradient 2 (x - y) / numel.
-
-    A target of another shape is broadcast against the input after a UserWarning, as
-    PyTorch does (the mean is then over the broadcast shape); the same holds for l1_loss,
-    huber_loss and smooth_l1_loss. Shapes that do not broadcast raise."""
-    name = "mse_loss"
-    check_reduction(reduction, name)
-    x = float_input(input, name)
-    d = x - broadcast_target(x, target, name, stacklevel=_USER)
-    return apply_reduction(d * d, reduction)
-
-
-@composite("L1Loss")
-def l1_loss(input: Any, target: Any, reduction: str = "mean") -> Tensor:
-    """|x - y|, averaged over every element; its derivative at x = y is 0 (abs'(0) = 0)."""
-    name = "l1_loss"
-    check_reduction(reduction, name)
-    x = float_input(input, name)
-    return apply_reduction((x - broadcast_target(x, target, name, stacklevel=_USER)).abs(),
-                           reduction)
-
-
-@composite("HuberLoss")
-def huber_loss(input: Any, target: Any, reduction: str = "mean", delta: float = 1.0) -> Tensor:
-    """0.5 d^2 where |d| < delta, else delta (|d| - delta / 2), with d = x - y (PyTorch)."""
-    if delta <= 0:
-        raise ValueError(f"huber_loss: delta must be positive, got {delta}")
-    return _huber(input, target, reduction, delta, 1.0, "huber_loss")
-
-
-@composite("SmoothL1Loss")
-def smooth_l1_loss(input: Any, target: Any, reduction: str = "mean", beta: float = 1.0
-                   ) -> Tensor:
-    """0.5 d^2 / beta where |d| < beta, else |d| - beta / 2 (huber_loss / beta; beta=0: L1)."""
-    if beta < 0:
-        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
-    if beta == 0:
-        return _huber(input, target, reduction, 0.0, 1.0, "smooth_l1_loss")
-    return _huber(input, target, reduction, beta, 1.0 / beta, "smooth_l1_loss")
-
-
-def _huber(input: Any, target: Any, reduction: str, delta: float, scale: float, name: str
-           ) -> Tensor:
-    check_reduction(reduction, name)
-    x = float_input(input, name)
-    d = x - broadcast_target(x, target, name, stacklevel=_USER + 1)  # huber_loss -> _huber
-    a = d.abs()
-    if delta == 0:
-        return apply_reduction(a, reduction)
-    # The quadratic branch squares only the d it is used for: an infinite d squared in the
-    # unused branch would make the gradient 0 * inf = NaN where PyTorch's is +-delta. A NaN
-    # d compares False, so it takes the linear branch and stays NaN.
-    small = a.array < delta
-    d_small = d if small.all() else d.where(small, 0.0)
-    loss = (0.5 * d_small * d_small).where(small, delta * (a - 0.5 * delta))
-    return apply_reduction(loss * scale if scale != 1.0 else loss, reduction)
 
 
 # ----------------------------------------------------------------------------- binary
