@@ -67,15 +67,15 @@ def training_step(lib: Any, module: Any, forward: Callable[..., Any],
                   inputs: Sequence[np.ndarray], state: dict[str, np.ndarray] | None,
                   seed: int) -> Step:
     """forward(*inputs) -> (output * w).sum() -> backward, into the module's parameters
-    and the float inputs. `module` may be None (a function such as F.interpolate)."""
-    lib.manual_seed(seed)
+    and the float inputs; `seed` draws w. `module` may be None (a function such as
+    F.interpolate)."""
     loaded = _load(lib, module, state) if module is not None else {}
     params = list(module.parameters()) if module is not None else []
     xs = [lib.tensor(a, requires_grad=a.dtype.kind == "f") for a in inputs]
     leaves = params + [x for x in xs if x.requires_grad]
     with lib.no_grad():
         shape = tuple(forward(*xs).shape)
-    w = lib.tensor(np.random.default_rng(seed + 1).standard_normal(shape).astype(np.float32))
+    w = lib.tensor(np.random.default_rng(seed).standard_normal(shape).astype(np.float32))
 
     def run() -> Any:
         for t in leaves:
@@ -89,7 +89,8 @@ def training_step(lib: Any, module: Any, forward: Callable[..., Any],
 
 # ----------------------------------------------------------------------------- the cases
 # Each builder: (lib, sizes, state, rng) -> Step, where lib is tinygrad_edu or torch. The
-# rng is seeded per case, so both libraries draw the same inputs.
+# rng is a fresh one with the same seed for every case and library, so both libraries
+# draw the same inputs.
 
 Builder = Callable[[Any, Sizes, Any, np.random.Generator], Step]
 
@@ -160,7 +161,6 @@ def optimizer(name: str) -> Builder:
     """`opt.step()` alone on an MLP's parameters with fixed gradients; the step counter and
     moments keep advancing from repeat to repeat, as in training."""
     def build(lib: Any, s: Sizes, state: Any, rng: np.random.Generator) -> Step:
-        lib.manual_seed(10)
         mlp = lib.nn.Sequential(lib.nn.Linear(s["in"], s["hidden"]), lib.nn.ReLU(),
                                 lib.nn.Linear(s["hidden"], s["out"]))
         loaded = _load(lib, mlp, state)
@@ -249,6 +249,7 @@ def case_row(impl: str, case: Case, lib: Any, repeats: int, *, tiny: bool = Fals
     for a cheap step: about 20 ms of steps per row at least, up to 10x `repeats`). Returns
     the measurement and the weights it used."""
     sizes = case.tiny if tiny else case.sizes
+    lib.manual_seed(0)  # our initial weights are the same from run to run
     step = case.build(lib, sizes, state, np.random.default_rng(0))
     loss = step.run()
     first = Measured(Timing([]), None if loss is None else float(loss.item()), step.result())

@@ -78,6 +78,21 @@ def test_handed_on_weights_are_the_ones_loaded(bench: ModuleType, rows: tuple[di
     assert sum(bool(st) for st in scaled.values()) == len(scaled) - 2  # interpolate, pool
 
 
+def test_rows_repeat_exactly(bench: ModuleType, rows: tuple[dict, dict]) -> None:
+    """Every run starts from the same weights and data: a second run's first step is the
+    first run's, bit for bit (whatever the global seed was in between)."""
+    measured, states = rows
+    tinygrad_edu.manual_seed(12345)
+    again, used = bench.layer_rows(bench.OURS, tinygrad_edu, 1, tiny=True)
+    for name in measured:
+        assert used[name].keys() == states[name].keys(), name
+        for k in states[name]:
+            np.testing.assert_array_equal(used[name][k], states[name][k], err_msg=name)
+        assert again[name].loss == measured[name].loss, name
+        for a, b in zip(again[name].arrays, measured[name].arrays):
+            np.testing.assert_array_equal(a, b, err_msg=name)
+
+
 def test_check_refuses_a_difference(bench: ModuleType, rows: tuple[dict, dict]) -> None:
     m = rows[0]["lstm"]
     off = bench.Measured(m.timing, m.loss, [a * 1.01 for a in m.arrays])
