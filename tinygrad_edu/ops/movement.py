@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from tinygrad_edu.function import Function
+from tinygrad_edu.ops._scatter import scatter_add
 
 if TYPE_CHECKING:
     from tinygrad_edu.tensor import Tensor
@@ -100,7 +101,7 @@ class IndexAdd(Function):
         self.index = index
         out = np.zeros(shape, dtype=x.dtype)
         if _has_advanced(index):
-            np.add.at(out, index, x)
+            scatter_add(out, index, x)  # np.add.at, faster for one index array: ops/_scatter
         else:
             out[index] = x  # basic indexing never selects an element twice
         return out
