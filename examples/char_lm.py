@@ -79,8 +79,9 @@ def build_model(lib: Any, kind: str, vocab: int, hidden: int, seq_len: int, head
     tinygrad_edu or torch. `model(ids, state)` returns (logits, state): the LSTM's (h, c),
     None for the transformer (it sees at most `seq_len` characters, its positions)."""
     nn = lib.nn
+    Module: Any = nn.Module
 
-    class Embedding(nn.Module):  # torch.nn.Embedding's maths: row ids of a (vocab, dim) table
+    class Embedding(Module):  # torch.nn.Embedding's maths: row ids of a (vocab, dim) table
         def __init__(self, num: int, dim: int, std: float) -> None:
             super().__init__()
             self.weight = nn.Parameter(lib.randn(num, dim) * std)
@@ -88,7 +89,7 @@ def build_model(lib: Any, kind: str, vocab: int, hidden: int, seq_len: int, head
         def forward(self, ids: Any) -> Any:
             return self.weight[ids]
 
-    class LSTMLM(nn.Module):
+    class LSTMLM(Module):
         def __init__(self) -> None:
             super().__init__()
             self.embed = Embedding(vocab, hidden, 1.0)
@@ -99,7 +100,7 @@ def build_model(lib: Any, kind: str, vocab: int, hidden: int, seq_len: int, head
             out, state = self.lstm(self.embed(ids), state)
             return self.head(out), state
 
-    class TransformerLM(nn.Module):
+    class TransformerLM(Module):
         def __init__(self) -> None:
             super().__init__()
             self.embed = Embedding(vocab, hidden, 0.1)
@@ -210,6 +211,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse(argv)
     import tinygrad_edu as lib
+    import tinygrad_edu.optim as optim
     from tinygrad_edu.train.progress import progress_bar
     from viz.plots import plot_history
 
@@ -222,7 +224,7 @@ def main(argv: list[str] | None = None) -> int:
     model = build_model(lib, args.model, len(corpus.alphabet), args.hidden, args.seq_len,
                         heads=args.heads)
     lr = args.lr if args.lr is not None else DEFAULT_LR[args.model]
-    opt = lib.optim.Adam(model.parameters(), lr=lr)
+    opt = optim.Adam(model.parameters(), lr=lr)
     per_epoch = args.steps or steps_per_epoch(corpus, args.batch_size, args.seq_len)
     n_params = sum(p.numel() for p in model.parameters())
     uniform = math.log(len(corpus.alphabet))

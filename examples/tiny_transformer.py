@@ -13,9 +13,13 @@ To reverse, position i has to look at position length-1-i whatever the digits ar
 map (`attention.png` in `--out`, one panel per layer and head, for one test sequence) shows
 the anti-diagonal that the model found.
 
-    python examples/tiny_transformer.py                      # reverse 10 digits, ~1 min
-    python examples/tiny_transformer.py --task sort --steps 1500
-    python examples/tiny_transformer.py --length 4 --steps 60 --d-model 32   # seconds
+    python examples/tiny_transformer.py                 # reverse 10 digits: 1 layer, 400 steps
+    python examples/tiny_transformer.py --task sort     # sort 10 digits: 2 layers, 1000 steps
+    python examples/tiny_transformer.py --length 4 --steps 60 --d-model 32   # a second
+
+On 2 shared cores (numpy, one BLAS thread) the defaults reach 100% token accuracy on 2000
+fresh sequences for seeds 0, 1 and 2: reverse in 4-15 s of training, sort (99.99-100%) in
+20-35 s, depending on the load.
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ from tinygrad_edu import optim
 from tinygrad_edu.train.progress import progress_bar
 
 DIGITS = 10
+#: task -> default (layers, steps): measured to reach >= 99.9% token accuracy for seeds 0-2.
+TASK_DEFAULTS = {"reverse": (1, 400), "sort": (2, 1000)}
 
 
 def make_batch(task: str, batch_size: int, length: int, rng: np.random.Generator
@@ -120,8 +126,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--length", type=int, default=10)
     p.add_argument("--d-model", type=int, default=64)
     p.add_argument("--heads", type=int, default=4)
-    p.add_argument("--layers", type=int, default=1)
-    p.add_argument("--steps", type=int, default=400)
+    p.add_argument("--layers", type=int, default=None, help="default: 1 to reverse, 2 to sort")
+    p.add_argument("--steps", type=int, default=None,
+                   help="default: 400 to reverse, 1000 to sort")
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--lr", type=float, default=3e-3, help="peak lr of the one-cycle schedule")
     p.add_argument("--minutes", type=float, default=None, help="stop training after this")
@@ -131,9 +138,14 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="tqdm progress bar (default: when stderr is a terminal)")
     args = p.parse_args(argv)
+    layers, steps = TASK_DEFAULTS[args.task]
+    args.layers = layers if args.layers is None else args.layers
+    args.steps = steps if args.steps is None else args.steps
     for name in ("length", "d_model", "heads", "layers", "steps", "batch_size", "test_size"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be >= 1")
+    if args.steps < 10:  # OneCycleLR's warm-up (20%) needs 2+ steps (PyTorch's divides by 0)
+        p.error("--steps must be >= 10")
     if args.d_model % args.heads:
         p.error(f"--d-model {args.d_model} must be a multiple of --heads {args.heads}")
     return args

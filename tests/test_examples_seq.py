@@ -53,7 +53,7 @@ def test_char_lm_loss_falls_and_samples_use_the_alphabet(model: str, tmp_path: P
     assert losses.shape == (24,) and np.isfinite(losses).all()
     # from about log(57) = 4.04 (uniform) clearly down within 24 small steps
     assert 3.6 < losses[:3].mean() < 4.6
-    assert losses[-4:].mean() < losses[:4].mean() - 0.3
+    assert losses[-4:].mean() < losses[:4].mean() - 0.5  # seeds 0-5: 0.75-0.83 lower
     assert len(history["val_loss"]) == 3 and history["val_loss"][-1] < history["val_loss"][0]
     epochs = re.findall(r"^epoch (\d) steps (\d+) ", result.stdout, re.M)
     assert epochs == [("1", "8"), ("2", "16"), ("3", "24")]
@@ -120,7 +120,7 @@ def test_tiny_transformer_learns_and_draws_attention(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     found = re.search(r"token accuracy ([0-9.]+)%, sequence accuracy ([0-9.]+)%", result.stdout)
     assert found is not None, result.stdout
-    assert float(found.group(1)) > 50.0  # chance is 10%
+    assert float(found.group(1)) > 90.0  # chance is 10%; seeds 0-4 reach 100%
     png = tmp_path / "attention.png"
     assert png.read_bytes()[:8] == PNG_MAGIC
     from matplotlib.image import imread
@@ -149,6 +149,8 @@ def test_tiny_transformer_targets_and_attention_weights() -> None:
 def test_tiny_transformer_rejects_bad_arguments() -> None:
     bad = _run("tiny_transformer.py", "--d-model", "30", "--heads", "4")
     assert bad.returncode == 2 and "multiple of --heads" in bad.stderr
+    few = _run("tiny_transformer.py", "--steps", "5")
+    assert few.returncode == 2 and "--steps must be >= 10" in few.stderr
 
 
 def test_the_text_is_small_and_regenerates_from_its_grammar() -> None:
