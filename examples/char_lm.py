@@ -244,7 +244,7 @@ def main(argv: list[str] | None = None) -> int:
                 losses.append(train_step(lib, model, opt, x, y))
                 if bar is not None:
                     bar.update(1)
-                    bar.set_postfix(loss=f"{losses[-1]:.3f}")
+                    bar.set_postfix(loss=f"{losses[-1]:.3f}", refresh=False)
                 if args.minutes is not None and time.perf_counter() - start > 60 * args.minutes:
                     out_of_time = True
                     break

@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
             sched.step()
             if bar is not None:
                 bar.update(1)
-                bar.set_postfix(loss=f"{loss.item():.3f}")
+                bar.set_postfix(loss=f"{loss.item():.3f}", refresh=False)
             if step % max(1, args.steps // 8) == 0 or step == args.steps:
                 say(f"step {step} loss {loss.item():.4f} time {time.perf_counter() - start:.1f}s")
             if args.minutes is not None and time.perf_counter() - start > 60 * args.minutes:
