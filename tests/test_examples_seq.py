@@ -100,6 +100,28 @@ def test_char_lm_lstm_state_carries_the_context() -> None:
     np.testing.assert_allclose(last.numpy()[:, 0], whole.numpy()[:, -1], rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("model", ["lstm", "transformer"])
+def test_char_lm_is_the_same_model_in_pytorch(model: str) -> None:
+    """benchmarks/bench_char_lm.py compares like with like: build_model(torch, ...) has the
+    same parameter names and shapes, and with PyTorch's weights loaded ours gives PyTorch's
+    logits."""
+    import torch
+
+    char_lm = _load("char_lm")
+    torch.manual_seed(0)
+    theirs = char_lm.build_model(torch, model, 57, 32, 16)
+    ours = char_lm.build_model(tinygrad_edu, model, 57, 32, 16)
+    state = theirs.state_dict()
+    assert [(n, tuple(p.shape)) for n, p in ours.state_dict().items()] == \
+        [(n, tuple(p.shape)) for n, p in state.items()]
+    ours.load_state_dict({n: tinygrad_edu.tensor(p.numpy()) for n, p in state.items()})
+    ids = np.random.default_rng(2).integers(0, 57, size=(3, 16))
+    with torch.no_grad():
+        expected = theirs(torch.from_numpy(ids))[0].numpy()
+    np.testing.assert_allclose(ours(tinygrad_edu.from_numpy(ids))[0].numpy(), expected,
+                               rtol=1e-4, atol=1e-5)
+
+
 def test_char_lm_transformer_is_causal() -> None:
     """Changing the last character changes no earlier position's logits."""
     char_lm = _load("char_lm")
