@@ -9,7 +9,7 @@ nats; log(57) = 4.04 is a uniform guess). After each epoch the script prints the
 and validation loss and a sample drawn with temperature `--temperature` from a seeded
 generator; at the end it writes `loss.png` (the loss per step) and `history.json` to `--out`.
 
-    python examples/char_lm.py --model lstm                  # ~1 min per epoch on 2 cores
+    python examples/char_lm.py --model lstm                  # 12 epochs, about a minute
     python examples/char_lm.py --model transformer --minutes 2
     python examples/char_lm.py --model lstm --epochs 1 --steps 5 --hidden 32 --seq-len 16
 
@@ -179,7 +179,7 @@ def sample(lib: Any, model: Any, corpus: Corpus, prompt: str, length: int, seq_l
 def parse(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description="Train a character-level language model.")
     p.add_argument("--model", choices=["lstm", "transformer"], default="lstm")
-    p.add_argument("--epochs", type=int, default=5)
+    p.add_argument("--epochs", type=int, default=12)
     p.add_argument("--steps", type=int, default=None,
                    help="steps per epoch (default: one pass over the text's characters)")
     p.add_argument("--seq-len", type=int, default=64)
@@ -188,8 +188,8 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--heads", type=int, default=4, help="attention heads (transformer)")
     p.add_argument("--lr", type=float, default=None, help="Adam's lr (lstm 3e-3, "
                    "transformer 1e-3)")
-    p.add_argument("--minutes", type=float, default=None, help="stop after this much "
-                   "training time (checked after each step)")
+    p.add_argument("--minutes", type=float, default=None, help="stop after this many "
+                   "minutes (checked after each step; the samples' time counts too)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--temperature", type=float, default=0.8)
     p.add_argument("--sample-len", type=int, default=160)
@@ -201,8 +201,12 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     for name in ("epochs", "seq_len", "batch_size", "hidden", "sample_len"):
         if getattr(args, name) < 1:
             p.error(f"--{name.replace('_', '-')} must be >= 1")
+    if args.steps is not None and args.steps < 1:
+        p.error("--steps must be >= 1")
     if args.temperature <= 0:
         p.error("--temperature must be > 0")
+    if not args.prompt:
+        p.error("--prompt must not be empty")
     if args.model == "transformer" and args.hidden % args.heads:
         p.error(f"--hidden {args.hidden} must be a multiple of --heads {args.heads}")
     return args

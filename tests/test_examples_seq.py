@@ -81,6 +81,10 @@ def test_char_lm_is_reproducible_under_its_seed(tmp_path: Path) -> None:
 def test_char_lm_rejects_bad_arguments() -> None:
     bad = _run("char_lm.py", "--seq-len", "0")
     assert bad.returncode == 2 and "--seq-len must be >= 1" in bad.stderr
+    steps = _run("char_lm.py", "--steps", "0")
+    assert steps.returncode == 2 and "--steps must be >= 1" in steps.stderr
+    empty = _run("char_lm.py", "--prompt", "")
+    assert empty.returncode == 2 and "--prompt must not be empty" in empty.stderr
     prompt = _run("char_lm.py", "--prompt", "ü", "--epochs", "1", "--steps", "1")
     assert prompt.returncode == 2 and "not in the text" in prompt.stderr
     heads = _run("char_lm.py", "--model", "transformer", "--hidden", "30", "--steps", "1")
