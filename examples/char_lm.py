@@ -15,9 +15,10 @@ generator; at the end it writes `loss.png` (the loss per step) and `history.json
 
 The models are written once, against the PyTorch API, in `build_model(lib, ...)`: `lib` is
 `tinygrad_edu` here and `torch` in benchmarks/bench_char_lm.py, which trains the same models
-on the same batches in PyTorch. There is no `nn.Embedding` in tinygrad_edu yet, so
-`Embedding` below is a Parameter indexed by the character ids (`weight[ids]`: the gather's
-gradient scatters back into the rows used), as `torch.nn.Embedding` computes it.
+on the same batches in PyTorch. Where the library has no `nn.Embedding` yet (tinygrad_edu
+before it was added), `GatherEmbedding` below stands in: a Parameter indexed by the
+character ids (`weight[ids]`, whose gradient adds back into the rows used), the same maths
+and the same parameter name.
 """
 
 from __future__ import annotations
@@ -81,18 +82,24 @@ def build_model(lib: Any, kind: str, vocab: int, hidden: int, seq_len: int, head
     nn = lib.nn
     Module: Any = nn.Module
 
-    class Embedding(Module):  # torch.nn.Embedding's maths: row ids of a (vocab, dim) table
-        def __init__(self, num: int, dim: int, std: float) -> None:
+    class GatherEmbedding(Module):  # nn.Embedding's maths: rows `ids` of a (num, dim) table
+        def __init__(self, num: int, dim: int) -> None:
             super().__init__()
-            self.weight = nn.Parameter(lib.randn(num, dim) * std)
+            self.weight = nn.Parameter(lib.randn(num, dim))
 
         def forward(self, ids: Any) -> Any:
             return self.weight[ids]
 
+    def table(num: int, dim: int, std: float) -> Any:
+        """An embedding table with N(0, std^2) entries."""
+        layer = nn.Embedding(num, dim) if hasattr(nn, "Embedding") else GatherEmbedding(num, dim)
+        nn.init.normal_(layer.weight, std=std)
+        return layer
+
     class LSTMLM(Module):
         def __init__(self) -> None:
             super().__init__()
-            self.embed = Embedding(vocab, hidden, 1.0)
+            self.embed = table(vocab, hidden, 1.0)
             self.lstm = nn.LSTM(hidden, hidden, batch_first=True)
             self.head = nn.Linear(hidden, vocab)
 
@@ -103,8 +110,8 @@ def build_model(lib: Any, kind: str, vocab: int, hidden: int, seq_len: int, head
     class TransformerLM(Module):
         def __init__(self) -> None:
             super().__init__()
-            self.embed = Embedding(vocab, hidden, 0.1)
-            self.pos = Embedding(seq_len, hidden, 0.1)  # learned positional embeddings
+            self.embed = table(vocab, hidden, 0.1)
+            self.pos = table(seq_len, hidden, 0.1)  # learned positional embeddings
             layer = nn.TransformerEncoderLayer(hidden, heads, 4 * hidden, dropout=0.0,
                                                batch_first=True, norm_first=True)
             self.blocks = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)

@@ -56,6 +56,7 @@ class TinyTransformer(nn.Module):
 
     def __init__(self, length: int, d_model: int, heads: int, layers: int) -> None:
         super().__init__()
+        # the digit table, read as nn.Embedding reads it (rows x of a Parameter)
         self.embed = nn.Parameter(torch.randn(DIGITS, d_model) * 0.1)
         self.pos = nn.Parameter(torch.randn(length, d_model) * 0.1)  # learned positions
         layer = nn.TransformerEncoderLayer(d_model, heads, 4 * d_model, dropout=0.0,
@@ -65,7 +66,7 @@ class TinyTransformer(nn.Module):
         self.head = nn.Linear(d_model, DIGITS)
 
     def forward(self, x: Any) -> Any:
-        h = self.embed[x] + self.pos  # embedding as a gather: no nn.Embedding yet
+        h = self.embed[x] + self.pos  # rows x of the table, plus each position's vector
         return self.head(self.norm(self.encoder(h)))
 
     def attention(self, x: Any) -> list[np.ndarray]:
