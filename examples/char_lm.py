@@ -7,7 +7,8 @@ validation loss. Each step takes a batch of random windows of `--seq-len + 1` ch
 minimises the cross-entropy of every next character (mean over the batch and positions, in
 nats; log(57) = 4.04 is a uniform guess). After each epoch the script prints the training
 and validation loss and a sample drawn with temperature `--temperature` from a seeded
-generator; at the end it writes `loss.png` (the loss per step) and `history.json` to `--out`.
+generator; at the end it writes `loss.png` (the loss per step) and `history.json` to `--out`
+(default `out/char_lm`).
 
     python examples/char_lm.py --model lstm                  # 12 epochs, about a minute
     python examples/char_lm.py --model transformer --minutes 2
@@ -201,7 +202,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--temperature", type=float, default=0.8)
     p.add_argument("--sample-len", type=int, default=160)
     p.add_argument("--prompt", default="The ")
-    p.add_argument("--out", type=Path, default=Path("char_lm_out"))
+    p.add_argument("--out", type=Path, default=Path("out/char_lm"))
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="tqdm progress bar (default: when stderr is a terminal)")
     args = p.parse_args(argv)

@@ -10,8 +10,8 @@ positions, AdamW with a one-cycle learning-rate schedule, a fresh random batch e
 Token accuracy is measured on `--test-size` fresh sequences (1/10 is chance).
 
 To reverse, position i has to look at position length-1-i whatever the digits are: the heat
-map (`attention.png` in `--out`, one panel per layer and head, for one test sequence) shows
-the anti-diagonal that the model found.
+map (`attention.png` in `--out`, default `out/tiny_transformer`; one panel per layer and
+head, for one test sequence) shows the anti-diagonal that the model found.
 
     python examples/tiny_transformer.py                 # reverse 10 digits: 1 layer, 400 steps
     python examples/tiny_transformer.py --task sort     # sort 10 digits: 2 layers, 1000 steps
@@ -135,7 +135,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--minutes", type=float, default=None, help="stop training after this")
     p.add_argument("--test-size", type=int, default=2000)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--out", type=Path, default=Path("tiny_transformer_out"))
+    p.add_argument("--out", type=Path, default=Path("out/tiny_transformer"))
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="tqdm progress bar (default: when stderr is a terminal)")
     args = p.parse_args(argv)
