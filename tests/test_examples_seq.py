@@ -1,7 +1,9 @@
 """The sequence-model examples (examples/char_lm.py, examples/tiny_transformer.py) run as a
 user runs them, on small settings, and deliver what they promise: the char-LM's loss falls,
 its samples are made of the text's characters and are reproducible under a seed; the tiny
-transformer learns its task above chance and draws its attention weights."""
+transformer learns its task above chance and draws its attention weights. (That the char-LM
+is the same model in PyTorch, as benchmarks/bench_char_lm.py assumes, is checked in
+tests/conformance/test_examples_char_lm.py: this suite does not import torch.)"""
 
 from __future__ import annotations
 
@@ -102,28 +104,6 @@ def test_char_lm_lstm_state_carries_the_context() -> None:
     _, state = model(tinygrad_edu.from_numpy(ids[:, :6]))
     last, _ = model(tinygrad_edu.from_numpy(ids[:, 6:]), state)
     np.testing.assert_allclose(last.numpy()[:, 0], whole.numpy()[:, -1], rtol=1e-5, atol=1e-6)
-
-
-@pytest.mark.parametrize("model", ["lstm", "transformer"])
-def test_char_lm_is_the_same_model_in_pytorch(model: str) -> None:
-    """benchmarks/bench_char_lm.py compares like with like: build_model(torch, ...) has the
-    same parameter names and shapes, and with PyTorch's weights loaded ours gives PyTorch's
-    logits."""
-    import torch
-
-    char_lm = _load("char_lm")
-    torch.manual_seed(0)
-    theirs = char_lm.build_model(torch, model, 57, 32, 16)
-    ours = char_lm.build_model(tinygrad_edu, model, 57, 32, 16)
-    state = theirs.state_dict()
-    assert [(n, tuple(p.shape)) for n, p in ours.state_dict().items()] == \
-        [(n, tuple(p.shape)) for n, p in state.items()]
-    ours.load_state_dict({n: tinygrad_edu.tensor(p.numpy()) for n, p in state.items()})
-    ids = np.random.default_rng(2).integers(0, 57, size=(3, 16))
-    with torch.no_grad():
-        expected = theirs(torch.from_numpy(ids))[0].numpy()
-    np.testing.assert_allclose(ours(tinygrad_edu.from_numpy(ids))[0].numpy(), expected,
-                               rtol=1e-4, atol=1e-5)
 
 
 def test_char_lm_transformer_is_causal() -> None:
