@@ -132,6 +132,8 @@ class _ConvNd(Module):
             s += f", padding={self.padding}"
         if self.dilation != (1,) * self._d:
             s += f", dilation={self.dilation}"
+        if getattr(self, "output_padding", (0,) * self._d) != (0,) * self._d:  # transposed
+            s += f", output_padding={self.output_padding}"
         if self.groups != 1:
             s += f", groups={self.groups}"
         if self.bias is None:

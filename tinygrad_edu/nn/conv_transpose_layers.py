@@ -69,21 +69,6 @@ class _ConvTransposeNd(_ConvNd):
         return _named(self, type(self)._function, input, self.weight, self.bias, self.stride,
                       self.padding, extra, self.groups, self.dilation)
 
-    def extra_repr(self) -> str:
-        s = (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
-             f"stride={self.stride}")
-        if self.padding != (0,) * self._d:
-            s += f", padding={self.padding}"
-        if self.dilation != (1,) * self._d:
-            s += f", dilation={self.dilation}"
-        if self.output_padding != (0,) * self._d:
-            s += f", output_padding={self.output_padding}"
-        if self.groups != 1:
-            s += f", groups={self.groups}"
-        if self.bias is None:
-            s += ", bias=False"
-        return s
-
 
 class ConvTranspose1d(_ConvTransposeNd):
     """1-d transposed convolution layer over (N, C, L), as `torch.nn.ConvTranspose1d`;
