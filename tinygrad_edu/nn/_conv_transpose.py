@@ -26,7 +26,7 @@ convolution of the upstream gradient (FoldWindows' backward is SlidingWindows).
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -49,9 +49,20 @@ def _groups(groups: Any, op: str) -> int:
     return int(groups)
 
 
-def _conv_transpose(op: str, d: int, input: Any, weight: Any, bias: Any, stride: Any,
-                    padding: Any, output_padding: Any, groups: Any, dilation: Any) -> Tensor:
-    x, w = as_tensor(input), as_tensor(weight)
+class _Geometry(NamedTuple):
+    """The parsed hyperparameters (one entry per spatial axis) and the output's spatial size."""
+
+    stride: Ints
+    padding: Ints
+    output_padding: Ints
+    dilation: Ints
+    out: Ints
+
+
+def _check_operands(op: str, d: int, x: Tensor, w: Tensor, groups: Any) -> int:
+    """Check the ranks of input ((N,) C_in, *spatial) and weight (C_in, C_out / groups,
+    *kernel), that groups divides the weight's C_in and that it matches the input's
+    channels; returns groups as an int."""
     spatial = "(H, W)" if d == 2 else "(L)" if d == 1 else "(D, H, W)"
     if x.ndim not in (d + 1, d + 2):
         raise ShapeError(f"{op}: expected a {d + 1}-D (unbatched) or {d + 2}-D input "
@@ -69,6 +80,14 @@ def _conv_transpose(op: str, d: int, input: Any, weight: Any, bias: Any, stride:
         raise ShapeError(f"{op}: input {x.shape} has {c_in} channels but weight {w.shape} "
                          f"expects {w.shape[0]} (a transposed convolution's weight is "
                          f"(C_in, C_out / groups, *kernel))")
+    return g
+
+
+def _geometry(op: str, d: int, x: Tensor, w: Tensor, stride: Any, padding: Any,
+              output_padding: Any, dilation: Any) -> _Geometry:
+    """stride, padding, output_padding and dilation as d-tuples (output_padding checked to be
+    smaller than the stride or the dilation), and the output's spatial size
+    (L - 1) s - 2 p + r (k - 1) + output_padding + 1, checked to be at least 1."""
     strides = _ints(stride, d, "stride", op, 1)
     pads = _ints(padding, d, "padding", op, 0)
     extra = _ints(output_padding, d, "output_padding", op, 0)
@@ -77,14 +96,20 @@ def _conv_transpose(op: str, d: int, input: Any, weight: Any, bias: Any, stride:
         raise ValueError(f"{op}: output_padding must be smaller than either stride or "
                          f"dilation (as PyTorch), got output_padding={extra}, stride="
                          f"{strides}, dilation={dilations}")
-    kernel = tuple(w.shape[2:])
-    out = transposed_output_size(x.shape[-d:], kernel, strides, pads, extra, dilations)
+    out = transposed_output_size(x.shape[-d:], tuple(w.shape[2:]), strides, pads, extra,
+                                 dilations)
     if min(out) < 1:
         raise ShapeError(f"{op}: the output size {out} is too small (input shape {x.shape}, "
                          f"weight shape {w.shape}, stride {strides}, padding {pads}, "
                          f"output_padding {extra}, dilation {dilations}): padding may remove "
                          "at most what the kernel adds; use less padding")
-    c_out = w.shape[1] * g
+    return _Geometry(strides, pads, extra, dilations, out)
+
+
+def _common_dtype(op: str, x: Tensor, w: Tensor, bias: Any, c_out: int, g: int
+                  ) -> list[Tensor]:
+    """[x, w] or [x, w, bias] (bias checked to be (C_out,)), all cast to their common
+    dtype."""
     operands = [x, w]
     if bias is not None:
         b = as_tensor(bias)
@@ -94,20 +119,42 @@ def _conv_transpose(op: str, d: int, input: Any, weight: Any, bias: Any, stride:
                              f"({c_out},) (input shape {x.shape})")
         operands.append(b)
     dtype = np.result_type(*[t.dtype for t in operands])
-    operands = [t if t.dtype == dtype else t.to(dtype) for t in operands]
-    x, w = operands[0], operands[1]
-    batched = x.ndim == d + 2
-    x = x if batched else x.unsqueeze(0)
-    n, size = x.shape[0], x.shape[2:]
+    return [t if t.dtype == dtype else t.to(dtype) for t in operands]
+
+
+def _scatter(x: Tensor, w: Tensor, g: int, geo: _Geometry) -> Tensor:
+    """The bias-free output (N, C_out, *out) of a batched input (N, C_in, *L): the columns
+    W^T x (one matmul batched over the groups), folded (col2im) into the padded output
+    `full`, then cropped by the padding."""
+    n, c_in, size = x.shape[0], x.shape[1], x.shape[2:]
+    kernel = tuple(w.shape[2:])
+    c_out = w.shape[1] * g
     # cols = W^T x per group: (N, G, C_out / G * taps, L) from (G, C_in / G, C_out / G * taps)
     w_g = w.reshape(g, c_in // g, c_out // g * math.prod(kernel))
     cols = w_g.mT @ x.reshape(n, g, c_in // g, math.prod(size))
     cols = cols.reshape((n, c_out) + kernel + size)
-    full = tuple(o + 2 * p for o, p in zip(out, pads))
-    y = FoldWindows.apply(cols, kernel=kernel, stride=strides, dilation=dilations,
+    full = tuple(o + 2 * p for o, p in zip(geo.out, geo.padding))
+    y = FoldWindows.apply(cols, kernel=kernel, stride=geo.stride, dilation=geo.dilation,
                           shape=(n, c_out) + full)
-    if any(pads):
-        y = y[(slice(None), slice(None)) + tuple(slice(p, p + o) for p, o in zip(pads, out))]
+    if any(geo.padding):
+        y = y[(slice(None), slice(None))
+              + tuple(slice(p, p + o) for p, o in zip(geo.padding, geo.out))]
+    return y
+
+
+def _conv_transpose(op: str, d: int, input: Any, weight: Any, bias: Any, stride: Any,
+                    padding: Any, output_padding: Any, groups: Any, dilation: Any) -> Tensor:
+    """The transposed convolution over `d` spatial axes, shared by conv_transpose1d/2d/3d
+    (`op` names the function in error messages): check the operands and hyperparameters,
+    cast to a common dtype, scatter W^T x into the output and add the bias."""
+    x, w = as_tensor(input), as_tensor(weight)
+    g = _check_operands(op, d, x, w, groups)
+    geo = _geometry(op, d, x, w, stride, padding, output_padding, dilation)
+    c_out = w.shape[1] * g
+    operands = _common_dtype(op, x, w, bias, c_out, g)
+    x, w = operands[0], operands[1]
+    batched = x.ndim == d + 2
+    y = _scatter(x if batched else x.unsqueeze(0), w, g, geo)
     if len(operands) > 2:
         y = y + operands[2].reshape((c_out,) + (1,) * d)
     return y if batched else y.squeeze(0)

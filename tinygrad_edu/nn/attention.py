@@ -146,11 +146,11 @@ class MultiheadAttention(Module):
             total = p if total is None else total + p
         return total
 
-    def forward(self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Any = None,
-                need_weights: bool = True, attn_mask: Any = None,
-                average_attn_weights: bool = True, is_causal: bool = False
-                ) -> tuple[Tensor, Tensor | None]:
-        op = layer_name("MultiheadAttention")
+    def _sequence_first(self, op: str, query: Any, key: Any, value: Any, key_padding_mask: Any
+                        ) -> tuple[Tensor, Tensor, Tensor, Any, bool]:
+        """query, key and value as (L, N, E), (S, N, kdim) and (S, N, vdim), whatever the layout
+        (batch_first, or unbatched: then N = 1 and key_padding_mask gets the batch axis too),
+        the key_padding_mask, and whether the input was batched."""
         q, k, v = as_t(query), as_t(key), as_t(value)
         if q.ndim not in (2, 3) or k.ndim != q.ndim or v.ndim != q.ndim:
             raise ShapeError(f"{op}: query, key and value must all be 3-D (L, N, E) or all 2-D "
@@ -162,7 +162,14 @@ class MultiheadAttention(Module):
                 key_padding_mask = as_t(key_padding_mask).unsqueeze(0)
         elif self.batch_first:
             q, k, v = q.transpose(0, 1), k.transpose(0, 1), v.transpose(0, 1)
-        (L, N, E), S = q.shape, k.shape[0]
+        return q, k, v, key_padding_mask, batched
+
+    def _check_inputs(self, op: str, q: Tensor, k: Tensor, v: Tensor, attn_mask: Any,
+                      is_causal: bool) -> None:
+        """Check that the (L, N, E) query, (S, N, kdim) key and (S, N, vdim) value fit the
+        layer's dims and one another, that is_causal comes with an attn_mask, and that key and
+        value have the query's dtype."""
+        (_, N, E), S = q.shape, k.shape[0]
         dims = (self.embed_dim, self.kdim, self.vdim)
         if (E, k.shape[2], v.shape[2]) != dims or k.shape[:2] != (S, N) or v.shape[:2] != (S, N):
             raise ShapeError(f"{op}: query, key and value of shapes {q.shape}, {k.shape} and "
@@ -174,9 +181,15 @@ class MultiheadAttention(Module):
             if t.dtype != q.dtype:
                 raise TypeError(f"{op}: {name} dtype {t.dtype} differs from query dtype "
                                 f"{q.dtype}")
-        H, hd = self.num_heads, self.head_dim
+
+    def _heads(self, q: Tensor, k: Tensor, v: Tensor) -> tuple[list[Tensor], int]:
+        """The projected query, key and value split into heads, [(N, H, L, hd), (N, H, S', hd),
+        (N, H, S', hd)], and the number S' - S of keys appended after the S given ones
+        (bias_k / bias_v, then the zero key and value of add_zero_attn), which every query may
+        attend to."""
+        (_, N, E), H, hd = q.shape, self.num_heads, self.head_dim
         q, k, v = (linear(x, w, b) for x, (w, b) in zip((q, k, v), self._projections()))
-        extra = 0  # keys every query may attend to, appended after the S given ones
+        extra = 0
         if self.bias_k is not None and self.bias_v is not None:
             k = cat([k, self.bias_k.expand(1, N, E)], 0)
             v = cat([v, self.bias_v.expand(1, N, E)], 0)
@@ -187,20 +200,42 @@ class MultiheadAttention(Module):
             zero = zeros(N, H, 1, hd, dtype=q.dtype)
             heads[1], heads[2] = cat([heads[1], zero], 2), cat([heads[2], zero], 2)
             extra += 1
-        mask = self._mask(op, attn_mask, key_padding_mask, q.dtype, (N, H, L, S))
+        return heads, extra
+
+    def _attend(self, heads: list[Tensor], mask: Tensor | None, need_weights: bool
+                ) -> tuple[Tensor, Tensor | None]:
+        """softmax(Q K^T / sqrt(hd) + mask) V per head, (N, H, L, hd), with dropout on the
+        weights in training mode. With need_weights the (N, H, L, S') weights are computed
+        explicitly and returned (a fully masked row is NaN, as PyTorch); otherwise through
+        scaled_dot_product_attention, and the weights are None."""
+        p = self.dropout if self.training else 0.0
+        if not need_weights:
+            return scaled_dot_product_attention(heads[0], heads[1], heads[2], attn_mask=mask,
+                                                dropout_p=p), None
+        scores = (heads[0] * (1.0 / math.sqrt(self.head_dim))) @ heads[1].transpose(-2, -1)
+        weights = (scores if mask is None else scores + mask).softmax(-1)
+        # PyTorch returns the weights after dropout, the ones that multiplied the values.
+        weights = F.dropout(weights, p, True) if p > 0 else weights
+        return weights @ heads[2], weights
+
+    def forward(self, query: Tensor, key: Tensor, value: Tensor, key_padding_mask: Any = None,
+                need_weights: bool = True, attn_mask: Any = None,
+                average_attn_weights: bool = True, is_causal: bool = False
+                ) -> tuple[Tensor, Tensor | None]:
+        """(attn_output, attn_weights) as the class docstring describes: bring the inputs to
+        (L, N, E), check them, project into heads, combine the masks, attend, and project the
+        concatenated heads back with out_proj, in the input's layout."""
+        op = layer_name("MultiheadAttention")
+        q, k, v, key_padding_mask, batched = self._sequence_first(op, query, key, value,
+                                                                  key_padding_mask)
+        self._check_inputs(op, q, k, v, attn_mask, is_causal)
+        (L, N, E), S = q.shape, k.shape[0]
+        heads, extra = self._heads(q, k, v)
+        mask = self._mask(op, attn_mask, key_padding_mask, heads[0].dtype,
+                          (N, self.num_heads, L, S))
         if mask is not None and extra:
             mask = mask.pad([(0, 0)] * 3 + [(0, extra)])
-        p = self.dropout if self.training else 0.0
-        weights = None
-        if need_weights:
-            scores = (heads[0] * (1.0 / math.sqrt(hd))) @ heads[1].transpose(-2, -1)
-            weights = (scores if mask is None else scores + mask).softmax(-1)
-            # PyTorch returns the weights after dropout, the ones that multiplied the values.
-            weights = F.dropout(weights, p, True) if p > 0 else weights
-            out = weights @ heads[2]
-        else:
-            out = scaled_dot_product_attention(heads[0], heads[1], heads[2], attn_mask=mask,
-                                               dropout_p=p)
+        out, weights = self._attend(heads, mask, need_weights)
         out = self.out_proj(out.permute(2, 0, 1, 3).reshape(L, N, E))
         if weights is not None and average_attn_weights:
             weights = weights.mean(1)

@@ -151,17 +151,10 @@ def _check_sizes(x: Tensor, size: Any, scale_factor: Any, recompute: Any, d: int
     return outs, factors
 
 
-def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
-                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
-                antialias: bool = False) -> Tensor:
-    """Resize the spatial dims of (N, C, *spatial) input (1 to 3 of them) to `size`, or to
-    floor(n * scale_factor). Modes: 'nearest' (source floor(dst * in / out), PyTorch's
-    legacy rule), 'nearest-exact' (floor((dst + 0.5) * in / out)), 'linear' (3-D input),
-    'bilinear' and 'bicubic' (4-D), 'trilinear' (5-D) with align_corners False (pixel centres: src =
-    (dst + 0.5) * in / out - 0.5) or True (corners: src = dst * (in - 1) / (out - 1)), and
-    'area' (adaptive average pooling). When scale_factor is given, 1 / scale_factor is the
-    ratio used, unless recompute_scale_factor=True."""
-    x = as_tensor(input)
+def _check_mode(x: Tensor, mode: str, align_corners: bool | None, antialias: bool) -> None:
+    """Check that the mode is supported, takes align_corners only if it interpolates, that
+    antialias is off, and that the input has the rank the mode needs (3-D to 5-D, and
+    exactly 3-D for 'linear', 4-D for 'bilinear' / 'bicubic', 5-D for 'trilinear')."""
     if mode not in _MODES:
         raise NotImplementedError(f"interpolate: mode {mode!r} is not supported here "
                                   f"(supported: {', '.join(_MODES)})")
@@ -176,41 +169,71 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
     if mode in _LINEAR and x.ndim != _LINEAR[mode]:
         raise NotImplementedError(f"interpolate: got {x.ndim}-D input of shape {x.shape}, but "
                                   f"{mode} mode needs {_LINEAR[mode]}-D input")
-    d = x.ndim - 2
-    recompute = recompute_scale_factor or (mode == "area" and size is None)
-    outs, factors = _check_sizes(x, size, scale_factor, recompute, d, mode == "area")
-    if mode == "area":
-        return adaptive_avg_pool("interpolate", d, x, tuple(outs))
-    if mode in _LINEAR:
-        if x.dtype.kind != "f":
-            raise NotImplementedError(f"interpolate: {mode} mode needs a floating-point "
-                                      f"input, got {x.dtype} (shape {x.shape})")
-        dt = x.array.dtype.type
-        for axis in reversed(range(2, x.ndim)):  # PyTorch mixes the last axis innermost
-            n, out, f = x.shape[axis], outs[axis - 2], factors[axis - 2]
-            if mode == "bicubic":
-                indices, weights = _cubic_weights(n, out, f, bool(align_corners), dt)
-            elif out == n:  # PyTorch's linear kernels copy an axis whose size is unchanged
-                continue
-            else:
-                i0, i1, l0, l1 = _linear_weights(n, out, f, bool(align_corners), dt)
-                indices, weights = [i0, i1], [l0, l1]
-            shape = (out,) + (1,) * (x.ndim - 1 - axis)
-            terms = [_along(x, axis, i) * as_tensor(w.reshape(shape))
-                     for i, w in zip(indices, weights)]
-            x = terms[0]
-            for term in terms[1:]:
-                x = x + term
-        return x
+
+
+def _resize_linear(x: Tensor, mode: str, outs: list[int], factors: list[float | None],
+                   align_corners: bool) -> Tensor:
+    """'linear', 'bilinear', 'trilinear' or 'bicubic' (floating-point input only): along each
+    spatial axis, last one first, the output is the weighted sum of two (four for bicubic)
+    gathered source positions; a linear mode leaves an axis of unchanged size as it is."""
+    if x.dtype.kind != "f":
+        raise NotImplementedError(f"interpolate: {mode} mode needs a floating-point "
+                                  f"input, got {x.dtype} (shape {x.shape})")
+    dt = x.array.dtype.type
+    for axis in reversed(range(2, x.ndim)):  # PyTorch mixes the last axis innermost
+        n, out, f = x.shape[axis], outs[axis - 2], factors[axis - 2]
+        if mode == "bicubic":
+            indices, weights = _cubic_weights(n, out, f, align_corners, dt)
+        elif out == n:  # PyTorch's linear kernels copy an axis whose size is unchanged
+            continue
+        else:
+            i0, i1, l0, l1 = _linear_weights(n, out, f, align_corners, dt)
+            indices, weights = [i0, i1], [l0, l1]
+        shape = (out,) + (1,) * (x.ndim - 1 - axis)
+        terms = [_along(x, axis, i) * as_tensor(w.reshape(shape))
+                 for i, w in zip(indices, weights)]
+        x = terms[0]
+        for term in terms[1:]:
+            x = x + term
+    return x
+
+
+def _resize_nearest(x: Tensor, mode: str, outs: list[int], factors: list[float | None]
+                    ) -> Tensor:
+    """'nearest' or 'nearest-exact' (floating-point or uint8 input): along each spatial axis,
+    gather one source position per output position."""
     if x.dtype.kind != "f" and x.dtype != np.uint8:
         raise NotImplementedError(f"interpolate: {mode} mode supports floating-point and "
                                   f"uint8 input, got {x.dtype} (shape {x.shape})")
+    d = x.ndim - 2
     for axis in range(2, x.ndim):
         n, out = x.shape[axis], outs[axis - 2]
         index = _nearest_index(n, out, factors[axis - 2], mode == "nearest-exact", d == 2,
                                x.dtype == np.float64 and d != 2)
         x = _along(x, axis, index)
     return x
+
+
+def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
+                align_corners: bool | None = None, recompute_scale_factor: bool | None = None,
+                antialias: bool = False) -> Tensor:
+    """Resize the spatial dims of (N, C, *spatial) input (1 to 3 of them) to `size`, or to
+    floor(n * scale_factor). Modes: 'nearest' (source floor(dst * in / out), PyTorch's
+    legacy rule), 'nearest-exact' (floor((dst + 0.5) * in / out)), 'linear' (3-D input),
+    'bilinear' and 'bicubic' (4-D), 'trilinear' (5-D) with align_corners False (pixel centres: src =
+    (dst + 0.5) * in / out - 0.5) or True (corners: src = dst * (in - 1) / (out - 1)), and
+    'area' (adaptive average pooling). When scale_factor is given, 1 / scale_factor is the
+    ratio used, unless recompute_scale_factor=True."""
+    x = as_tensor(input)
+    _check_mode(x, mode, align_corners, antialias)
+    d = x.ndim - 2
+    recompute = recompute_scale_factor or (mode == "area" and size is None)
+    outs, factors = _check_sizes(x, size, scale_factor, recompute, d, mode == "area")
+    if mode == "area":
+        return adaptive_avg_pool("interpolate", d, x, tuple(outs))
+    if mode in _LINEAR:
+        return _resize_linear(x, mode, outs, factors, bool(align_corners))
+    return _resize_nearest(x, mode, outs, factors)
 
 
 def _factor(value: Any, op: str, name: str) -> int:
