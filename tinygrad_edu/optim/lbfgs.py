@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -101,80 +102,96 @@ class LBFGS(Optimizer):
                 return closure()
 
         group = self.param_groups[0]
-        lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
-        tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
-        history_size = group["history_size"]
-
+        # read once, before the closure runs, as PyTorch does
+        settings = _Settings(**{name: group[name] for name in _Settings._fields})
         state = self.state[self._params[0]]
         state.setdefault("func_evals", 0)
         state.setdefault("n_iter", 0)
 
         orig_loss = evaluate()
         loss = float(orig_loss)
-        current_evals = 1
         state["func_evals"] += 1
         flat_grad = self._gather_flat_grad()
-        if np.abs(flat_grad).max() <= tolerance_grad:  # already optimal
+        if np.abs(flat_grad).max() <= settings.tolerance_grad:  # already optimal
             return orig_loss
+        self._iterate(evaluate, group, settings, state, loss, flat_grad)
+        return orig_loss
 
-        d, t = state.get("d"), state.get("t")
-        old_dirs: list[Any] = state.get("old_dirs", [])
-        old_stps: list[Any] = state.get("old_stps", [])
-        ro: list[Any] = state.get("ro", [])
-        H_diag = state.get("H_diag")  # noqa: N806 (PyTorch's name)
-        prev_flat_grad, prev_loss = state.get("prev_flat_grad"), state.get("prev_loss")
-
+    def _iterate(self, evaluate: Callable[[], Any], group: dict[str, Any],
+                 settings: _Settings, state: dict[str, Any], loss: float,
+                 flat_grad: np.ndarray) -> None:
+        """The iterations of one step, from the current point's loss and flat gradient:
+        each picks a direction d and a step length t, moves x (by t d, or where the line
+        search stops) and checks the stopping tests. The memory kept from one step to the
+        next is read from `state` first and written back last."""
+        memory = _Memory.load(state)
+        current_evals = 1  # the step's first evaluation, made by `step`
         n_iter = 0
-        while n_iter < max_iter:
+        while n_iter < settings.max_iter:
             n_iter += 1
             state["n_iter"] += 1
-            if state["n_iter"] == 1:
-                d = -flat_grad
-                old_dirs, old_stps, ro = [], [], []
-                H_diag = 1  # noqa: N806
-            else:
-                d, H_diag = self._direction(state, flat_grad, prev_flat_grad, d, t,  # noqa: N806
-                                            H_diag, old_dirs, old_stps, ro, history_size)
-            if prev_flat_grad is None:
-                prev_flat_grad = flat_grad.copy()
-            else:
-                prev_flat_grad[...] = flat_grad
-            prev_loss = loss
+            self._choose_direction(memory, state, flat_grad, loss, settings.history_size)
             # the first step is scaled down by the gradient's size; later ones are lr
-            t = min(1.0, 1.0 / np.abs(flat_grad).sum()) * lr if state["n_iter"] == 1 else lr
-            gtd = flat_grad.dot(d)
-            if gtd > -tolerance_change:  # not a descent direction
+            memory.t = (min(1.0, 1.0 / np.abs(flat_grad).sum()) * settings.lr
+                        if state["n_iter"] == 1 else settings.lr)
+            gtd = flat_grad.dot(memory.d)  # the slope of the loss along d
+            if gtd > -settings.tolerance_change:  # not a descent direction
                 break
-            ls_func_evals = 0
-            if group["line_search_fn"] == "strong_wolfe":
-                x_init = self._clone_param()
-
-                def obj_func(x: Any, t: Any, d: np.ndarray) -> tuple[float, np.ndarray]:
-                    return self._directional_evaluate(evaluate, x, t, d)
-
-                loss, flat_grad, t, ls_func_evals = strong_wolfe(
-                    obj_func, x_init, t, d, loss, flat_grad, gtd,
-                    max_ls=max_eval - current_evals)
-                self._add_grad(t, d)
-                opt_cond = np.abs(flat_grad).max() <= tolerance_grad
-            else:
-                self._add_grad(t, d)
-                opt_cond = False
-                if n_iter != max_iter:  # re-evaluate, except after the last iteration
-                    loss = float(evaluate())
-                    flat_grad = self._gather_flat_grad()
-                    opt_cond = np.abs(flat_grad).max() <= tolerance_grad
-                    ls_func_evals = 1
+            loss, flat_grad, memory.t, ls_func_evals, opt_cond = self._move(
+                evaluate, group["line_search_fn"], memory.d, memory.t, loss, flat_grad, gtd,
+                settings.max_eval - current_evals, n_iter == settings.max_iter,
+                settings.tolerance_grad)
             current_evals += ls_func_evals
             state["func_evals"] += ls_func_evals
-            if (n_iter == max_iter or current_evals >= max_eval or opt_cond
-                    or np.abs(d * t).max() <= tolerance_change
-                    or abs(loss - prev_loss) < tolerance_change):
+            if _should_stop(settings, n_iter, current_evals, opt_cond, memory, loss):
                 break
+        memory.save(state)
 
-        state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=H_diag,
-                     prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)
-        return orig_loss
+    def _choose_direction(self, memory: _Memory, state: dict[str, Any],
+                          flat_grad: np.ndarray, loss: float, history_size: int) -> None:
+        """Set memory.d: the steepest descent -g on the optimizer's very first iteration
+        (which starts an empty history), else the quasi-Newton direction -H g. Then keep
+        the gradient and the loss as the previous ones."""
+        if state["n_iter"] == 1:
+            memory.d = -flat_grad
+            memory.old_dirs, memory.old_stps, memory.ro = [], [], []
+            memory.h_diag = 1
+        else:
+            memory.d, memory.h_diag = self._direction(
+                state, flat_grad, memory.prev_flat_grad, memory.d, memory.t, memory.h_diag,
+                memory.old_dirs, memory.old_stps, memory.ro, history_size)
+        if memory.prev_flat_grad is None:
+            memory.prev_flat_grad = flat_grad.copy()
+        else:
+            memory.prev_flat_grad[...] = flat_grad  # in place, as PyTorch's copy_
+        memory.prev_loss = loss
+
+    def _move(self, evaluate: Callable[[], Any], line_search_fn: str | None, d: np.ndarray,
+              t: Any, loss: float, flat_grad: np.ndarray, gtd: Any, max_ls: int,
+              last_iteration: bool, tolerance_grad: float
+              ) -> tuple[float, np.ndarray, Any, int, Any]:
+        """Move x along d; returns the new loss, flat gradient and step length, the number
+        of closure calls made, and whether the gradient is now small enough (opt_cond).
+
+        With the strong-Wolfe line search (at most max_ls evaluations), x moves by the step
+        it finds; without, x moves by t d and is evaluated once, except after the last
+        iteration (the loss and gradient are then those before the move)."""
+        if line_search_fn == "strong_wolfe":
+            x_init = self._clone_param()
+
+            def obj_func(x: Any, t: Any, d: np.ndarray) -> tuple[float, np.ndarray]:
+                return self._directional_evaluate(evaluate, x, t, d)
+
+            loss, flat_grad, t, ls_func_evals = strong_wolfe(
+                obj_func, x_init, t, d, loss, flat_grad, gtd, max_ls=max_ls)
+            self._add_grad(t, d)
+            return loss, flat_grad, t, ls_func_evals, np.abs(flat_grad).max() <= tolerance_grad
+        self._add_grad(t, d)
+        if last_iteration:  # no re-evaluation after the last iteration
+            return loss, flat_grad, t, 0, False
+        loss = float(evaluate())
+        flat_grad = self._gather_flat_grad()
+        return loss, flat_grad, t, 1, np.abs(flat_grad).max() <= tolerance_grad
 
     @staticmethod
     def _direction(state: dict[str, Any], flat_grad: np.ndarray, prev_flat_grad: Any,
@@ -211,6 +228,57 @@ class LBFGS(Optimizer):
     def _restore_entry(self, name: str, index: int, key: str, value: Any, p: Tensor) -> Any:
         """LBFGS's state is flat vectors, lists of them, numbers and counters."""
         return _restore_plain(value, key in ("func_evals", "n_iter"))
+
+
+class _Settings(NamedTuple):
+    """The hyperparameters one `LBFGS.step` uses, read at its start."""
+
+    lr: float
+    max_iter: int
+    max_eval: int
+    tolerance_grad: float
+    tolerance_change: float
+    history_size: int
+
+
+@dataclass
+class _Memory:
+    """What L-BFGS carries from one iteration to the next, and between steps in its state
+    (under PyTorch's names): the last direction d and step length t; the curvature pairs,
+    old_dirs (y = g_k+1 - g_k), old_stps (s = x_k+1 - x_k) and ro (1 / y.s); the scale
+    h_diag of H_0 = h_diag I; and the previous flat gradient and loss."""
+
+    d: Any
+    t: Any
+    old_dirs: list[Any]
+    old_stps: list[Any]
+    ro: list[Any]
+    h_diag: Any
+    prev_flat_grad: Any
+    prev_loss: Any
+
+    @classmethod
+    def load(cls, state: dict[str, Any]) -> _Memory:
+        """The memory in `state` (None, or empty histories, before the first step)."""
+        return cls(state.get("d"), state.get("t"), state.get("old_dirs", []),
+                   state.get("old_stps", []), state.get("ro", []), state.get("H_diag"),
+                   state.get("prev_flat_grad"), state.get("prev_loss"))
+
+    def save(self, state: dict[str, Any]) -> None:
+        state.update(d=self.d, t=self.t, old_dirs=self.old_dirs, old_stps=self.old_stps,
+                     ro=self.ro, H_diag=self.h_diag, prev_flat_grad=self.prev_flat_grad,
+                     prev_loss=self.prev_loss)
+
+
+def _should_stop(settings: _Settings, n_iter: int, current_evals: int, opt_cond: Any,
+                 memory: _Memory, loss: float) -> bool:
+    """The convergence tests after a move, in PyTorch's order: the iteration budget, the
+    evaluation budget, a gradient small enough (opt_cond), a move shorter than
+    tolerance_change, a loss that changed by less than tolerance_change."""
+    tolerance_change = settings.tolerance_change
+    return bool(n_iter == settings.max_iter or current_evals >= settings.max_eval or opt_cond
+                or np.abs(memory.d * memory.t).max() <= tolerance_change
+                or abs(loss - memory.prev_loss) < tolerance_change)
 
 
 def _restore_plain(value: Any, integer: bool = False) -> Any:
