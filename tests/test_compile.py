@@ -113,6 +113,7 @@ def test_new_shapes_trace_again_and_many_retraces_warn_once() -> None:
             assert f(Tensor(np.ones(n))).item() == n
     retrace = [w for w in caught if "traced" in str(w.message)]
     assert len(retrace) == 1 and retrace[0].category is UserWarning
+    assert retrace[0].filename == __file__  # it points at the call of the compiled function
 
 
 def test_a_branch_on_a_tensor_value_is_an_error_at_trace_time() -> None:
@@ -350,6 +351,18 @@ def test_a_compiled_module_is_a_module_the_solver_and_optimizers_take() -> None:
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10)
     assert compiled.traces >= 1 and "def backward" in compiled.source
     assert getattr(compiled, "0") is ours[0]  # other attributes are the module's
+
+
+def test_the_core_tracer_knows_a_module_by_what_it_calls_on_one() -> None:
+    from tinygrad_edu.compile import Compiled, is_module
+    from tinygrad_edu.nn.compiled import CompiledModule
+
+    model = nn.Sequential(nn.Linear(3, 2), nn.ReLU())
+    assert is_module(model) and is_module(model[0]) and is_module(tg.compile(model))
+    assert not any(is_module(x) for x in (nn.Linear, lambda x: x, Tensor(np.ones(2)), None,
+                                          Compiled(lambda x: x), np.ones(2), F))
+    assert type(tg.compile(model)) is CompiledModule
+    assert type(tg.compile(lambda x: x.sum())) is Compiled
 
 
 def test_relu_in_place_never_touches_an_array_someone_else_holds() -> None:

@@ -27,8 +27,9 @@ TOP_LEVELS = (PACKAGE, "viz")
 
 # The tier of a module: the row with the longest matching dotted prefix. A module at the
 # package's top level that no row names (tensor, autograd, the mixins, functional, creation,
-# func, linalg, gradcheck, testing, errors, serialization, device, files, a future compile,
-# ...) and ops/ are core. The package root itself, tinygrad_edu/__init__.py, is the facade.
+# func, linalg, gradcheck, testing, errors, serialization, device, files, the tracer
+# compile/ (its entry point, which wraps a Module, is nn.compiled), ...) and ops/ are core.
+# The package root itself, tinygrad_edu/__init__.py, is the facade.
 TIER_OF = {
     PACKAGE: "core",
     f"{PACKAGE}.nn": "nn",
@@ -41,7 +42,6 @@ TIER_OF = {
     f"{PACKAGE}.course": "course",
     f"{PACKAGE}.checks": "course",
     f"{PACKAGE}.derive": "course",
-    f"{PACKAGE}.compile": "course",  # tracing and code generation, over the core and nn
     f"{PACKAGE}.cli": "cli",
     f"{PACKAGE}._cli_commands": "cli",
     "viz": "viz",

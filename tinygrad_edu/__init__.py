@@ -116,8 +116,9 @@ __all__ = [
 __all__ += ["Size", "inference_mode", "is_inference_mode_enabled", "bernoulli", "multinomial",
             "cdist", "tensordot"]  # issue 19 (helper linred)
 
-# `torch.compile`'s spelling: a function or module as generated numpy code (the package
-# `tinygrad_edu.compile` holds it; the name here is the function, as in PyTorch)
-from tinygrad_edu.compile import compile as compile  # noqa: E402
+# `torch.compile`'s spelling: a function or module as generated numpy code (the core package
+# `tinygrad_edu.compile` traces and generates it; the entry point, which wraps a Module in a
+# CompiledModule, is tinygrad_edu.nn.compiled's; the name here is the function, as in PyTorch)
+from tinygrad_edu.nn.compiled import compile as compile  # noqa: E402
 
 __all__ += ["compile"]

@@ -73,7 +73,7 @@ BUILDERS = {"two_layer": _two_layer, "autoencoder": _autoencoder, "mlp": _mlp,
 
 
 def run_compile(args: argparse.Namespace) -> int:
-    from tinygrad_edu.compile import compile
+    from tinygrad_edu.nn.compiled import compile
 
     fn, inputs = BUILDERS[args.example]()
     compiled = compile(fn)

@@ -1,4 +1,4 @@
-"""`tinygrad_edu.compile(fn_or_module)`: a model's forward and backward as plain numpy code.
+"""`Compiled(fn_or_module)`: a model's forward and backward as plain numpy code.
 
 The first call with given input shapes and dtypes *traces*: it runs the function with the
 tracer on (`Function.apply` hands it every primitive), runs the backward through the engine
@@ -8,6 +8,11 @@ the generated backward as one graph node (`runtime.CompiledFunction`), so optimi
 `zero_grad`, schedulers and the Solver work unchanged. docs/compile.md has the whole story:
 what cannot be traced (an error at trace time, never a silent wrong answer), the guards,
 randomness, and the benchmarks.
+
+This package is core: it imports nothing from nn and knows a module by what it calls on one
+(`trace.is_module`). The entry point, `tinygrad_edu.compile(fn_or_module)`, and
+`CompiledModule`, the Module that wraps a compiled module's forward (as PyTorch's
+`OptimizedModule`), live in `tinygrad_edu.nn.compiled`, which builds on this one.
 """
 
 from __future__ import annotations
@@ -22,65 +27,28 @@ import numpy as np
 
 from tinygrad_edu.compile.codegen import Program
 from tinygrad_edu.compile.runtime import CompiledFunction
-from tinygrad_edu.compile.trace import argument_names, parameter_names, run_trace
+from tinygrad_edu.compile.trace import (
+    Trace,
+    argument_names,
+    is_module,
+    parameter_names,
+    run_trace,
+)
 from tinygrad_edu.compile.tracer import Diverged, TraceError
 from tinygrad_edu.compile.verify import compare, other_values
 from tinygrad_edu.modes import _state, no_grad
-from tinygrad_edu.nn.module import Module
 from tinygrad_edu.tensor import Tensor
 
-__all__ = ["Compiled", "CompiledModule", "TraceError", "compile"]
+__all__ = ["Compiled", "TraceError", "is_module"]
+
+#: makes the upstream gradient a backward is traced with, from its shape and dtype
+Seed = Callable[[tuple[int, ...], np.dtype], np.ndarray]
+#: one traced run of the compiled function: the tensor arguments' values (None: the
+#: argument's own) and the seed of its backward -> the trace
+Run = Callable[[list[np.ndarray | None], Seed], Trace]
 
 #: traces of one compiled function after which a warning says it keeps retracing
 RETRACE_WARNING = 8
-
-
-def compile(model: Any = None, *, fullgraph: bool = False, dynamic: bool | None = None,  # noqa: A001
-            backend: Any = None, mode: str | None = None, options: Any = None,
-            disable: bool = False, **kwargs: Any) -> Any:
-    """Compile a function of tensors, or an `nn.Module` (its forward, with its parameters
-    as inputs), into generated numpy code; as `torch.compile`, it returns a callable (a
-    Module for a Module), `torch.compile(**options)` returns a decorator, and
-    `disable=True` returns the model itself. The other options are PyTorch's (`mode=`,
-    `fullgraph=`, `dynamic=`, `backend=`...), accepted and changing nothing here."""
-    if model is None:
-        return lambda m: compile(m, disable=disable)
-    if disable:
-        return model
-    fn = model
-    if isinstance(fn, Module):
-        return CompiledModule(fn)
-    return Compiled(fn)
-
-
-class CompiledModule(Module):
-    """A compiled `nn.Module`, itself a Module (as PyTorch's `OptimizedModule`): its
-    parameters, `state_dict` (keys prefixed `_orig_mod.`, as PyTorch's), `train()`/`eval()`
-    are the original module's, so optimizers and the Solver take it as they take the model;
-    calling it runs the generated code. Other attributes are the original module's."""
-
-    def __init__(self, module: Module) -> None:
-        super().__init__()
-        self._orig_mod = module
-        self.__dict__["_compiled"] = Compiled(module)
-
-    def forward(self, *args: Any, **kwargs: Any) -> Any:
-        return self.__dict__["_compiled"](*args, **kwargs)
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        return self.forward(*args, **kwargs)  # no module scope: names are the module's own
-
-    @property
-    def source(self) -> str:
-        """The generated code of the last trace."""
-        return str(self.__dict__["_compiled"].source)
-
-    @property
-    def traces(self) -> int:
-        return int(self.__dict__["_compiled"].traces)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.__dict__["_modules"]["_orig_mod"], name)
 
 
 class Compiled:
@@ -95,7 +63,7 @@ class Compiled:
             raise TypeError(f"compile: expected a function or an nn.Module, got "
                             f"{type(fn).__name__}")
         self.__dict__["_fn"] = fn
-        self.__dict__["_module"] = fn if isinstance(fn, Module) else None
+        self.__dict__["_module"] = fn if is_module(fn) else None
         self.__dict__["_cache"] = {}
         self.__dict__["traces"] = 0
         self.__dict__["source"] = ""
@@ -163,78 +131,121 @@ class Compiled:
     # ------------------------------------------------------------------ tracing
     def _trace(self, args: tuple[Any, ...], tensors: list[Tensor | None],
                named: list[tuple[str, Tensor]], target: Callable[..., Any]) -> Any:
-        self.__dict__["traces"] = self.traces + 1
-        if self.traces > RETRACE_WARNING + 1 and not self._warned:
-            self.__dict__["_warned"] = True
-            warnings.warn(f"compile: {self._name()} was traced {self.traces} times (new input "
-                          "shapes, dtypes or Python arguments each time); each trace costs "
-                          "about two eager calls", UserWarning, stacklevel=3)
+        """Trace a call with these arguments into a program: once with the values given,
+        then with other values (`_other_traces`), which must record the same primitives and
+        constants (`verify.compare`); the first trace is written out as the program."""
+        self._count_trace()
         names = argument_names(target, len(args))
         readable = parameter_names(self._module) if self._module is not None else {}
         named = [(readable.get(id(t), n), t) for n, t in named]
         slots = [i if t is not None else None for i, t in enumerate(tensors)]
-        generators = _generator_states()
-        buffers = [(n, t.array.copy()) for n, t in self._buffers()]
-
-        def fresh_args(values: list[np.ndarray | None]) -> list[Any]:
-            out = []
-            for a, t, v in zip(args, tensors, values):
-                if t is None:
-                    out.append(a)
-                    continue
-                fresh = Tensor._wrap(t.array if v is None else v)
-                if t.requires_grad and t.dtype.kind == "f":
-                    fresh.requires_grad = True
-                out.append(fresh)
-            return out
-
         needs = [t.requires_grad for t in tensors if t is not None] + \
             [t.requires_grad for _, t in named]
-        first, _ = run_trace(self._fn, fresh_args([None] * len(args)), slots, named, names,
-                             needs, np.ones)
-        for (n, before), (_, t) in zip(buffers, self._buffers()):
-            if not np.array_equal(before, t.array, equal_nan=True):
-                raise TraceError(f"compile: the buffer {n!r} changed during the call (e.g. "
-                                 "BatchNorm's running statistics in training mode): compile "
-                                 "cannot replay an update made in place; compile the model "
-                                 "in eval() mode or call it uncompiled")
-        rng = np.random.default_rng(0)
-        arrays = [t.array for _, t in named]
-        others = []
-        try:
-            for kind in range(4):
-                for (_, t), a in zip(named, arrays):
-                    t.array = other_values(a, rng, kind)
-                values = [None if t is None else other_values(t.array, rng, kind)
-                          for t in tensors]
-                try:
-                    with warnings.catch_warnings(), np.errstate(all="ignore"):
-                        warnings.simplefilter("ignore")  # overflow in exp(1000 x) is expected
-                        other, _ = run_trace(self._fn, fresh_args(values), slots, named, names,
-                                             needs, lambda shape, dtype:
-                                             rng.standard_normal(shape).astype(dtype))
-                except TraceError:
-                    raise
-                except Exception:  # noqa: BLE001  (outside the domain: try the next kind)
-                    continue
-                others.append(other)
-        finally:
-            for (_, t), a in zip(named, arrays):
-                t.array = a
-            _restore_generators(generators)
-        if not others:
-            raise TraceError("compile: tracing again with other input values (to check that "
-                             "the constants do not depend on them) failed for every set of "
-                             "values tried (permuted, scaled, negated, redrawn)")
-        for other in others:
+
+        def run(values: list[np.ndarray | None], seed: Seed) -> Trace:
+            trace, _ = run_trace(self._fn, _fresh_args(args, tensors, values), slots, named,
+                                 names, needs, seed)
+            return trace
+
+        generators = _generator_states()
+        buffers = [(n, t.array.copy()) for n, t in self._buffers()]
+        first = run([None] * len(args), np.ones)
+        _check_buffers(buffers, self._buffers())
+        for other in _other_traces(run, tensors, named, generators):
             compare(first, other)
         program = Program(first)
         self.__dict__["source"] = program.build()
         return _Built(program)
 
+    def _count_trace(self) -> None:
+        """Count a trace; past `RETRACE_WARNING` retraces, warn once that it keeps
+        retracing (at the caller of the compiled function)."""
+        self.__dict__["traces"] = self.traces + 1
+        if self.traces > RETRACE_WARNING + 1 and not self._warned:
+            self.__dict__["_warned"] = True
+            warnings.warn(f"compile: {self._name()} was traced {self.traces} times (new input "
+                          "shapes, dtypes or Python arguments each time); each trace costs "
+                          "about two eager calls", UserWarning, stacklevel=4)
+
     def _name(self) -> str:
         fn = self._fn
         return type(fn).__name__ if self._module is not None else getattr(fn, "__name__", "fn")
+
+
+def _fresh_args(args: tuple[Any, ...], tensors: list[Tensor | None],
+                values: list[np.ndarray | None]) -> list[Any]:
+    """The arguments of one traced run: a fresh leaf per tensor argument (holding `values`'
+    array, or the argument's own where that is None), requiring grad as the argument does
+    (float only); other arguments as given."""
+    out = []
+    for a, t, v in zip(args, tensors, values):
+        if t is None:
+            out.append(a)
+            continue
+        fresh = Tensor._wrap(t.array if v is None else v)
+        if t.requires_grad and t.dtype.kind == "f":
+            fresh.requires_grad = True
+        out.append(fresh)
+    return out
+
+
+def _check_buffers(before: list[tuple[str, np.ndarray]],
+                   after: list[tuple[str, Tensor]]) -> None:
+    """Refuse a call that changed a buffer in place (compile cannot replay the update)."""
+    for (n, old), (_, t) in zip(before, after):
+        if not np.array_equal(old, t.array, equal_nan=True):
+            raise TraceError(f"compile: the buffer {n!r} changed during the call (e.g. "
+                             "BatchNorm's running statistics in training mode): compile "
+                             "cannot replay an update made in place; compile the model "
+                             "in eval() mode or call it uncompiled")
+
+
+def _other_traces(run: Run, tensors: list[Tensor | None], named: list[tuple[str, Tensor]],
+                  generators: Any) -> list[Trace]:
+    """The function traced again with four other sets of values (`verify.other_values`:
+    permuted, scaled, negated, redrawn) for the tensor arguments and the parameters, to
+    check that the constants do not depend on them. A set outside the function's domain
+    (an exception other than TraceError) is skipped; afterwards the parameters' arrays and
+    the random generator (`generators`, saved before the first trace) are restored."""
+    rng = np.random.default_rng(0)
+    arrays = [t.array for _, t in named]
+    others = []
+    try:
+        for kind in range(4):
+            for (_, t), a in zip(named, arrays):
+                t.array = other_values(a, rng, kind)
+            values = [None if t is None else other_values(t.array, rng, kind)
+                      for t in tensors]
+            other = _trace_quietly(run, values, rng)
+            if other is not None:
+                others.append(other)
+    finally:
+        for (_, t), a in zip(named, arrays):
+            t.array = a
+        _restore_generators(generators)
+    if not others:
+        raise TraceError("compile: tracing again with other input values (to check that "
+                         "the constants do not depend on them) failed for every set of "
+                         "values tried (permuted, scaled, negated, redrawn)")
+    return others
+
+
+def _trace_quietly(run: Run, values: list[np.ndarray | None],
+                   rng: np.random.Generator) -> Trace | None:
+    """One trace with other values and a random upstream gradient, numpy's warnings off
+    (overflow in exp(1000 x) is expected); None if the values are outside the function's
+    domain (it raised something other than a TraceError)."""
+    def seed(shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+        return rng.standard_normal(shape).astype(dtype)
+
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            return run(values, seed)
+    except TraceError:
+        raise
+    except Exception:  # noqa: BLE001  (outside the domain: try the next kind)
+        return None
 
 
 def bindings(fn: Any) -> tuple[Any, ...]:
@@ -260,7 +271,7 @@ def bindings(fn: Any) -> tuple[Any, ...]:
     for obj in found:
         if isinstance(obj, Tensor):
             key.append(id(obj))
-        elif isinstance(obj, Module):
+        elif is_module(obj):
             key.append((id(obj), tuple(id(p) for p in obj.parameters()),
                         tuple(m.training for m in obj.modules())))
     return tuple(key)

@@ -161,16 +161,30 @@ def parameter_names(module: Any, prefix: str = "") -> dict[int, str]:
     return out
 
 
+#: what compile calls on a module: an object whose class has all of these is one
+_MODULE_METHODS = ("named_buffers", "named_parameters", "named_modules", "modules",
+                   "parameters", "forward")
+
+
+def is_module(obj: Any) -> bool:
+    """Is `obj` an `nn.Module`, recognised by what compile uses of one (its class's
+    `forward`, `parameters`, `named_parameters`, `named_buffers`, `modules`,
+    `named_modules`, and its boolean `training`) rather than by importing nn: the compile
+    package is core, below nn, and nn's `compiled` module builds on it. A class is not a
+    module (its methods are looked up on the type of `obj`)."""
+    cls = type(obj)
+    return all(callable(getattr(cls, m, None)) for m in _MODULE_METHODS) and \
+        isinstance(getattr(obj, "training", None), bool)
+
+
 def referenced_modules(fn: Any) -> dict[str, Any]:
     """The modules a function refers to by a global or a closure variable, by variable
     name (`net` in `lambda x, y: F.cross_entropy(net(x), y)`); a bound method's module as
     ''."""
-    from tinygrad_edu.nn.module import Module
-
     owner = getattr(fn, "__self__", None)
-    if isinstance(owner, Module):  # a bound method (model.loss): the module's own names
+    if is_module(owner):  # a bound method (model.loss): the module's own names
         return {"": owner}
-    if isinstance(fn, Module):
+    if is_module(fn):
         return {"": fn}
     code = getattr(fn, "__code__", None)
     if code is None:
@@ -178,11 +192,11 @@ def referenced_modules(fn: Any) -> dict[str, Any]:
     found: dict[str, Any] = {}
     globals_ = getattr(fn, "__globals__", {})
     for name in code.co_names:
-        if isinstance(globals_.get(name), Module):
+        if is_module(globals_.get(name)):
             found[name] = globals_[name]
     for name, cell in zip(code.co_freevars, getattr(fn, "__closure__", None) or ()):
         try:
-            if isinstance(cell.cell_contents, Module):
+            if is_module(cell.cell_contents):
                 found[name] = cell.cell_contents
         except ValueError:  # an empty cell
             continue
