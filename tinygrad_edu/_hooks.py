@@ -32,6 +32,17 @@ _node_hooks: weakref.WeakKeyDictionary[Any, dict[int, Callable[..., Any]]] = (
     weakref.WeakKeyDictionary())
 
 
+class _Live:
+    """How many hooks were registered and not removed: while none are, the engine skips
+    its hook step (a hook dropped with its graph keeps the count up: the step then runs
+    and finds nothing, which is only slower)."""
+
+    count = 0
+
+
+LIVE = _Live()
+
+
 class RemovableHandle:
     """What `register_hook` returns: `remove()` takes the hook off again (also as a
     context manager, which removes it on exit)."""
@@ -40,9 +51,11 @@ class RemovableHandle:
         self.hooks = hooks
         self.id = next(_ids)
         hooks[self.id] = hook
+        LIVE.count += 1
 
     def remove(self) -> None:
-        self.hooks.pop(self.id, None)
+        if self.hooks.pop(self.id, None) is not None:
+            LIVE.count -= 1
 
     def __enter__(self) -> RemovableHandle:
         return self

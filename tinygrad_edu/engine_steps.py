@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_edu._hooks import hooks_of, run_hooks
+from tinygrad_edu._hooks import LIVE, hooks_of, run_hooks
 from tinygrad_edu.function import seen_version, version_sum
 from tinygrad_edu.kernels import KERNELS
 from tinygrad_edu.modes import _state, _tensor_types
@@ -54,7 +54,8 @@ class Step:
         self.visited.append(node)
         if grad is None:  # no path reached this node: it hands on nothing
             return [None] * len(node.inputs)
-        grad = self.hooked(node, grad)
+        if LIVE.count:  # some tensor has a `register_hook` hook
+            grad = self.hooked(node, grad)
         private = self.hand_out(node, grad)
         check_saved(node)
         kernel = self.kernels.get(type(node))
