@@ -109,3 +109,29 @@ def loss_and_backward(model: Any, lib: str, step: int) -> Any:
         loss = GF.cross_entropy(model(tg.tensor(x)), tg.tensor(y))
     loss.backward()
     return loss
+
+
+def float32_trajectory(make_optimizer: Callable[[Any, Any], Any], what: str,
+                       rtol: float | None = None) -> None:
+    """Ten cross-entropy steps of a small Tanh MLP in float32 on both libraries, from the
+    same weights: parameters stay float32 and equal PyTorch's after every step.
+    `make_optimizer(optim_module, parameters)` builds the optimizer for either library."""
+    import tinygrad_edu.optim as goptim
+
+    torch.manual_seed(7)
+    theirs = tnn.Sequential(tnn.Linear(4, 6), tnn.Tanh(), tnn.Linear(6, 3))
+    ours = gnn.Sequential(gnn.Linear(4, 6), gnn.Tanh(), gnn.Linear(6, 3))
+    copy_torch_weights(ours, theirs)
+    opt_o = make_optimizer(goptim, ours.parameters())
+    opt_t = make_optimizer(torch.optim, theirs.parameters())
+    for step in range(10):
+        x, y = batch(step)
+        opt_o.zero_grad()
+        opt_t.zero_grad()
+        GF.cross_entropy(ours(tg.tensor(x.astype(np.float32))), tg.tensor(y)).backward()
+        TF.cross_entropy(theirs(torch.tensor(x.astype(np.float32))), torch.tensor(y)).backward()
+        opt_o.step()
+        opt_t.step()
+        for p in ours.parameters():
+            assert p.dtype == np.float32, f"float32 {what}: a parameter became {p.dtype}"
+        assert_params_close(ours, theirs, what=f"float32 {what} step {step}", rtol=rtol)

@@ -12,18 +12,13 @@ from typing import Any
 import numpy as np
 import pytest
 import torch
-import torch.nn as tnn
-import torch.nn.functional as TF
 
 import tinygrad_edu as tg
-import tinygrad_edu.nn as gnn
-import tinygrad_edu.nn.functional as GF
 import tinygrad_edu.optim as goptim
 
 from .nn_helpers import (
     assert_params_close,
-    batch,
-    copy_torch_weights,
+    float32_trajectory,
     loss_and_backward,
     make_models,
 )
@@ -173,23 +168,7 @@ def test_load_torch_state_dict() -> None:
 
 @pytest.mark.parametrize("config", ["Adadelta", "Adamax", "NAdam", "RAdam", "Rprop", "ASGD"])
 def test_trajectory_float32(config: str) -> None:
-    torch.manual_seed(7)
-    theirs = tnn.Sequential(tnn.Linear(4, 6), tnn.Tanh(), tnn.Linear(6, 3))
-    ours = gnn.Sequential(gnn.Linear(4, 6), gnn.Tanh(), gnn.Linear(6, 3))
-    copy_torch_weights(ours, theirs)
-    opt_o = CONFIGS[config](goptim, ours.parameters())
-    opt_t = CONFIGS[config](torch.optim, theirs.parameters())
-    for step in range(10):
-        x, y = batch(step)
-        opt_o.zero_grad()
-        opt_t.zero_grad()
-        GF.cross_entropy(ours(tg.tensor(x.astype(np.float32))), tg.tensor(y)).backward()
-        TF.cross_entropy(theirs(torch.tensor(x.astype(np.float32))), torch.tensor(y)).backward()
-        opt_o.step()
-        opt_t.step()
-        for p in ours.parameters():
-            assert p.dtype == np.float32
-        assert_params_close(ours, theirs, what=f"float32 {config} step {step}", rtol=1e-4)
+    float32_trajectory(CONFIGS[config], config, rtol=1e-4)
 
 
 @pytest.mark.parametrize("config", ["NAdam", "ASGD_t0_averaging"])
