@@ -14,6 +14,7 @@ import torch.nn.functional as TF
 import tinygrad_edu as tg
 import tinygrad_edu.nn as gnn
 import tinygrad_edu.nn.functional as GF
+from tinygrad_edu.errors import ShapeError
 
 # ----------------------------------------------------------------------------- errors
 
@@ -109,9 +110,11 @@ MESSAGES: list[tuple[Callable[[], Any], type, tuple[str, ...]]] = [
      NotImplementedError, ("embedding", "sparse")),
     (lambda: GF.interpolate(tg.ones(1, 1, 3, 3), size=(2,)), ValueError,
      ("interpolate", "(1, 1, 3, 3)", "(2,)")),
-    (lambda: GF.interpolate(tg.ones(1, 1, 3, 3), size=2, mode="lanczos"), NotImplementedError,
-     ("interpolate", "lanczos")),
-    (lambda: gnn.Upsample(size=2, mode="linear")(tg.ones(1, 1, 3, 3)), NotImplementedError,
+    (lambda: GF.interpolate(tg.ones(1, 1, 3, 3), size=2, mode="lanczos"), ValueError,
+     ("interpolate", "lanczos", "antialias=True")),
+    (lambda: GF.interpolate(tg.ones(1, 3, 3), size=2, mode="bilinear", antialias=True),
+     ValueError, ("interpolate", "antialias", "(1, 3, 3)")),
+    (lambda: gnn.Upsample(size=2, mode="linear")(tg.ones(1, 1, 3, 3)), ShapeError,
      ("Upsample", "(1, 1, 3, 3)", "linear")),
     (lambda: GF.adaptive_avg_pool2d(tg.ones(3, 3), 2), ValueError,
      ("adaptive_avg_pool2d", "(3, 3)")),

@@ -59,8 +59,8 @@ def _output_size(op: str, d: int, x: Tensor, output_size: Any) -> tuple[int, ...
         which = "spatial dims" if spatial_only else "dims after the first"
         raise ShapeError(f"{op}: expected input with non-zero {which}, got shape {x.shape}")
     if x.dtype.kind != "f":
-        raise NotImplementedError(f"{op}: needs a floating-point input, got {x.dtype} (shape "
-                                  f"{x.shape})")
+        raise TypeError(f"{op}: needs a floating-point input, got {x.dtype} (shape "
+                        f"{x.shape})")
     if output_size is None:
         raise TypeError(f"{op}: output_size must be an int or a tuple of {d} (ints or None), "
                         f"got None (input shape {x.shape})")

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.errors import ShapeError
+from tinygrad_edu.nn._antialias import resize_antialiased
 from tinygrad_edu.nn._layer_name import named_call
 from tinygrad_edu.nn.adaptive_pool import adaptive_avg_pool
 from tinygrad_edu.nn.module import Module
@@ -29,7 +30,8 @@ __all__ = ["interpolate", "pixel_shuffle", "pixel_unshuffle", "Upsample", "Upsam
            "UpsamplingBilinear2d", "PixelShuffle", "PixelUnshuffle"]
 
 _LINEAR = {"linear": 3, "bilinear": 4, "bicubic": 4, "trilinear": 5}  # mode: input dims
-_MODES = ("nearest", "nearest-exact", "area", *_LINEAR)
+_MODES = ("nearest", "nearest-exact", "area", *_LINEAR, "lanczos")
+_ANTIALIAS = ("bilinear", "bicubic", "lanczos")  # 4-D input only, as PyTorch
 
 
 def _scale(in_size: int, out_size: int, factor: float | None, dtype: Any) -> Any:
@@ -156,19 +158,23 @@ def _check_mode(x: Tensor, mode: str, align_corners: bool | None, antialias: boo
     antialias is off, and that the input has the rank the mode needs (3-D to 5-D, and
     exactly 3-D for 'linear', 4-D for 'bilinear' / 'bicubic', 5-D for 'trilinear')."""
     if mode not in _MODES:
-        raise NotImplementedError(f"interpolate: mode {mode!r} is not supported here "
-                                  f"(supported: {', '.join(_MODES)})")
+        raise ValueError(f"interpolate: unknown mode {mode!r} (one of {', '.join(_MODES)})")
     if mode in ("nearest", "nearest-exact", "area") and align_corners is not None:
         raise ValueError("interpolate: align_corners option can only be set with the "
                          "interpolating modes: linear | bilinear | bicubic | trilinear")
-    if antialias:
-        raise NotImplementedError("interpolate: antialias=True is not supported here")
+    if mode == "lanczos" and (not antialias or align_corners):
+        raise ValueError("interpolate: lanczos mode requires antialias=True and does not "
+                         f"take align_corners=True (as PyTorch); got antialias={antialias}, "
+                         f"align_corners={align_corners}")
+    if antialias and (mode not in _ANTIALIAS or x.ndim != 4):
+        raise ValueError(f"interpolate: antialias=True needs mode bilinear, bicubic or lanczos "
+                         f"and 4-D input (N, C, H, W); got mode {mode!r}, shape {x.shape}")
     if x.ndim not in (3, 4, 5):
-        raise NotImplementedError(f"interpolate: only 3-D, 4-D and 5-D input (N, C, *spatial) "
-                                  f"is supported, got shape {x.shape} (mode {mode!r})")
+        raise ShapeError(f"interpolate: expected 3-D, 4-D or 5-D input (N, C, *spatial), got "
+                         f"shape {x.shape} (mode {mode!r})")
     if mode in _LINEAR and x.ndim != _LINEAR[mode]:
-        raise NotImplementedError(f"interpolate: got {x.ndim}-D input of shape {x.shape}, but "
-                                  f"{mode} mode needs {_LINEAR[mode]}-D input")
+        raise ShapeError(f"interpolate: got {x.ndim}-D input of shape {x.shape}, but "
+                         f"{mode} mode needs {_LINEAR[mode]}-D input")
 
 
 def _resize_linear(x: Tensor, mode: str, outs: list[int], factors: list[float | None],
@@ -177,8 +183,8 @@ def _resize_linear(x: Tensor, mode: str, outs: list[int], factors: list[float | 
     spatial axis, last one first, the output is the weighted sum of two (four for bicubic)
     gathered source positions; a linear mode leaves an axis of unchanged size as it is."""
     if x.dtype.kind != "f":
-        raise NotImplementedError(f"interpolate: {mode} mode needs a floating-point "
-                                  f"input, got {x.dtype} (shape {x.shape})")
+        raise TypeError(f"interpolate: {mode} mode needs a floating-point input, got "
+                        f"{x.dtype} (shape {x.shape})")
     dt = x.array.dtype.type
     for axis in reversed(range(2, x.ndim)):  # PyTorch mixes the last axis innermost
         n, out, f = x.shape[axis], outs[axis - 2], factors[axis - 2]
@@ -203,8 +209,8 @@ def _resize_nearest(x: Tensor, mode: str, outs: list[int], factors: list[float |
     """'nearest' or 'nearest-exact' (floating-point or uint8 input): along each spatial axis,
     gather one source position per output position."""
     if x.dtype.kind != "f" and x.dtype != np.uint8:
-        raise NotImplementedError(f"interpolate: {mode} mode supports floating-point and "
-                                  f"uint8 input, got {x.dtype} (shape {x.shape})")
+        raise TypeError(f"interpolate: {mode} mode supports floating-point and uint8 input, "
+                        f"got {x.dtype} (shape {x.shape})")
     d = x.ndim - 2
     for axis in range(2, x.ndim):
         n, out = x.shape[axis], outs[axis - 2]
@@ -231,9 +237,27 @@ def interpolate(input: Any, size: Any = None, scale_factor: Any = None, mode: st
     outs, factors = _check_sizes(x, size, scale_factor, recompute, d, mode == "area")
     if mode == "area":
         return adaptive_avg_pool("interpolate", d, x, tuple(outs))
+    if antialias:
+        return _antialiased(x, mode, outs, factors, bool(align_corners))
     if mode in _LINEAR:
         return _resize_linear(x, mode, outs, factors, bool(align_corners))
     return _resize_nearest(x, mode, outs, factors)
+
+
+def _antialiased(x: Tensor, mode: str, outs: list[int], factors: list[float | None],
+                 align_corners: bool) -> Tensor:
+    """antialias=True: each axis's scale as PyTorch's area_pixel_compute_scale, then the
+    filter weights of `nn._antialias`."""
+    if x.dtype.kind != "f":
+        raise TypeError(f"interpolate: antialias needs a floating-point input, got {x.dtype} "
+                        f"(shape {x.shape})")
+    scales = []
+    for n, out, f in zip(x.shape[2:], outs, factors):
+        if align_corners:
+            scales.append((n - 1) / (out - 1) if out > 1 else 0.0)
+        else:
+            scales.append(1.0 / f if f is not None and f > 0 else n / out)
+    return resize_antialiased(x, outs, scales, mode)
 
 
 def _factor(value: Any, op: str, name: str) -> int:
