@@ -84,6 +84,8 @@ class InplaceMixin:
                                f"in place has shape {self.shape}; in-place ops cannot "
                                "broadcast the tensor they write into")
         self._write(new.array, op)
+        if _state.trace is not None:  # compile: self now holds new's value
+            _state.trace.alias(self, new)
         self._ctx = new._ctx
         if new._ctx is not None:
             new._ctx._out = weakref.ref(self)
@@ -116,6 +118,8 @@ class InplaceMixin:
         old = self._wrap(self.array.copy())
         old._ctx = self._ctx
         old.requires_grad, old.name = self.requires_grad, self.name
+        if _state.trace is not None:  # compile: old holds self's value
+            _state.trace.alias(old, self)
         return old
 
     def _write(self: Tensor, values: np.ndarray, op: str) -> None:
@@ -289,6 +293,8 @@ def _view_node(view: Tensor, base: Tensor, positions: np.ndarray) -> None:
     input is base), keeping its array, which still shares base's memory."""
     index = np.unravel_index(positions.reshape(view.shape), base.shape)
     fresh = base[index]
+    if _state.trace is not None:  # compile: the view now reads fresh's value
+        _state.trace.alias(view, fresh)
     view._ctx = fresh._ctx
     if fresh._ctx is not None:
         fresh._ctx._out = weakref.ref(view)

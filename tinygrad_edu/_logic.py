@@ -15,6 +15,7 @@ import numpy as np
 
 from tinygrad_edu._maths import _operand, _tensors_dtype
 from tinygrad_edu.errors import ShapeError
+from tinygrad_edu.ops.values import held
 
 if TYPE_CHECKING:
     from tinygrad_edu.tensor import Tensor
@@ -28,8 +29,8 @@ def _bitwise(self: Tensor, other: Any, ufunc: Any, name: str) -> Tensor:
                         f"{self.shape} and {b.dtype} with shape {b.shape}")
     dt = _tensors_dtype(self, b)
     try:
-        return self._wrap(np.asarray(ufunc(self.array.astype(dt, copy=False),
-                                           b.array.astype(dt, copy=False))))
+        x, y = (t if t.array.dtype == dt else t.to(dt) for t in (self, b))
+        return held(ufunc, x, y)
     except ValueError:
         raise ShapeError(f"{name}: shapes {self.shape} and {b.shape} cannot be broadcast "
                          "together") from None
@@ -38,7 +39,7 @@ def _bitwise(self: Tensor, other: Any, ufunc: Any, name: str) -> Tensor:
 def _compare(self: Tensor, other: Any, ufunc: Any, name: str) -> Tensor:
     b = _operand(self, other)
     try:
-        return self._wrap(np.asarray(ufunc(self.array, b.array)))
+        return held(ufunc, self, b)
     except ValueError:
         raise ShapeError(f"{name}: shapes {self.shape} and {b.shape} cannot be broadcast "
                          "together") from None
@@ -78,7 +79,7 @@ class LogicMixin:
         if self.array.dtype.kind == "f":
             raise TypeError(f"bitwise_not: only integer and bool tensors, got {self.dtype} "
                             f"with shape {self.shape}")
-        return self._wrap(np.invert(self.array))
+        return held(np.invert, self)
 
     def __and__(self: Tensor, other: Any) -> Tensor:
         return _bitwise(self, other, np.bitwise_and, "bitwise_and")
@@ -117,7 +118,7 @@ class LogicMixin:
         return _compare(self, other, np.logical_xor, "logical_xor")
 
     def logical_not(self: Tensor) -> Tensor:
-        return self._wrap(np.logical_not(self.array))
+        return held(np.logical_not, self)
 
     def lt(self: Tensor, other: Any) -> Tensor:
         return self < other
@@ -151,20 +152,20 @@ class LogicMixin:
         except ValueError:
             raise ShapeError(f"isclose: shapes {self.shape} and {o.shape} do not broadcast "
                              "(each dim must be equal or 1)") from None
-        return self._wrap(np.isclose(self.array, o.array, rtol=rtol, atol=atol))
+        return held(np.isclose, self, o, rtol=rtol, atol=atol)
 
     def isnan(self: Tensor) -> Tensor:
-        return self._wrap(np.isnan(self.array))
+        return held(np.isnan, self)
 
     def isfinite(self: Tensor) -> Tensor:
-        return self._wrap(np.isfinite(self.array))
+        return held(np.isfinite, self)
 
     def isinf(self: Tensor) -> Tensor:
         """True where x is +inf or -inf (never for integers and bools)."""
-        return self._wrap(np.isinf(self.array))
+        return held(np.isinf, self)
 
     def isposinf(self: Tensor) -> Tensor:
-        return self._wrap(np.isposinf(self.array))
+        return held(np.isposinf, self)
 
     def isneginf(self: Tensor) -> Tensor:
-        return self._wrap(np.isneginf(self.array))
+        return held(np.isneginf, self)

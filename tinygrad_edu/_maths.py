@@ -15,7 +15,7 @@ import numpy as np
 
 from tinygrad_edu._convert import _to_array
 from tinygrad_edu.errors import ShapeError
-from tinygrad_edu.modes import _state
+from tinygrad_edu.modes import _state, _tensor_types
 from tinygrad_edu.ops.elementwise import (
     Abs,
     Add,
@@ -28,6 +28,7 @@ from tinygrad_edu.ops.elementwise import (
     Where,
 )
 from tinygrad_edu.ops.linalg import MatMul, einsum_normalized
+from tinygrad_edu.ops.values import held
 
 if TYPE_CHECKING:
     from tinygrad_edu.tensor import Tensor
@@ -100,6 +101,19 @@ def scalar_like(value: Any, like: Tensor) -> Tensor:
     return like._wrap(_to_array(value))
 
 
+def condition_array(condition: Any) -> np.ndarray:
+    """A `where` condition as a bool array of its own (a copy: changing the caller's mask
+    later must not change this gradient). A tensor's is held (`ops.values.held`), so
+    `compile` recomputes it from each call's condition."""
+    if isinstance(condition, _tensor_types.Tensor):
+        return held(bool_copy, condition).array
+    return bool_copy(condition)
+
+
+def bool_copy(condition: Any) -> np.ndarray:
+    return np.array(condition, dtype=bool)
+
+
 def where_tensors(cond: np.ndarray, a: Tensor, b: Tensor) -> Tensor:
     """`a` where `cond` else `b`, in a common dtype and broadcast shape; the gradient
     flows to the chosen side only."""
@@ -116,7 +130,9 @@ def where_tensors(cond: np.ndarray, a: Tensor, b: Tensor) -> Tensor:
         a = a._expand_to(shape)
     if b.shape != shape:
         b = b._expand_to(shape)
-    return Where.apply(a, b, cond=np.broadcast_to(cond, shape))
+    # the condition broadcasts inside np.where; kept as it is, a traced condition (an
+    # array `ValueConstant` made) stays recognisable to `compile`
+    return Where.apply(a, b, cond=cond)
 
 
 def broadcast_pair(a: Tensor, b: Tensor, op: str) -> tuple[Tensor, Tensor]:

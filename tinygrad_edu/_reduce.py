@@ -18,6 +18,7 @@ from tinygrad_edu._arguments import as_dtype, as_int
 from tinygrad_edu.modes import _state, _tensor_types
 from tinygrad_edu.ops.movement import Concat
 from tinygrad_edu.ops.reduce import Max, Sum
+from tinygrad_edu.ops.values import held
 from tinygrad_edu.return_types import ValuesIndices
 
 if TYPE_CHECKING:
@@ -257,10 +258,7 @@ class ReduceMixin:
         if not 0 <= k <= self.shape[a]:
             raise ValueError(f"topk: k={k} is out of range for dim {dim} of shape {self.shape} "
                              f"(valid: 0..{self.shape[a]})")
-        key = self.array.astype(np.int64) if self.array.dtype.kind in "ub" else self.array
-        order = np.argsort(-key if largest else key, axis=a, kind="stable")  # -x wraps: uint8
-        idx = np.take(order, np.arange(k), axis=a).astype(np.int64)
-        index = self._wrap(idx)
+        index = held(topk_indices, self, k=k, axis=a, largest=largest)  # compile: per call
         return ValuesIndices(self.gather(a, index), index)
 
     def sort(self: Tensor, dim: int = -1, descending: bool = False, stable: bool = False
@@ -282,6 +280,13 @@ class ReduceMixin:
         moved = self.transpose(a, -1) if a != self.ndim - 1 else self
         out = moved @ tri
         return out.transpose(a, -1) if a != self.ndim - 1 else out
+
+
+def topk_indices(x: np.ndarray, k: int, axis: int, largest: bool) -> np.ndarray:
+    """The indices of the k largest (smallest) entries along `axis`, stable for ties."""
+    key = x.astype(np.int64) if x.dtype.kind in "ub" else x
+    order = np.argsort(-key if largest else key, axis=axis, kind="stable")  # -x wraps: uint8
+    return np.take(order, np.arange(k), axis=axis).astype(np.int64)
 
 
 def _accumulator(dtype: np.dtype) -> np.dtype:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from tinygrad_edu._maths import _binary, _operand, scalar_like, where_tensors
+from tinygrad_edu._maths import _binary, _operand, condition_array, scalar_like, where_tensors
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.modes import _state, _tensor_types
 from tinygrad_edu.ops.elementwise import (
@@ -29,6 +29,7 @@ from tinygrad_edu.ops.elementwise import (
     Tanh,
 )
 from tinygrad_edu.ops.reduce import LogSoftmax
+from tinygrad_edu.ops.values import held
 
 if TYPE_CHECKING:
     from tinygrad_edu.tensor import Tensor
@@ -112,9 +113,7 @@ class UnaryMixin:
 
     def leaky_relu(self: Tensor, negative_slope: float = 0.01) -> Tensor:
         """x for x > 0, slope * x otherwise; the slope at 0 is `negative_slope` (PyTorch)."""
-        kind = self.array.dtype.type
-        slope = (self.array > 0) * kind(1.0 - negative_slope) + kind(negative_slope)
-        return Mul.apply(self, self._wrap(slope))
+        return Mul.apply(self, held(leaky_slope, self, negative_slope=negative_slope))
 
     def silu(self: Tensor) -> Tensor:
         """x * sigmoid(x) (swish)."""
@@ -153,9 +152,8 @@ class UnaryMixin:
     def where(self: Tensor, condition: Any, other: Any) -> Tensor:
         """`self` where `condition` else `other` (PyTorch's `x.where(cond, y)`)."""
         tensor = _tensor_types.Tensor
-        cond = np.asarray(condition.array if isinstance(condition, tensor) else condition)
         b = other if isinstance(other, tensor) else scalar_like(other, self)
-        return where_tensors(cond, self, b)
+        return where_tensors(condition_array(condition), self, b)
 
     def clamp(self: Tensor, min: Any = None, max: Any = None) -> Tensor:
         """Limit to [min, max]; the gradient is 1 inside and at the bounds, 0 outside. NaN
@@ -165,12 +163,12 @@ class UnaryMixin:
                                f"shape {self.shape})")
         out = self
         try:
-            if min is not None:
+            if min is not None:  # the masks are held: compile recomputes them per call
                 low = _operand(self, min)
-                out = out.where(~(out.array < np.asarray(low.array)), low)
+                out = out.where(held(not_below, out, low), low)
             if max is not None:
                 high = _operand(self, max)
-                out = out.where(~(out.array > np.asarray(high.array)), high)
+                out = out.where(held(not_above, out, high), high)
         except ValueError:
             bounds = ", ".join(f"{name} of shape {np.shape(getattr(b, 'array', b))}"
                                for name, b in (("min", min), ("max", max)) if b is not None)
@@ -183,16 +181,19 @@ class UnaryMixin:
         return self.clamp(min, max)
 
     def masked_fill(self: Tensor, mask: Any, value: Any) -> Tensor:
-        m = np.asarray(mask.array if isinstance(mask, type(self)) else mask)
+        is_tensor = isinstance(mask, type(self))
+        m = np.asarray(mask.array if is_tensor else mask)
         if m.dtype != np.bool_:
             raise TypeError(f"masked_fill: mask must be bool, got {m.dtype}")
+        keep = held(np.logical_not, mask).array if is_tensor else ~m  # compile: per call
         # the result keeps self's dtype, as PyTorch: an int tensor filled with 2.7 gets 2
         if isinstance(value, type(self)):
             value = value.to(self.dtype)
         else:
             value = _fill_value(value, self.array.dtype, "masked_fill")
+        fill = value if isinstance(value, type(self)) else scalar_like(value, self)
         try:
-            return self.where(~m, value)
+            return where_tensors(keep, self, fill)
         except ShapeError:
             raise ShapeError(f"masked_fill: mask of shape {m.shape} does not broadcast with a "
                              f"tensor of shape {self.shape}; value has shape "
@@ -206,14 +207,14 @@ class UnaryMixin:
         self = _floating(self)
         axes = self._axes(axis if axis is not None else dim, "logsumexp")
         kd = bool(keepdims if keepdims is not None else keepdim)
-        shift = self._wrap(_finite_max(self.array, axes))
+        shift = held(finite_max, self, axes=axes)
         out = (self - shift).exp().sum(axis=axes, keepdims=True).log() + shift
         return out if kd else out.reshape(_drop(out.shape, axes))
 
     def softmax(self: Tensor, dim: int = -1, *, axis: int | None = None) -> Tensor:
         """exp(x) / sum(exp(x)) along `dim` (the last axis by default), max-shifted."""
         axes = self._axes(axis if axis is not None else dim, "softmax")
-        e = (self - self._wrap(_finite_max(self.array, axes))).exp()
+        e = (self - held(finite_max, self, axes=axes)).exp()
         return e / e.sum(axis=axes, keepdims=True)
 
     def log_softmax(self: Tensor, dim: int = -1, *, axis: int | None = None) -> Tensor:
@@ -223,9 +224,30 @@ class UnaryMixin:
         return LogSoftmax.apply(self, axis=axes)
 
 
-def _finite_max(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+# The arrays below are computed from values and held constant (`ops.values.held`): the
+# maths does not differentiate them (a shift that cancels, piecewise-constant masks).
+
+
+def finite_max(x: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """The max over `axes` (kept), 0 where it is not finite: softmax's shift."""
     m = x.max(axis=axes, keepdims=True) if x.size else np.zeros((1,) * x.ndim, x.dtype)
     return np.where(np.isfinite(m), m, 0).astype(x.dtype, copy=False)
+
+
+def leaky_slope(x: np.ndarray, negative_slope: float) -> np.ndarray:
+    """1 where x > 0, else the negative slope (in x's dtype)."""
+    kind = x.dtype.type
+    return (x > 0) * kind(1.0 - negative_slope) + kind(negative_slope)
+
+
+def not_below(x: np.ndarray, low: np.ndarray) -> np.ndarray:
+    """Where x keeps its value against a lower bound (NaN does)."""
+    return ~(x < low)
+
+
+def not_above(x: np.ndarray, high: np.ndarray) -> np.ndarray:
+    """Where x keeps its value against an upper bound (NaN does)."""
+    return ~(x > high)
 
 
 def _drop(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:

@@ -26,6 +26,7 @@ from tinygrad_edu.modes import _state, _tensor_types
 from tinygrad_edu.ops.rounding import Ceil, Floor, Round, Trunc
 from tinygrad_edu.ops.special import Erf, Erfc, Exp2, Expm1, Log2, Log10
 from tinygrad_edu.ops.trig import Atan2, Cos, Hypot, Sin, Tan
+from tinygrad_edu.ops.values import held
 
 if TYPE_CHECKING:
     from tinygrad_edu.tensor import Tensor
@@ -196,8 +197,8 @@ class ElementwiseMixin(InplaceMoreMixin):
             w = float(weight)
             return self + diff * w if abs(w) < 0.5 else end - diff * (1.0 - w)
         w_t = weight.to(self.dtype)
-        near_start = np.abs(w_t.array) < 0.5
-        return where_tensors(near_start, self + w_t * diff, end - diff * (1.0 - w_t))
+        near_start = held(below_half, w_t)  # held: compile recomputes it per call
+        return where_tensors(near_start.array, self + w_t * diff, end - diff * (1.0 - w_t))
 
     # ------------------------------------------------------------------ NaN and counting
     def nansum(self: Tensor, dim: Any = None, keepdim: builtins.bool = False, *,
@@ -210,7 +211,7 @@ class ElementwiseMixin(InplaceMoreMixin):
         axes = None if dim is None else self._axes(dim, "nansum")
         x = self if dtype is None else self.to(dtype)
         if x.array.dtype.kind == "f":
-            x = x.where(~np.isnan(x.array), 0.0)
+            x = x.where(held(not_nan, x), 0.0)
         return x.sum(dim=axes, keepdim=keepdim)
 
     def nan_to_num(self: Tensor, nan: builtins.float | None = 0.0,
@@ -227,12 +228,8 @@ class ElementwiseMixin(InplaceMoreMixin):
         a = self.array
         if a.dtype.kind != "f":
             return self._wrap(a.copy())
-        info = np.finfo(a.dtype)
-        with np.errstate(over="ignore"):  # a posinf beyond the dtype's range becomes inf
-            fill = np.where(np.isnan(a), 0.0 if nan is None else nan,
-                            np.where(a > 0, info.max if posinf is None else posinf,
-                                     info.min if neginf is None else neginf)).astype(a.dtype)
-        return self.where(np.isfinite(a), self._wrap(fill))
+        fill = held(non_finite_fill, self, nan=nan, posinf=posinf, neginf=neginf)
+        return self.where(held(np.isfinite, self), fill)
 
     def count_nonzero(self: Tensor, dim: Any = None, *, axis: Any = None) -> Tensor:
         """How many entries are not 0 (NaN counts), over `dim` (an int or a tuple; `axis` is
@@ -301,3 +298,27 @@ class ElementwiseMixin(InplaceMoreMixin):
 
     def _numpy_rhypot(self: Tensor, other: Any) -> Tensor:
         return _operand(self, other).hypot(self)
+
+
+# Arrays computed from values and held constant (`ops.values.held`): compile recomputes
+# them on every call.
+
+
+def below_half(w: np.ndarray) -> np.ndarray:
+    """Where lerp computes from its start (|weight| < 1/2)."""
+    return np.abs(w) < 0.5
+
+
+def not_nan(x: np.ndarray) -> np.ndarray:
+    return ~np.isnan(x)
+
+
+def non_finite_fill(a: np.ndarray, nan: float | None, posinf: float | None,
+                    neginf: float | None) -> np.ndarray:
+    """nan_to_num's replacements: `nan` where a is NaN, else `posinf`/`neginf` by sign (by
+    default 0 and the dtype's largest and lowest finite values)."""
+    info = np.finfo(a.dtype)
+    with np.errstate(over="ignore"):  # a posinf beyond the dtype's range becomes inf
+        return np.where(np.isnan(a), 0.0 if nan is None else nan,
+                        np.where(a > 0, info.max if posinf is None else posinf,
+                                 info.min if neginf is None else neginf)).astype(a.dtype)

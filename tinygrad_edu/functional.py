@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu._maths import _result_dtype, scalar_like, where_tensors
+from tinygrad_edu._maths import _result_dtype, condition_array, scalar_like, where_tensors
 from tinygrad_edu._reduce_more import std_mean, var_mean  # noqa: F401  (re-exported)
 from tinygrad_edu._shape_functions import (
     atleast_1d,
@@ -87,7 +87,7 @@ def where(condition: Any, input: Any = None, other: Any = None) -> Any:
         a = scalar_like(input, b)
     if b is None:
         b = scalar_like(other, a)
-    return where_tensors(cond, a, b)
+    return where_tensors(condition_array(condition), a, b)
 
 
 # ----------------------------------------------------------------------------- einsum

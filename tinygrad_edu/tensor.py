@@ -212,6 +212,8 @@ class Tensor(MathsMixin, LogicMixin, UnaryMixin, ElementwiseMixin, ReduceMixin, 
         PyTorch)."""
         t = Tensor._wrap(self.array)
         t._base = self
+        if _state.trace is not None:  # compile: the same value, computed on every call
+            _state.trace.alias(t, self)
         return t
 
     def detach_(self) -> Tensor:

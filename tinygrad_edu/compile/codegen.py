@@ -24,11 +24,12 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.compile.emitters import spell, template_line
-from tinygrad_edu.compile.trace import Trace
+from tinygrad_edu.compile.trace import Trace, backward_mode
 from tinygrad_edu.compile.tracer import Entry
 from tinygrad_edu.kernels import KERNELS
 from tinygrad_edu.ops import conv, linalg, reduce, windows
 from tinygrad_edu.ops import elementwise as el
+from tinygrad_edu.ops.values import ValueConstant
 
 #: primitives whose forward always returns a new array (numpy's einsum may return a view
 #: of its operand, a user's Function its input: neither is here), so a later op may
@@ -78,7 +79,12 @@ class Program:
         return name
 
     def const(self, array: np.ndarray) -> str:
-        """The name of a constant in the namespace (listed with its value in the header)."""
+        """The name of a constant in the namespace (listed with its value in the header),
+        or of the value computed on every call when the array is a slot's (a condition
+        `ValueConstant` made, an index tensor's array)."""
+        slot = self.trace.tracer.array_ref(array)
+        if slot is not None:
+            return self.names[slot]
         key = id(array)
         if key not in self.const_names:
             name = self.fresh(f"c{len(self.const_names)}")
@@ -108,7 +114,8 @@ class Program:
         for i, e in enumerate(tracer.entries[:trace.backward_start]):
             if e.op is None or e.out is None:
                 continue
-            op = SHORT_NAMES.get(e.op.__name__, e.op.__name__.lower())
+            op = (f"held_{e.attrs['compute'].__name__}" if e.op is ValueConstant
+                  else SHORT_NAMES.get(e.op.__name__, e.op.__name__.lower()))
             where = tracer.path_names.get(e.where, e.where)
             if e.where and last_of.get(e.where) == i:
                 base = f"{where}_out"
@@ -120,9 +127,13 @@ class Program:
     def primitive_line(self, index: int, e: Entry, out_name: str) -> str:
         assert e.op is not None
         args = [self.arg(r) for r in e.ins]
-        expr = template_line(e.op, args, e.attrs, self.const)
+        expr = None if self.bound_per_call(e) else template_line(e.op, args, e.attrs,
+                                                                 self.const)
         where = f" in {e.where}" if e.where else ""
         comment = f"  # {e.op.__name__}{where}"
+        if e.op is ValueConstant:
+            expr = self.held_expression(e, args)
+            comment += ", held constant (no gradient)"
         if expr is not None:
             return f"{out_name} = {expr}{comment}"
         node = self.fresh(f"{out_name}_node")
@@ -139,6 +150,31 @@ class Program:
         call_args = ", ".join([*args, kwargs] if kwargs else args)
         return (f"{node} = {op}.__new__({op}){comment}\n"
                 f"{out_name} = np.asarray({node}.forward({call_args}))")
+
+    def held_expression(self, e: Entry, args: list[str]) -> str | None:
+        """`ValueConstant`: a call of its numpy function by name (`_finite_max(x,
+        axes=(1,))`), or None when an option cannot be spelled."""
+        compute, options = e.attrs["compute"], e.attrs["options"]
+        spelled = {k: spell(v, self.const) for k, v in options.items()}
+        if any(v == "" for v in spelled.values()):
+            return None
+        name = identifier(compute.__name__)
+        if getattr(np, name, None) is compute:
+            name = f"np.{name}"
+        else:
+            if name in self.taken and self.namespace.get(name) is not compute:
+                name = self.fresh(name)
+            self.taken.add(name)
+            self.namespace[name] = compute
+        call_args = [*args, *(f"{k}={v}" for k, v in spelled.items())]
+        return f"np.asarray({name}({', '.join(call_args)}))"
+
+    def bound_per_call(self, e: Entry) -> bool:
+        """A primitive whose attributes hold this call's values (a slot's array) and whose
+        backward is a kernel or a call: its backward must get the instance this call's
+        forward made, not a node rebuilt from the trace's attributes."""
+        return (e.op is not None and backward_mode(e.op) != "traced"
+                and bool(self.trace.tracer.attr_slots(e.attrs)))
 
     def guard_line(self, e: Entry) -> str:
         check, kwargs, outcome = e.guard
@@ -173,14 +209,16 @@ class Program:
             if ref is not None and ref[0] == "slot":
                 uses[ref[1]] = uses.get(ref[1], 0) + 1
 
-        for e in tracer.entries[:trace.backward_start]:
-            for r in e.ins:
+        def read_entry(e: Entry) -> None:
+            for r in [*e.ins, *(("slot", k) for k in tracer.attr_slots(e.attrs))]:
                 read(r)
+
+        for e in tracer.entries[:trace.backward_start]:
+            read_entry(e)
             if e.op in FRESH and e.out is not None:
                 fresh.add(e.out)
         for e in live:
-            for r in e.ins:
-                read(r)
+            read_entry(e)
             if e.op is None:
                 fe = tracer.entries[e.node]  # type: ignore[index]
                 assert fe.op is not None
@@ -213,7 +251,7 @@ class Program:
         forward_slots.update(e.out for e in tracer.entries[:trace.backward_start]
                              if e.out is not None)
         for e in entries:
-            for kind, k in e.ins:
+            for kind, k in [*e.ins, *(("slot", k) for k in tracer.attr_slots(e.attrs))]:
                 if kind == "slot" and k in forward_slots and k not in self.saved:
                     self.saved.append(k)
             if e.op is None:
@@ -240,6 +278,7 @@ class Program:
                 continue
             live.append(e)
             needed.update(k for kind, k in e.ins if kind == "slot")
+            needed.update(trace.tracer.attr_slots(e.attrs))
         self.needed = needed
         return live[::-1]
 

@@ -253,6 +253,7 @@ def run_trace(call: Callable[..., Any], args: list[Any], arg_slots: list[int | N
                 t.requires_grad = True
         with _GradMode(True):
             result = call(*args)
+        _check_arguments_unchanged(tracer, slots[:len(slots) - len(named)])
         if not isinstance(result, Tensor):
             raise TraceError(f"compile: the function returned a {type(result).__name__}; a "
                              "compiled function returns one Tensor")
@@ -276,6 +277,18 @@ def run_trace(call: Callable[..., Any], args: list[Any], arg_slots: list[int | N
         for (_, t), flag in zip(named, flags):
             t.requires_grad = flag
     return trace, result
+
+
+def _check_arguments_unchanged(tracer: Tracer, slots: list[int]) -> None:
+    """An argument changed in place by the function (`labels.add_(1)`): the generated code
+    computes on values and would not change the caller's tensor on later calls."""
+    for s in slots:
+        t = tracer.tensors[s]
+        if t._version != tracer.versions[s]:
+            raise TraceError(f"compile: the function changes its argument "
+                             f"{tracer.input_names[s]!r} (shape {t.shape}) in place; the "
+                             "generated code would not repeat that change on the caller's "
+                             "tensor: change a copy (x = x.clone()) or use the out-of-place op")
 
 
 def _trace_backward(trace: Trace, result: Tensor, seed: np.ndarray) -> None:

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.function import Function
+from tinygrad_edu.ops.values import ValueConstant
 
 
 class TraceError(RuntimeError):
@@ -66,8 +67,15 @@ class Tracer:
     def __init__(self) -> None:
         self.entries: list[Entry] = []
         self.tensors: list[Any] = []  # slot -> Tensor (kept alive: ids stay unique)
+        self.aliases: list[Any] = []  # tensors that share a slot (detach()), kept alive
+        self.alias_versions: dict[int, int] = {}  # their versions then
         self.versions: list[int] = []
         self.slot_of: dict[int, int] = {}
+        #: id of the array a `ValueConstant` made -> its slot: an attribute that *is* such
+        #: an array (a `Where` condition, topk's indices) is that slot, computed per call.
+        #: (Other arrays in attributes, an index tensor passed in, stay constants that the
+        #: second traces must find unchanged: the library checks their range on values.)
+        self.array_slot: dict[int, int] = {}
         self.consts: list[Constant] = []
         self.const_of: dict[int, int] = {}
         self.input_names: list[str] = []
@@ -92,10 +100,43 @@ class Tracer:
         self.slot_of[id(t)] = len(self.tensors) - 1
         return len(self.tensors) - 1
 
+    def alias(self, t: Any, of: Any) -> None:
+        """`t` now holds the value of `of` (`detach()`; an in-place op's snapshot of the old
+        value, then the tensor changed in place holding the new one): it reads of's slot,
+        if of has one and has not been changed in place unseen since."""
+        slot = self.slot_of.get(id(of))
+        if slot is not None and of._version == self.version_of(of, slot):
+            self.aliases.append(t)  # kept alive, so that its id stays unique
+            self.slot_of[id(t)] = slot
+            self.alias_versions[id(t)] = t._version
+
+    def version_of(self, t: Any, slot: int) -> int:
+        """The version t had when it came to stand for `slot`."""
+        return self.alias_versions.get(id(t), self.versions[slot])
+
+    def array_ref(self, value: Any) -> int | None:
+        """The slot whose tensor holds exactly the array `value` (identity), or None."""
+        slot = self.array_slot.get(id(value))
+        if slot is not None and self.tensors[slot].array is value:
+            return slot
+        return None
+
+    def attr_slots(self, attrs: Any) -> list[int]:
+        """The slots an entry's attributes hold as arrays (nested in tuples, lists and
+        dicts, as an index is)."""
+        if isinstance(attrs, np.ndarray):
+            slot = self.array_ref(attrs)
+            return [] if slot is None else [slot]
+        if isinstance(attrs, dict):
+            attrs = list(attrs.values())
+        if isinstance(attrs, tuple | list):
+            return [k for v in attrs for k in self.attr_slots(v)]
+        return []
+
     def ref(self, t: Any, op: str) -> Ref:
         slot = self.slot_of.get(id(t))
         if slot is not None:
-            if t._version != self.versions[slot]:
+            if t._version != self.version_of(t, slot):
                 raise TraceError(f"compile: an input of {op} (shape {t.shape}) was changed in "
                                  "place during the trace; compile cannot replay in-place "
                                  "changes: use the out-of-place op")
@@ -129,6 +170,8 @@ class Tracer:
         where = _state.module_path or (_state.composite.name.lower() if _state.composite
                                        else "")
         self.entries.append(Entry(cls, ins, dict(attrs), self.new_slot(out), fn, where))
+        if cls is ValueConstant:
+            self.array_slot[id(out.array)] = len(self.tensors) - 1
 
     def record_inplace(self, cls: type[Function], ref: Ref, attrs: dict[str, Any], t: Any,
                        fn: Any) -> None:

@@ -10,6 +10,7 @@ value read around the tracer; an error too.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -70,8 +71,8 @@ def compare(first: Trace, second: Trace) -> None:
     """Raise TraceError where the two traces differ (see the module docstring)."""
     a, b = first.tracer, second.tracer
     for i in range(max(len(a.entries), len(b.entries))):
-        ea = a.entries[i] if i < len(a.entries) else None
-        eb = b.entries[i] if i < len(b.entries) else None
+        ea = _slots_named(a, a.entries[i]) if i < len(a.entries) else None
+        eb = _slots_named(b, b.entries[i]) if i < len(b.entries) else None
         if ea is not None and eb is not None and ea.op is eb.op and ea.attrs.keys() == \
                 eb.attrs.keys() and not same(ea.attrs, eb.attrs) and all(
                     same(v, eb.attrs[k]) or isinstance(v, np.ndarray)
@@ -95,6 +96,38 @@ def compare(first: Trace, second: Trace) -> None:
             if kind == "const" and not same(a.consts[ka].array, b.consts[kb].array):
                 shape = np.shape(a.consts[ka].array)
                 raise TraceError(_changing(ea, f"a constant of shape {shape}"))
+
+
+class _SlotArray:
+    """An attribute array that is a slot's value (computed on every call): equal to
+    another when it is the same slot."""
+
+    def __init__(self, slot: int) -> None:
+        self.slot = slot
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _SlotArray) and other.slot == self.slot
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _slots_named(tracer: Any, e: Any) -> Any:
+    """The entry with each attribute array that is a slot's value replaced by its slot
+    number: those may differ between traces, as any computed value does."""
+    if not tracer.attr_slots(e.attrs):
+        return e
+
+    def named(v: Any) -> Any:
+        if isinstance(v, np.ndarray):
+            slot = tracer.array_ref(v)
+            return v if slot is None else _SlotArray(slot)
+        if isinstance(v, dict):
+            return {k: named(x) for k, x in v.items()}
+        if isinstance(v, tuple | list):
+            return type(v)(named(x) for x in v)
+        return v
+
+    return dataclasses.replace(e, attrs=named(e.attrs))
 
 
 def _changing(e: Any, what: str) -> str:

@@ -10,6 +10,7 @@ import numpy as np
 
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.modes import value_check
+from tinygrad_edu.ops.constants import LabelCoefficients
 from tinygrad_edu.tensor import Tensor, as_tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -161,6 +162,21 @@ def one_hot(labels: np.ndarray, num_classes: int, dtype: np.dtype,
     if keep is not None:
         rows &= keep[:, None]
     return rows.astype(dtype)
+
+
+def label_rows(target: Any, num_classes: int, dtype: np.dtype, name: str) -> Tensor:
+    """The one-hot rows (M, C) of integer labels, in `dtype`. They come from the labels
+    through a primitive (LabelCoefficients) and the range check is a guard
+    (`modes.value_check`), so compiled code rebuilds and checks them on every call."""
+    labels = target if isinstance(target, Tensor) else as_tensor(np.asarray(target))
+    value_check(check_label_range, labels, num_classes=num_classes, ignore_index=None,
+                name=name)
+    return LabelCoefficients.apply(labels, build=one_hot_rows,  # type: ignore[no-any-return]
+                                   options={"num_classes": num_classes, "dtype": dtype})
+
+
+def one_hot_rows(labels: np.ndarray, num_classes: int, dtype: np.dtype) -> np.ndarray:
+    return one_hot(labels.reshape(-1), num_classes, dtype)
 
 
 def per_example(rows: Tensor, x: Tensor) -> Tensor:

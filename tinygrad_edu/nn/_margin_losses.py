@@ -15,21 +15,25 @@ from tinygrad_edu.nn._loss_checks import (
     class_labels,
     class_weight,
     float_input,
-    one_hot,
+    label_rows,
     per_example,
 )
 from tinygrad_edu.tensor import Tensor, as_tensor
 
 
-def _hinge_margins(x: Tensor, labels: np.ndarray, margin: float, p: int, name: str
-                   ) -> Tensor:
+def _hinge_margins(x: Tensor, onehot: Tensor, margin: float, p: int, name: str) -> Tensor:
     """max(0, margin - s_y + s_j)^p for every class j, with 0 at j = y; shape (M, C)."""
     x2 = class_dim_last(x, name)
-    onehot = as_tensor(one_hot(labels, x2.shape[1], x.dtype))
     correct = (x2 * onehot).sum(axis=1, keepdims=True)
     # relu'(0) = 0: a margin of exactly zero passes no gradient (the courses' margins > 0).
     margins = (x2 - correct + margin).relu() * (1.0 - onehot)
     return margins * margins if p == 2 else margins
+
+
+def _label_rows(x: Tensor, target: Any, name: str) -> Tensor:
+    """The labels' one-hot rows, after the checks of their shape and dtype."""
+    class_labels(x, target, name, range_check=False)
+    return label_rows(target, x.shape[-1], x.dtype, name)
 
 
 def _hinge_scores(scores: Any, target: Any, name: str, what: str = "input") -> Tensor:
@@ -52,13 +56,13 @@ def multi_margin_loss(input: Any, target: Any, p: int = 1, margin: float = 1.0,
     if p not in (1, 2):
         raise ValueError(f"{name}: p must be 1 or 2, got {p}")
     x = _hinge_scores(input, target, name)
-    labels = class_labels(x, target, name)
-    margins = _hinge_margins(x, labels, margin, p, name)
+    onehot = _label_rows(x, target, name)
+    margins = _hinge_margins(x, onehot, margin, p, name)
     num_classes = margins.shape[1]
     rows = margins.sum(axis=1) * (1.0 / num_classes)
     w = class_weight(weight, x, name)
-    if w is not None:
-        rows = rows * as_tensor(w[labels])
+    if w is not None:  # w at each row's label (a sum of zeros and w_y: exact)
+        rows = rows * (onehot * as_tensor(w)).sum(axis=1)
     return apply_reduction(per_example(rows, x), reduction)
 
 
@@ -72,7 +76,7 @@ def svm_loss(scores: Any, y: Any, margin: float = 1.0, reduction: str = "mean") 
     name = "svm_loss"
     check_reduction(reduction, name)
     x = _hinge_scores(scores, y, name, "scores")
-    rows = _hinge_margins(x, class_labels(x, y, name), margin, 1, name).sum(axis=1)
+    rows = _hinge_margins(x, _label_rows(x, y, name), margin, 1, name).sum(axis=1)
     return apply_reduction(per_example(rows, x), reduction)
 
 

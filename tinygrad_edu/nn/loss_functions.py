@@ -37,6 +37,7 @@ from tinygrad_edu.nn._loss_checks import (
     class_labels,
     class_weight,
     float_input,
+    label_rows,
     one_hot,
     per_example,
     same_shape_target,
@@ -81,22 +82,30 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
         raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
     x = float_input(input, name)
     x2 = class_dim_last(x, name, target)
-    num_classes = x2.shape[1]
     w = class_weight(weight, x, name)
     t_dtype = target.dtype if isinstance(target, Tensor) else np.asarray(target).dtype
     if t_dtype.kind == "f" and np.shape(target) == x.shape:
         return _cross_entropy_soft(x, x2, as_tensor(target).to(x.dtype), w, reduction,
                                    label_smoothing)
     class_labels(x, target, name, ignore_index, soft_ok=True, range_check=False)
-    # The coefficients come from the labels through a primitive (LabelCoefficients), so
-    # that compiled code rebuilds them from each call's labels; the range check is a guard.
+    return _picked_sum(x, x2.log_softmax(1), target, w, name, ignore_index, label_smoothing,
+                       reduction)
+
+
+def _picked_sum(x: Tensor, log_probs: Tensor, target: Any, w: np.ndarray | None, name: str,
+                ignore_index: int, label_smoothing: float, reduction: str) -> Tensor:
+    """-sum_c w_c q_nc log_probs_nc, reduced, for integer labels (q their smoothed one-hot
+    rows): cross_entropy's and nll_loss's value.
+
+    The coefficients come from the labels through a primitive (LabelCoefficients), so that
+    compiled code rebuilds them from each call's labels; the range check is a guard."""
     labels = target if isinstance(target, Tensor) else as_tensor(np.asarray(target))
-    labelled = value_check(check_label_range, labels, num_classes=num_classes,
+    labelled = value_check(check_label_range, labels, num_classes=log_probs.shape[1],
                            ignore_index=ignore_index, name=name)
-    options = {"num_classes": num_classes, "dtype": x.dtype, "ignore_index": ignore_index,
-               "weight": w, "label_smoothing": label_smoothing, "reduction": reduction}
+    options = {"num_classes": log_probs.shape[1], "dtype": x.dtype,
+               "ignore_index": ignore_index, "weight": w, "label_smoothing": label_smoothing,
+               "reduction": reduction}
     coef = LabelCoefficients.apply(labels, build=_cross_entropy_coefficients, options=options)
-    log_probs = x2.log_softmax(1)
     if reduction == "none":
         terms = _unused_zeroed(log_probs, coef.array) * coef
         return per_example(-terms.sum(axis=1), x)
@@ -148,23 +157,6 @@ def _cross_entropy_coefficients(target: np.ndarray, num_classes: int, dtype: np.
     return scaled.astype(dtype, copy=False)
 
 
-def _weighted_mean(t: Tensor, coef: np.ndarray, picked: np.ndarray, total_weight: float
-                   ) -> Tensor:
-    """-sum(t * coef) / total_weight, PyTorch's 'mean' over labelled targets.
-
-    Every target ignored (total weight 0): the value is nan, as PyTorch's 0 / 0, but the
-    gradient is 0, as PyTorch's (ignored targets pass none). Labelled targets whose class
-    weights are all 0: the value and their gradient are nan (0 / 0 again, as PyTorch).
-    """
-    scale = 1.0 / total_weight if total_weight else np.nan
-    with np.errstate(invalid="ignore"):
-        scaled = np.where(picked | (coef != 0), coef * -scale, 0.0)
-    out = _dot_all(t, scaled)
-    if total_weight:
-        return out
-    return out + as_tensor(np.asarray(np.nan, dtype=out.dtype))
-
-
 def _unused_zeroed(t: Tensor, coef: np.ndarray) -> Tensor:
     """t with 0 where coef is 0, if t has infinities: a masked logit (-inf) times its zero
     coefficient would otherwise turn the sum into nan. (The finiteness test is a guard of
@@ -174,13 +166,6 @@ def _unused_zeroed(t: Tensor, coef: np.ndarray) -> Tensor:
 
 def _all_finite(a: np.ndarray) -> bool:
     return bool(np.isfinite(a).all())
-
-
-def _dot_all(t: Tensor, coef: np.ndarray) -> Tensor:
-    """sum(t * coef) over a 2-d t for a constant coef, as one einsum node."""
-    t = _unused_zeroed(t, coef)
-    return Einsum.apply(t, as_tensor(coef.astype(t.dtype, copy=False)),
-                        inputs_labels=("ab", "ab"), out_labels="", optimize=False)
 
 
 def _cross_entropy_soft(x: Tensor, x2: Tensor, target: Tensor, w: np.ndarray | None,
@@ -207,15 +192,9 @@ def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -1
     check_reduction(reduction, name)
     x = float_input(input, name)
     x2 = class_dim_last(x, name, target)
-    labels = class_labels(x, target, name, ignore_index)
-    onehot = one_hot(labels, x2.shape[1], x.dtype, labels != ignore_index)
-    w = class_weight(weight, x, name)
-    coef = onehot if w is None else onehot * w
-    if reduction == "none":
-        return per_example(-(_unused_zeroed(x2, coef) * as_tensor(coef)).sum(axis=1), x)
-    if reduction == "sum":
-        return _dot_all(x2, -coef)
-    return _weighted_mean(x2, coef, onehot != 0, coef.sum())
+    class_labels(x, target, name, ignore_index, range_check=False)
+    return _picked_sum(x, x2, target, class_weight(weight, x, name), name, ignore_index, 0.0,
+                       reduction)
 
 
 @composite("CrossEntropyFromProbs")
@@ -236,12 +215,12 @@ def cross_entropy_from_probs(probs: Any, target: Any, eps: float = 1e-12,
     t_dtype = target.dtype if isinstance(target, Tensor) else np.asarray(target).dtype
     if t_dtype.kind == "f" and np.shape(target) == p.shape:
         y = class_dim_last(as_tensor(target).to(p.dtype), name)
-    else:
-        labels = class_labels(p, target, name, soft_ok=True)
-        y = as_tensor(one_hot(labels, p2.shape[1], p.dtype))
+    else:  # one-hot rows through a primitive and a guard, as cross_entropy's
+        class_labels(p, target, name, soft_ok=True, range_check=False)
+        y = label_rows(target, p2.shape[1], p.dtype, name)
     # Clipped with masks rather than Tensor.clamp so that a NaN probability stays NaN (a
     # NaN compares False, so neither bound replaces it) instead of becoming -log(eps).
-    clipped = p2.where(~(p2.array < eps), eps).where(~(p2.array > 1.0), 1.0)
+    clipped = p2.where(~(p2 < eps), eps).where(~(p2 > 1.0), 1.0)
     rows = -(clipped.log() * y).sum(axis=1)
     return apply_reduction(per_example(rows, p), reduction)
 

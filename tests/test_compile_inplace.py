@@ -1,0 +1,110 @@
+"""In-place ops inside a compiled function are replayed as the out-of-place ops they stand
+for (the tensor changed in place then reads the new value's slot): each call's values and
+gradients equal eager's. What the generated code could not repeat is an error at trace
+time: an argument changed in place (the caller's tensor would not change on later calls)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+
+import tinygrad_edu as tg
+from tinygrad_edu import Tensor
+from tinygrad_edu.compile import TraceError
+
+
+def _masked_fill(x: Tensor) -> Tensor:
+    y = x * 2.0
+    y.masked_fill_(x > 0.5, -1.0)
+    return y
+
+
+def _setitem(x: Tensor) -> Tensor:
+    y = x * 1.5
+    y[0] = x[2] * 3.0
+    y[1:3] = y[1:3] + x[:2] * 2.0
+    return y
+
+
+def _view(x: Tensor) -> Tensor:
+    y = x * 2.0
+    v = y[1:]
+    v *= 3.0
+    return y * v.sum()
+
+
+def _view_taken_before(x: Tensor) -> Tensor:
+    y = x.sin()
+    v = y[:2]
+    y.mul_(x)
+    return v * 2.0 + y.sum()
+
+
+def _arithmetic(x: Tensor) -> Tensor:
+    y = x + 0.0
+    y += 1.0
+    y.mul_(x)
+    y.sub_(x.sin())
+    y.div_(2.0)
+    y.clamp_(-0.75, 2.0)
+    return y
+
+
+def _scatter(x: Tensor) -> Tensor:
+    y = x * 1.0
+    index = Tensor(np.array([3, 0, 0, 2]))
+    y.scatter_(0, index, x * 3.0)
+    return y
+
+
+def _copy_and_zero(x: Tensor) -> Tensor:
+    y = x.sin()
+    y[:2].zero_()
+    z = x * 1.0
+    z.copy_(y * x)
+    return z + y
+
+
+CASES: dict[str, Callable[[Tensor], Tensor]] = {
+    "masked_fill_": _masked_fill, "setitem": _setitem, "view": _view,
+    "view_taken_before": _view_taken_before, "arithmetic": _arithmetic,
+    "scatter_": _scatter, "copy_and_zero_": _copy_and_zero,
+}
+
+
+def _run(fn: Callable[[Tensor], Tensor], values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    x = Tensor(values.copy(), requires_grad=True)
+    out = fn(x)
+    upstream = np.linspace(-1.0, 2.0, out.numel()).reshape(out.shape)
+    out.backward(Tensor(upstream))
+    assert x.grad is not None
+    return out.numpy(), x.grad.numpy()
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_in_place_ops_give_the_eager_values_on_every_call(name: str) -> None:
+    fn = CASES[name]
+    compiled = tg.compile(fn)
+    for values in ([0.25, 0.75, -1.5, 2.0], [1.0, -0.5, 0.3, 0.9], [-2.0, 3.0, 0.6, 0.1]):
+        a = np.array(values)
+        out, grad = _run(compiled, a)
+        out_e, grad_e = _run(fn, a)
+        np.testing.assert_array_equal(out, out_e, err_msg=f"{name}: value for {values}")
+        np.testing.assert_array_equal(grad, grad_e, err_msg=f"{name}: gradient for {values}")
+    assert compiled.traces == 1
+
+
+@pytest.mark.parametrize("change", [
+    lambda x, i: i.add_(1), lambda x, i: i.zero_(), lambda x, i: i.__setitem__(0, 2),
+])
+def test_changing_an_argument_in_place_is_an_error(change: Any) -> None:
+    def fn(x: Tensor, i: Tensor) -> Tensor:
+        change(x, i)
+        return x[i].sum()
+
+    x, i = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True), Tensor(np.array([0, 1]))
+    with pytest.raises(TraceError, match="changes its argument 'i'.*in place"):
+        tg.compile(fn)(x, i)
