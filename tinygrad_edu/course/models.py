@@ -48,10 +48,11 @@ class TwoLayerNet:
     b1 (H,), W2 (H, C), b2 (C,); X of shape (N, d1, ..., dk) is flattened to (N, D). float64.
 
     ECE C147's spelling of the same model is taken too: `hidden_dims` (an int) for
-    hidden_dim, and `dropout` at its default (0; 1 in its 2018-2019 skeleton). No course's
-    fc_net TwoLayerNet applies dropout: the skeletons take the argument, but the code to
-    write (init, forward, backward) has no dropout layer, unlike FullyConnectedNet's. Any
-    other value is therefore an error rather than silently ignored: use
+    hidden_dim, and `dropout` at its default (0; 1 in a later skeleton). No course's fc_net
+    TwoLayerNet applies dropout: ECE C147's takes the argument but the code to write (init,
+    forward, backward) has no dropout layer, unlike its FullyConnectedNet; cs231n's only
+    lists it in its docstring (2016-2017), its signature has no such argument. Any other
+    value is therefore an error rather than silently ignored: use
     `FullyConnectedNet([H], dropout=...)`. `numpy_random=True`: W1 then W2 are the course's
     `weight_scale * np.random.randn(input_dim, hidden_dim)` and `(hidden_dim, num_classes)`
     (see the module docstring). For the assignment-1 network with `train`/`predict` see
@@ -63,10 +64,10 @@ class TwoLayerNet:
                  dropout: float = 0, numpy_random: bool = False) -> None:
         if dropout not in (0, 1):
             raise ValueError(f"TwoLayerNet: this network has no dropout layer, as no "
-                             f"course's TwoLayerNet applies dropout (cs231n's and ECE C147's "
-                             f"take the argument and ignore it), so only the default "
-                             f"dropout=0 (or 1) is accepted, got dropout={dropout}; use "
-                             f"FullyConnectedNet([H], dropout=...)")
+                             f"course's TwoLayerNet applies dropout (ECE C147's takes the "
+                             f"argument and ignores it; cs231n's has none), so only the "
+                             f"default dropout=0 (or 1) is accepted, got dropout={dropout}; "
+                             f"use FullyConnectedNet([H], dropout=...)")
         hidden_dim = hidden_dim if hidden_dims is None else int(hidden_dims)
         rng = course_generator(seed, numpy_random, "TwoLayerNet", strict=False)
         self.reg = reg
