@@ -25,6 +25,11 @@ when N > 1000) and the validation accuracy are recorded, and the model with the 
 validation accuracy so far is copied into best_model. The course prints "starting iteration"
 every 10 iterations unconditionally; here that line, like the rest, only when verbose.
 Draws come from `seed` when given, else tinygrad_edu's default generator (`manual_seed`).
+`ClassifierTrainer(numpy_random=True)` (off by default; a deliberate departure from STYLE's
+"no global np.random") draws as the course does, from numpy's global generator: the
+minibatch `np.random.choice(N, batch_size)` at every iteration and the accuracy subsample
+`np.random.choice(N, 1000)` at every check, so a notebook's `np.random.seed` reproduces the
+course's histories.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu.course import _random
 from tinygrad_edu.course.linear_classifier import sample_batch
 from tinygrad_edu.creation import numpy_generator
 
@@ -46,8 +52,10 @@ UPDATES = ("sgd", "momentum", "rmsprop")
 class ClassifierTrainer:
     """See the module docstring."""
 
-    def __init__(self, *, seed: Any = None) -> None:
+    def __init__(self, *, seed: Any = None, numpy_random: bool = False) -> None:
+        _random.course_generator(seed, numpy_random, "ClassifierTrainer")  # checks the pair
         self.step_cache: dict[str, np.ndarray] = {}  # velocities (momentum) or caches
+        self.numpy_random = bool(numpy_random)
         self._rng = None if seed is None else numpy_generator(seed)
 
     def _step(self, name: str, grad: np.ndarray, update: str, learning_rate: float,
@@ -65,12 +73,12 @@ class ClassifierTrainer:
         self.step_cache[name] = decay_rate * cache + (1 - decay_rate) * grad**2
         return -learning_rate * grad / np.sqrt(self.step_cache[name] + 1e-8)
 
-    def _accuracies(self, rng: np.random.Generator, X: np.ndarray, y: np.ndarray,
+    def _accuracies(self, rng: np.random.Generator | None, X: np.ndarray, y: np.ndarray,
                     X_val: Any, y_val: Any, model: Model,
                     loss_function: Callable[..., Any]) -> tuple[float, float]:
         n = X.shape[0]
         if n > 1000:
-            mask = rng.integers(0, n, size=1000)
+            mask = _random.choice(rng, n, 1000)
             X, y = X[mask], y[mask]
         train_pred = np.argmax(loss_function(X, model), axis=1)
         val_pred = np.argmax(loss_function(X_val, model), axis=1)
@@ -90,7 +98,9 @@ class ClassifierTrainer:
         x, labels = np.asarray(X), np.asarray(y)
         n = x.shape[0]
         iterations_per_epoch = max(n // batch_size, 1) if sample_batches else 1
-        rng = self._rng if self._rng is not None else numpy_generator(None)
+        rng: np.random.Generator | None = None  # numpy's global generator (numpy_random)
+        if not self.numpy_random:
+            rng = self._rng if self._rng is not None else numpy_generator(None)
         epoch, best_val_acc = 0, 0.0
         best_model: Model = {}
         loss_history: list[float] = []

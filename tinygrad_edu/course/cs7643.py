@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.course import linear_classifier as _lc
+from tinygrad_edu.course._random import course_generator, randn
 from tinygrad_edu.course.classifier_trainer import ClassifierTrainer
 from tinygrad_edu.course.classifiers import linear_loss
 from tinygrad_edu.course.neural_net import two_layer_loss
-from tinygrad_edu.creation import numpy_generator
 
 __all__ = ["LinearClassifier", "LinearSVM", "Softmax", "softmax_loss_vectorized",
            "softmax_loss_naive", "svm_loss_vectorized", "svm_loss_naive", "ClassifierTrainer",
@@ -66,14 +66,20 @@ svm_loss_naive = svm_loss_vectorized
 
 
 def init_two_layer_model(input_size: int, hidden_size: int, output_size: int, *,
-                         seed: Any = None) -> dict[str, np.ndarray]:
+                         seed: Any = None, numpy_random: bool = False
+                         ) -> dict[str, np.ndarray]:
     """{'W1': 1e-5 randn (D, H), 'b1': 0 (H,), 'W2': 1e-5 randn (H, C), 'b2': 0 (C,)}, the
-    course's scale; draws from `seed`, else tinygrad_edu's default generator."""
-    rng = numpy_generator(seed)
-    return {"W1": 1e-5 * rng.standard_normal((input_size, hidden_size)),
-            "b1": np.zeros(hidden_size),
-            "W2": 1e-5 * rng.standard_normal((hidden_size, output_size)),
-            "b2": np.zeros(output_size)}
+    course's scale; draws from `seed`, else tinygrad_edu's default generator.
+    `numpy_random=True` (off by default; a deliberate departure from STYLE's "no global
+    np.random"): the course's `0.00001 * np.random.randn(...)` for W1 then W2, from numpy's
+    global generator, so the notebook's `np.random.seed` gives the course's model."""
+    rng = course_generator(seed, numpy_random, "init_two_layer_model")
+    model = {}
+    model["W1"] = 1e-5 * randn(rng, (input_size, hidden_size))  # W1 first, as the course
+    model["b1"] = np.zeros(hidden_size)
+    model["W2"] = 1e-5 * randn(rng, (hidden_size, output_size))
+    model["b2"] = np.zeros(output_size)
+    return model
 
 
 def two_layer_net(X: Any, model: dict[str, np.ndarray], y: Any = None, reg: float = 0.0

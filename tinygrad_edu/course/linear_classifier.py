@@ -20,7 +20,11 @@ Each course's layout (`layout=`, or the class attribute):
               classes with this layout preset.
 The draws (initial W, batches) come from `seed` (an int or Generator) when given, else from
 tinygrad_edu's default generator, which `manual_seed` resets; numpy's global state is left
-alone.
+alone. `numpy_random=True` (off by default; a deliberate departure from STYLE's "no global
+np.random") makes them the course's own calls on numpy's global generator instead: the lazy
+`0.001 * np.random.randn(dim, num_classes)` ((num_classes, dim) in the cs7643 layout) and
+`np.random.choice(num_train, batch_size)` at every iteration, so after the notebook's
+`np.random.seed(...)` the loss history is the course's.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu.course import _random
 from tinygrad_edu.course._graph import as_array
 from tinygrad_edu.course.classifiers import check_layout, linear_loss
 from tinygrad_edu.creation import numpy_generator
@@ -37,12 +42,14 @@ from tinygrad_edu.errors import ShapeError
 __all__ = ["LinearClassifier", "LinearSVM", "Softmax", "sample_batch"]
 
 
-def sample_batch(rng: np.random.Generator, num_train: int, batch_size: int) -> np.ndarray:
+def sample_batch(rng: np.random.Generator | None, num_train: int, batch_size: int
+                 ) -> np.ndarray:
     """`batch_size` indices into `num_train` examples, drawn with replacement (the courses'
-    `np.random.choice(num_train, batch_size)`: faster, and fine when batch_size > N)."""
+    `np.random.choice(num_train, batch_size)`: faster, and fine when batch_size > N); rng
+    None draws exactly that call from numpy's global generator (`numpy_random`)."""
     if num_train < 1:
         raise ValueError(f"train: there are no training examples (N = {num_train})")
-    return rng.integers(0, num_train, size=batch_size)
+    return _random.choice(rng, num_train, batch_size)
 
 
 class LinearClassifier:
@@ -52,15 +59,21 @@ class LinearClassifier:
     layout = "cs231n"
     kind = ""  # 'svm' or 'softmax' in the subclasses
 
-    def __init__(self, *, layout: str | None = None, seed: Any = None) -> None:
+    def __init__(self, *, layout: str | None = None, seed: Any = None,
+                 numpy_random: bool = False) -> None:
         if not self.kind and type(self).loss is LinearClassifier.loss:
             raise TypeError(f"{type(self).__name__}: the base class has no loss; use LinearSVM "
                             "or Softmax, or subclass it and define loss(X_batch, y_batch, reg)")
         self.layout = check_layout(type(self).__name__, layout or type(self).layout)
+        _random.course_generator(seed, numpy_random, type(self).__name__)  # checks the pair
         self.W: np.ndarray | None = None
+        self.numpy_random = bool(numpy_random)
         self._rng = None if seed is None else numpy_generator(seed)
 
-    def _generator(self) -> np.random.Generator:
+    def _generator(self) -> np.random.Generator | None:
+        """The classifier's generator; None (numpy's global one) with numpy_random."""
+        if self.numpy_random:
+            return None
         return self._rng if self._rng is not None else numpy_generator(None)
 
     def _examples(self, X: Any, op: str) -> np.ndarray:
@@ -84,7 +97,7 @@ class LinearClassifier:
         if self.W is None:
             num_classes = int(labels.max()) + 1  # y holds 0 ... K-1
             shape = (num_classes, dim) if flipped else (dim, num_classes)
-            self.W = 0.001 * rng.standard_normal(shape)
+            self.W = 0.001 * _random.randn(rng, shape)  # drawn lazily, as the course
         loss_history: list[float] = []
         for it in range(num_iters):
             idx = sample_batch(rng, num_train, batch_size)

@@ -5,7 +5,11 @@ is None (test mode), else `(loss, grads)` with `grads` keyed like `params` — e
 interface `tinygrad_edu.train.Solver` (and the courses' Solver) trains. Weights are
 `weight_scale * randn`, biases 0, gammas 1, betas 0; the draws come from
 `creation.numpy_generator(seed)`: a generator of their own for an int seed, tinygrad_edu's
-default generator (which `manual_seed` resets) for seed=None.
+default generator (which `manual_seed` resets) for seed=None. With `numpy_random=True` they
+are instead the courses' own `np.random.randn` calls on numpy's global generator, in the
+courses' order, so `np.random.seed(231); model = TwoLayerNet(..., numpy_random=True)` gives
+the course's weights to the last bit (off by default: a deliberate departure from STYLE's
+"no global np.random"; `seed` then does not touch the weights).
 The L2 penalty is 0.5 * reg * sum ||W||^2 over the weight matrices (gradient reg * W).
 These are the references a student's models can be compared with, parameter for
 parameter: the shapes and names are the courses' (W1 (D, H), b1 (H,), ...).
@@ -19,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.course import layers as L
-from tinygrad_edu.creation import numpy_generator
+from tinygrad_edu.course._random import course_generator, randn
 from tinygrad_edu.errors import ShapeError
 
 __all__ = ["TwoLayerNet", "FullyConnectedNet", "ThreeLayerConvNet", "add_l2"]
@@ -44,27 +48,35 @@ class TwoLayerNet:
     b1 (H,), W2 (H, C), b2 (C,); X of shape (N, d1, ..., dk) is flattened to (N, D). float64.
 
     ECE C147's spelling of the same model is taken too: `hidden_dims` (an int) for
-    hidden_dim, and `dropout=0` (its skeleton takes the argument but has no dropout layer;
-    any other value is an error: use `FullyConnectedNet([H], dropout=...)`). For the
-    assignment-1 network with `train`/`predict` see `course.neural_net`."""
+    hidden_dim, and `dropout` at its default (0; 1 in a later skeleton). No course's fc_net
+    TwoLayerNet applies dropout: ECE C147's takes the argument but the code to write (init,
+    forward, backward) has no dropout layer, unlike its FullyConnectedNet; cs231n's only
+    lists it in its docstring (2016-2017), its signature has no such argument. Any other
+    value is therefore an error rather than silently ignored: use
+    `FullyConnectedNet([H], dropout=...)`. `numpy_random=True`: W1 then W2 are the course's
+    `weight_scale * np.random.randn(input_dim, hidden_dim)` and `(hidden_dim, num_classes)`
+    (see the module docstring). For the assignment-1 network with `train`/`predict` see
+    `course.neural_net`."""
 
     def __init__(self, input_dim: int = 3 * 32 * 32, hidden_dim: int = 100,
                  num_classes: int = 10, weight_scale: float = 1e-3, reg: float = 0.0,
                  seed: int | None = 0, *, hidden_dims: int | None = None,
-                 dropout: float = 0) -> None:
+                 dropout: float = 0, numpy_random: bool = False) -> None:
         if dropout not in (0, 1):
-            raise ValueError(f"TwoLayerNet: this network has no dropout layer (as the "
-                             f"courses'), got dropout={dropout}; use FullyConnectedNet([H], "
-                             f"dropout=...)")
+            raise ValueError(f"TwoLayerNet: this network has no dropout layer, as no "
+                             f"course's TwoLayerNet applies dropout (ECE C147's takes the "
+                             f"argument and ignores it; cs231n's has none), so only the "
+                             f"default dropout=0 (or 1) is accepted, got dropout={dropout}; "
+                             f"use FullyConnectedNet([H], dropout=...)")
         hidden_dim = hidden_dim if hidden_dims is None else int(hidden_dims)
-        rng = numpy_generator(seed)
+        rng = course_generator(seed, numpy_random, "TwoLayerNet", strict=False)
         self.reg = reg
-        self.params: dict[str, np.ndarray] = {
-            "W1": weight_scale * rng.standard_normal((input_dim, hidden_dim)),
-            "b1": np.zeros(hidden_dim),
-            "W2": weight_scale * rng.standard_normal((hidden_dim, num_classes)),
-            "b2": np.zeros(num_classes),
-        }
+        self.params: dict[str, np.ndarray] = {}
+        # one statement per parameter, in the course's order: W1 is drawn before W2
+        self.params["W1"] = weight_scale * randn(rng, (input_dim, hidden_dim))
+        self.params["b1"] = np.zeros(hidden_dim)
+        self.params["W2"] = weight_scale * randn(rng, (hidden_dim, num_classes))
+        self.params["b2"] = np.zeros(num_classes)
 
     def loss(self, X: Any, y: Any = None) -> Any:
         p = self.params
@@ -125,7 +137,15 @@ class FullyConnectedNet:
     - normalization: `normalization` in {None, 'batchnorm', 'layernorm'} (cs231n 2018+) or
       `use_batchnorm=True` (older versions, ECE C147).
     `seed` fixes the weights and every dropout mask (the courses' gradient-check mode); without
-    it the weights come from tinygrad_edu's default generator (`manual_seed`). `loss(X)` runs
+    it the weights come from tinygrad_edu's default generator (`manual_seed`).
+    `numpy_random=True` draws as the course does, from numpy's global generator: W1, W2, ...
+    are `weight_scale * np.random.randn(fan_in, fan_out)` layer by layer, and each dropout
+    layer is the course's: `np.random.seed(seed)` at every call when seed is given (in
+    either mode: the course's layer reseeds numpy's generator, which the Solver's later
+    draws then follow), then the mask `(np.random.rand(*x.shape) < p) / p`; `seed` is then
+    only the dropout seed, as in the course. (In float32 the course's `dout * mask` turns
+    the gradients float64; ours stay float32, so float64 is where the two agree bitwise.)
+    `loss(X)` runs
     in test mode (running batchnorm statistics, no dropout), `loss(X, y)` in train mode. The
     L2 penalty is 0.5 * reg * sum ||W||^2. dtype: float32 as the course; use float64 for
     gradient checks. Attributes as the course: use_dropout, use_batchnorm, normalization,
@@ -137,7 +157,7 @@ class FullyConnectedNet:
                  normalization: str | None = None, reg: float = 0.0,
                  weight_scale: float = 1e-2, dtype: Any = np.float32,
                  seed: int | None = None, *, dropout: float | None = None,
-                 use_batchnorm: bool | None = None) -> None:
+                 use_batchnorm: bool | None = None, numpy_random: bool = False) -> None:
         keep = _keep_ratio(dropout_keep_ratio, dropout)
         self.normalization = _normalization(normalization, use_batchnorm)
         self.use_batchnorm = self.normalization == "batchnorm"
@@ -145,11 +165,12 @@ class FullyConnectedNet:
         self.reg = reg
         self.num_layers = 1 + len(hidden_dims)
         self.dtype = np.dtype(dtype)
-        rng = numpy_generator(seed)
+        rng = course_generator(seed, numpy_random, "FullyConnectedNet", strict=False)
+        self.numpy_random = bool(numpy_random)
         dims = [input_dim, *hidden_dims, num_classes]
         self.params: dict[str, np.ndarray] = {}
         for i, (fan_in, fan_out) in enumerate(zip(dims[:-1], dims[1:]), start=1):
-            self.params[f"W{i}"] = weight_scale * rng.standard_normal((fan_in, fan_out))
+            self.params[f"W{i}"] = weight_scale * randn(rng, (fan_in, fan_out))
             self.params[f"b{i}"] = np.zeros(fan_out)
             if self.normalization and i < self.num_layers:
                 self.params[f"gamma{i}"] = np.ones(fan_out)
@@ -187,7 +208,8 @@ class FullyConnectedNet:
             out, cache = L.relu_forward(out)
             layer.append(("relu", cache))
             if self.use_dropout:
-                out, cache = L.dropout_forward(out, self.dropout_param)
+                dropout = _course_dropout if self.numpy_random else L.dropout_forward
+                out, cache = dropout(out, self.dropout_param)
                 layer.append(("dropout", cache))
             caches.append(layer)
         last = self.num_layers
@@ -214,16 +236,33 @@ class FullyConnectedNet:
         return add_l2(loss, grads, p, self.reg, names), grads
 
 
+def _course_dropout(x: np.ndarray, dropout_param: dict[str, Any]) -> tuple[np.ndarray, Any]:
+    """The courses' dropout_forward with its draws (FullyConnectedNet(numpy_random=True)):
+    numpy's global generator reseeded at every call when dropout_param has a 'seed' (in
+    either mode, as the course's layer does), the mask (np.random.rand(*x.shape) < p) / p,
+    out = x * mask cast back to x's dtype. The cache is the courses' (dropout_param, mask),
+    which `L.dropout_backward` takes."""
+    if "seed" in dropout_param:
+        np.random.seed(dropout_param["seed"])  # noqa: NPY002  (the course's layer does)
+    if dropout_param["mode"] != "train":
+        return x, (dropout_param, None)
+    p = dropout_param["p"]
+    mask = (np.random.rand(*x.shape) < p) / p  # noqa: NPY002  (the course's draw)
+    return (x * mask).astype(x.dtype, copy=False), (dropout_param, mask)
+
+
 class ThreeLayerConvNet:
     """conv - relu - 2x2 max pool - affine - relu - affine - softmax, cs231n's
     `ThreeLayerConvNet`, for X (N, C, H, W): W1 (F, C, k, k) with stride 1 and pad
     (k - 1) // 2 (the image size is kept), b1 (F,), W2 (F H/2 W/2, hidden), b2, W3
-    (hidden, num_classes), b3. dtype float32 as the course."""
+    (hidden, num_classes), b3. dtype float32 as the course. `numpy_random=True`: W1, W2, W3
+    are the course's `weight_scale * np.random.randn(F, C, k, k)`, `(F H/2 W/2, hidden)`,
+    `(hidden, num_classes)`, in that order (see the module docstring)."""
 
     def __init__(self, input_dim: Sequence[int] = (3, 32, 32), num_filters: int = 32,
                  filter_size: int = 7, hidden_dim: int = 100, num_classes: int = 10,
                  weight_scale: float = 1e-3, reg: float = 0.0, dtype: Any = np.float32,
-                 seed: int | None = 0) -> None:
+                 seed: int | None = 0, *, numpy_random: bool = False) -> None:
         c, h, w = (int(s) for s in input_dim)
         if filter_size % 2 == 0:
             raise ValueError(f"ThreeLayerConvNet: filter_size must be odd to keep the image "
@@ -232,12 +271,13 @@ class ThreeLayerConvNet:
         self.reg, self.dtype = reg, np.dtype(dtype)
         self.conv_param = {"stride": 1, "pad": (filter_size - 1) // 2}
         self.pool_param = {"pool_height": 2, "pool_width": 2, "stride": 2}
-        rng = numpy_generator(seed)
+        rng = course_generator(seed, numpy_random, "ThreeLayerConvNet", strict=False)
         pooled = num_filters * (h // 2) * (w // 2)
         shapes = {"W1": (num_filters, c, filter_size, filter_size), "b1": (num_filters,),
                   "W2": (pooled, hidden_dim), "b2": (hidden_dim,),
                   "W3": (hidden_dim, num_classes), "b3": (num_classes,)}
-        self.params = {k: (weight_scale * rng.standard_normal(s) if k[0] == "W"
+        # in the course's order: W1, b1, W2, b2, W3, b3 (only the weights draw)
+        self.params = {k: (weight_scale * randn(rng, s) if k[0] == "W"
                            else np.zeros(s)).astype(self.dtype) for k, s in shapes.items()}
 
     def loss(self, X: Any, y: Any = None) -> Any:

@@ -21,6 +21,11 @@ with iterations_per_epoch = max(N / batch_size, 1) as the courses compute it, re
 accuracy on that batch and on (X_val, y_val) and multiplies the learning rate by
 learning_rate_decay. It returns {'loss_history', 'train_acc_history', 'val_acc_history'}.
 Draws come from `seed` when given, else tinygrad_edu's default generator (`manual_seed`).
+`numpy_random=True` (off by default; a deliberate departure from STYLE's "no global
+np.random") draws as the course does, from numpy's global generator: `__init__`'s
+`std * np.random.randn(...)` for W1 then W2 in the layout's shapes, and `train`'s
+`np.random.choice(num_train, batch_size)` at every iteration, so after a notebook's
+`np.random.seed(0)` the weights and the loss history are the course's.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ import numpy as np
 
 from tinygrad_edu import functional as TF
 from tinygrad_edu.course._graph import as_array, backprop, record
+from tinygrad_edu.course._random import course_generator, randn
 from tinygrad_edu.course.layers import labels_for
 from tinygrad_edu.course.linear_classifier import sample_batch
 from tinygrad_edu.creation import from_numpy, numpy_generator
@@ -84,23 +90,29 @@ class TwoLayerNet:
     layout = "cs231n"
 
     def __init__(self, input_size: int, hidden_size: int, output_size: int,
-                 std: float = 1e-4, *, layout: str | None = None, seed: Any = None) -> None:
+                 std: float = 1e-4, *, layout: str | None = None, seed: Any = None,
+                 numpy_random: bool = False) -> None:
         self.layout = layout or type(self).layout
         if self.layout not in NET_LAYOUTS:
             raise ValueError(f"TwoLayerNet: layout must be one of "
                              f"{', '.join(map(repr, NET_LAYOUTS))}, got {self.layout!r}")
+        course_generator(seed, numpy_random, "TwoLayerNet")  # checks the pair
+        self.numpy_random = bool(numpy_random)
         self._rng = None if seed is None else numpy_generator(seed)
         rng = self._generator()
         d, h, c = input_size, hidden_size, output_size
         out_in = self.layout == "ece_c147"
-        self.params: dict[str, np.ndarray] = {
-            "W1": std * rng.standard_normal((h, d) if out_in else (d, h)),
-            "b1": np.zeros(h),
-            "W2": std * rng.standard_normal((c, h) if out_in else (h, c)),
-            "b2": np.zeros(c),
-        }
+        self.params: dict[str, np.ndarray] = {}
+        # in the course's order: W1 is drawn before W2
+        self.params["W1"] = std * randn(rng, (h, d) if out_in else (d, h))
+        self.params["b1"] = np.zeros(h)
+        self.params["W2"] = std * randn(rng, (c, h) if out_in else (h, c))
+        self.params["b2"] = np.zeros(c)
 
-    def _generator(self) -> np.random.Generator:
+    def _generator(self) -> np.random.Generator | None:
+        """This net's generator; None (numpy's global one) with numpy_random."""
+        if self.numpy_random:
+            return None
         return self._rng if self._rng is not None else numpy_generator(None)
 
     def loss(self, X: Any, y: Any = None, reg: float = 0.0) -> Any:
