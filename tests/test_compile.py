@@ -3,6 +3,7 @@ errors, guards, randomness, the generated source (the op table is in test_compil
 
 from __future__ import annotations
 
+import copy
 import warnings
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +23,11 @@ def _convnet() -> nn.Module:
                          nn.Conv2d(4, 6, 3), nn.ReLU(), nn.Flatten(), nn.Linear(6, 3))
 
 
+def _convnet_bn() -> nn.Module:
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(36, 3))
+
+
 MODELS: dict[str, tuple[Callable[[], nn.Module], tuple[int, ...], int]] = {
     "two_layer": (lambda: TwoLayerNet(input_dim=12, hidden_dim=10, num_classes=4, reg=0.1,
                                       seed=0), (8, 12), 4),
@@ -32,6 +38,11 @@ MODELS: dict[str, tuple[Callable[[], nn.Module], tuple[int, ...], int]] = {
     "mlp_float32_dropout": (lambda: MLP([12, 16, 4], dropout=0.3), (8, 12), 4),
     "small_convnet": (lambda: SmallConvNet(1, 3).double(), (2, 1, 28, 28), 3),
     "convnet": (lambda: _convnet().double(), (4, 1, 6, 6), 3),
+    "fully_connected_batchnorm_dropout": (
+        lambda: FullyConnectedNet([10, 7], input_dim=12, num_classes=4, dropout=0.2,
+                                  normalization="batchnorm", seed=2, dtype=np.float64),
+        (8, 12), 4),
+    "convnet_batchnorm": (lambda: _convnet_bn().double(), (4, 1, 6, 6), 3),
 }
 
 
@@ -67,6 +78,16 @@ def test_models_train_to_the_eager_weights(name: str) -> None:
     assert step.traces == 1
     for a, b in zip(ours, eager):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+    for (name, a), b in zip(_state(compiled_model), [b for _, b in _state(eager_model)]):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+def _state(model: nn.Module) -> list[tuple[str, np.ndarray]]:
+    """The running statistics too (a course model keeps them in its bn_params)."""
+    if hasattr(model, "state_dict"):
+        return [(k, np.asarray(v.numpy() if isinstance(v, Tensor) else v))
+                for k, v in model.state_dict().items()]
+    return []
 
 
 def test_a_compiled_module_is_called_with_its_parameters() -> None:
@@ -136,14 +157,19 @@ def test_a_constant_computed_from_the_inputs_is_an_error_naming_its_op() -> None
         tg.compile(f)(Tensor(np.array([1.0, -2.0, 3.0]), requires_grad=True))
 
 
-def test_buffer_updates_are_refused_and_relu_in_place_is_recorded() -> None:
+def test_buffer_updates_are_replayed_and_relu_in_place_is_recorded() -> None:
     x = Tensor(np.array([1.0, -2.0, 3.0]), requires_grad=True)
     f = tg.compile(lambda x: ((x * 2.0).relu_() * x).sum())  # relu_ is recorded as relu
     f(x).backward()
     assert np.array_equal(x.grad.numpy(), [4.0, 0.0, 12.0])
     model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4)).double()
-    with pytest.raises(TraceError, match="running_mean"):
-        tg.compile(model)(Tensor(np.random.default_rng(0).standard_normal((5, 3))))
+    for _ in range(2):  # training mode: each call updates the running statistics once
+        x = Tensor(np.random.default_rng(0).standard_normal((5, 3)))
+        eager = copy.deepcopy(model)
+        np.testing.assert_array_equal(tg.compile(model)(x).numpy(), eager(x).numpy())
+        for (n, a), b in zip(model.named_buffers(), eager.buffers()):
+            np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=n)
+    assert int(model[1].num_batches_tracked.item()) == 2
     model.eval()
     x = Tensor(np.random.default_rng(1).standard_normal((5, 3)))
     np.testing.assert_allclose(tg.compile(model)(x).numpy(), model(x).numpy(), rtol=1e-12)

@@ -106,5 +106,24 @@ def test_changing_an_argument_in_place_is_an_error(change: Any) -> None:
         return x[i].sum()
 
     x, i = Tensor(np.array([1.0, 2.0, 3.0]), requires_grad=True), Tensor(np.array([0, 1]))
-    with pytest.raises(TraceError, match="changes its argument 'i'.*in place"):
+    with pytest.raises(TraceError, match="changes its input 'i'.*in place"):
         tg.compile(fn)(x, i)
+
+
+def test_a_cumulative_batchnorm_reads_its_count_and_is_refused() -> None:
+    model = tg.nn.BatchNorm1d(3, momentum=None).double()
+    x = Tensor(np.random.default_rng(0).standard_normal((4, 3)))
+    with pytest.raises(TraceError, match="reads the value of a traced tensor"):
+        tg.compile(model)(x)
+    assert int(model.num_batches_tracked.item()) == 0  # the trace's change was undone
+
+
+def test_boolean_indexing_with_a_computed_mask_is_refused() -> None:
+    x = Tensor(np.array([1.0, -2.0, 3.0]), requires_grad=True)
+    with pytest.raises(TraceError, match="boolean mask.*depends on the values"):
+        tg.compile(lambda t: t[t > 0].sum())(x)
+    compiled = tg.compile(lambda t, i: t[i] * 2.0)  # an integer index passed in: per call
+    for index in ([0, 2], [1, 1], [-1, 0]):
+        out = compiled(x, Tensor(np.array(index)))
+        np.testing.assert_array_equal(out.numpy(), x.numpy()[index] * 2.0)
+    assert compiled.traces == 1

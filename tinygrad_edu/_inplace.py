@@ -43,7 +43,10 @@ def _scaled(other: Any, alpha: float) -> Any:
 
 
 def _needs_graph(self: Tensor, others: tuple[Any, ...]) -> bool:
-    """Whether an in-place op on self with these operands must be recorded."""
+    """Whether an in-place op on self with these operands must be recorded (always while
+    `compile` traces: the generated code replays the change, as running statistics need)."""
+    if _state.trace is not None:
+        return True
     if not _state.grad_enabled:
         return False
     return self.requires_grad or any(isinstance(o, InplaceMixin) and o.requires_grad
@@ -83,9 +86,12 @@ class InplaceMixin:
             raise RuntimeError(f"{op}: the result has shape {new.shape} but the tensor changed "
                                f"in place has shape {self.shape}; in-place ops cannot "
                                "broadcast the tensor they write into")
-        self._write(new.array, op)
         if _state.trace is not None:  # compile: self now holds new's value
+            _state.trace.changing(self)
+            self._write(new.array, op)
             _state.trace.alias(self, new)
+        else:
+            self._write(new.array, op)
         self._ctx = new._ctx
         if new._ctx is not None:
             new._ctx._out = weakref.ref(self)

@@ -141,7 +141,8 @@ class MovementMixin:
     __slots__ = ()
 
     def _expand_to(self: Tensor, shape: tuple[int, ...]) -> Tensor:
-        if self.requires_grad and _state.grad_enabled:
+        # a bare numpy view when no gradient is wanted (unless compile records every op)
+        if self.requires_grad and _state.grad_enabled or _state.trace is not None:
             return Expand.apply(self, shape=shape)
         view = self._wrap(np.broadcast_to(self.array, shape))
         view._base = self
@@ -275,7 +276,7 @@ class MovementMixin:
         if split is not None:  # PyTorch selects with the ints first (numpy broadcasts them)
             return self[split[0]][split[1]]
         try:
-            if self.requires_grad and _state.grad_enabled:
+            if self.requires_grad and _state.grad_enabled or _state.trace is not None:
                 return GetItem.apply(self, index=idx)
             picked = np.asarray(self.array[idx])
             view = self._wrap(picked)

@@ -61,6 +61,7 @@ class Program:
         self.taken: set[str] = {"np", "grad_out"}
         self.namespace: dict[str, Any] = {"np": np}
         self.const_names: dict[int, str] = {}
+        self.arrays: dict[int, int] = {}  # the entry being written: its arrays that are slots
         self.instance: dict[int, str] = {}  # forward entry -> name of its Function instance
         self.forward_lines: list[str] = []
         self.backward_lines: list[str] = []
@@ -82,12 +83,12 @@ class Program:
         """The name of a constant in the namespace (listed with its value in the header),
         or of the value computed on every call when the array is a slot's (a condition
         `ValueConstant` made, an index tensor's array)."""
-        slot = self.trace.tracer.array_ref(array)
+        slot = self.arrays.get(id(array))
         if slot is not None:
             return self.names[slot]
         key = id(array)
         if key not in self.const_names:
-            name = self.fresh(f"c{len(self.const_names)}")
+            name = self.fresh(self.constant_name(array) or f"c{len(self.const_names)}")
             self.namespace[name] = array
             self.namespace.setdefault("_keep", []).append(array)  # its id() stays unique
             self.const_names[key] = name
@@ -96,6 +97,15 @@ class Program:
                      f"array of shape {a.shape}" if a.size > 6 else str(a.tolist()))
             self.header.append(f"# {name} = {value} ({a.dtype})")
         return self.const_names[key]
+
+    def constant_name(self, array: np.ndarray) -> str | None:
+        """A constant from a named tensor (a module's buffer) is named after it."""
+        tracer = self.trace.tracer
+        for c in tracer.consts:
+            t = c.tensor() if c.tensor is not None else None
+            if c.array is array and t is not None and id(t) in tracer.captured_names:
+                return tracer.captured_names[id(t)]
+        return None
 
     def arg(self, ref: tuple[str, int]) -> str:
         kind, k = ref
@@ -126,6 +136,7 @@ class Program:
     # ------------------------------------------------------------------ lines
     def primitive_line(self, index: int, e: Entry, out_name: str) -> str:
         assert e.op is not None
+        self.arrays = e.arrays  # what `const` reads: the attribute arrays that are slots
         args = [self.arg(r) for r in e.ins]
         expr = None if self.bound_per_call(e) else template_line(e.op, args, e.attrs,
                                                                  self.const)
@@ -174,7 +185,7 @@ class Program:
         backward is a kernel or a call: its backward must get the instance this call's
         forward made, not a node rebuilt from the trace's attributes."""
         return (e.op is not None and backward_mode(e.op) != "traced"
-                and bool(self.trace.tracer.attr_slots(e.attrs)))
+                and bool(e.arrays))
 
     def guard_line(self, e: Entry) -> str:
         check, kwargs, outcome = e.guard
@@ -182,6 +193,15 @@ class Program:
         self.namespace[name] = (check, kwargs, outcome)
         args = ", ".join(self.arg(r) for r in e.ins)
         return f"check({name}, {args})  # the library's {e.note}, on every call"
+
+    def emit_updates(self) -> None:
+        """Tensors from outside the function that it changes in place (a BatchNorm's
+        running statistics in training mode): their new values written into them."""
+        tracer = self.trace.tracer
+        for k, slot in self.trace.updates:
+            target = self.const(tracer.consts[k].array)
+            self.forward_lines.append(f"np.copyto({target}, {self.names[slot]}, "
+                                      "casting='same_kind')  # changed in place, as eager")
 
     def emit_forward(self) -> None:
         tracer = self.trace.tracer
@@ -210,7 +230,7 @@ class Program:
                 uses[ref[1]] = uses.get(ref[1], 0) + 1
 
         def read_entry(e: Entry) -> None:
-            for r in [*e.ins, *(("slot", k) for k in tracer.attr_slots(e.attrs))]:
+            for r in [*e.ins, *(("slot", k) for k in e.arrays.values())]:
                 read(r)
 
         for e in tracer.entries[:trace.backward_start]:
@@ -232,6 +252,8 @@ class Program:
             elif e.op in FRESH and e.out is not None:
                 fresh.add(e.out)
         read(("slot", trace.out))
+        for _, slot in trace.updates:
+            read(("slot", slot))
         for r in trace.input_grads:
             read(r)
         self.uses, self.fresh_arrays = uses, fresh
@@ -251,7 +273,7 @@ class Program:
         forward_slots.update(e.out for e in tracer.entries[:trace.backward_start]
                              if e.out is not None)
         for e in entries:
-            for kind, k in [*e.ins, *(("slot", k) for k in tracer.attr_slots(e.attrs))]:
+            for kind, k in [*e.ins, *(("slot", k) for k in e.arrays.values())]:
                 if kind == "slot" and k in forward_slots and k not in self.saved:
                     self.saved.append(k)
             if e.op is None:
@@ -278,7 +300,7 @@ class Program:
                 continue
             live.append(e)
             needed.update(k for kind, k in e.ins if kind == "slot")
-            needed.update(trace.tracer.attr_slots(e.attrs))
+            needed.update(e.arrays.values())
         self.needed = needed
         return live[::-1]
 
@@ -342,6 +364,7 @@ class Program:
         live = self.live_backward() if trace.grad_slot is not None else []
         self.count_uses(live)
         self.emit_forward()
+        self.emit_updates()
         if trace.grad_slot is not None:
             self.emit_backward(live)
         inputs = [self.names[s] for s in trace.input_slots]

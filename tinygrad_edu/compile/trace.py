@@ -82,6 +82,8 @@ class Trace:
     grad_of: dict[int, int] = field(default_factory=dict)  # gradient slot -> forward slot
     paths: dict[int, int] = field(default_factory=dict)  # a summed gradient's path count
     entry_of_node: dict[int, int] = field(default_factory=dict)  # id(node) -> entry index
+    #: (constant, slot): a tensor from outside changed in place, and its new value
+    updates: list[tuple[int, int]] = field(default_factory=list)
 
 
 class TracingStep(Step):
@@ -91,6 +93,8 @@ class TracingStep(Step):
         super().__init__(create_graph=False, fill_retained=False)
         self.tape = None  # a drawing tape around the call must not see the trace's pass
         self.trace = trace
+        self.summed: dict[int, int] = {}  # forward slot -> gradients summed for it so far
+        self.target: dict[int, int] = {}  # id of a gradient -> the forward slot it is for
 
     def run(self, node: Function, grad: Tensor | None) -> Sequence[Tensor | None]:
         tracer, trace = self.trace.tracer, self.trace
@@ -121,6 +125,10 @@ class TracingStep(Step):
                                         where=entry.where, outs=outs, node=index, note=mode))
         for g, (kind, k) in zip(grads, forward_ins):
             if g is not None and kind == "slot":
+                # the engine sums a gradient into its input's right after this run: `add`
+                # reads which input (one tensor may be the gradient of two: x - m passes
+                # its gradient on unchanged)
+                self.target[id(g)] = k
                 slot = tracer.slot_of.get(id(g))
                 if slot is not None and slot not in trace.grad_of:
                     trace.grad_of[slot] = k
@@ -129,11 +137,12 @@ class TracingStep(Step):
 
     def add(self, a: Tensor, b: Tensor) -> Tensor:
         total = super().add(a, b)
-        trace, slot_of = self.trace, self.trace.tracer.slot_of
-        sa, sb, st = slot_of.get(id(a)), slot_of.get(id(b)), slot_of.get(id(total))
-        if st is not None and sa in trace.grad_of:
-            trace.grad_of[st] = trace.grad_of[sa]
-            trace.paths[st] = trace.paths.get(sa, 1) + trace.paths.get(sb, 1)  # type: ignore[arg-type]
+        st = self.trace.tracer.slot_of.get(id(total))
+        k = self.target.get(id(b))
+        if st is not None and k is not None:  # the sum of the paths that reached k so far
+            self.summed[k] = self.summed.get(k, 1) + 1
+            self.trace.grad_of[st] = k
+            self.trace.paths[st] = self.summed[k]
         return total
 
 
@@ -154,7 +163,10 @@ def parameter_names(module: Any, prefix: str = "") -> dict[int, str]:
     """`fc1.weight` -> `fc1_weight` (`0.weight` -> `linear0_weight`), by id."""
     paths = readable_paths(module)
     out = {}
-    for name, p in module.named_parameters():
+    named = [*module.named_parameters(), *module.named_buffers()]
+    for name, p in named:
+        if p is None:
+            continue
         owner, _, last = name.rpartition(".")
         readable = f"{paths.get(owner, owner)}.{last}" if owner else last
         out[id(p)] = f"{prefix}{readable}".replace(".", "_")
@@ -253,7 +265,7 @@ def run_trace(call: Callable[..., Any], args: list[Any], arg_slots: list[int | N
                 t.requires_grad = True
         with _GradMode(True):
             result = call(*args)
-        _check_arguments_unchanged(tracer, slots[:len(slots) - len(named)])
+        _check_arguments_unchanged(tracer, slots)
         if not isinstance(result, Tensor):
             raise TraceError(f"compile: the function returned a {type(result).__name__}; a "
                              "compiled function returns one Tensor")
@@ -264,7 +276,7 @@ def run_trace(call: Callable[..., Any], args: list[Any], arg_slots: list[int | N
         if out is None:
             raise TraceError("compile: the function's result is not computed from its inputs "
                              "by tensor ops (it is a constant); there is nothing to compile")
-        trace = Trace(tracer, out, n_inputs, slots, list(needs))
+        trace = Trace(tracer, out, n_inputs, slots, list(needs), updates=tracer.updates())
         trace.input_slots = slots + [tracer.slot_of[id(t)] for t in tracer.captured]
         trace.needs = list(needs) + [True] * len(tracer.captured)
         trace.entry_of_node = {id(e.fn): i for i, e in enumerate(tracer.entries)
@@ -274,18 +286,19 @@ def run_trace(call: Callable[..., Any], args: list[Any], arg_slots: list[int | N
             _trace_backward(trace, result, seed(result.shape, result.dtype))
     finally:
         _state.trace = previous
+        tracer.restore()
         for (_, t), flag in zip(named, flags):
             t.requires_grad = flag
     return trace, result
 
 
 def _check_arguments_unchanged(tracer: Tracer, slots: list[int]) -> None:
-    """An argument changed in place by the function (`labels.add_(1)`): the generated code
-    computes on values and would not change the caller's tensor on later calls."""
+    """An argument or parameter changed in place by the function (`labels.add_(1)`): the
+    generated code computes on values and would not change the caller's tensor."""
     for s in slots:
         t = tracer.tensors[s]
         if t._version != tracer.versions[s]:
-            raise TraceError(f"compile: the function changes its argument "
+            raise TraceError(f"compile: the function changes its input "
                              f"{tracer.input_names[s]!r} (shape {t.shape}) in place; the "
                              "generated code would not repeat that change on the caller's "
                              "tensor: change a copy (x = x.clone()) or use the out-of-place op")

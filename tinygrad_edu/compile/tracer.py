@@ -16,6 +16,7 @@ trace is a straight line and cannot take the other branch. The library's own val
 
 from __future__ import annotations
 
+import copy
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,7 +25,11 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.function import Function
+from tinygrad_edu.ops.movement import GetItem, IndexAdd, IndexPut
 from tinygrad_edu.ops.values import ValueConstant
+
+#: indexing primitives, whose integer index arrays may be arguments read per call
+INDEXING = frozenset({GetItem, IndexAdd, IndexPut})
 
 
 class TraceError(RuntimeError):
@@ -50,6 +55,8 @@ class Entry:
     outs: list[int | None] = field(default_factory=list)  # a backward entry's gradients
     node: int | None = None  # a backward entry: the index of the forward entry it undoes
     note: str = ""  # a comment for the generated line
+    #: attribute arrays that are slots' values (id of the array -> slot): computed per call
+    arrays: dict[int, int] = field(default_factory=dict)
 
 
 @dataclass
@@ -69,6 +76,10 @@ class Tracer:
         self.tensors: list[Any] = []  # slot -> Tensor (kept alive: ids stay unique)
         self.aliases: list[Any] = []  # tensors that share a slot (detach()), kept alive
         self.alias_versions: dict[int, int] = {}  # their versions then
+        self.const_alias: dict[int, int] = {}  # id -> constant: reads an outside tensor
+        self.saved: list[tuple[Any, np.ndarray, int]] = []  # (tensor, value, version)
+        self.updated: list[Any] = []  # outside tensors changed in place
+        self.generators: list[tuple[Any, Any]] = []  # (generator, state before the trace)
         self.versions: list[int] = []
         self.slot_of: dict[int, int] = {}
         #: id of the array a `ValueConstant` made -> its slot: an attribute that *is* such
@@ -76,6 +87,7 @@ class Tracer:
         #: (Other arrays in attributes, an index tensor passed in, stay constants that the
         #: second traces must find unchanged: the library checks their range on values.)
         self.array_slot: dict[int, int] = {}
+        self.index_slot: dict[int, int] = {}  # the same for integer arguments' arrays
         self.consts: list[Constant] = []
         self.const_of: dict[int, int] = {}
         self.input_names: list[str] = []
@@ -90,6 +102,8 @@ class Tracer:
     # ------------------------------------------------------------------ slots
     def add_input(self, t: Any, name: str) -> int:
         slot = self.new_slot(t)
+        if t.array.dtype.kind in "iu":  # an index array an indexing node may read per call
+            self.index_slot[id(t.array)] = slot
         self.input_names.append(name)
         self.input_slots.append(slot)
         return slot
@@ -102,36 +116,86 @@ class Tracer:
 
     def alias(self, t: Any, of: Any) -> None:
         """`t` now holds the value of `of` (`detach()`; an in-place op's snapshot of the old
-        value, then the tensor changed in place holding the new one): it reads of's slot,
-        if of has one and has not been changed in place unseen since."""
+        value, then the tensor changed in place holding the new one): it reads what `of`
+        reads, a slot, or a tensor from outside the function (a running statistic) as a
+        constant by reference. (One changed in place unseen since stays `t`'s own.)"""
         slot = self.slot_of.get(id(of))
-        if slot is not None and of._version == self.version_of(of, slot):
-            self.aliases.append(t)  # kept alive, so that its id stays unique
+        self.aliases.append(t)  # kept alive, so that its id stays unique
+        if slot is None:
+            kind, k = self.ref(of, "a view or copy")
+            if kind == "const":
+                self.const_alias[id(t)] = k
+                return
+            slot = k
+        if of._version == self.version_of(of, slot):
             self.slot_of[id(t)] = slot
             self.alias_versions[id(t)] = t._version
+
+    def changing(self, t: Any) -> None:
+        """`t` is about to be changed in place. An argument, or a tensor from outside the
+        function (a running statistic, read as a constant by reference), gets its value and
+        version back after the trace (`restore`); the generated forward writes an outside
+        tensor's new value into it on every call (`updates`)."""
+        slot = self.slot_of.get(id(t))
+        if slot is not None and slot not in self.input_slots or \
+                any(u is t for u, _, _ in self.saved):
+            return
+        self.saved.append((t, t.array.copy(), t._version))
+        if slot is None:
+            self.ref(t, "an in-place op")  # its array becomes a constant, by reference
+            self.updated.append(t)
+
+    def updates(self) -> list[tuple[int, int]]:
+        """(constant, slot): each outside tensor changed in place, and its new value."""
+        out = []
+        for t in self.updated:
+            slot = self.slot_of.get(id(t))
+            if slot is None:
+                raise TraceError(f"compile: a tensor of shape {t.shape} from outside the "
+                                 "function was changed in place in a way compile cannot "
+                                 "replay; change it outside the compiled function")
+            out.append((self.const_of[id(t)], slot))
+        return out
+
+    def drawing(self, rng: np.random.Generator) -> None:
+        """A random op is about to draw from `rng`: keep its state to restore (the compiled
+        call draws afterwards, from where eager would)."""
+        if all(r is not rng for r, _ in self.generators):
+            self.generators.append((rng, copy.deepcopy(rng.bit_generator.state)))
+
+    def restore(self) -> None:
+        """Undo the trace's in-place changes to arguments and outside tensors, and its
+        random draws."""
+        for rng, state in self.generators:
+            rng.bit_generator.state = state
+        for t, array, version in self.saved:
+            if t.array.shape == array.shape and t.array.flags.writeable:
+                np.copyto(t.array, array)
+            t._version = version
 
     def version_of(self, t: Any, slot: int) -> int:
         """The version t had when it came to stand for `slot`."""
         return self.alias_versions.get(id(t), self.versions[slot])
 
-    def array_ref(self, value: Any) -> int | None:
-        """The slot whose tensor holds exactly the array `value` (identity), or None."""
-        slot = self.array_slot.get(id(value))
-        if slot is not None and self.tensors[slot].array is value:
-            return slot
-        return None
-
-    def attr_slots(self, attrs: Any) -> list[int]:
-        """The slots an entry's attributes hold as arrays (nested in tuples, lists and
-        dicts, as an index is)."""
-        if isinstance(attrs, np.ndarray):
-            slot = self.array_ref(attrs)
-            return [] if slot is None else [slot]
-        if isinstance(attrs, dict):
-            attrs = list(attrs.values())
-        if isinstance(attrs, tuple | list):
-            return [k for v in attrs for k in self.attr_slots(v)]
-        return []
+    def slot_arrays(self, cls: type[Function], attrs: dict[str, Any]) -> dict[int, int]:
+        """The attribute arrays of a `cls` node that are slots' values, by id: arrays a
+        `ValueConstant` made (a where condition, topk's indices), and for indexing the
+        integer index arrays passed in as arguments (`weight[ids]`, as numpy and PyTorch
+        index: no range check to repeat). Any other array stays a constant."""
+        found: dict[int, int] = {}
+        for value in _arrays_in(attrs):
+            slot = self.array_slot.get(id(value))
+            if slot is None and cls in INDEXING:
+                slot = self.index_slot.get(id(value))
+            if slot is None or self.tensors[slot].array is not value:
+                continue
+            if cls is GetItem and value.dtype == np.bool_:
+                raise TraceError(f"compile: indexing with a boolean mask computed in the "
+                                 f"function (shape {value.shape}) gives a result whose shape "
+                                 "depends on the values; the generated code has fixed "
+                                 "shapes: use torch.where or masked_fill instead")
+            found[id(value)] = slot
+        return found
 
     def ref(self, t: Any, op: str) -> Ref:
         slot = self.slot_of.get(id(t))
@@ -154,6 +218,8 @@ class Tracer:
                 name = self.captured_names.get(id(t), f"captured_{len(self.captured)}")
                 return ("slot", self.add_input(t, name))
         key = id(t)
+        if key in self.const_alias:
+            return ("const", self.const_alias[key])
         if key in self.const_of and self.consts[self.const_of[key]].tensor() is t:
             return ("const", self.const_of[key])
         self.consts.append(Constant(t.array, weakref.ref(t), t._version))
@@ -169,7 +235,9 @@ class Tracer:
         ins = [self.ref(t, cls.__name__) for t in tensors]
         where = _state.module_path or (_state.composite.name.lower() if _state.composite
                                        else "")
-        self.entries.append(Entry(cls, ins, dict(attrs), self.new_slot(out), fn, where))
+        arrays = self.slot_arrays(cls, attrs)
+        self.entries.append(Entry(cls, ins, dict(attrs), self.new_slot(out), fn, where,
+                                  arrays=arrays))
         if cls is ValueConstant:
             self.array_slot[id(out.array)] = len(self.tensors) - 1
 
@@ -206,6 +274,17 @@ class Tracer:
             return  # on constants only: its outcome cannot change
         self.entries.append(Entry(None, ins, {}, None, guard=(check, kwargs, outcome),
                                   note=getattr(check, "__name__", "check")))
+
+
+def _arrays_in(value: Any) -> list[np.ndarray]:
+    """The arrays in an attribute value (nested in tuples, lists and dicts, as an index)."""
+    if isinstance(value, np.ndarray):
+        return [value]
+    if isinstance(value, dict):
+        value = list(value.values())
+    if isinstance(value, tuple | list):
+        return [a for v in value for a in _arrays_in(v)]
+    return []
 
 
 class Diverged(Exception):  # noqa: N818  (control flow, not an error the user sees)

@@ -70,6 +70,9 @@ def same(a: Any, b: Any) -> bool:
 def compare(first: Trace, second: Trace) -> None:
     """Raise TraceError where the two traces differ (see the module docstring)."""
     a, b = first.tracer, second.tracer
+    if first.updates != second.updates:
+        raise TraceError("compile: the function changed different tensors in place for other "
+                         "input values (value-dependent control flow); call it uncompiled")
     for i in range(max(len(a.entries), len(b.entries))):
         ea = _slots_named(a, a.entries[i]) if i < len(a.entries) else None
         eb = _slots_named(b, b.entries[i]) if i < len(b.entries) else None
@@ -114,12 +117,12 @@ class _SlotArray:
 def _slots_named(tracer: Any, e: Any) -> Any:
     """The entry with each attribute array that is a slot's value replaced by its slot
     number: those may differ between traces, as any computed value does."""
-    if not tracer.attr_slots(e.attrs):
+    if not e.arrays:
         return e
 
     def named(v: Any) -> Any:
         if isinstance(v, np.ndarray):
-            slot = tracer.array_ref(v)
+            slot = e.arrays.get(id(v))
             return v if slot is None else _SlotArray(slot)
         if isinstance(v, dict):
             return {k: named(x) for k, x in v.items()}

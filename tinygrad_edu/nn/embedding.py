@@ -15,11 +15,12 @@ import numpy as np
 from tinygrad_edu.autograd import mark_modified, no_grad
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.functional import where
-from tinygrad_edu.modes import get_default_dtype
+from tinygrad_edu.modes import get_default_dtype, value_check
 from tinygrad_edu.nn import init
 from tinygrad_edu.nn._layer_name import named_call
 from tinygrad_edu.nn.module import Module
 from tinygrad_edu.nn.parameter import Parameter
+from tinygrad_edu.ops.values import held
 from tinygrad_edu.tensor import Tensor, as_tensor
 
 __all__ = ["embedding", "Embedding"]
@@ -39,19 +40,31 @@ def _padding_index(padding_idx: Any, num_embeddings: int, op: str) -> int | None
     return int(padding_idx) % num_embeddings
 
 
-def _indices(input: Any, num_embeddings: int, op: str) -> np.ndarray:
-    """The index array: int64 or int32 as PyTorch accepts, every entry in range."""
-    idx = input.array if isinstance(input, Tensor) else np.asarray(input)
-    if idx.dtype not in (np.int64, np.int32):
+def _indices(input: Any, num_embeddings: int, op: str) -> Tensor:
+    """The indices as a tensor: int64 or int32 as PyTorch accepts, every entry in range (a
+    check `compile` repeats on every call: `value_check`)."""
+    t = input if isinstance(input, Tensor) else as_tensor(np.asarray(input))
+    if t.array.dtype not in (np.int64, np.int32):
         raise TypeError(f"{op}: input must be an int64 or int32 tensor of indices, got "
-                        f"{idx.dtype} of shape {idx.shape}")
+                        f"{t.array.dtype} of shape {t.shape}")
+    value_check(check_indices, t, num_embeddings=num_embeddings, op=op)
+    return t
+
+
+def check_indices(idx: np.ndarray, num_embeddings: int, op: str) -> None:
+    """Raise IndexError naming the first index outside 0..num_embeddings-1."""
     if idx.size:
         bad = idx[(idx < 0) | (idx >= num_embeddings)]
         if bad.size:
             raise IndexError(f"{op}: index {int(bad.flat[0])} is out of range for "
                              f"num_embeddings {num_embeddings} (valid: 0..{num_embeddings - 1}; "
                              f"input of shape {idx.shape})")
-    return idx
+
+
+def _counts(idx: np.ndarray, num_embeddings: int, dtype: np.dtype) -> np.ndarray:
+    """How often each entry's index occurs in idx, per entry, with a trailing axis."""
+    counts = np.bincount(idx.reshape(-1), minlength=num_embeddings)[idx]
+    return counts.astype(dtype)[..., None]
 
 
 def _renorm_(weight: Tensor, idx: np.ndarray, max_norm: float, norm_type: float) -> None:
@@ -89,17 +102,17 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None,
                                   "not supported here; use sparse=False (a dense gradient)")
     n = w.shape[0]
     pad = _padding_index(padding_idx, n, "embedding")
-    idx = _indices(input, n, "embedding")
+    ids = _indices(input, n, "embedding")
     if max_norm is not None:
-        _renorm_(w, idx, float(max_norm), float(norm_type))
-    rows = w[idx]
-    if pad is not None and bool((idx == pad).any()):
-        rows = where((idx == pad)[..., None], rows.detach(), rows)
-    if scale_grad_by_freq and idx.size:
+        _renorm_(w, ids.array, float(max_norm), float(norm_type))
+    rows = w[ids.array]
+    if pad is not None:  # the padding row's copy is detached: no gradient
+        rows = where((ids == pad).unsqueeze(-1), rows.detach(), rows)
+    if scale_grad_by_freq and ids.numel():
         # value rows, gradient rows' / count: d + (r - d) / c with d the detached value
-        counts = np.bincount(idx.reshape(-1), minlength=n)[idx].astype(w.dtype)
+        counts = held(_counts, ids, num_embeddings=n, dtype=w.dtype)
         frozen = rows.detach()
-        rows = frozen + (rows - frozen) * as_tensor((1.0 / counts)[..., None])
+        rows = frozen + (rows - frozen) * (1.0 / counts)
     return rows
 
 

@@ -19,6 +19,7 @@ from tinygrad_edu.nn._pad import pad
 from tinygrad_edu.nn._piecewise import _kink, _overwrite, _t, elu, hardtanh, softmax_dim
 from tinygrad_edu.nn._special import Erf
 from tinygrad_edu.ops.constants import DropoutMask
+from tinygrad_edu.ops.values import held
 from tinygrad_edu.tensor import Tensor, as_tensor
 
 # ----------------------------------------------------------------------------- affine
@@ -154,11 +155,11 @@ def batch_norm(input: Any, running_mean: Tensor | None, running_var: Tensor | No
         centered = x - mean
         var = (centered * centered).mean(axis=axes, keepdims=True)
         if running_mean is not None and running_var is not None:
-            with no_grad():
-                m = momentum
-                running_mean.copy_(running_mean.array * (1 - m) + mean.array.reshape(-1) * m)
-                unbiased = var.array.reshape(-1) * (count / (count - 1))
-                running_var.copy_(running_var.array * (1 - m) + unbiased * m)
+            with no_grad():  # held: compile replays the update on every call
+                running_mean.copy_(held(running_average, running_mean, mean,
+                                        momentum=momentum))
+                running_var.copy_(held(running_average, running_var, var, momentum=momentum,
+                                       scale=count / (count - 1)))
         xhat = centered * (var + eps).rsqrt()
     else:
         if running_mean is None or running_var is None:
@@ -172,6 +173,13 @@ def batch_norm(input: Any, running_mean: Tensor | None, running_var: Tensor | No
     if bias is not None:
         xhat = xhat + _t(bias).reshape(shape)
     return xhat
+
+
+def running_average(running: np.ndarray, batch: np.ndarray, momentum: float,
+                    scale: float = 1.0) -> np.ndarray:
+    """(1 - momentum) running + momentum scale batch, the batch statistic flattened
+    (scale: the unbiased variance's count / (count - 1))."""
+    return running * (1 - momentum) + (batch.reshape(-1) * scale) * momentum
 
 
 def _check_channel_vectors(op: str, x: Tensor, **vectors: Any) -> None:

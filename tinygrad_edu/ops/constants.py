@@ -16,6 +16,7 @@ import numpy as np
 
 from tinygrad_edu.creation import numpy_generator
 from tinygrad_edu.function import Function
+from tinygrad_edu.modes import _state
 
 if TYPE_CHECKING:
     from tinygrad_edu.tensor import Tensor
@@ -48,5 +49,8 @@ class DropoutMask(Function):
     def forward(self, shape: tuple[int, ...], dtype: np.dtype, p: float, generator: Any
                 ) -> np.ndarray:
         draw = dtype if dtype in (np.float32, np.float64) else np.float64
-        keep = numpy_generator(generator).random(shape, dtype=draw) >= p
+        rng = numpy_generator(generator)
+        if _state.trace is not None:  # compile: the trace's draws are undone afterwards
+            _state.trace.drawing(rng)
+        keep = rng.random(shape, dtype=draw) >= p
         return keep.astype(dtype) * (1.0 / (1.0 - p))
