@@ -45,8 +45,8 @@ def test_value_derived_masks_are_recomputed_on_every_call(name: str) -> None:
         with np.errstate(all="ignore"):
             shape = np.shape(fn(Tensor(values)).numpy())
             upstream = np.array([1.0, -2.0, 0.5, 3.0])[:shape[0]] if shape else np.array(1.5)
-            out, grads = _compiled(compiled, [values], upstream)
-            out_e, grads_e = _eager_fn(fn, [values], upstream)
+            out, grads = _run(compiled, [values], upstream)
+            out_e, grads_e = _run(fn, [values], upstream)
         np.testing.assert_array_equal(out, out_e, err_msg=f"{name}: value for {values}")
         np.testing.assert_array_equal(grads[0], grads_e[0],
                                       err_msg=f"{name}: gradient for {values}")
@@ -80,24 +80,9 @@ def test_a_mask_made_by_numpy_code_is_refused_and_a_comparison_is_recorded() -> 
         np.testing.assert_array_equal(out.numpy(), np.maximum(values, 0.0))
 
 
-def _eager_fn(fn: Any, arrays: list[np.ndarray], upstream: Any
-              ) -> tuple[np.ndarray, list[np.ndarray | None]]:
-    leaves = [Tensor(a, requires_grad=True) for a in arrays]
-    out = fn(*leaves)
-    gs = tg.grad(out, leaves, grad_outputs=Tensor(upstream), allow_unused=True)
-    return out.numpy(), [None if g is None else g.numpy() for g in gs]
-
-
-def _eager(op: Op, arrays: list[np.ndarray], params: dict[str, Any], upstream: Any
-           ) -> tuple[np.ndarray, list[np.ndarray | None]]:
-    leaves = [Tensor(a, requires_grad=True) for a in arrays]
-    out = op.fn(*leaves, **params)
-    gs = tg.grad(out, leaves, grad_outputs=Tensor(upstream), allow_unused=True)
-    return out.numpy(), [None if g is None else g.numpy() for g in gs]
-
-
-def _compiled(fn: Any, arrays: list[np.ndarray], upstream: Any
-              ) -> tuple[np.ndarray, list[np.ndarray | None]]:
+def _run(fn: Any, arrays: list[np.ndarray], upstream: Any
+         ) -> tuple[np.ndarray, list[np.ndarray | None]]:
+    """fn (compiled or eager) on fresh leaves: its value and the gradients of `upstream`."""
     leaves = [Tensor(a, requires_grad=True) for a in arrays]
     out = fn(*leaves)
     gs = tg.grad(out, leaves, grad_outputs=Tensor(upstream), allow_unused=True)
@@ -126,8 +111,8 @@ def test_compiled_op_matches_eager(op: Op, data: Any) -> None:
     for values in (arrays, [_other(a) for a in arrays]):
         shape = np.shape(op.fn(*[Tensor(a) for a in values], **params).numpy())
         upstream = np.random.default_rng(0).standard_normal(shape)
-        out, grads = _compiled(compiled, values, upstream)
-        out_e, grads_e = _eager(op, values, params, upstream)
+        out, grads = _run(compiled, values, upstream)
+        out_e, grads_e = _run(lambda *ts: op.fn(*ts, **params), values, upstream)
         _close(out, out_e, f"{op.name}: value")
         for i, (g, ge) in enumerate(zip(grads, grads_e)):
             _close(g, ge, f"{op.name}: gradient of input {i}")
