@@ -127,3 +127,16 @@ def test_boolean_indexing_with_a_computed_mask_is_refused() -> None:
         out = compiled(x, Tensor(np.array(index)))
         np.testing.assert_array_equal(out.numpy(), x.numpy()[index] * 2.0)
     assert compiled.traces == 1
+
+
+def test_changing_a_parameter_under_no_grad_is_refused() -> None:
+    w = Tensor(np.array([1.0, -2.0, 3.0]), requires_grad=True)
+
+    def clipped(x: Tensor) -> Tensor:
+        with tg.no_grad():
+            w.clamp_(-1.0, 1.0)  # a weight constraint inside the forward
+        return (x * w).sum()
+
+    with pytest.raises(TraceError, match="in-place change of a tensor that requires grad"):
+        tg.compile(clipped)(Tensor(np.ones(3)))
+    np.testing.assert_array_equal(w.numpy(), [1.0, -2.0, 3.0])  # refused before any change

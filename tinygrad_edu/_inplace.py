@@ -46,6 +46,9 @@ def _needs_graph(self: Tensor, others: tuple[Any, ...]) -> bool:
     """Whether an in-place op on self with these operands must be recorded (always while
     `compile` traces: the generated code replays the change, as running statistics need)."""
     if _state.trace is not None:
+        if self._ctx is None and self.requires_grad and not _state.grad_enabled:
+            _state.trace.refuse(f"an in-place change of a tensor that requires grad (shape "
+                                f"{self.shape}, a parameter?) under no_grad()")
         return True
     if not _state.grad_enabled:
         return False
