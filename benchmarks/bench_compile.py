@@ -1,12 +1,13 @@
 """`tinygrad_edu.compile` against eager and hand-written numpy (issue 20's bars).
 
-    .venv/bin/python benchmarks/bench_compile.py [--repeats 200] [--rounds 9]
+    .venv/bin/python benchmarks/bench_compile.py [--steps 300] [--only convnet]
                                                  [--default-malloc] [--cpu-time]
 
-Rows (ms per step; the rows of a table run in interleaved rounds, the order rotating each
-round, so a slow spell of the shared machine hits all of them; in each round a row's cell
-is the median of its repeats; the table gives the median over the rounds, and each ratio
-is the median of the per-round ratios with its spread [min, max] over the rounds):
+Rows (ms per step). The rows of a table run interleaved step by step (one step of each,
+the order rotating), and each ratio is the median over the steps of the ratio of two
+steps run side by side, with its quartiles: a slow spell of the shared machine hits both
+steps of a pair, so these ratios move by about 1% between runs where best-of-rounds
+medians moved by 5-10%:
 - MLP 784-256-10, batch 128, written with raw ops (`x @ W1 + b1`, relu, cross_entropy),
   a plain SGD update: eager, compiled, and the course's numpy step (bench_mlp_plain.py).
   Bar: compiled <= 1.10x numpy.
@@ -55,39 +56,34 @@ Clock = Callable[[], float]
 
 
 class Rows:
-    """Per-round medians (ms) of each row, and page faults per step."""
+    """Each row's step times (ms), the rows interleaved step by step, and page faults."""
 
-    def __init__(self, rows: dict[str, Callable[[], Any]], repeats: int, rounds: int,
-                 clock: Clock) -> None:
+    def __init__(self, rows: dict[str, Callable[[], Any]], steps: int, clock: Clock) -> None:
         for step in rows.values():
             for _ in range(10):
                 step()
         self.ms: dict[str, list[float]] = {k: [] for k in rows}
         faults = dict.fromkeys(rows, 0)
         labels = list(rows)
-        for r in range(rounds):
-            for k in labels[r % len(labels):] + labels[:r % len(labels)]:
-                before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-                self.ms[k].append(median_ms(rows[k], repeats, clock))
-                faults[k] += resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
-        self.faults = {k: v / (rounds * repeats) for k, v in faults.items()}
+        usage = resource.getrusage
+        for i in range(steps):  # one step of every row, the order rotating
+            for k in labels[i % len(labels):] + labels[:i % len(labels)]:
+                before = usage(resource.RUSAGE_SELF).ru_minflt
+                start = clock()
+                rows[k]()
+                self.ms[k].append((clock() - start) * 1e3)
+                faults[k] += usage(resource.RUSAGE_SELF).ru_minflt - before
+        self.faults = {k: v / steps for k, v in faults.items()}
 
     def median(self, k: str) -> float:
         return statistics.median(self.ms[k])
 
     def ratio(self, k: str, base: str) -> str:
-        """The median of the per-round ratios k / base, with their [min, max]."""
-        r = [a / b for a, b in zip(self.ms[k], self.ms[base])]
-        return f"{statistics.median(r):.3f}x {base} [{min(r):.3f}, {max(r):.3f}]"
-
-
-def median_ms(step: Callable[[], Any], repeats: int, clock: Clock) -> float:
-    times = []
-    for _ in range(repeats):
-        start = clock()
-        step()
-        times.append(clock() - start)
-    return statistics.median(times) * 1e3
+        """The median of the ratios k / base of the steps run side by side, with their
+        quartiles: a slow spell of the machine hits both steps of a pair."""
+        r = sorted(a / b for a, b in zip(self.ms[k], self.ms[base]))
+        q = len(r) // 4
+        return f"{statistics.median(r):.3f}x {base} [{r[q]:.3f}, {r[-1 - q]:.3f}]"
 
 
 # ----------------------------------------------------------------------------- MLP
@@ -177,8 +173,8 @@ def chain_rows() -> dict[str, Callable[[], Any]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=9)
+    parser.add_argument("--steps", type=int, default=300,
+                        help="steps of each row, the rows interleaved step by step")
     parser.add_argument("--default-malloc", action="store_true",
                         help="keep glibc's malloc thresholds (rows then pay page faults)")
     parser.add_argument("--cpu-time", action="store_true",
@@ -189,24 +185,24 @@ def main() -> None:
     print(f"# {keep_freed_memory(not args.default_malloc)}")
     clock = time.thread_time if args.cpu_time else time.perf_counter
     print(f"# clock: {'thread CPU time' if args.cpu_time else 'wall clock'}; "
-          f"{args.rounds} rounds")
+          f"{args.steps} steps of each row")
     only = set(args.only or ["mlp", "convnet", "chain"])
-    print("| row | ms | ratio [spread over rounds] | faults/step | bar |")
+    print("| row | ms (median) | ratio, median of pairs [quartiles] | faults/step | bar |")
     print("|---|---|---|---|---|")
     if "mlp" in only:
-        mlp = Rows(mlp_rows(), args.repeats, args.rounds, clock)
+        mlp = Rows(mlp_rows(), args.steps, clock)
         for k in mlp.ms:
             print(f"| MLP 784-256-10 step, raw ops: {k} | {mlp.median(k):.3f} | "
                   f"{mlp.ratio(k, 'numpy')} | {mlp.faults[k]:.0f} | "
                   f"{'<= 1.10x numpy' if k == 'compiled' else ''} |")
     if "convnet" in only:
-        conv = Rows(convnet_rows(), max(args.repeats // 10, 5), args.rounds, clock)
+        conv = Rows(convnet_rows(), args.steps, clock)
         for k in conv.ms:
             print(f"| convnet step: {k} | {conv.median(k):.2f} | {conv.ratio(k, 'eager')}, "
                   f"{conv.ratio(k, 'numpy (tuned)')} | {conv.faults[k]:.0f} | "
                   f"{'<= eager, <= 1.05x tuned' if k == 'compiled' else ''} |")
     if "chain" in only:
-        chain = Rows(chain_rows(), args.repeats // 4, args.rounds, clock)
+        chain = Rows(chain_rows(), args.steps, clock)
         for k in chain.ms:
             print(f"| 1,000-op chain: {k} | {chain.median(k):.3f} | "
                   f"{chain.ratio(k, 'numpy forward')} | {chain.faults[k]:.0f} | "
