@@ -184,3 +184,32 @@ def test_relu_of_a_0d_result_compiles() -> None:
         value_e, (grad_e,) = _values_and_grads(f, [x])
         np.testing.assert_array_equal(value_c, value_e)
         np.testing.assert_array_equal(grad_c, grad_e)  # type: ignore[arg-type]
+
+
+def test_an_output_written_in_place_is_still_new_on_every_call() -> None:
+    rng = np.random.default_rng(0)
+    W = Tensor(rng.standard_normal((64, 256)), requires_grad=True)
+    b = Tensor(rng.standard_normal(256), requires_grad=True)
+
+    def f(x: Tensor) -> Tensor:
+        return (x @ W + b) * 2.0  # + b and * 2 written into x @ W's array: the output
+
+    compiled = tg.compile(f)
+    held = []
+    for seed in range(3):
+        x = Tensor(np.random.default_rng(seed).standard_normal((128, 64)))
+        out = compiled(x)
+        upstream = Tensor(np.ones((128, 256)))
+        out.backward(upstream)
+        np.testing.assert_array_equal(upstream.numpy(), 1.0)  # the caller's: never written
+        grads = (W.grad, b.grad)
+        W.grad = b.grad = None
+        held.append((out, grads, out.numpy().copy(), [g.numpy().copy() for g in grads]))
+        eager = f(x)
+        np.testing.assert_array_equal(out.numpy(), eager.numpy())
+        W.grad = b.grad = None
+    for out, grads, out_copy, grad_copies in held:
+        np.testing.assert_array_equal(out.numpy(), out_copy)
+        for g, c in zip(grads, grad_copies):
+            np.testing.assert_array_equal(g.numpy(), c)
+    assert compiled.source.count("in place") >= 2, compiled.source
