@@ -17,10 +17,11 @@ medians moved by 5-10%:
   backward: compiled against numpy's own per-op forward cost. Bar: <= 5x.
 glibc's malloc thresholds are raised first, as bench_convnet.py does for the tuned row
 (`bench_conv.keep_freed_memory`): with the defaults a convnet step pays 2,000-4,500 page
-faults (~2-3 ms) whose number depends on the process's allocation history, including the
-other rows run before it in the same process (`--default-malloc` keeps the defaults; the
-page faults per step are printed either way). `--cpu-time` times with the thread's CPU
-clock instead of the wall clock (less disturbed by other processes on a shared machine).
+faults (6-10 ms of system time in a 23-26 ms step here) whose number depends on the
+process's allocation history, including the other rows run in the same process
+(`--default-malloc` keeps the defaults; the page faults per step are printed either
+way). `--cpu-time` times with the thread's CPU clock instead of the wall clock (less
+disturbed by other processes on a shared machine).
 Run it on a quiet machine with OPENBLAS_NUM_THREADS=1.
 """
 
