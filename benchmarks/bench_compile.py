@@ -1,9 +1,13 @@
 """`tinygrad_edu.compile` against eager and hand-written numpy (issue 20's bars).
 
-    .venv/bin/python benchmarks/bench_compile.py [--repeats 200] [--rounds 3]
+    .venv/bin/python benchmarks/bench_compile.py [--steps 300] [--only convnet]
+                                                 [--default-malloc] [--cpu-time]
 
-Rows (median ms of a step; each cell the best median over `--rounds` rounds, the rows of a
-table alternating inside each round so a slow spell of the machine hits all of them):
+Rows (ms per step). The rows of a table run interleaved step by step (one step of each,
+the order rotating), and each ratio is the median over the steps of the ratio of two
+steps run side by side, with its quartiles: a slow spell of the shared machine hits both
+steps of a pair, so these ratios move by about 1% between runs where best-of-rounds
+medians moved by 5-10%:
 - MLP 784-256-10, batch 128, written with raw ops (`x @ W1 + b1`, relu, cross_entropy),
   a plain SGD update: eager, compiled, and the course's numpy step (bench_mlp_plain.py).
   Bar: compiled <= 1.10x numpy.
@@ -11,12 +15,20 @@ table alternating inside each round so a slow spell of the machine hits all of t
   tuned numpy step of bench_convnet.py. Bars: compiled no slower than eager, <= 1.05x tuned.
 - The 1,000-op chain of tiny ops (bench_core's x*1.0001 + 0.0001, exp, log), forward and
   backward: compiled against numpy's own per-op forward cost. Bar: <= 5x.
+glibc's malloc thresholds are raised first, as bench_convnet.py does for the tuned row
+(`bench_conv.keep_freed_memory`): with the defaults a convnet step pays 2,000-4,500 page
+faults (6-10 ms of system time in a 23-26 ms step here) whose number depends on the
+process's allocation history, including the other rows run in the same process
+(`--default-malloc` keeps the defaults; the page faults per step are printed either
+way). `--cpu-time` times with the thread's CPU clock instead of the wall clock (less
+disturbed by other processes on a shared machine).
 Run it on a quiet machine with OPENBLAS_NUM_THREADS=1.
 """
 
 from __future__ import annotations
 
 import argparse
+import resource
 import statistics
 import sys
 import time
@@ -31,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_convnet  # noqa: E402
 import bench_core  # noqa: E402
 import bench_mlp_plain  # noqa: E402
+from bench_conv import keep_freed_memory  # noqa: E402
 
 import tinygrad_edu as tg  # noqa: E402
 import tinygrad_edu.nn.functional as F  # noqa: E402
@@ -40,23 +53,38 @@ from tinygrad_edu.models import SmallConvNet  # noqa: E402
 N, D, H, C, LR = 128, 784, 256, 10, 0.01
 
 
-def median_ms(step: Callable[[], Any], repeats: int) -> float:
-    for _ in range(10):
-        step()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e3
+Clock = Callable[[], float]
 
 
-def best_of(rows: dict[str, Callable[[], Any]], repeats: int, rounds: int) -> dict[str, float]:
-    best = {k: float("inf") for k in rows}
-    for _ in range(rounds):
-        for k, step in rows.items():
-            best[k] = min(best[k], median_ms(step, repeats))
-    return best
+class Rows:
+    """Each row's step times (ms), the rows interleaved step by step, and page faults."""
+
+    def __init__(self, rows: dict[str, Callable[[], Any]], steps: int, clock: Clock) -> None:
+        for step in rows.values():
+            for _ in range(10):
+                step()
+        self.ms: dict[str, list[float]] = {k: [] for k in rows}
+        faults = dict.fromkeys(rows, 0)
+        labels = list(rows)
+        usage = resource.getrusage
+        for i in range(steps):  # one step of every row, the order rotating
+            for k in labels[i % len(labels):] + labels[:i % len(labels)]:
+                before = usage(resource.RUSAGE_SELF).ru_minflt
+                start = clock()
+                rows[k]()
+                self.ms[k].append((clock() - start) * 1e3)
+                faults[k] += usage(resource.RUSAGE_SELF).ru_minflt - before
+        self.faults = {k: v / steps for k, v in faults.items()}
+
+    def median(self, k: str) -> float:
+        return statistics.median(self.ms[k])
+
+    def ratio(self, k: str, base: str) -> str:
+        """The median of the ratios k / base of the steps run side by side, with their
+        quartiles: a slow spell of the machine hits both steps of a pair."""
+        r = sorted(a / b for a, b in zip(self.ms[k], self.ms[base]))
+        q = len(r) // 4
+        return f"{statistics.median(r):.3f}x {base} [{r[q]:.3f}, {r[-1 - q]:.3f}]"
 
 
 # ----------------------------------------------------------------------------- MLP
@@ -146,24 +174,40 @@ def chain_rows() -> dict[str, Callable[[], Any]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=200)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=300,
+                        help="steps of each row, the rows interleaved step by step")
+    parser.add_argument("--default-malloc", action="store_true",
+                        help="keep glibc's malloc thresholds (rows then pay page faults)")
+    parser.add_argument("--cpu-time", action="store_true",
+                        help="time with the thread's CPU clock instead of the wall clock")
+    parser.add_argument("--only", choices=["mlp", "convnet", "chain"], action="append",
+                        help="run only these tables (repeatable)")
     args = parser.parse_args()
-    mlp = best_of(mlp_rows(), args.repeats, args.rounds)
-    conv = best_of(convnet_rows(), max(args.repeats // 10, 5), args.rounds)
-    chain = best_of(chain_rows(), args.repeats // 4, args.rounds)
-    print("| row | ms | ratio | bar |")
-    print("|---|---|---|---|")
-    for k, v in mlp.items():
-        print(f"| MLP 784-256-10 step, raw ops: {k} | {v:.3f} | {v / mlp['numpy']:.2f}x numpy "
-              f"| {'<= 1.10x numpy' if k == 'compiled' else ''} |")
-    for k, v in conv.items():
-        print(f"| convnet step: {k} | {v:.2f} | {v / conv['eager']:.3f}x eager, "
-              f"{v / conv['numpy (tuned)']:.3f}x tuned | "
-              f"{'<= eager, <= 1.05x tuned' if k == 'compiled' else ''} |")
-    for k, v in chain.items():
-        print(f"| 1,000-op chain: {k} | {v:.3f} | {v / chain['numpy forward']:.2f}x numpy "
-              f"forward | {'<= 5x' if k.startswith('compiled') else ''} |")
+    print(f"# {keep_freed_memory(not args.default_malloc)}")
+    clock = time.thread_time if args.cpu_time else time.perf_counter
+    print(f"# clock: {'thread CPU time' if args.cpu_time else 'wall clock'}; "
+          f"{args.steps} steps of each row")
+    only = set(args.only or ["mlp", "convnet", "chain"])
+    print("| row | ms (median) | ratio, median of pairs [quartiles] | faults/step | bar |")
+    print("|---|---|---|---|---|")
+    if "mlp" in only:
+        mlp = Rows(mlp_rows(), args.steps, clock)
+        for k in mlp.ms:
+            print(f"| MLP 784-256-10 step, raw ops: {k} | {mlp.median(k):.3f} | "
+                  f"{mlp.ratio(k, 'numpy')} | {mlp.faults[k]:.0f} | "
+                  f"{'<= 1.10x numpy' if k == 'compiled' else ''} |")
+    if "convnet" in only:
+        conv = Rows(convnet_rows(), args.steps, clock)
+        for k in conv.ms:
+            print(f"| convnet step: {k} | {conv.median(k):.2f} | {conv.ratio(k, 'eager')}, "
+                  f"{conv.ratio(k, 'numpy (tuned)')} | {conv.faults[k]:.0f} | "
+                  f"{'<= eager, <= 1.05x tuned' if k == 'compiled' else ''} |")
+    if "chain" in only:
+        chain = Rows(chain_rows(), args.steps, clock)
+        for k in chain.ms:
+            print(f"| 1,000-op chain: {k} | {chain.median(k):.3f} | "
+                  f"{chain.ratio(k, 'numpy forward')} | {chain.faults[k]:.0f} | "
+                  f"{'<= 5x' if k.startswith('compiled') else ''} |")
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from tinygrad_edu.compile import runtime
 from tinygrad_edu.compile.emitters import spell, template_line
 from tinygrad_edu.compile.trace import Trace, backward_mode
 from tinygrad_edu.compile.tracer import Entry
@@ -37,6 +38,17 @@ from tinygrad_edu.ops.values import ValueConstant
 FRESH = frozenset({el.Add, el.Sub, el.Mul, el.Div, el.Neg, el.Exp, el.Log, el.Sqrt, el.Tanh,
                    el.Sigmoid, el.ReLU, el.Maximum, el.Minimum, el.Pow, el.Where, linalg.Linear,
                    linalg.MatMul, reduce.LogSoftmax, conv.ConvIm2col, windows.WindowMax})
+
+#: elementwise primitives written into a private input when it has the output's shape and
+#: dtype (`Program.in_place_line`): their ufunc on the same operands in the same order,
+#: correctly rounded, gives the bits the template's new array has. Transcendental ufuncs
+#: (exp, log, tanh) are left out: numpy may pick another SIMD loop for them in place.
+IN_PLACE = {el.Add: "np.add", el.Sub: "np.subtract", el.Mul: "np.multiply",
+            el.Div: "np.divide", el.Neg: "np.negative", el.Maximum: "np.maximum",
+            el.Minimum: "np.minimum"}
+#: ... for outputs of at least this many bytes: below it a new array costs little (numpy's
+#: small-array cache, malloc's bins) and `a + b` reads better in `.source`
+IN_PLACE_BYTES = 1 << 16
 
 #: shorter names for the values of a few primitives (`crossentropy_log_probs`)
 SHORT_NAMES = {"LabelCoefficients": "target_coef", "LogSoftmax": "log_probs",
@@ -138,10 +150,14 @@ class Program:
         assert e.op is not None
         self.arrays = e.arrays  # what `const` reads: the attribute arrays that are slots
         args = [self.arg(r) for r in e.ins]
-        expr = None if self.bound_per_call(e) else template_line(e.op, args, e.attrs,
-                                                                 self.const)
         where = f" in {e.where}" if e.where else ""
         comment = f"  # {e.op.__name__}{where}"
+        target = self.in_place_target(e)
+        if target is not None:  # a fresh array nothing else reads: write the result into it
+            return (f"{out_name} = {IN_PLACE[e.op]}({', '.join(args)}, out={target})"
+                    f"{comment}, in place")
+        expr = None if self.bound_per_call(e) else template_line(e.op, args, e.attrs,
+                                                                 self.const)
         if e.op is ValueConstant:
             expr = self.held_expression(e, args)
             comment += ", held constant (no gradient)"
@@ -208,7 +224,7 @@ class Program:
         for i, e in enumerate(tracer.entries[:self.trace.backward_start]):
             if e.guard is not None:
                 self.forward_lines.append(self.guard_line(e))
-            elif e.op is el.ReLU and e.out is not None and self.private(e.ins[0]):
+            elif e.op is el.ReLU and e.out is not None and self.writable(e.ins[0], e.out):
                 # its input is a fresh array nothing else reads: overwrite it, as relu_
                 x = self.arg(e.ins[0])
                 where = f" in {e.where}" if e.where else ""
@@ -264,6 +280,27 @@ class Program:
         kind, k = ref
         return (kind == "slot" and k in self.fresh_arrays and self.uses.get(k, 0) == 1
                 and self.trace.tracer.tensors[k].dtype.kind == "f")
+
+    def writable(self, ref: tuple[str, int], out: int) -> bool:
+        """A private array (`private`) that can hold the output of slot `out` in place: an
+        array (a ufunc on 0-d arrays gives a numpy scalar, which has no memory to write)
+        of the output's shape and dtype."""
+        if not self.private(ref):
+            return False
+        tensors = self.trace.tracer.tensors
+        a, y = tensors[ref[1]], tensors[out]
+        return a.ndim > 0 and a.shape == y.shape and a.dtype == y.dtype
+
+    def in_place_target(self, e: Entry) -> str | None:
+        """The name of an input `e`'s result can be written into (`IN_PLACE`), or None."""
+        if e.op not in IN_PLACE or e.attrs or e.out is None:
+            return None
+        if self.trace.tracer.tensors[e.out].array.nbytes < IN_PLACE_BYTES:
+            return None
+        for r in e.ins:
+            if self.writable(r, e.out):
+                return self.arg(r)
+        return None
 
     def emit_backward(self, entries: list[Entry]) -> None:
         trace, tracer = self.trace, self.trace.tracer
@@ -332,7 +369,7 @@ class Program:
             made = f"bind({node}, {inputs}, {self.names[fe.out]}, {needs})"
         else:
             template = self.fresh(f"{self.names[fe.out]}_template")
-            self.namespace[template] = stripped(fe.fn)
+            self.namespace[template] = runtime.Template(stripped(fe.fn))
             made = f"rebuild({template}, {inputs}, {self.names[fe.out]}, {needs})"
         outs = []
         for slot, want in zip(e.outs, wanted):
@@ -355,8 +392,6 @@ class Program:
 
     # ------------------------------------------------------------------ the whole
     def build(self) -> str:
-        from tinygrad_edu.compile import runtime
-
         self.namespace.update(check=runtime.check, bind=runtime.bind, rebuild=runtime.rebuild,
                               call_backward=runtime.call_backward)
         self.name_forward()

@@ -31,24 +31,36 @@ def bind(node: Function, inputs: tuple[Any, ...], output: Any, needs: tuple[bool
          ) -> Function:
     """Give a Function instance this call's inputs and output, and the gradients wanted,
     as the engine would."""
-    out = Tensor._wrap(np.asarray(output))
+    wrap = Tensor._wrap
+    out = wrap(output if type(output) is np.ndarray else np.asarray(output))
     node.needs_input_grad = needs
     node.parents = (None,) * len(inputs)  # `checked` then reads the shapes off the inputs
-    node.inputs = tuple(Tensor._wrap(np.asarray(a)) for a in inputs)
+    node.inputs = tuple([wrap(a if type(a) is np.ndarray else np.asarray(a)) for a in inputs])
     node._out = lambda: out
     return node
 
 
-def rebuild(template: Function, inputs: tuple[Any, ...], output: Any,
+class Template:
+    """A traced node's type and the attributes its forward set (axes, shapes; not the
+    trace's values: `codegen.stripped`), read once so `rebuild` only copies them."""
+
+    __slots__ = ("kind", "items")
+
+    def __init__(self, fn: Function) -> None:
+        self.kind = type(fn)
+        names = [name for klass in self.kind.__mro__ for name in getattr(klass, "__slots__", ())
+                 if name != "__weakref__" and hasattr(fn, name)]
+        items = [(name, getattr(fn, name)) for name in names]
+        items += list(getattr(fn, "__dict__", {}).items())
+        self.items = tuple(items)
+
+
+def rebuild(template: Template, inputs: tuple[Any, ...], output: Any,
             needs: tuple[bool, ...]) -> Function:
     """A fresh node with the template's attributes (those its forward set) and this
     call's values."""
-    node = object.__new__(type(template))
-    for klass in type(template).__mro__:
-        for name in getattr(klass, "__slots__", ()):
-            if name != "__weakref__" and hasattr(template, name):
-                setattr(node, name, getattr(template, name))
-    for name, value in getattr(template, "__dict__", {}).items():
+    node = object.__new__(template.kind)
+    for name, value in template.items:
         setattr(node, name, value)
     return bind(node, inputs, output, needs)
 
