@@ -15,6 +15,8 @@ medians moved by 5-10%:
   tuned numpy step of bench_convnet.py. Bars: compiled no slower than eager, <= 1.05x tuned.
 - The 1,000-op chain of tiny ops (bench_core's x*1.0001 + 0.0001, exp, log), forward and
   backward: compiled against numpy's own per-op forward cost. Bar: <= 5x.
+- With `--only seq`: the char-LM's LSTM and transformer steps (examples/char_lm.py),
+  eager and compiled (steps / 10 of each).
 glibc's malloc thresholds are raised first, as bench_convnet.py does for the tuned row
 (`bench_conv.keep_freed_memory`): with the defaults a convnet step pays 2,000-4,500 page
 faults (6-10 ms of system time in a 23-26 ms step here) whose number depends on the
@@ -172,6 +174,38 @@ def chain_rows() -> dict[str, Callable[[], Any]]:
             "eager fwd+bwd": run(chain), "compiled fwd+bwd": run(compiled)}
 
 
+# ----------------------------------------------------------------------------- sequence models
+
+
+def seq_rows(kind: str) -> dict[str, Callable[[], Any]]:
+    """examples/char_lm.py's model (`kind`: lstm or transformer), hidden 128, 64 characters
+    of context, batch 32, an Adam step: eager and compiled (no bar: per-node Python is a
+    smaller share of these steps than of the chain)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
+    import char_lm
+
+    rng = np.random.default_rng(0)
+    x, y = Tensor(rng.integers(0, 60, (32, 64))), Tensor(rng.integers(0, 60, (32, 64)))
+    rows: dict[str, Callable[[], Any]] = {}
+    for label in ("eager", "compiled"):
+        tg.manual_seed(0)
+        model = char_lm.build_model(tg, kind, 60, 128, 64)
+        opt = tg.optim.Adam(model.parameters(), lr=1e-3)
+
+        def loss(x: Tensor, y: Tensor, model: Any = model) -> Tensor:
+            return F.cross_entropy(model(x)[0].reshape(-1, 60), y.reshape(-1))
+
+        fn = tg.compile(loss) if label == "compiled" else loss
+
+        def step(fn: Any = fn, opt: Any = opt) -> None:
+            opt.zero_grad()
+            fn(x, y).backward()
+            opt.step()
+
+        rows[label] = step
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, default=300,
@@ -180,8 +214,9 @@ def main() -> None:
                         help="keep glibc's malloc thresholds (rows then pay page faults)")
     parser.add_argument("--cpu-time", action="store_true",
                         help="time with the thread's CPU clock instead of the wall clock")
-    parser.add_argument("--only", choices=["mlp", "convnet", "chain"], action="append",
-                        help="run only these tables (repeatable)")
+    parser.add_argument("--only", choices=["mlp", "convnet", "chain", "seq"],
+                        action="append", help="run only these tables (repeatable; the "
+                        "sequence models' table runs only when asked for)")
     args = parser.parse_args()
     print(f"# {keep_freed_memory(not args.default_malloc)}")
     clock = time.thread_time if args.cpu_time else time.perf_counter
@@ -208,6 +243,11 @@ def main() -> None:
             print(f"| 1,000-op chain: {k} | {chain.median(k):.3f} | "
                   f"{chain.ratio(k, 'numpy forward')} | {chain.faults[k]:.0f} | "
                   f"{'<= 5x' if k.startswith('compiled') else ''} |")
+    for kind in ("lstm", "transformer") if "seq" in only else ():
+        seq = Rows(seq_rows(kind), max(args.steps // 10, 5), clock)
+        for k in seq.ms:
+            print(f"| char-LM {kind} step (examples/char_lm.py): {k} | {seq.median(k):.1f} | "
+                  f"{seq.ratio(k, 'eager')} | {seq.faults[k]:.0f} | |")
 
 
 if __name__ == "__main__":

@@ -140,3 +140,27 @@ def test_changing_a_parameter_under_no_grad_is_refused() -> None:
     with pytest.raises(TraceError, match="in-place change of a tensor that requires grad"):
         tg.compile(clipped)(Tensor(np.ones(3)))
     np.testing.assert_array_equal(w.numpy(), [1.0, -2.0, 3.0])  # refused before any change
+
+
+def test_running_statistics_switching_train_and_eval_match_eager() -> None:
+    """Compiled training updates the statistics and counts the change in their versions,
+    as eager does; an eval program reads them as they are now (never a stale copy), and
+    the training program is not traced again by its own updates."""
+    def make() -> tg.nn.Module:
+        tg.manual_seed(0)
+        return tg.nn.Sequential(tg.nn.Linear(3, 4), tg.nn.BatchNorm1d(4),
+                                tg.nn.Unflatten(1, (2, 2)),
+                                tg.nn.InstanceNorm1d(2, track_running_stats=True)).double()
+
+    eager, ours = make(), make()
+    compiled = tg.compile(ours)
+    rng = np.random.default_rng(0)
+    for phase in ("train", "train", "eval", "train", "train", "eval", "eval"):
+        for m in (eager, ours):
+            m.train(phase == "train")
+        x = Tensor(rng.standard_normal((5, 3)))
+        np.testing.assert_array_equal(compiled(x).numpy(), eager(x).numpy(), err_msg=phase)
+        for (name, a), b in zip(ours.named_buffers(), eager.buffers()):
+            np.testing.assert_array_equal(a.numpy(), b.numpy(), err_msg=f"{phase}: {name}")
+            assert a._version == b._version, name
+    assert compiled.traces <= 4  # train once, eval after each round of training

@@ -68,6 +68,7 @@ class Compiled:
         self.__dict__["traces"] = 0
         self.__dict__["source"] = ""
         self.__dict__["_warned"] = False
+        self.__dict__["_own"] = {}  # id(tensor) -> version changes made by compiled calls
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.__dict__["_fn"], name)
@@ -95,10 +96,23 @@ class Compiled:
         try:
             if "backward" not in program.namespace:  # no gradient flows: no graph, as eager
                 with no_grad():
-                    return CompiledFunction.apply(*inputs, program=program)
-            return CompiledFunction.apply(*inputs, program=program)
+                    out = CompiledFunction.apply(*inputs, program=program)
+            else:
+                out = CompiledFunction.apply(*inputs, program=program)
         except Diverged:  # a library check's branch came out otherwise: run it eagerly
             return self._fn(*args)
+        self._count_updates(program)
+        return out
+
+    def _count_updates(self, program: Any) -> None:
+        """The generated forward wrote new values into tensors from outside (running
+        statistics): count the change in their versions, as eager's in-place update does.
+        This program reads them by reference, so its own record moves on with them; a
+        cache key discounts the changes compiled calls made (`_own`)."""
+        for t in program.updated_tensors():
+            t._bump_version()
+            program.refresh(t)
+            self._own[id(t)] = self._own.get(id(t), 0) + 1
 
     def _named(self) -> list[tuple[str, Tensor]]:
         if self._module is None:
@@ -124,7 +138,8 @@ class Compiled:
             parts.append(bindings(self._fn))
         if self._module is not None:
             parts.append(tuple(m.training for m in self._module.modules()))
-            parts.append(tuple((n, id(b.array), b._version) for n, b in self._buffers()))
+            parts.append(tuple((n, id(b.array), b._version - self._own.get(id(b), 0))
+                               for n, b in self._buffers()))
         parts.append(_state.default_dtype)
         return tuple(parts)
 
@@ -290,7 +305,17 @@ class _Built:
         self.live = [(c.tensor, c.array, c.version) for c in tracer.consts
                      if c.tensor() is not None and id(c.tensor()) not in captured]
         self.pruned = False
+        self.updated = [tracer.consts[k].tensor for k, _ in program.trace.updates]
         program.trace = None  # type: ignore[assignment]  # let the trace's values go
+
+    def updated_tensors(self) -> list[Tensor]:
+        """The outside tensors the generated forward changes in place, still alive."""
+        return [t for t in (ref() for ref in self.updated) if t is not None]
+
+    def refresh(self, t: Tensor) -> None:
+        """t was changed by this program's own call: its new version is the one to see."""
+        self.live = [(ref, array, t._version if ref() is t else version)
+                     for ref, array, version in self.live]
 
     def constants_unchanged(self) -> bool:
         if not self.pruned:  # the trace's own references are gone by the first call

@@ -165,9 +165,10 @@ def batch_norm(input: Any, running_mean: Tensor | None, running_var: Tensor | No
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are needed when "
                              "training=False")
-        inv_std = 1.0 / np.sqrt(running_var.array.reshape(shape) + eps)
-        xhat = (x - as_tensor(running_mean.array.reshape(shape).astype(x.dtype))) * (
-            as_tensor(inv_std.astype(x.dtype)))
+        # tensor ops on the buffers themselves (no numpy copies): compile reads them by
+        # reference, so a compiled call sees the statistics as they are now
+        inv_std = (1.0 / (running_var.reshape(shape) + eps).sqrt()).to(x.dtype)
+        xhat = (x - running_mean.reshape(shape).to(x.dtype)) * inv_std
     if weight is not None:
         xhat = xhat * _t(weight).reshape(shape)
     if bias is not None:

@@ -15,6 +15,7 @@ from tinygrad_edu.modes import get_default_dtype
 from tinygrad_edu.nn._layer_name import layer_name
 from tinygrad_edu.nn.module import Module
 from tinygrad_edu.nn.parameter import Parameter
+from tinygrad_edu.ops.values import held
 from tinygrad_edu.tensor import Tensor, as_tensor
 
 __all__ = ["group_norm", "instance_norm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",
@@ -93,24 +94,34 @@ def instance_norm(input: Any, running_mean: Tensor | None = None,
             raise ValueError(f"instance_norm: expected more than 1 spatial element when "
                              f"training, got input of shape {x.shape}")
         if running_mean is not None and running_var is not None:
-            with no_grad():
-                a = x.array.astype(np.float64)
-                mean = a.mean(axis=axes)
-                var = a.var(axis=axes, ddof=1)
-                m = momentum
-                running_mean.copy_((running_mean.array * (1 - m) + mean.mean(0) * m)
-                                   .astype(running_mean.dtype))
-                running_var.copy_((running_var.array * (1 - m) + var.mean(0) * m)
-                                  .astype(running_var.dtype))
+            with no_grad():  # held: compile replays the update on every call
+                running_mean.copy_(held(instance_running_mean, running_mean, x,
+                                        momentum=momentum, axes=axes))
+                running_var.copy_(held(instance_running_var, running_var, x,
+                                       momentum=momentum, axes=axes))
         y = _normalize(x, axes, eps)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("instance_norm: running_mean and running_var are needed when "
                              "use_input_stats=False")
-        inv_std = 1.0 / np.sqrt(running_var.array.reshape(stats_shape) + eps)
-        y = (x - as_tensor(running_mean.array.reshape(stats_shape).astype(x.dtype))) * (
-            as_tensor(inv_std.astype(x.dtype)))
+        inv_std = (1.0 / (running_var.reshape(stats_shape) + eps).sqrt()).to(x.dtype)
+        y = (x - running_mean.reshape(stats_shape).to(x.dtype)) * inv_std
     return _affine("instance_norm", y, x, weight, bias)
+
+
+def instance_running_mean(running: np.ndarray, x: np.ndarray, momentum: float,
+                          axes: tuple[int, ...]) -> np.ndarray:
+    """(1 - momentum) running + momentum * (the instances' means, averaged over the
+    batch), computed in float64, in running's dtype."""
+    mean = x.astype(np.float64).mean(axis=axes).mean(0)
+    return (running * (1 - momentum) + mean * momentum).astype(running.dtype)
+
+
+def instance_running_var(running: np.ndarray, x: np.ndarray, momentum: float,
+                         axes: tuple[int, ...]) -> np.ndarray:
+    """The same for the instances' unbiased variances."""
+    var = x.astype(np.float64).var(axis=axes, ddof=1).mean(0)
+    return (running * (1 - momentum) + var * momentum).astype(running.dtype)
 
 
 class GroupNorm(Module):
