@@ -304,18 +304,25 @@ def cat_last(a: Tensor, b: Tensor) -> Tensor:
 def abs_pow_zero_safe(x: Tensor, p: float) -> Tensor:
     """|x|^p with gradient 0 where x == 0 (for p < 1 the slope there is infinite and the
     chain rule would give nan; PyTorch's norms take 0), by the same trick as below."""
-    zero = x.array == 0
-    if not zero.any():
+    # Under compile always the masked form (the same values and gradients when nothing is
+    # 0), its mask held: the generated code recomputes it on every call.
+    if _state.trace is None and not (x.array == 0).any():
         return x.abs() ** p
-    return (x.abs().where(~zero, 1.0) ** p).where(~zero, 0.0)
+    nonzero = held(is_nonzero, x)
+    return (x.abs().where(nonzero, 1.0) ** p).where(nonzero, 0.0)
 
 
 def root_zero_safe(s: Tensor, p: float) -> Tensor:
     """s^(1/p) for s >= 0, with gradient 0 where s == 0 (the root's slope there is infinite
     and the chain rule would give inf * 0 = nan): those entries go through the root as 1
     and are then replaced by the constant 0, so no gradient reaches them."""
-    zero = s.array == 0
     root = (lambda t: t.sqrt()) if p == 2.0 else (lambda t: t ** (1.0 / p))
-    if not zero.any():
+    if _state.trace is None and not (s.array == 0).any():  # compile: the masked form
         return root(s)
-    return root(s.where(~zero, 1.0)).where(~zero, 0.0)
+    nonzero = held(is_nonzero, s)
+    return root(s.where(nonzero, 1.0)).where(nonzero, 0.0)
+
+
+def is_nonzero(a: np.ndarray) -> np.ndarray:
+    """The entries that are not 0 (NaN included), a held mask."""
+    return a != 0

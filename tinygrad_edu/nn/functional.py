@@ -83,10 +83,15 @@ def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     z = x * beta if beta != 1 else x
     # PyTorch's kinks at beta * x == threshold: the value and first derivative are the soft
     # branch's, but the second derivative is 0 (its double backward tests < threshold).
-    s, d, k = _kink(z, z.array == threshold)
+    s, d, k = _kink(z, z == threshold)  # held masks: compile recomputes them per call
     soft = s.softplus() + d * k.sigmoid()
     soft = soft * (1.0 / beta) if beta != 1 else soft
-    return where(x.array * beta > threshold, x, soft)
+    return where(held(above_threshold, x, beta=beta, threshold=threshold), x, soft)
+
+
+def above_threshold(a: np.ndarray, beta: float, threshold: float) -> np.ndarray:
+    """softplus's linear region, beta * x > threshold (held)."""
+    return a * beta > threshold
 
 
 def softmax(input: Any, dim: int | None = None, dtype: Any = None) -> Tensor:
