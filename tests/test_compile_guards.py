@@ -284,3 +284,53 @@ def test_packing_by_lengths_passed_in_is_refused() -> None:
     fixed = tg.compile(lambda t: pad_packed_sequence(pack_padded_sequence(t, [3, 2]))[0])
     np.testing.assert_array_equal(fixed(x).numpy(),
                                   pad_packed_sequence(pack_padded_sequence(x, [3, 2]))[0].numpy())
+
+
+# ----------------------------------------------------------------------------- normalization
+
+
+def test_batch_norm_eval_reads_the_running_statistics_on_every_call() -> None:
+    """Eval-mode batch_norm reads the running statistics through Tensor ops: a later
+    change to them (training, `load_state_dict`, `copy_`) is seen by the compiled call."""
+    x = Tensor(np.random.default_rng(0).standard_normal((4, 3)), requires_grad=True)
+    bn = tg.nn.BatchNorm1d(3).double().eval()
+    compiled = tg.compile(lambda t: bn(t))
+    np.testing.assert_array_equal(compiled(x).numpy(), bn(x).numpy())
+    bn.running_mean.copy_(Tensor(np.array([1.0, 2.0, 3.0])))
+    bn.running_var.copy_(Tensor(np.array([4.0, 2.0, 3.0])))
+    np.testing.assert_array_equal(compiled(x).numpy(), bn(x).numpy())
+    bn.train()
+    bn(Tensor(np.random.default_rng(1).standard_normal((4, 3))))  # updates the statistics
+    bn.eval()
+    out = compiled(x)
+    np.testing.assert_array_equal(out.numpy(), bn(x).numpy())
+    (g,) = tg.grad(out.sum(), [x])
+    (g_e,) = tg.grad(bn(x).sum(), [x])
+    np.testing.assert_array_equal(g.numpy(), g_e.numpy())
+
+
+def test_batch_norm_eval_statistics_passed_in_are_inputs() -> None:
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    _same_as_eager(lambda t, m, v: F.batch_norm(t, m, v, training=False),
+                   [x, np.zeros(3), np.ones(3)],
+                   [[x, np.array([1.0, -2.0, 0.5]), np.array([4.0, 0.25, 1e-9])]])
+
+
+def test_instance_norm_running_statistics_are_read_and_updated_per_call() -> None:
+    """InstanceNorm with running statistics: eval reads them per call, training replays
+    their update (held) on every call, as eager."""
+    xs = [Tensor(np.random.default_rng(i).standard_normal((2, 3, 4))) for i in range(3)]
+    ours = tg.nn.InstanceNorm1d(3, track_running_stats=True).double()
+    ref = tg.nn.InstanceNorm1d(3, track_running_stats=True).double()
+    compiled = tg.compile(lambda t: ours(t))
+    for x in xs:
+        np.testing.assert_array_equal(compiled(x).numpy(), ref(x).numpy())
+        np.testing.assert_array_equal(ours.running_mean.numpy(), ref.running_mean.numpy())
+        np.testing.assert_array_equal(ours.running_var.numpy(), ref.running_var.numpy())
+    ours.eval()
+    ref.eval()
+    evaluated = tg.compile(lambda t: ours(t))
+    np.testing.assert_array_equal(evaluated(xs[0]).numpy(), ref(xs[0]).numpy())
+    for m in (ours, ref):
+        m.running_mean.copy_(Tensor(np.array([1.0, 2.0, 3.0])))
+    np.testing.assert_array_equal(evaluated(xs[1]).numpy(), ref(xs[1]).numpy())

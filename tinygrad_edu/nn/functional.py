@@ -170,9 +170,10 @@ def batch_norm(input: Any, running_mean: Tensor | None, running_var: Tensor | No
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are needed when "
                              "training=False")
-        inv_std = 1.0 / np.sqrt(running_var.array.reshape(shape) + eps)
-        xhat = (x - as_tensor(running_mean.array.reshape(shape).astype(x.dtype))) * (
-            as_tensor(inv_std.astype(x.dtype)))
+        # Tensor ops on the (detached) running statistics, not numpy on their arrays: under
+        # compile they are read on every call, so later changes to them are seen
+        inv_std = 1.0 / (running_var.detach().reshape(shape) + eps).sqrt()
+        xhat = (x - running_mean.detach().reshape(shape).to(x.dtype)) * inv_std.to(x.dtype)
     if weight is not None:
         xhat = xhat * _t(weight).reshape(shape)
     if bias is not None:

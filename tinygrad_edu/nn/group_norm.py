@@ -15,6 +15,7 @@ from tinygrad_edu.modes import get_default_dtype
 from tinygrad_edu.nn._layer_name import layer_name
 from tinygrad_edu.nn.module import Module
 from tinygrad_edu.nn.parameter import Parameter
+from tinygrad_edu.ops.values import held
 from tinygrad_edu.tensor import Tensor, as_tensor
 
 __all__ = ["group_norm", "instance_norm", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d",
@@ -65,6 +66,15 @@ def group_norm(input: Any, num_groups: int, weight: Any = None, bias: Any = None
     return _affine("group_norm", y, x, weight, bias)
 
 
+def instance_running_average(running: np.ndarray, x: np.ndarray, momentum: float,
+                             axes: tuple[int, ...], ddof: int | None) -> np.ndarray:
+    """(1 - momentum) running + momentum * the batch mean of the instances' means (ddof
+    None) or unbiased variances (ddof 1), in float64, in running's dtype."""
+    a = x.astype(np.float64)
+    stat = a.mean(axis=axes) if ddof is None else a.var(axis=axes, ddof=ddof)
+    return (running * (1 - momentum) + stat.mean(0) * momentum).astype(running.dtype)
+
+
 def instance_norm(input: Any, running_mean: Tensor | None = None,
                   running_var: Tensor | None = None, weight: Any = None, bias: Any = None,
                   use_input_stats: bool = True, momentum: float = 0.1,
@@ -93,23 +103,19 @@ def instance_norm(input: Any, running_mean: Tensor | None = None,
             raise ValueError(f"instance_norm: expected more than 1 spatial element when "
                              f"training, got input of shape {x.shape}")
         if running_mean is not None and running_var is not None:
-            with no_grad():
-                a = x.array.astype(np.float64)
-                mean = a.mean(axis=axes)
-                var = a.var(axis=axes, ddof=1)
-                m = momentum
-                running_mean.copy_((running_mean.array * (1 - m) + mean.mean(0) * m)
-                                   .astype(running_mean.dtype))
-                running_var.copy_((running_var.array * (1 - m) + var.mean(0) * m)
-                                  .astype(running_var.dtype))
+            with no_grad():  # held: compile replays the update on every call
+                running_mean.copy_(held(instance_running_average, running_mean, x,
+                                        momentum=momentum, axes=axes, ddof=None))
+                running_var.copy_(held(instance_running_average, running_var, x,
+                                       momentum=momentum, axes=axes, ddof=1))
         y = _normalize(x, axes, eps)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("instance_norm: running_mean and running_var are needed when "
                              "use_input_stats=False")
-        inv_std = 1.0 / np.sqrt(running_var.array.reshape(stats_shape) + eps)
-        y = (x - as_tensor(running_mean.array.reshape(stats_shape).astype(x.dtype))) * (
-            as_tensor(inv_std.astype(x.dtype)))
+        # Tensor ops on the running statistics: compile reads them on every call
+        inv_std = 1.0 / (running_var.detach().reshape(stats_shape) + eps).sqrt()
+        y = (x - running_mean.detach().reshape(stats_shape).to(x.dtype)) * inv_std.to(x.dtype)
     return _affine("instance_norm", y, x, weight, bias)
 
 
