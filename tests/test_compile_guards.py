@@ -334,3 +334,82 @@ def test_instance_norm_running_statistics_are_read_and_updated_per_call() -> Non
     for m in (ours, ref):
         m.running_mean.copy_(Tensor(np.array([1.0, 2.0, 3.0])))
     np.testing.assert_array_equal(evaluated(xs[1]).numpy(), ref(xs[1]).numpy())
+
+
+# ----------------------------------------------------------------------------- indices
+
+
+def test_one_hot_codes_are_held_and_the_range_check_a_guard() -> None:
+    compiled = tg.compile(lambda x, t: (x * F.one_hot(t, 3)).sum())
+    x = Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    for labels in ([0, 2], [1, 1], [2, 0]):
+        t = Tensor(np.array(labels))
+        out = compiled(x, t)
+        np.testing.assert_array_equal(out.numpy(), (x * F.one_hot(t, 3)).sum().numpy())
+        (g,) = tg.grad(out, [x])
+        np.testing.assert_array_equal(g.numpy(), np.eye(3)[labels])
+    with pytest.raises(ValueError, match=r"one_hot: labels must be in \[0, 3\), got values "
+                                         "from 0 to 3"):
+        compiled(x, Tensor(np.array([0, 3])))
+    assert compiled.traces == 1
+    with pytest.raises(TraceError, match=r"one_hot\(num_classes=-1\) reads the value"):
+        tg.compile(lambda x, t: (x * F.one_hot(t)).sum())(x, Tensor(np.array([0, 2])))
+
+
+def test_median_along_a_dim_holds_its_index() -> None:
+    _same_as_eager(lambda t: t.reshape(2, 2).median(dim=1).values, [ORDINARY],
+                   [[_a(3.0, -1.0, np.nan, 7.0)], [_a(1.0, 1.0, -2.0, -3.0)]])
+    _same_as_eager(lambda t: t.reshape(2, 2).nanmedian(dim=0).values * 2, [ORDINARY],
+                   [[_a(3.0, np.nan, np.nan, 7.0)], [_a(1.0, 1.0, -2.0, -3.0)]])
+
+
+def test_median_over_all_elements_is_refused() -> None:
+    """Its gradient is shared among the tied entries, whose number sets a shape."""
+    with pytest.raises(TraceError, match=r"median\(\) over all elements reads the value"):
+        tg.compile(lambda t: t.median())(Tensor(ORDINARY, requires_grad=True))
+
+
+def test_adaptive_max_pool_sources_are_held() -> None:
+    x = np.random.default_rng(0).standard_normal((1, 2, 5))
+    later = [[x[..., ::-1].copy()], [np.where(x > 0, np.nan, x)], [-x]]
+    _same_as_eager(lambda t: F.adaptive_max_pool1d(t, 2), [x], later)
+    compiled = tg.compile(lambda t: F.adaptive_max_pool1d(t, 3, return_indices=True)[1] * 1.0)
+    for values in [x, *[v[0] for v in later]]:
+        np.testing.assert_array_equal(
+            compiled(Tensor(values)).numpy(),
+            F.adaptive_max_pool1d(Tensor(values), 3, return_indices=True)[1].numpy())
+    assert compiled.traces == 1
+
+
+def test_max_pool_indices_are_held() -> None:
+    x = np.random.default_rng(0).standard_normal((1, 1, 4, 4))
+    compiled = tg.compile(lambda t: F.max_pool2d(t, 2, return_indices=True)[1] * 1.0)
+    for values in (x, -x, np.ascontiguousarray(x[..., ::-1, :])):
+        np.testing.assert_array_equal(
+            compiled(Tensor(values)).numpy(),
+            F.max_pool2d(Tensor(values), 2, return_indices=True)[1].numpy())
+    assert compiled.traces == 1
+
+
+def test_cdist_scale_is_held() -> None:
+    """cdist goes through vector_norm, whose 2-norm scale max |x| is held."""
+    y = np.arange(6.0).reshape(3, 2)
+    _same_as_eager(lambda a, b: tg.cdist(a, b), [np.ones((2, 2)), y],
+                   [[y[:2].copy(), y], [np.zeros((2, 2)), np.zeros((3, 2))]], diff=(0, 1))
+
+
+@pytest.mark.parametrize("inplace", [False, True])
+def test_feature_dropout_draws_a_fresh_mask_per_call(inplace: bool) -> None:
+    def fn(t: Tensor) -> Tensor:
+        return F.dropout2d(t * 1.0, 0.5, inplace=inplace)
+
+    compiled = tg.compile(fn)
+    x = np.random.default_rng(0).standard_normal((3, 4, 2, 2))
+    for seed in (0, 1, 2):
+        tg.manual_seed(seed)
+        out, (g,) = _run(compiled, [x], (0,))
+        tg.manual_seed(seed)
+        out_e, (g_e,) = _run(fn, [x], (0,))
+        np.testing.assert_array_equal(out, out_e)
+        np.testing.assert_array_equal(g, g_e)
+    assert compiled.traces == 1

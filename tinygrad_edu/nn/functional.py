@@ -15,12 +15,13 @@ from tinygrad_edu.autograd import no_grad
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.functional import linear as _linear
 from tinygrad_edu.functional import where
+from tinygrad_edu.modes import _state, value_check
 from tinygrad_edu.nn._pad import pad
 from tinygrad_edu.nn._piecewise import _kink, _overwrite, _t, elu, hardtanh, softmax_dim
 from tinygrad_edu.nn._special import Erf
 from tinygrad_edu.ops.constants import DropoutMask
 from tinygrad_edu.ops.values import held
-from tinygrad_edu.tensor import Tensor, as_tensor
+from tinygrad_edu.tensor import Tensor
 
 # ----------------------------------------------------------------------------- affine
 
@@ -238,11 +239,21 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     if t.dtype.kind not in "iu":
         raise TypeError(f"one_hot: expected an integer tensor of class labels, got {t.dtype}")
     labels = t.array
+    if num_classes == -1 and _state.trace is not None:  # the largest label sets the shape
+        _state.trace.read_value(t, "one_hot(num_classes=-1)")
     n = int(labels.max()) + 1 if num_classes == -1 and labels.size else num_classes
+    value_check(check_one_hot_range, t, n=n)  # a guard: compile repeats it on every call
+    return held(one_hot_codes, t, n=n)  # held: compile recomputes it from each call's labels
+
+
+def check_one_hot_range(labels: np.ndarray, n: int) -> None:
     if labels.size and (labels.min() < 0 or labels.max() >= n):
         raise ValueError(f"one_hot: labels must be in [0, {n}), got values from "
                          f"{labels.min()} to {labels.max()}")
-    return as_tensor((labels[..., None] == np.arange(max(n, 0))).astype(np.int64))
+
+
+def one_hot_codes(labels: np.ndarray, n: int) -> np.ndarray:
+    return (labels[..., None] == np.arange(max(n, 0))).astype(np.int64)
 
 
 def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:
