@@ -413,3 +413,18 @@ def test_feature_dropout_draws_a_fresh_mask_per_call(inplace: bool) -> None:
         np.testing.assert_array_equal(out, out_e)
         np.testing.assert_array_equal(g, g_e)
     assert compiled.traces == 1
+
+
+def test_argmax_max_indices_and_logical_reductions_are_held() -> None:
+    """argmax/argmin, max(dim)'s indices, integer max/min and any/all are held: used in the
+    graph they follow each call's values, and a Python branch on them is refused."""
+    x = np.array([[0.5, -1.0, 2.0], [3.0, 0.25, -2.0]])
+    later = [[x[:, ::-1].copy()], [-x], [np.array([[np.nan, 1.0, 2.0], [1.0, 1.0, 1.0]])]]
+    _same_as_eager(lambda t: t.gather(1, t.argmax(dim=1, keepdim=True)) * 2.0, [x], later)
+    _same_as_eager(lambda t: t.gather(1, t.argmin(1, keepdim=True)), [x], later)
+    _same_as_eager(lambda t: t * t.max(dim=0).indices + t.reshape(-1)[t.argmax()], [x], later)
+    _same_as_eager(lambda t: t * (t > 0).any(dim=1, keepdim=True) + (t < 1).all(), [x], later)
+    _same_as_eager(lambda t: t * (t > 0).int().amax(dim=0) - (t > 0).int().max(dim=1).indices[0],
+                   [x], later)
+    with pytest.raises(TraceError, match="reads the value of a traced tensor"):
+        tg.compile(lambda t: t * 2 if (t > 0).any() else t)(Tensor(x))
