@@ -428,3 +428,10 @@ def test_argmax_max_indices_and_logical_reductions_are_held() -> None:
                    [x], later)
     with pytest.raises(TraceError, match="reads the value of a traced tensor"):
         tg.compile(lambda t: t * 2 if (t > 0).any() else t)(Tensor(x))
+
+
+def test_floor_divide_and_remainder_hold_the_quotient() -> None:
+    y = np.array([1.5, -2.0, 0.75, 3.0])
+    _same_as_eager(lambda t, d: t % d + t // d, [ORDINARY, y],
+                   [[_a(7.0, -7.0, np.nan, np.inf), y], [ORDINARY, _a(0.0, -0.25, 4.0, -1.0)]],
+                   diff=(0, 1))
