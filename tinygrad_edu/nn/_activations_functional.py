@@ -19,7 +19,17 @@ import numpy as np
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.functional import where
 from tinygrad_edu.modes import _state, is_grad_enabled, value_check
-from tinygrad_edu.nn._piecewise import _kink, _overwrite, _t, elu, hardtanh, softmax_dim
+from tinygrad_edu.nn._piecewise import (
+    _kink,
+    _overwrite,
+    _t,
+    above_zero_or_nan,
+    at_most_zero,
+    elu,
+    hardtanh,
+    is_zero,
+    softmax_dim,
+)
 from tinygrad_edu.ops.values import held
 from tinygrad_edu.tensor import Tensor, as_tensor
 
@@ -63,8 +73,8 @@ def celu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     # As `elu`: the branch is chosen by the sign of x itself (alpha may be negative), NaN
     # takes the linear branch and stays NaN, exp sees only x <= 0 (0 elsewhere), and at 0
     # the second derivative is PyTorch's 0 (`_kink`: f(s) + d f'(k) with f' = e^(k/alpha)).
-    linear = ~(x <= 0)  # held masks: compile recomputes them on every call
-    s, d, k = _kink(x.where(~linear, 0.0), x == 0)
+    linear = held(above_zero_or_nan, x)  # held masks: compile recomputes them per call
+    s, d, k = _kink(x.where(held(at_most_zero, x), 0.0), held(is_zero, x))
     negative = ((s * (1.0 / alpha)).exp() - 1.0) * alpha + d * (k * (1.0 / alpha)).exp()
     return where(linear, x, negative)
 
@@ -192,14 +202,14 @@ def prelu(input: Any, weight: Any) -> Tensor:
         w = w.reshape(1, channels, *([1] * (x.ndim - 2)))
     # the masks are held and the branch test a guard: compile repeats them on every call
     if value_check(has_zero, x):
-        kink = x == 0
+        kink = held(is_zero, x)
         # At x = 0, x * w would give d2/dx dw = 1; PyTorch's is 0. So there x is a constant
         # (value 0) and the x-gradient comes from d * w.detach() (d: value 0, slope 1).
         at_kink = x.where(kink, 0.0)
         negative = w * x.where(~kink, x.detach()) + (at_kink - at_kink.detach()) * w.detach()
     else:
         negative = w * x
-    return where(~(x <= 0), x, negative)
+    return where(held(above_zero_or_nan, x), x, negative)
 
 
 # ----------------------------------------------------------------------------- similarities

@@ -84,10 +84,14 @@ def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     z = x * beta if beta != 1 else x
     # PyTorch's kinks at beta * x == threshold: the value and first derivative are the soft
     # branch's, but the second derivative is 0 (its double backward tests < threshold).
-    s, d, k = _kink(z, z == threshold)  # held masks: compile recomputes them per call
+    s, d, k = _kink(z, held(equals, z, value=threshold))  # held masks: recomputed per call
     soft = s.softplus() + d * k.sigmoid()
     soft = soft * (1.0 / beta) if beta != 1 else soft
     return where(held(above_threshold, x, beta=beta, threshold=threshold), x, soft)
+
+
+def equals(a: np.ndarray, value: float) -> np.ndarray:
+    return a == value
 
 
 def above_threshold(a: np.ndarray, beta: float, threshold: float) -> np.ndarray:
