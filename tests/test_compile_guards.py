@@ -435,3 +435,15 @@ def test_floor_divide_and_remainder_hold_the_quotient() -> None:
     _same_as_eager(lambda t, d: t % d + t // d, [ORDINARY, y],
                    [[_a(7.0, -7.0, np.nan, np.inf), y], [ORDINARY, _a(0.0, -0.25, 4.0, -1.0)]],
                    diff=(0, 1))
+
+
+def test_cross_entropy_traced_with_masked_logits_holds_the_unused_mask() -> None:
+    """With a -inf logit at trace time the logits are zeroed where the coefficients are 0;
+    that mask follows each call's labels (held)."""
+    inf = np.inf
+    logits = np.array([[-inf, 0.5, 1.0], [0.2, -inf, 0.1]])
+    for reduction in ("mean", "none"):
+        _same_as_eager(lambda x, t: F.cross_entropy(x, t, reduction=reduction),
+                       [logits, np.array([1, 2])],
+                       [[logits, np.array([2, 0])], [logits * 2, np.array([1, 0])],
+                        [np.zeros((2, 3)), np.array([0, 0])]])

@@ -50,6 +50,7 @@ from tinygrad_edu.nn._regression_losses import (  # noqa: F401  (re-exported)
 )
 from tinygrad_edu.ops.constants import LabelCoefficients
 from tinygrad_edu.ops.linalg import Einsum
+from tinygrad_edu.ops.values import held
 from tinygrad_edu.tensor import Tensor, as_tensor
 
 #: warnings point at the user's call: user -> composite wrapper -> the loss -> the check
@@ -107,9 +108,9 @@ def _picked_sum(x: Tensor, log_probs: Tensor, target: Any, w: np.ndarray | None,
                "reduction": reduction}
     coef = LabelCoefficients.apply(labels, build=_cross_entropy_coefficients, options=options)
     if reduction == "none":
-        terms = _unused_zeroed(log_probs, coef.array) * coef
+        terms = _unused_zeroed(log_probs, coef) * coef
         return per_example(-terms.sum(axis=1), x)
-    out = Einsum.apply(_unused_zeroed(log_probs, coef.array), coef, inputs_labels=("ab", "ab"),
+    out = Einsum.apply(_unused_zeroed(log_probs, coef), coef, inputs_labels=("ab", "ab"),
                        out_labels="", optimize=False)
     if reduction == "sum" or (labelled if w is None else value_check(_any_weight, coef)):
         return out
@@ -157,11 +158,15 @@ def _cross_entropy_coefficients(target: np.ndarray, num_classes: int, dtype: np.
     return scaled.astype(dtype, copy=False)
 
 
-def _unused_zeroed(t: Tensor, coef: np.ndarray) -> Tensor:
+def _unused_zeroed(t: Tensor, coef: Tensor) -> Tensor:
     """t with 0 where coef is 0, if t has infinities: a masked logit (-inf) times its zero
     coefficient would otherwise turn the sum into nan. (The finiteness test is a guard of
-    compiled code: `modes.value_check`.)"""
-    return t if value_check(_all_finite, t) else t.where(coef != 0, 0.0)
+    compiled code: `modes.value_check`; the mask is held, recomputed per call.)"""
+    return t if value_check(_all_finite, t) else t.where(held(_nonzero, coef), 0.0)
+
+
+def _nonzero(a: np.ndarray) -> np.ndarray:
+    return a != 0
 
 
 def _all_finite(a: np.ndarray) -> bool:
