@@ -443,7 +443,33 @@ def test_cross_entropy_traced_with_masked_logits_holds_the_unused_mask() -> None
     inf = np.inf
     logits = np.array([[-inf, 0.5, 1.0], [0.2, -inf, 0.1]])
     for reduction in ("mean", "none"):
-        _same_as_eager(lambda x, t: F.cross_entropy(x, t, reduction=reduction),
+        _same_as_eager(lambda x, t: F.cross_entropy(x, t, reduction=reduction),  # noqa: B023
                        [logits, np.array([1, 2])],
                        [[logits, np.array([2, 0])], [logits * 2, np.array([1, 0])],
                         [np.zeros((2, 3)), np.array([0, 0])]])
+
+
+def test_class_weights_changed_in_place_or_passed_in() -> None:
+    """A class weight tensor of another dtype than the scores was converted to a numpy
+    constant: changed in place later (`copy_`), the compiled loss kept the old weights. It
+    is held now: the change makes the next call trace again; where the weights enter the
+    graph (multi_margin_loss, probability targets) a weight passed in is read per call;
+    as an option of the label coefficients (cross_entropy / nll_loss with labels) a weight
+    passed in is refused."""
+    x = Tensor(np.array([[0.5, -1.0, 2.0], [0.1, 0.2, -0.3]]), requires_grad=True)
+    t = Tensor(np.array([0, 2]))
+    for loss in ("cross_entropy", "nll_loss", "multi_margin_loss"):
+        w = Tensor(np.array([1.0, 2.0, 3.0], dtype=np.float32))
+        fn = getattr(F, loss)
+        compiled = tg.compile(lambda a, b: fn(a, b, weight=w))  # noqa: B023
+        compiled(x, t)
+        w.copy_(Tensor(np.array([5.0, 1.0, 0.5])))
+        np.testing.assert_array_equal(compiled(x, t).numpy(), fn(x, t, weight=w).numpy())
+    probs = np.array([[0.2, 0.3, 0.5], [1.0, 0.0, 0.0]])
+    for fn, target in ((F.multi_margin_loss, t.numpy()), (F.cross_entropy, probs)):
+        _same_as_eager(lambda a, b, ww: fn(a, b, weight=ww),  # noqa: B023
+                       [x.numpy(), target, np.array([1.0, 2.0, 3.0])],
+                       [[x.numpy(), target, np.array([5.0, 1.0, 0.5])]])
+    with pytest.raises(TraceError, match="cross_entropy's class weight reads the value"):
+        tg.compile(lambda a, b, ww: F.cross_entropy(a, b, weight=ww))(
+            x, t, Tensor(np.array([1.0, 2.0, 3.0])))

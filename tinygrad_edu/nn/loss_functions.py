@@ -83,9 +83,10 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
         raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
     x = float_input(input, name)
     x2 = class_dim_last(x, name, target)
-    w = class_weight(weight, x, name)
     t_dtype = target.dtype if isinstance(target, Tensor) else np.asarray(target).dtype
-    if t_dtype.kind == "f" and np.shape(target) == x.shape:
+    soft = t_dtype.kind == "f" and np.shape(target) == x.shape
+    w = class_weight(weight, x, name, constant=not soft)  # labels: an option of a primitive
+    if soft:
         return _cross_entropy_soft(x, x2, as_tensor(target).to(x.dtype), w, reduction,
                                    label_smoothing)
     class_labels(x, target, name, ignore_index, soft_ok=True, range_check=False)
@@ -93,7 +94,7 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
                        reduction)
 
 
-def _picked_sum(x: Tensor, log_probs: Tensor, target: Any, w: np.ndarray | None, name: str,
+def _picked_sum(x: Tensor, log_probs: Tensor, target: Any, w: Tensor | None, name: str,
                 ignore_index: int, label_smoothing: float, reduction: str) -> Tensor:
     """-sum_c w_c q_nc log_probs_nc, reduced, for integer labels (q their smoothed one-hot
     rows): cross_entropy's and nll_loss's value.
@@ -104,7 +105,9 @@ def _picked_sum(x: Tensor, log_probs: Tensor, target: Any, w: np.ndarray | None,
     labelled = value_check(check_label_range, labels, num_classes=log_probs.shape[1],
                            ignore_index=ignore_index, name=name)
     options = {"num_classes": log_probs.shape[1], "dtype": x.dtype,
-               "ignore_index": ignore_index, "weight": w, "label_smoothing": label_smoothing,
+               "ignore_index": ignore_index,
+               "weight": None if w is None else w.array,  # held under compile: per call
+               "label_smoothing": label_smoothing,
                "reduction": reduction}
     coef = LabelCoefficients.apply(labels, build=_cross_entropy_coefficients, options=options)
     if reduction == "none":
@@ -173,14 +176,14 @@ def _all_finite(a: np.ndarray) -> bool:
     return bool(np.isfinite(a).all())
 
 
-def _cross_entropy_soft(x: Tensor, x2: Tensor, target: Tensor, w: np.ndarray | None,
+def _cross_entropy_soft(x: Tensor, x2: Tensor, target: Tensor, w: Tensor | None,
                         reduction: str, label_smoothing: float) -> Tensor:
     num_classes = x2.shape[1]
     q = class_dim_last(target, "cross_entropy")
     if label_smoothing:
         q = q * (1.0 - label_smoothing) + label_smoothing / num_classes
     if w is not None:
-        q = q * as_tensor(w)
+        q = q * w
     rows = -(x2.log_softmax(1) * q).sum(axis=1)
     return apply_reduction(per_example(rows, x), reduction)
 
@@ -198,8 +201,8 @@ def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -1
     x = float_input(input, name)
     x2 = class_dim_last(x, name, target)
     class_labels(x, target, name, ignore_index, range_check=False)
-    return _picked_sum(x, x2, target, class_weight(weight, x, name), name, ignore_index, 0.0,
-                       reduction)
+    return _picked_sum(x, x2, target, class_weight(weight, x, name, constant=True), name,
+                       ignore_index, 0.0, reduction)
 
 
 @composite("CrossEntropyFromProbs")
