@@ -473,3 +473,9 @@ def test_class_weights_changed_in_place_or_passed_in() -> None:
     with pytest.raises(TraceError, match="cross_entropy's class weight reads the value"):
         tg.compile(lambda a, b, ww: F.cross_entropy(a, b, weight=ww))(
             x, t, Tensor(np.array([1.0, 2.0, 3.0])))
+
+
+def test_argsort_indices_are_held() -> None:
+    later = [[ORDINARY[::-1].copy()], [_a(1.0, np.nan, 1.0, -np.inf)]]
+    _same_as_eager(lambda t: t[t.argsort()] * 2.0, [ORDINARY], later)
+    _same_as_eager(lambda t: t[t.argsort(descending=True)] * 2.0, [ORDINARY], later)
