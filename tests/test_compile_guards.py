@@ -479,3 +479,12 @@ def test_argsort_indices_are_held() -> None:
     later = [[ORDINARY[::-1].copy()], [_a(1.0, np.nan, 1.0, -np.inf)]]
     _same_as_eager(lambda t: t[t.argsort()] * 2.0, [ORDINARY], later)
     _same_as_eager(lambda t: t[t.argsort(descending=True)] * 2.0, [ORDINARY], later)
+
+
+def test_binary_cross_entropy_clamped_logs_run_per_call() -> None:
+    """Fine as is (no change): `BinaryCrossEntropy`'s backward, which branches on p > 0 and
+    p < 1 (`_bce.clamped_log`), is not in TRACED_BACKWARDS, so the generated code calls it
+    on every call; a later p of exactly 0 or 1 gets eager's gradients."""
+    p, y = _a(0.2, 0.7, 0.5, 0.9), _a(1.0, 0.0, 1.0, 0.0)
+    _same_as_eager(lambda a, b: F.binary_cross_entropy(a, b, reduction="none"), [p, y],
+                   [[_a(0.0, 1.0, 1e-50, 1.0 - 1e-17), _a(0.3, 0.1, 1.0, 0.0)]], diff=(0, 1))
