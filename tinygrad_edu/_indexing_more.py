@@ -23,6 +23,7 @@ from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.modes import _tensor_types
 from tinygrad_edu.ops.indexing import NoDerivative
 from tinygrad_edu.ops.movement import IndexAdd, IndexPut
+from tinygrad_edu.ops.values import held
 
 if TYPE_CHECKING:
     from tinygrad_edu.tensor import Tensor
@@ -50,6 +51,17 @@ def check_range(idx: np.ndarray, size: int, op: str, where: str, negative: bool 
         raise IndexError(f"{op}: index {int(idx[bad].flat[0])} is out of range for {where} of "
                          f"size {size} (valid: {low}..{size - 1})")
     return idx % size if negative and size else idx
+
+
+def argsort_indices(x: np.ndarray, axis: int, descending: bool) -> np.ndarray:
+    """The stable sorting indices of x along axis (int64); NaN counts as the largest."""
+    if not descending:
+        return np.argsort(x, axis=axis, kind="stable").astype(np.int64)
+    # descending and stable: sort the reversed axis ascending, then reverse back; NaNs
+    # (last when ascending) come first, equal entries in their original order
+    n = x.shape[axis]
+    rev = np.flip(np.argsort(np.flip(x, axis), axis=axis, kind="stable"), axis)
+    return (n - 1 - rev).astype(np.int64)
 
 
 class IndexingMoreMixin:
@@ -127,13 +139,7 @@ class IndexingMoreMixin:
         a = self._axis(dim, "argsort")
         if self.ndim == 0:
             return self._wrap(np.zeros((), np.int64))
-        if not descending:
-            return self._wrap(np.argsort(self.array, axis=a, kind="stable").astype(np.int64))
-        # descending and stable: sort the reversed axis ascending, then reverse back; NaNs
-        # (last when ascending) come first, equal entries in their original order
-        n = self.shape[a]
-        rev = np.flip(np.argsort(np.flip(self.array, a), axis=a, kind="stable"), a)
-        return self._wrap((n - 1 - rev).astype(np.int64))
+        return held(argsort_indices, self, axis=a, descending=descending)  # compile: per call
 
     def unique(self: Tensor, sorted: bool = True, return_inverse: bool = False,
                return_counts: bool = False, dim: int | None = None) -> Any:

@@ -233,7 +233,7 @@ class MathsMixin:
         if a.array.dtype == np.bool_:
             raise TypeError(f"floor_divide: not defined for bool tensors (shapes {a.shape} and "
                             f"{b.shape})")
-        return self._wrap(np.asarray(np.floor_divide(a.array, b.array)))
+        return held(np.floor_divide, a, b)  # held: compile recomputes it on every call
 
     def remainder(self: Tensor, other: Any) -> Tensor:
         """x - y * floor(x / y) (`%`), with the sign of the divisor, as Python and

@@ -80,8 +80,8 @@ class ReduceMixin:
         ax, kd = _pick(axis, dim, keepdims, keepdim)
         axes = self._nonempty(self._axes(ax, op), op)
         if self.array.dtype.kind != "f":  # no gradient to keep (and bool has no negation)
-            pick = np.max if sign > 0 else np.min
-            values = self._wrap(np.asarray(pick(self.array, axis=axes, keepdims=kd)))
+            # held, as the indices below: compile recomputes them on every call
+            values = held(extreme_values, self, sign=sign, axes=axes, keepdims=kd)
         else:
             x = self if sign > 0 else -self
             values = Max.apply(x, axis=axes, keepdims=kd)
@@ -94,9 +94,8 @@ class ReduceMixin:
             raise ValueError(f"{op}: dim= must be a single int to get (values, indices); use "
                              f"axis= (numpy style) or amax for several axes (got dim {axes} "
                              f"of a tensor of shape {self.shape})")
-        arg = np.argmax if sign > 0 else np.argmin
-        idx = arg(self.array, axis=axes[0], keepdims=kd)
-        return ValuesIndices(values, self._wrap(np.asarray(idx, dtype=np.int64)))
+        return ValuesIndices(values, held(extreme_indices, self, sign=sign, axis=axes[0],
+                                          keepdims=kd))
 
     def _nonempty(self: Tensor, axes: tuple[int, ...], op: str) -> tuple[int, ...]:
         """`axes`, unless one of them is empty: a max over nothing has no value (sum has 0,
@@ -130,8 +129,8 @@ class ReduceMixin:
         ax, kd = _pick(axis, dim, keepdims, keepdim)
         self._nonempty(self._axes(ax, "amin"), "amin")
         if self.array.dtype.kind != "f":  # no gradient; and -x wraps for unsigned and bool
-            return self._wrap(np.asarray(np.min(self.array, axis=self._axes(ax, "amin"),
-                                                keepdims=kd)))
+            return held(extreme_values, self, sign=-1, axes=self._axes(ax, "amin"),
+                        keepdims=kd)
         return -Max.apply(-self, axis=self._axes(ax, "amin"), keepdims=kd)
 
     def argmax(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
@@ -139,20 +138,18 @@ class ReduceMixin:
         ax, kd = _pick(axis, dim, keepdims, keepdim)
         self._nonempty(self._axes(ax, "argmax"), "argmax")
         if ax is None or self.array.ndim == 0:
-            shape = (1,) * self.array.ndim if kd else ()  # keepdim keeps every axis
-            return self._wrap(np.asarray(np.argmax(self.array), dtype=np.int64).reshape(shape))
-        a = self._axes(ax, "argmax")[0]
-        return self._wrap(np.asarray(np.argmax(self.array, axis=a, keepdims=kd), dtype=np.int64))
+            return held(extreme_indices, self, sign=1, axis=None, keepdims=kd)
+        return held(extreme_indices, self, sign=1, axis=self._axes(ax, "argmax")[0],
+                    keepdims=kd)
 
     def argmin(self: Tensor, dim: Any = None, keepdim: bool = False, *, axis: Any = None,
                keepdims: bool | None = None) -> Tensor:
         ax, kd = _pick(axis, dim, keepdims, keepdim)
         self._nonempty(self._axes(ax, "argmin"), "argmin")
         if ax is None or self.array.ndim == 0:
-            shape = (1,) * self.array.ndim if kd else ()  # keepdim keeps every axis
-            return self._wrap(np.asarray(np.argmin(self.array), dtype=np.int64).reshape(shape))
-        a = self._axes(ax, "argmin")[0]
-        return self._wrap(np.asarray(np.argmin(self.array, axis=a, keepdims=kd), dtype=np.int64))
+            return held(extreme_indices, self, sign=-1, axis=None, keepdims=kd)
+        return held(extreme_indices, self, sign=-1, axis=self._axes(ax, "argmin")[0],
+                    keepdims=kd)
 
     def var(self: Tensor, dim: Any = None, unbiased: bool | None = None, keepdim: bool = False,
             *, correction: Any = None, axis: Any = None, keepdims: bool | None = None,
@@ -242,8 +239,9 @@ class ReduceMixin:
     def _logical_reduce(self: Tensor, fn: Any, op: str, dim: Any, keepdim: bool, axis: Any,
                         keepdims: bool | None) -> Tensor:
         ax, kd = _pick(axis, dim, keepdims, keepdim)
-        out = np.asarray(fn(self.array, axis=self._axes(ax, op), keepdims=kd))
-        return self._wrap(out.astype(np.uint8) if self.array.dtype == np.uint8 else out)
+        # held: compile recomputes it on every call (and `if x.any():` on it is refused)
+        return held(logical_reduce, self, every=fn is np.all, axes=self._axes(ax, op),
+                    keepdims=kd)
 
     def topk(self: Tensor, k: int, dim: int = -1, largest: bool = True, sorted: bool = True
              ) -> ValuesIndices:
@@ -304,18 +302,48 @@ def cat_last(a: Tensor, b: Tensor) -> Tensor:
 def abs_pow_zero_safe(x: Tensor, p: float) -> Tensor:
     """|x|^p with gradient 0 where x == 0 (for p < 1 the slope there is infinite and the
     chain rule would give nan; PyTorch's norms take 0), by the same trick as below."""
-    zero = x.array == 0
-    if not zero.any():
+    # Under compile always the masked form (the same values and gradients when nothing is
+    # 0), its mask held: the generated code recomputes it on every call.
+    if _state.trace is None and not (x.array == 0).any():
         return x.abs() ** p
-    return (x.abs().where(~zero, 1.0) ** p).where(~zero, 0.0)
+    nonzero = held(is_nonzero, x)
+    return (x.abs().where(nonzero, 1.0) ** p).where(nonzero, 0.0)
 
 
 def root_zero_safe(s: Tensor, p: float) -> Tensor:
     """s^(1/p) for s >= 0, with gradient 0 where s == 0 (the root's slope there is infinite
     and the chain rule would give inf * 0 = nan): those entries go through the root as 1
     and are then replaced by the constant 0, so no gradient reaches them."""
-    zero = s.array == 0
     root = (lambda t: t.sqrt()) if p == 2.0 else (lambda t: t ** (1.0 / p))
-    if not zero.any():
+    if _state.trace is None and not (s.array == 0).any():  # compile: the masked form
         return root(s)
-    return root(s.where(~zero, 1.0)).where(~zero, 0.0)
+    nonzero = held(is_nonzero, s)
+    return root(s.where(nonzero, 1.0)).where(nonzero, 0.0)
+
+
+def extreme_values(a: np.ndarray, sign: int, axes: tuple[int, ...], keepdims: bool
+                   ) -> np.ndarray:
+    """max (sign 1) or min (sign -1) of integers or bools, which carry no gradient."""
+    return np.asarray((np.max if sign > 0 else np.min)(a, axis=axes, keepdims=keepdims))
+
+
+def extreme_indices(a: np.ndarray, sign: int, axis: int | None, keepdims: bool) -> np.ndarray:
+    """argmax (sign 1) or argmin (sign -1) as int64, over `axis` or (None) all entries;
+    keepdims keeps every axis then."""
+    arg = np.argmax if sign > 0 else np.argmin
+    if axis is None:
+        shape = (1,) * a.ndim if keepdims else ()
+        return np.asarray(arg(a), dtype=np.int64).reshape(shape)
+    return np.asarray(arg(a, axis=axis, keepdims=keepdims), dtype=np.int64)
+
+
+def logical_reduce(a: np.ndarray, every: bool, axes: tuple[int, ...], keepdims: bool
+                   ) -> np.ndarray:
+    """all (every) or any over axes: bool, uint8 for uint8 input (as PyTorch)."""
+    out = np.asarray((np.all if every else np.any)(a, axis=axes, keepdims=keepdims))
+    return out.astype(np.uint8) if a.dtype == np.uint8 else out
+
+
+def is_nonzero(a: np.ndarray) -> np.ndarray:
+    """The entries that are not 0 (NaN included), a held mask."""
+    return a != 0

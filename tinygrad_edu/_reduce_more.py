@@ -20,7 +20,8 @@ from tinygrad_edu._hooks import HooksMixin
 from tinygrad_edu._inplace import _rng
 from tinygrad_edu._products import ProductsMixin, zero_with_zero_gradient
 from tinygrad_edu._reduce import _accumulator, cat_last
-from tinygrad_edu.modes import _tensor_types
+from tinygrad_edu.modes import _state, _tensor_types
+from tinygrad_edu.ops.values import held
 from tinygrad_edu.return_types import ValuesIndices
 
 if TYPE_CHECKING:
@@ -72,6 +73,8 @@ class ReduceMoreMixin(ProductsMixin, HooksMixin):
                                  "no median (PyTorch returns NaN cast to an integer)")
             if not flat.numel():  # the median of nothing is NaN (as PyTorch)
                 return self._wrap(np.array(np.nan, dtype=self.dtype))
+            if _state.trace is not None:  # the number of tied entries sets a shape below
+                _state.trace.read_value(self, f"{op}() over all elements")
             value = flat.array[_median_index(flat.array, 0, ignore_nan)[0]]
             if self.dtype.kind != "f":
                 return self._wrap(np.asarray(value))
@@ -84,7 +87,7 @@ class ReduceMoreMixin(ProductsMixin, HooksMixin):
         if not self.shape[a]:
             raise IndexError(f"{op}: dim {dim} of a tensor of shape {self.shape} is empty; "
                              "there is no median to take")
-        index = self._wrap(_median_index(self.array, a, ignore_nan))
+        index = held(_median_index, self, axis=a, ignore_nan=ignore_nan)  # compile: per call
         values = self.gather(a, index)
         if not keepdim:
             values, index = values.squeeze(a), index.squeeze(a)

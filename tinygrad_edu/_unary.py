@@ -14,7 +14,7 @@ import numpy as np
 
 from tinygrad_edu._maths import _binary, _operand, condition_array, scalar_like, where_tensors
 from tinygrad_edu.errors import ShapeError
-from tinygrad_edu.modes import _state, _tensor_types
+from tinygrad_edu.modes import _state, _tensor_types, value_check
 from tinygrad_edu.ops.elementwise import (
     Abs,
     Exp,
@@ -128,13 +128,14 @@ class UnaryMixin:
         exp never sees a positive argument, and as the value does not depend on m, the
         gradient is exactly sigmoid(x) to every order: softplus'(0) = 1/2, as PyTorch (a
         relu/abs composite would give 0 there, from their kink rules)."""
-        at_inf = self.array == np.inf
-        if at_inf.any():  # softplus(inf) = inf with gradient 1; the formula gives inf - inf
-            finite = self.where(~at_inf, self._wrap(np.zeros((), self.array.dtype)))
-            return self.where(at_inf, finite.softplus())
-        m = np.maximum(self.array, 0)
-        shift = self._wrap(m)
-        return ((self - shift).exp() + self._wrap(np.exp(-m))).log() + shift
+        # softplus(inf) = inf with gradient 1; the formula gives inf - inf. The test is a
+        # guard and the masks and shift are held: compile repeats them on every call.
+        if value_check(has_pos_inf, self):
+            finite = self.where(held(is_not_pos_inf, self),
+                                self._wrap(np.zeros((), self.array.dtype)))
+            return self.where(held(is_pos_inf, self), finite.softplus())
+        shift = held(relu_shift, self)
+        return ((self - shift).exp() + held(exp_neg_relu_shift, self)).log() + shift
 
     def gelu(self: Tensor) -> Tensor:
         """The tanh approximation of GELU."""
@@ -252,3 +253,25 @@ def not_above(x: np.ndarray, high: np.ndarray) -> np.ndarray:
 
 def _drop(shape: tuple[int, ...], axes: tuple[int, ...]) -> tuple[int, ...]:
     return tuple(n for i, n in enumerate(shape) if i not in axes)
+
+
+# softplus's branch test (a compile guard) and held arrays: module-level, so that the
+# generated code calls them by name on every call
+def has_pos_inf(a: np.ndarray) -> bool:
+    return bool((a == np.inf).any())
+
+
+def is_pos_inf(a: np.ndarray) -> np.ndarray:
+    return a == np.inf
+
+
+def is_not_pos_inf(a: np.ndarray) -> np.ndarray:
+    return ~(a == np.inf)
+
+
+def relu_shift(a: np.ndarray) -> np.ndarray:
+    return np.maximum(a, 0)
+
+
+def exp_neg_relu_shift(a: np.ndarray) -> np.ndarray:
+    return np.exp(-np.maximum(a, 0))

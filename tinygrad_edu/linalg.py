@@ -16,7 +16,9 @@ import numpy as np
 from tinygrad_edu._reduce import abs_pow_zero_safe, root_zero_safe
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.functional import einsum
+from tinygrad_edu.modes import _state
 from tinygrad_edu.ops.matrix import Cholesky, Det, Inv, LinAlgError, LogAbsDet, Solve
+from tinygrad_edu.ops.values import held
 from tinygrad_edu.tensor import Tensor, as_tensor
 
 __all__ = ["inv", "solve", "det", "slogdet", "logdet", "cholesky", "trace", "diag", "diagonal",
@@ -100,6 +102,8 @@ def slogdet(A: Any) -> SlogdetResult:
     det A would under- or overflow. d log|det A| = A^-T; the sign is piecewise constant
     (no gradient). A singular A gives sign 0 and logabsdet -inf."""
     a = _square(A, "slogdet")
+    if _state.trace is not None:  # compile: the sign held, log|det| computed by LogAbsDet
+        return SlogdetResult(held(slogdet_sign, a), LogAbsDet.apply(a))
     sign, logabs = np.linalg.slogdet(a.array)
     return SlogdetResult(Tensor._wrap(np.asarray(sign)),
                          LogAbsDet.apply(a, value=np.asarray(logabs)))
@@ -108,10 +112,24 @@ def slogdet(A: Any) -> SlogdetResult:
 def logdet(A: Any) -> Tensor:
     """log det A, as `torch.logdet`: NaN where det A < 0, -inf where A is singular."""
     sign, logabs = slogdet(A)
-    if np.all(sign.array > 0):
+    if _state.trace is None and np.all(sign.array > 0):  # compile: always the held term
         return logabs
-    bad = np.where(sign.array < 0, np.nan, np.where(sign.array == 0, -np.inf, 0.0))
-    return logabs + Tensor._wrap(bad.astype(logabs.dtype))
+    return logabs + held(logdet_term, sign, dtype=logabs.dtype.name)
+
+
+def slogdet_sign(a: np.ndarray) -> np.ndarray:
+    return np.asarray(np.linalg.slogdet(a)[0])
+
+
+def logdet_term(sign: np.ndarray, dtype: str) -> np.ndarray:
+    """What logdet adds to log|det A|: NaN where det A < 0, -inf where it is 0, else 0."""
+    return np.where(sign < 0, np.nan, np.where(sign == 0, -np.inf, 0.0)).astype(dtype)
+
+
+def norm_scale(a: np.ndarray, axes: tuple[int, ...]) -> np.ndarray:
+    """The 2-norm's scale: the largest |a| along axes (1 where that is 0 or NaN)."""
+    scale = np.max(np.abs(a), axis=axes, keepdims=True) if a.size else np.ones(())
+    return np.where(scale > 0, scale, 1.0).astype(a.dtype)
 
 
 def cholesky(A: Any, *, upper: bool = False) -> Tensor:
@@ -210,9 +228,7 @@ def vector_norm(x: Any, ord: Any = 2, dim: Any = None, keepdim: bool = False, *,
     if not isinstance(p, float):
         raise ValueError(f"vector_norm: ord must be a number, inf or -inf, got {ord!r}")
     if p == 2:
-        scale = np.max(np.abs(t.array), axis=axes, keepdims=True) if t.numel() else np.ones(())
-        scale = np.where(scale > 0, scale, 1.0).astype(t.dtype)
-        m = Tensor._wrap(scale)
+        m = held(norm_scale, t, axes=axes)  # held: compile recomputes it on every call
         out = m * root_zero_safe(((t / m) * (t / m)).sum(dim=axes, keepdim=True), 2.0)
         return out if keepdim else out.reshape(tuple(
             n for i, n in enumerate(out.shape) if i not in axes))

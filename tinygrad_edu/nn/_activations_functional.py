@@ -18,8 +18,19 @@ import numpy as np
 
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.functional import where
-from tinygrad_edu.modes import is_grad_enabled
-from tinygrad_edu.nn._piecewise import _kink, _overwrite, _t, elu, hardtanh, softmax_dim
+from tinygrad_edu.modes import _state, is_grad_enabled, value_check
+from tinygrad_edu.nn._piecewise import (
+    _kink,
+    _overwrite,
+    _t,
+    above_zero_or_nan,
+    at_most_zero,
+    elu,
+    hardtanh,
+    is_zero,
+    softmax_dim,
+)
+from tinygrad_edu.ops.values import held
 from tinygrad_edu.tensor import Tensor, as_tensor
 
 #: SELU's constants (Klambauer et al. 2017), as PyTorch spells them
@@ -62,8 +73,8 @@ def celu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     # As `elu`: the branch is chosen by the sign of x itself (alpha may be negative), NaN
     # takes the linear branch and stays NaN, exp sees only x <= 0 (0 elsewhere), and at 0
     # the second derivative is PyTorch's 0 (`_kink`: f(s) + d f'(k) with f' = e^(k/alpha)).
-    linear = ~(x.array <= 0)
-    s, d, k = _kink(x.where(~linear, 0.0), x.array == 0)
+    linear = held(above_zero_or_nan, x)  # held masks: compile recomputes them per call
+    s, d, k = _kink(x.where(held(at_most_zero, x), 0.0), held(is_zero, x))
     negative = ((s * (1.0 / alpha)).exp() - 1.0) * alpha + d * (k * (1.0 / alpha)).exp()
     return where(linear, x, negative)
 
@@ -189,15 +200,16 @@ def prelu(input: Any, weight: Any) -> Tensor:
         w = w.reshape(())
     else:
         w = w.reshape(1, channels, *([1] * (x.ndim - 2)))
-    kink = x.array == 0
-    if kink.any():
+    # the masks are held and the branch test a guard: compile repeats them on every call
+    if value_check(has_zero, x):
+        kink = held(is_zero, x)
         # At x = 0, x * w would give d2/dx dw = 1; PyTorch's is 0. So there x is a constant
         # (value 0) and the x-gradient comes from d * w.detach() (d: value 0, slope 1).
         at_kink = x.where(kink, 0.0)
         negative = w * x.where(~kink, x.detach()) + (at_kink - at_kink.detach()) * w.detach()
     else:
         negative = w * x
-    return where(~(x.array <= 0), x, negative)
+    return where(held(above_zero_or_nan, x), x, negative)
 
 
 # ----------------------------------------------------------------------------- similarities
@@ -233,13 +245,30 @@ def _common_float(a: Any, b: Any, op: str) -> tuple[Tensor, Tensor, tuple[int, .
     return x1, x2, shape
 
 
+def has_zero(a: np.ndarray) -> bool:
+    """Is any entry exactly 0 (prelu's kink test, a compile guard)."""
+    return bool((a == 0).any())
+
+
+def eps_lift(a: np.ndarray, eps: float) -> np.ndarray:
+    """What lifts a to at least eps (0 where a >= eps; NaN stays NaN): held."""
+    with np.errstate(invalid="ignore"):
+        return np.maximum(a, a.dtype.type(eps)) - a
+
+
+def has_below(a: np.ndarray, eps: float) -> bool:
+    """Does eps_lift change anything."""
+    return bool((eps_lift(a, eps) != 0).any())
+
+
 def _clamped_norm(x: Tensor, dim: int, eps: float) -> Tensor:
     """||x||_2 along dim with its value clamped to >= eps but its gradient the norm's
     (PyTorch clamps in place under no_grad); a zero vector's norm has gradient 0."""
     n = x.norm(2, dim, keepdim=True)
-    with np.errstate(invalid="ignore"):
-        lift = np.maximum(n.array, n.array.dtype.type(eps)) - n.array  # 0 where n >= eps
-    return n + as_tensor(lift) if (lift != 0).any() else n
+    # under compile always lifted (n + 0 is n where n >= eps), the lift held
+    if _state.trace is None and not has_below(n.array, eps):
+        return n
+    return n + held(eps_lift, n, eps=eps)
 
 
 def cosine_similarity(x1: Any, x2: Any, dim: int = 1, eps: float = 1e-8) -> Tensor:

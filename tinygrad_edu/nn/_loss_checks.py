@@ -9,8 +9,9 @@ from typing import Any
 import numpy as np
 
 from tinygrad_edu.errors import ShapeError
-from tinygrad_edu.modes import value_check
+from tinygrad_edu.modes import _state, value_check
 from tinygrad_edu.ops.constants import LabelCoefficients
+from tinygrad_edu.ops.values import held
 from tinygrad_edu.tensor import Tensor, as_tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -137,9 +138,14 @@ def check_label_range(target: np.ndarray, num_classes: int, ignore_index: int | 
     return labelled
 
 
-def class_weight(weight: Any, x: Tensor, name: str) -> np.ndarray | None:
-    """The class weights for scores x ((C,), (N, C) or (N, C, d1, ...)) as an array of x's
-    dtype, checked to have shape (C,)."""
+def class_weight(weight: Any, x: Tensor, name: str, constant: bool = False
+                 ) -> Tensor | None:
+    """The class weights for scores x ((C,), (N, C) or (N, C, d1, ...)) as a tensor of x's
+    dtype outside the graph, checked to have shape (C,). Under compile a weight tensor's
+    values are held: read on every call where they enter the graph, and where they are a
+    `constant` (an option of the label coefficients) the held read makes an in-place change
+    to the weight trace again; a weight computed in the function or passed in is refused
+    there."""
     if weight is None:
         return None
     w = np.asarray(_array(weight), dtype=x.dtype)
@@ -147,7 +153,15 @@ def class_weight(weight: Any, x: Tensor, name: str) -> np.ndarray | None:
     if w.shape != (num_classes,):
         raise ShapeError(f"{name}: weight must have one entry per class, shape "
                          f"({num_classes},), got {w.shape} for input of shape {x.shape}")
-    return w
+    if _state.trace is not None and isinstance(weight, Tensor):
+        if constant:
+            _state.trace.read_value(weight, f"{name}'s class weight")
+        return held(weight_values, weight, dtype=np.dtype(x.dtype).name)
+    return as_tensor(w)
+
+
+def weight_values(weight: np.ndarray, dtype: str) -> np.ndarray:
+    return np.asarray(weight, dtype=dtype)
 
 
 def _array(t: Any) -> Any:

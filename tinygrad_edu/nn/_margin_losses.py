@@ -18,7 +18,7 @@ from tinygrad_edu.nn._loss_checks import (
     label_rows,
     per_example,
 )
-from tinygrad_edu.tensor import Tensor, as_tensor
+from tinygrad_edu.tensor import Tensor
 
 
 def _hinge_margins(x: Tensor, onehot: Tensor, margin: float, p: int, name: str) -> Tensor:
@@ -62,7 +62,7 @@ def multi_margin_loss(input: Any, target: Any, p: int = 1, margin: float = 1.0,
     rows = margins.sum(axis=1) * (1.0 / num_classes)
     w = class_weight(weight, x, name)
     if w is not None:  # w at each row's label (a sum of zeros and w_y: exact)
-        rows = rows * (onehot * as_tensor(w)).sum(axis=1)
+        rows = rows * (onehot * w).sum(axis=1)
     return apply_reduction(per_example(rows, x), reduction)
 
 

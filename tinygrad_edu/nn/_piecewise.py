@@ -14,6 +14,7 @@ import numpy as np
 
 from tinygrad_edu.functional import where
 from tinygrad_edu.modes import is_grad_enabled
+from tinygrad_edu.ops.values import held
 from tinygrad_edu.tensor import Tensor, as_tensor
 
 
@@ -50,16 +51,17 @@ def elu(input: Any, alpha: float = 1.0, inplace: bool = False) -> Tensor:
     # The masks are written so that NaN (which compares False) takes the branch x itself:
     # a NaN must never come out as a number. exp sees only x <= 0 (0 elsewhere): no
     # overflow, and no inf or NaN in the unused branch to poison the gradient.
-    linear = ~(x.array <= 0)
-    xn = x.where(~linear, 0.0)
+    # (the masks are held: compile recomputes them on every call)
+    linear = held(above_zero_or_nan, x)
+    xn = x.where(held(at_most_zero, x), 0.0)
     # PyTorch's kink at 0: elu'(0) = alpha (the negative branch), but elu''(0) = 0 (its
     # double backward tests x < 0).
-    s, d, k = _kink(xn, x.array == 0)
+    s, d, k = _kink(xn, held(is_zero, x))
     negative = ((s.exp() - 1.0) + d * k.exp()) * alpha
     return where(linear, x, negative)
 
 
-def _kink(x: Tensor, kink: np.ndarray) -> tuple[Tensor, Tensor, Tensor]:
+def _kink(x: Tensor, kink: Tensor) -> tuple[Tensor, Tensor, Tensor]:
     """(s, d, k) to write a branch f that PyTorch differentiates once but not twice at the
     points `kink` as f(s) + d * f'(k).
 
@@ -70,7 +72,7 @@ def _kink(x: Tensor, kink: np.ndarray) -> tuple[Tensor, Tensor, Tensor]:
     d and k only see the kink points, which are finite: no inf - inf, no NaN warnings."""
     at_kink = x.where(kink, 0.0)
     k = at_kink.detach()
-    return x.where(~kink, x.detach()), at_kink - k, k
+    return x.where(held(np.logical_not, kink), x.detach()), at_kink - k, k
 
 
 def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0,
@@ -83,8 +85,31 @@ def hardtanh(input: Any, min_val: float = -1.0, max_val: float = 1.0,
     if inplace:
         return _overwrite(_t(input), "hardtanh", lambda x: hardtanh(x, min_val, max_val))
     x = _t(input)
-    inside = (x.array > min_val) & (x.array < max_val)
-    return where(inside, x, as_tensor(np.clip(x.array, min_val, max_val)))
+    inside = held(strictly_inside, x, low=min_val, high=max_val)  # held, as the clipped values
+    return where(inside, x, held(clip_values, x, low=min_val, high=max_val))
+
+
+# masks and values held by the activations: module-level, so that the generated code of
+# `compile` calls them by name on every call
+def clip_values(a: np.ndarray, low: float, high: float) -> np.ndarray:
+    return np.clip(a, low, high)
+
+
+def strictly_inside(a: np.ndarray, low: float, high: float) -> np.ndarray:
+    return (a > low) & (a < high)
+
+
+def above_zero_or_nan(a: np.ndarray) -> np.ndarray:
+    """~(a <= 0): a NaN counts as above (it takes the linear branch and stays NaN)."""
+    return ~(a <= 0)
+
+
+def at_most_zero(a: np.ndarray) -> np.ndarray:
+    return a <= 0
+
+
+def is_zero(a: np.ndarray) -> np.ndarray:
+    return a == 0
 
 
 def softmax_dim(dim: int | None, ndim: int) -> int:

@@ -15,6 +15,7 @@ import numpy as np
 from tinygrad_edu.autograd import no_grad
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.nn._conv import SPATIAL, Ints, _flat_taps, _ints, _pad, _windows
+from tinygrad_edu.ops.values import held
 from tinygrad_edu.ops.windows import WindowMax, windows_view
 from tinygrad_edu.return_types import ValuesIndices
 from tinygrad_edu.tensor import Tensor, as_tensor
@@ -91,7 +92,17 @@ def _argmax_indices(padded: Tensor, kernel: Ints, strides: Ints, dilations: Ints
     """PyTorch's `return_indices`: for each window, the flat index (into the input's own
     spatial plane) of its first maximum. Indices carry no gradient."""
     with no_grad():
-        taps = _flat_taps(_windows(padded.detach(), kernel, strides, dilations), d).array
+        taps = _flat_taps(_windows(padded.detach(), kernel, strides, dilations), d)
+    # held: compile recomputes the indices from each call's values
+    return held(first_max_indices, taps, kernel=tuple(kernel), strides=tuple(strides),
+                dilations=tuple(dilations), pads=tuple(pads), d=d, spatial=tuple(spatial))
+
+
+def first_max_indices(taps: np.ndarray, kernel: Ints, strides: Ints, dilations: Ints,
+                      pads: tuple[tuple[int, int], ...], d: int, spatial: tuple[int, ...]
+                      ) -> np.ndarray:
+    """For each window (taps: (..., K, *out)), the flat index of its first maximum in the
+    input's spatial plane."""
     tap = taps.argmax(axis=taps.ndim - d - 1)
     offsets = np.unravel_index(tap, kernel)
     out_shape = tap.shape[-d:]
@@ -99,7 +110,7 @@ def _argmax_indices(padded: Tensor, kernel: Ints, strides: Ints, dilations: Ints
     coords = tuple(grid[t] * strides[t] + offsets[t] * dilations[t] - pads[t][0]
                    for t in range(d))
     flat = np.ravel_multi_index(coords, spatial, mode="clip")
-    return as_tensor(np.asarray(flat, dtype=np.int64))
+    return np.asarray(flat, dtype=np.int64)
 
 
 def max_pool2d(input: Any, kernel_size: Any, stride: Any = None, padding: Any = 0,

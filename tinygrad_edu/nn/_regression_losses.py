@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tinygrad_edu.modes import composite
+from tinygrad_edu.modes import _state, composite
 from tinygrad_edu.nn._loss_checks import (
     apply_reduction,
     broadcast_target,
@@ -75,7 +75,9 @@ def _huber(input: Any, target: Any, reduction: str, delta: float, scale: float, 
     # The quadratic branch squares only the d it is used for: an infinite d squared in the
     # unused branch would make the gradient 0 * inf = NaN where PyTorch's is +-delta. A NaN
     # d compares False, so it takes the linear branch and stays NaN.
-    small = a.array < delta
-    d_small = d if small.all() else d.where(small, 0.0)
+    # The mask is a held comparison (compile recomputes it on every call); under compile
+    # d is always masked (equal values and gradients when every |d| < delta).
+    small = a < delta
+    d_small = d if _state.trace is None and small.array.all() else d.where(small, 0.0)
     loss = (0.5 * d_small * d_small).where(small, delta * (a - 0.5 * delta))
     return apply_reduction(loss * scale if scale != 1.0 else loss, reduction)

@@ -12,9 +12,11 @@ from typing import Any
 
 import numpy as np
 
-from tinygrad_edu.creation import numpy_generator
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.functional import where
+from tinygrad_edu.modes import _state
+from tinygrad_edu.ops.constants import DropoutMask
+from tinygrad_edu.ops.values import held
 from tinygrad_edu.tensor import Tensor, as_tensor
 
 __all__ = ["scaled_dot_product_attention"]
@@ -26,13 +28,25 @@ def as_t(x: Any) -> Tensor:
 
 def _safe_softmax(scores: Tensor) -> Tensor:
     """softmax over the last axis, with rows that are -inf throughout giving zeros (and no
-    gradient) instead of NaN."""
-    dead = np.isneginf(scores.array).all(axis=-1, keepdims=True)
-    if not dead.any():
+    gradient) instead of NaN. Under compile always the masked form (the same values and
+    gradients when no row is dead), its mask held: recomputed on every call."""
+    if _state.trace is None and not dead_rows(scores.array).any():
         return scores.softmax(-1)
+    dead = held(dead_rows, scores)
     # The inner where makes dead rows finite before softmax: a NaN there would come back as
     # a NaN gradient through softmax even though the outer where passes those rows zero.
     return where(dead, 0.0, where(dead, 0.0, scores).softmax(-1))
+
+
+def dead_rows(scores: np.ndarray) -> np.ndarray:
+    """The rows of scores that are -inf throughout (last axis kept)."""
+    return np.asarray(np.isneginf(scores).all(axis=-1, keepdims=True))
+
+
+def bool_to_additive(mask: np.ndarray, allowed_when: bool, dtype: str) -> np.ndarray:
+    """0 where the bool mask equals `allowed_when`, -inf elsewhere."""
+    keep = mask if allowed_when else ~mask
+    return np.where(keep, 0.0, -np.inf).astype(dtype)
 
 
 def additive_mask(op: str, mask: Any, dtype: np.dtype, allowed_when: bool) -> Tensor:
@@ -40,8 +54,8 @@ def additive_mask(op: str, mask: Any, dtype: np.dtype, allowed_when: bool) -> Te
     `allowed_when` and -inf elsewhere; a float mask must have the scores' dtype."""
     m = as_t(mask)
     if m.dtype == np.bool_:
-        keep = m.array if allowed_when else ~m.array
-        return Tensor(np.where(keep, 0.0, -np.inf).astype(dtype))
+        # held: compile recomputes it from each call's mask
+        return held(bool_to_additive, m, allowed_when=allowed_when, dtype=np.dtype(dtype).name)
     if m.dtype.kind != "f":
         raise TypeError(f"{op}: a mask must be bool or floating, got dtype {m.dtype} (shape "
                         f"{m.shape})")
@@ -112,5 +126,6 @@ def dropout_weights(weights: Tensor, p: float) -> Tensor:
         return weights
     if p == 1:
         return weights * 0.0
-    keep = numpy_generator(None).random(weights.shape, dtype=weights.array.dtype) >= p
-    return weights * Tensor(keep.astype(weights.array.dtype) * (1.0 / (1.0 - p)))
+    # a primitive (the draw is F.dropout's): compile draws a fresh mask on every call
+    return weights * DropoutMask.apply(shape=weights.shape, dtype=weights.array.dtype, p=p,
+                                       generator=None)

@@ -22,6 +22,7 @@ from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.functional import where
 from tinygrad_edu.nn._layer_name import named_call
 from tinygrad_edu.nn.module import Module
+from tinygrad_edu.ops.values import held
 from tinygrad_edu.return_types import ValuesIndices
 from tinygrad_edu.tensor import Tensor, as_tensor
 
@@ -128,15 +129,24 @@ def _max_sources(a: np.ndarray, d: int, outs: tuple[int, ...]) -> np.ndarray:
 def _adaptive_max(op: str, d: int, input: Any, output_size: Any, return_indices: bool) -> Any:
     x = as_tensor(input)
     outs = _output_size(op, d, x, output_size)
-    indices = _max_sources(x.array, d, outs)
     lead, block = x.shape[:x.ndim - d], int(np.prod(x.shape[x.ndim - d:]))
     rows = int(np.prod(lead))
-    picked = x.reshape(rows, block)[np.arange(rows)[:, None],
-                                    indices.reshape(rows, int(np.prod(outs)))]
+    # held: compile recomputes the sources (an index of the GetItem below) on every call
+    sources = held(max_source_rows, x, d=d, outs=outs, rows=rows)
+    picked = x.reshape(rows, block)[np.arange(rows)[:, None], sources.array]
     out = picked.reshape(*lead, *outs)
     if not return_indices:
         return out
-    return ValuesIndices(out, as_tensor(indices.astype(np.int64)))
+    return ValuesIndices(out, held(max_source_indices, x, d=d, outs=outs))
+
+
+def max_source_rows(a: np.ndarray, d: int, outs: tuple[int, ...], rows: int) -> np.ndarray:
+    """`_max_sources` as (rows, outputs per row), the GetItem's index."""
+    return _max_sources(a, d, outs).reshape(rows, int(np.prod(outs)))
+
+
+def max_source_indices(a: np.ndarray, d: int, outs: tuple[int, ...]) -> np.ndarray:
+    return _max_sources(a, d, outs).astype(np.int64)
 
 
 def adaptive_avg_pool2d(input: Any, output_size: Any) -> Tensor:

@@ -17,6 +17,7 @@ from tinygrad_edu.creation import numpy_generator
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.nn._layer_name import named_call
 from tinygrad_edu.nn.module import Module
+from tinygrad_edu.ops.constants import DropoutMask
 from tinygrad_edu.tensor import Tensor, as_tensor
 
 __all__ = ["dropout1d", "dropout2d", "dropout3d", "Dropout1d", "Dropout2d", "Dropout3d"]
@@ -37,10 +38,14 @@ def _feature_dropout(x: Tensor, p: float, training: bool, inplace: bool,
     dt = x.array.dtype if x.dtype.kind == "f" else np.float64
     lead = 2 if batched else 1
     noise_shape = x.shape[:lead] + (1,) * (x.ndim - lead)
+    if p < 1.0 and dt in (np.float32, np.float64):
+        # a primitive (F.dropout's draw): compile draws a fresh mask on every call
+        scale = DropoutMask.apply(shape=noise_shape, dtype=x.array.dtype, p=p, generator=None)
+        return x.mul_(scale) if inplace else x * scale
     keep = numpy_generator(None).random(noise_shape, dtype=dt) >= p
-    scale = keep.astype(x.array.dtype) * (1.0 / (1.0 - p)) if p < 1.0 else keep.astype(
+    mask = keep.astype(x.array.dtype) * (1.0 / (1.0 - p)) if p < 1.0 else keep.astype(
         x.array.dtype)
-    return x.mul_(scale) if inplace else x * as_tensor(scale)
+    return x.mul_(mask) if inplace else x * as_tensor(mask)
 
 
 def dropout1d(input: Any, p: float = 0.5, training: bool = True,

@@ -15,7 +15,7 @@ import numpy as np
 from tinygrad_edu.autograd import mark_modified, no_grad
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.functional import where
-from tinygrad_edu.modes import get_default_dtype, value_check
+from tinygrad_edu.modes import _state, get_default_dtype, value_check
 from tinygrad_edu.nn import init
 from tinygrad_edu.nn._layer_name import named_call
 from tinygrad_edu.nn.module import Module
@@ -104,6 +104,10 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None,
     pad = _padding_index(padding_idx, n, "embedding")
     ids = _indices(input, n, "embedding")
     if max_norm is not None:
+        if _state.trace is not None:  # numpy writes into the weight: compile cannot replay it
+            _state.trace.refuse(f"embedding(max_norm={max_norm}) (it renorms the rows of the "
+                                f"weight of shape {w.shape} in place, with numpy; renorm "
+                                "outside the compiled function, or call it uncompiled)")
         _renorm_(w, ids.array, float(max_norm), float(norm_type))
     rows = w[ids.array]
     if pad is not None:  # the padding row's copy is detached: no gradient

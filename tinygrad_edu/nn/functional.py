@@ -15,12 +15,13 @@ from tinygrad_edu.autograd import no_grad
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.functional import linear as _linear
 from tinygrad_edu.functional import where
+from tinygrad_edu.modes import _state, value_check
 from tinygrad_edu.nn._pad import pad
 from tinygrad_edu.nn._piecewise import _kink, _overwrite, _t, elu, hardtanh, softmax_dim
 from tinygrad_edu.nn._special import Erf
 from tinygrad_edu.ops.constants import DropoutMask
 from tinygrad_edu.ops.values import held
-from tinygrad_edu.tensor import Tensor, as_tensor
+from tinygrad_edu.tensor import Tensor
 
 # ----------------------------------------------------------------------------- affine
 
@@ -83,10 +84,19 @@ def softplus(input: Any, beta: float = 1.0, threshold: float = 20.0) -> Tensor:
     z = x * beta if beta != 1 else x
     # PyTorch's kinks at beta * x == threshold: the value and first derivative are the soft
     # branch's, but the second derivative is 0 (its double backward tests < threshold).
-    s, d, k = _kink(z, z.array == threshold)
+    s, d, k = _kink(z, held(equals, z, value=threshold))  # held masks: recomputed per call
     soft = s.softplus() + d * k.sigmoid()
     soft = soft * (1.0 / beta) if beta != 1 else soft
-    return where(x.array * beta > threshold, x, soft)
+    return where(held(above_threshold, x, beta=beta, threshold=threshold), x, soft)
+
+
+def equals(a: np.ndarray, value: float) -> np.ndarray:
+    return a == value
+
+
+def above_threshold(a: np.ndarray, beta: float, threshold: float) -> np.ndarray:
+    """softplus's linear region, beta * x > threshold (held)."""
+    return a * beta > threshold
 
 
 def softmax(input: Any, dim: int | None = None, dtype: Any = None) -> Tensor:
@@ -167,8 +177,8 @@ def batch_norm(input: Any, running_mean: Tensor | None, running_var: Tensor | No
                              "training=False")
         # tensor ops on the buffers themselves (no numpy copies): compile reads them by
         # reference, so a compiled call sees the statistics as they are now
-        inv_std = (1.0 / (running_var.reshape(shape) + eps).sqrt()).to(x.dtype)
-        xhat = (x - running_mean.reshape(shape).to(x.dtype)) * inv_std
+        inv_std = (1.0 / (running_var.detach().reshape(shape) + eps).sqrt()).to(x.dtype)
+        xhat = (x - running_mean.detach().reshape(shape).to(x.dtype)) * inv_std
     if weight is not None:
         xhat = xhat * _t(weight).reshape(shape)
     if bias is not None:
@@ -233,11 +243,21 @@ def one_hot(tensor: Any, num_classes: int = -1) -> Tensor:
     if t.dtype.kind not in "iu":
         raise TypeError(f"one_hot: expected an integer tensor of class labels, got {t.dtype}")
     labels = t.array
+    if num_classes == -1 and _state.trace is not None:  # the largest label sets the shape
+        _state.trace.read_value(t, "one_hot(num_classes=-1)")
     n = int(labels.max()) + 1 if num_classes == -1 and labels.size else num_classes
+    value_check(check_one_hot_range, t, n=n)  # a guard: compile repeats it on every call
+    return held(one_hot_codes, t, n=n)  # held: compile recomputes it from each call's labels
+
+
+def check_one_hot_range(labels: np.ndarray, n: int) -> None:
     if labels.size and (labels.min() < 0 or labels.max() >= n):
         raise ValueError(f"one_hot: labels must be in [0, {n}), got values from "
                          f"{labels.min()} to {labels.max()}")
-    return as_tensor((labels[..., None] == np.arange(max(n, 0))).astype(np.int64))
+
+
+def one_hot_codes(labels: np.ndarray, n: int) -> np.ndarray:
+    return (labels[..., None] == np.arange(max(n, 0))).astype(np.int64)
 
 
 def flatten(input: Any, start_dim: int = 0, end_dim: int = -1) -> Tensor:

@@ -66,6 +66,15 @@ def group_norm(input: Any, num_groups: int, weight: Any = None, bias: Any = None
     return _affine("group_norm", y, x, weight, bias)
 
 
+def instance_running_average(running: np.ndarray, x: np.ndarray, momentum: float,
+                             axes: tuple[int, ...], ddof: int | None) -> np.ndarray:
+    """(1 - momentum) running + momentum * the batch mean of the instances' means (ddof
+    None) or unbiased variances (ddof 1), in float64, in running's dtype."""
+    a = x.astype(np.float64)
+    stat = a.mean(axis=axes) if ddof is None else a.var(axis=axes, ddof=ddof)
+    return (running * (1 - momentum) + stat.mean(0) * momentum).astype(running.dtype)
+
+
 def instance_norm(input: Any, running_mean: Tensor | None = None,
                   running_var: Tensor | None = None, weight: Any = None, bias: Any = None,
                   use_input_stats: bool = True, momentum: float = 0.1,
@@ -95,33 +104,18 @@ def instance_norm(input: Any, running_mean: Tensor | None = None,
                              f"training, got input of shape {x.shape}")
         if running_mean is not None and running_var is not None:
             with no_grad():  # held: compile replays the update on every call
-                running_mean.copy_(held(instance_running_mean, running_mean, x,
-                                        momentum=momentum, axes=axes))
-                running_var.copy_(held(instance_running_var, running_var, x,
-                                       momentum=momentum, axes=axes))
+                running_mean.copy_(held(instance_running_average, running_mean, x,
+                                        momentum=momentum, axes=axes, ddof=None))
+                running_var.copy_(held(instance_running_average, running_var, x,
+                                       momentum=momentum, axes=axes, ddof=1))
         y = _normalize(x, axes, eps)
     else:
         if running_mean is None or running_var is None:
             raise ValueError("instance_norm: running_mean and running_var are needed when "
                              "use_input_stats=False")
-        inv_std = (1.0 / (running_var.reshape(stats_shape) + eps).sqrt()).to(x.dtype)
-        y = (x - running_mean.reshape(stats_shape).to(x.dtype)) * inv_std
+        inv_std = (1.0 / (running_var.detach().reshape(stats_shape) + eps).sqrt()).to(x.dtype)
+        y = (x - running_mean.detach().reshape(stats_shape).to(x.dtype)) * inv_std
     return _affine("instance_norm", y, x, weight, bias)
-
-
-def instance_running_mean(running: np.ndarray, x: np.ndarray, momentum: float,
-                          axes: tuple[int, ...]) -> np.ndarray:
-    """(1 - momentum) running + momentum * (the instances' means, averaged over the
-    batch), computed in float64, in running's dtype."""
-    mean = x.astype(np.float64).mean(axis=axes).mean(0)
-    return (running * (1 - momentum) + mean * momentum).astype(running.dtype)
-
-
-def instance_running_var(running: np.ndarray, x: np.ndarray, momentum: float,
-                         axes: tuple[int, ...]) -> np.ndarray:
-    """The same for the instances' unbiased variances."""
-    var = x.astype(np.float64).var(axis=axes, ddof=1).mean(0)
-    return (running * (1 - momentum) + var * momentum).astype(running.dtype)
 
 
 class GroupNorm(Module):

@@ -50,6 +50,7 @@ from tinygrad_edu.nn._regression_losses import (  # noqa: F401  (re-exported)
 )
 from tinygrad_edu.ops.constants import LabelCoefficients
 from tinygrad_edu.ops.linalg import Einsum
+from tinygrad_edu.ops.values import held
 from tinygrad_edu.tensor import Tensor, as_tensor
 
 #: warnings point at the user's call: user -> composite wrapper -> the loss -> the check
@@ -82,9 +83,10 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
         raise ValueError(f"{name}: label_smoothing must be in [0, 1], got {label_smoothing}")
     x = float_input(input, name)
     x2 = class_dim_last(x, name, target)
-    w = class_weight(weight, x, name)
     t_dtype = target.dtype if isinstance(target, Tensor) else np.asarray(target).dtype
-    if t_dtype.kind == "f" and np.shape(target) == x.shape:
+    soft = t_dtype.kind == "f" and np.shape(target) == x.shape
+    w = class_weight(weight, x, name, constant=not soft)  # labels: an option of a primitive
+    if soft:
         return _cross_entropy_soft(x, x2, as_tensor(target).to(x.dtype), w, reduction,
                                    label_smoothing)
     class_labels(x, target, name, ignore_index, soft_ok=True, range_check=False)
@@ -92,7 +94,7 @@ def cross_entropy(input: Any, target: Any, weight: Any = None, ignore_index: int
                        reduction)
 
 
-def _picked_sum(x: Tensor, log_probs: Tensor, target: Any, w: np.ndarray | None, name: str,
+def _picked_sum(x: Tensor, log_probs: Tensor, target: Any, w: Tensor | None, name: str,
                 ignore_index: int, label_smoothing: float, reduction: str) -> Tensor:
     """-sum_c w_c q_nc log_probs_nc, reduced, for integer labels (q their smoothed one-hot
     rows): cross_entropy's and nll_loss's value.
@@ -103,13 +105,15 @@ def _picked_sum(x: Tensor, log_probs: Tensor, target: Any, w: np.ndarray | None,
     labelled = value_check(check_label_range, labels, num_classes=log_probs.shape[1],
                            ignore_index=ignore_index, name=name)
     options = {"num_classes": log_probs.shape[1], "dtype": x.dtype,
-               "ignore_index": ignore_index, "weight": w, "label_smoothing": label_smoothing,
+               "ignore_index": ignore_index,
+               "weight": None if w is None else w.array,  # held under compile: per call
+               "label_smoothing": label_smoothing,
                "reduction": reduction}
     coef = LabelCoefficients.apply(labels, build=_cross_entropy_coefficients, options=options)
     if reduction == "none":
-        terms = _unused_zeroed(log_probs, coef.array) * coef
+        terms = _unused_zeroed(log_probs, coef) * coef
         return per_example(-terms.sum(axis=1), x)
-    out = Einsum.apply(_unused_zeroed(log_probs, coef.array), coef, inputs_labels=("ab", "ab"),
+    out = Einsum.apply(_unused_zeroed(log_probs, coef), coef, inputs_labels=("ab", "ab"),
                        out_labels="", optimize=False)
     if reduction == "sum" or (labelled if w is None else value_check(_any_weight, coef)):
         return out
@@ -157,25 +161,29 @@ def _cross_entropy_coefficients(target: np.ndarray, num_classes: int, dtype: np.
     return scaled.astype(dtype, copy=False)
 
 
-def _unused_zeroed(t: Tensor, coef: np.ndarray) -> Tensor:
+def _unused_zeroed(t: Tensor, coef: Tensor) -> Tensor:
     """t with 0 where coef is 0, if t has infinities: a masked logit (-inf) times its zero
     coefficient would otherwise turn the sum into nan. (The finiteness test is a guard of
-    compiled code: `modes.value_check`.)"""
-    return t if value_check(_all_finite, t) else t.where(coef != 0, 0.0)
+    compiled code: `modes.value_check`; the mask is held, recomputed per call.)"""
+    return t if value_check(_all_finite, t) else t.where(held(_nonzero, coef), 0.0)
+
+
+def _nonzero(a: np.ndarray) -> np.ndarray:
+    return a != 0
 
 
 def _all_finite(a: np.ndarray) -> bool:
     return bool(np.isfinite(a).all())
 
 
-def _cross_entropy_soft(x: Tensor, x2: Tensor, target: Tensor, w: np.ndarray | None,
+def _cross_entropy_soft(x: Tensor, x2: Tensor, target: Tensor, w: Tensor | None,
                         reduction: str, label_smoothing: float) -> Tensor:
     num_classes = x2.shape[1]
     q = class_dim_last(target, "cross_entropy")
     if label_smoothing:
         q = q * (1.0 - label_smoothing) + label_smoothing / num_classes
     if w is not None:
-        q = q * as_tensor(w)
+        q = q * w
     rows = -(x2.log_softmax(1) * q).sum(axis=1)
     return apply_reduction(per_example(rows, x), reduction)
 
@@ -193,8 +201,8 @@ def nll_loss(input: Any, target: Any, weight: Any = None, ignore_index: int = -1
     x = float_input(input, name)
     x2 = class_dim_last(x, name, target)
     class_labels(x, target, name, ignore_index, range_check=False)
-    return _picked_sum(x, x2, target, class_weight(weight, x, name), name, ignore_index, 0.0,
-                       reduction)
+    return _picked_sum(x, x2, target, class_weight(weight, x, name, constant=True), name,
+                       ignore_index, 0.0, reduction)
 
 
 @composite("CrossEntropyFromProbs")

@@ -22,8 +22,15 @@ import numpy as np
 
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.functional import where
-from tinygrad_edu.nn._activations_functional import logsigmoid, pairwise_distance
+from tinygrad_edu.modes import _state, value_check
+from tinygrad_edu.nn._activations_functional import (
+    eps_lift,
+    has_below,
+    logsigmoid,
+    pairwise_distance,
+)
 from tinygrad_edu.nn._loss_checks import apply_reduction, check_reduction, float_input
+from tinygrad_edu.ops.values import held
 from tinygrad_edu.tensor import Tensor, as_tensor
 
 #: cosine_embedding_loss's guard added to each squared norm (PyTorch's EPSILON)
@@ -48,11 +55,40 @@ def legacy_reduction(size_average: bool | None, reduce: bool | None, reduction: 
 def clamp_min0(v: Tensor) -> Tensor:
     """max(v, 0) with PyTorch's clamp_min rule: the gradient passes where v >= 0 (also at
     exactly 0, a zero margin) and nowhere else; a NaN stays NaN with gradient 0."""
-    out = v.where(v.array >= 0, 0.0)
-    nan = np.isnan(v.array)
-    if nan.any():  # a NaN compares False above: put it back, as a constant
-        out = out + as_tensor(np.where(nan, np.nan, 0.0).astype(v.dtype))
+    out = v.where(held(is_nonnegative, v), 0.0)  # held masks and guards: compile repeats
+    if value_check(has_nan, v):  # a NaN compares False above: put it back, as a constant
+        out = out + held(nan_where_nan, v)
     return out
+
+
+def is_nonnegative(a: np.ndarray) -> np.ndarray:
+    return a >= 0
+
+
+def has_nan(a: np.ndarray) -> bool:
+    return bool(np.isnan(a).any())
+
+
+def nan_where_nan(a: np.ndarray) -> np.ndarray:
+    return np.where(np.isnan(a), np.nan, 0.0).astype(a.dtype)
+
+
+def target_mask(t: np.ndarray, shape: tuple[int, ...], equal: bool, label: int
+                ) -> np.ndarray:
+    """Where the target is (equal) or is not `label`, broadcast to `shape` (held)."""
+    return np.broadcast_to(t == label if equal else t != label, shape)
+
+
+def is_nonzero(a: np.ndarray) -> np.ndarray:
+    return ~(a == 0)
+
+
+def is_above_one(a: np.ndarray) -> np.ndarray:
+    return a > 1
+
+
+def has_negative(a: np.ndarray) -> bool:
+    return bool((a < 0).any())
 
 
 def _broadcast(name: str, **operands: Tensor) -> tuple[int, ...]:
@@ -115,8 +151,10 @@ def kl_div(input: Any, target: Any, size_average: bool | None = None,
         loss = t.exp() * (t - x)
     else:
         # xlogy(t, t): t log t with 0 at t = 0 (log sees 1 there, so no -inf in the graph)
-        zero = t.array == 0
-        t_log_t = t * (t.where(~zero, 1.0) if zero.any() else t).log()
+        # under compile always the masked form (equal when no target is 0), mask held
+        zero = _state.trace is not None or (t.array == 0).any()
+        safe = t.where(held(is_nonzero, t), 1.0) if zero else t
+        t_log_t = t * safe.log()
         loss = t_log_t - t * x
     reduced = apply_reduction(loss, reduction)
     return reduced / x.shape[0] if batchmean and x.ndim else reduced
@@ -134,10 +172,10 @@ def poisson_nll_loss(input: Any, target: Any, log_input: bool = True, full: bool
     x, t, reduction = _prepare(name, reduction, size_average, reduce, input, target)
     loss = x.exp() - t * x if log_input else x - t * (x + eps).log()
     if full:
-        big = t.array > 1
+        big = held(is_above_one, t)
         # Stirling's term only where it is kept: log never sees t <= 1 (log 0 = -inf would
         # turn the masked gradient into NaN).
-        ts = t.where(big, 2.0) if not big.all() else t
+        ts = t if _state.trace is None and (t.array > 1).all() else t.where(big, 2.0)
         stirling = ts * ts.log() - ts + 0.5 * (ts * (2 * math.pi)).log()
         loss = loss + where(big, stirling, 0.0)
     return apply_reduction(loss, reduction)
@@ -164,7 +202,7 @@ def gaussian_nll_loss(input: Any, target: Any, var: Any, full: bool = False,
         v = as_tensor(np.full(x.shape, var, dtype=x.dtype))
     else:
         v = as_tensor(var)
-        if (v.array < 0).any():
+        if value_check(has_negative, v):
             raise ValueError(f"{name}: var has negative entry/entries (var shape {v.shape})")
     if v.shape != x.shape:
         if v.shape == x.shape[:-1]:
@@ -178,10 +216,9 @@ def gaussian_nll_loss(input: Any, target: Any, var: Any, full: bool = False,
     check_reduction(reduction, name)
     t = as_tensor(target)
     _broadcast(name, input=x, target=t)
-    with np.errstate(invalid="ignore"):
-        lift = np.maximum(v.array, v.array.dtype.type(eps)) - v.array  # 0 where var >= eps
-    if (lift != 0).any():
-        v = v + as_tensor(lift)
+    # lift var to eps in value (0 where var >= eps); under compile always (v + 0 is v)
+    if _state.trace is not None or has_below(v.array, eps):
+        v = v + held(eps_lift, v, eps=eps)
     d = x - t
     loss = 0.5 * (v.log() + d * d / v)
     if full:
@@ -228,8 +265,9 @@ def hinge_embedding_loss(input: Any, target: Any, margin: float = 1.0,
     x, t, reduction = _prepare("hinge_embedding_loss", reduction, size_average, reduce,
                                input, target)
     shape = np.broadcast_shapes(x.shape, t.shape)
-    hinge = where(np.broadcast_to(t.array != 1, shape), clamp_min0(margin - x), 0.0)
-    direct = where(np.broadcast_to(t.array != -1, shape), x, 0.0)
+    hinge = where(held(target_mask, t, shape=shape, equal=False, label=1),
+                  clamp_min0(margin - x), 0.0)
+    direct = where(held(target_mask, t, shape=shape, equal=False, label=-1), x, 0.0)
     return apply_reduction(hinge + direct, reduction)
 
 
@@ -278,8 +316,9 @@ def cosine_embedding_loss(input1: Any, input2: Any, target: Any, margin: float =
     _broadcast(name, input1=dot, input2=sq2, target=t)
     cos = dot / ((sq1 + COSINE_EMBEDDING_EPS) * (sq2 + COSINE_EMBEDDING_EPS)).sqrt()
     shape = np.broadcast_shapes(cos.shape, t.shape)
-    similar = where(np.broadcast_to(t.array == 1, shape), 1 - cos, 0.0)
-    dissimilar = where(np.broadcast_to(t.array == -1, shape), clamp_min0(cos - margin), 0.0)
+    similar = where(held(target_mask, t, shape=shape, equal=True, label=1), 1 - cos, 0.0)
+    dissimilar = where(held(target_mask, t, shape=shape, equal=True, label=-1),
+                       clamp_min0(cos - margin), 0.0)
     return apply_reduction(similar + dissimilar, reduction)
 
 

@@ -15,6 +15,7 @@ import numpy as np
 from tinygrad_edu.creation import full
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.functional import cat, stack
+from tinygrad_edu.modes import _state
 from tinygrad_edu.tensor import Tensor, as_tensor
 
 __all__ = ["pad_sequence", "unpad_sequence", "PackedSequence", "pack_padded_sequence",
@@ -59,6 +60,13 @@ def pad_sequence(sequences: Tensor | Iterable[Tensor], batch_first: bool = False
     return stack(padded, 0 if batch_first else 1)
 
 
+def _lengths_read(lengths: Any, op: str) -> None:
+    """The lengths set the shapes: under compile, lengths computed in the function or passed
+    in as a tensor are refused at trace time (the generated code has fixed shapes)."""
+    if _state.trace is not None and isinstance(lengths, Tensor):
+        _state.trace.read_value(lengths, f"{op}'s lengths")
+
+
 def unpad_sequence(padded_sequences: Tensor, lengths: Any, batch_first: bool = False
                    ) -> list[Tensor]:
     """The B sequences of a right-padded (L_max, B, *) tensor ((B, L_max, *) with
@@ -68,6 +76,7 @@ def unpad_sequence(padded_sequences: Tensor, lengths: Any, batch_first: bool = F
         raise ShapeError(f"unpad_sequence: padded_sequences must be (L_max, B, *) or "
                          f"(B, L_max, *), got shape {x.shape}")
     x = x if batch_first else x.transpose(0, 1)
+    _lengths_read(lengths, "unpad_sequence")
     sizes = np.asarray(lengths.array if isinstance(lengths, Tensor) else lengths).reshape(-1)
     if sizes.shape != (x.shape[0],) or (sizes.size and (sizes.min() < 0
                                                           or sizes.max() > x.shape[1])):
@@ -117,6 +126,7 @@ def pack_padded_sequence(input: Any, lengths: Any, batch_first: bool = False,
     if x.ndim < 2:
         raise ShapeError(f"{op}: input must be (T, B, *) or (B, T, *), got shape {x.shape}")
     x = x.transpose(0, 1) if batch_first else x
+    _lengths_read(lengths, op)
     lens = np.asarray(lengths.array if isinstance(lengths, Tensor) else lengths).reshape(-1)
     if lens.dtype.kind not in "iu" and lens.size:
         raise TypeError(f"{op}: lengths must be integers, got dtype {lens.dtype}")
