@@ -48,7 +48,8 @@ def _needs_graph(self: Tensor, others: tuple[Any, ...]) -> bool:
     if _state.trace is not None:
         if self._ctx is None and self.requires_grad and not _state.grad_enabled:
             _state.trace.refuse(f"an in-place change of a tensor that requires grad (shape "
-                                f"{self.shape}, a parameter?) under no_grad()")
+                                f"{self.shape}, a parameter?) under no_grad()",
+                                "change it outside the compiled function")
         return True
     if not _state.grad_enabled:
         return False

@@ -19,6 +19,7 @@ from __future__ import annotations
 import builtins
 import keyword
 import re
+import types
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,7 @@ import numpy as np
 from tinygrad_edu.compile import runtime
 from tinygrad_edu.compile.emitters import spell, template_line
 from tinygrad_edu.compile.trace import Trace, backward_mode
-from tinygrad_edu.compile.tracer import Entry
+from tinygrad_edu.compile.tracer import Entry, TraceError
 from tinygrad_edu.kernels import KERNELS
 from tinygrad_edu.ops import conv, linalg, reduce, windows
 from tinygrad_edu.ops import elementwise as el
@@ -91,10 +92,12 @@ class Program:
         self.taken.add(name)
         return name
 
-    def const(self, array: np.ndarray) -> str:
+    def const(self, array: Any) -> str:
         """The name of a constant in the namespace (listed with its value in the header),
         or of the value computed on every call when the array is a slot's (a condition
         `ValueConstant` made, an index tensor's array)."""
+        if isinstance(array, types.FunctionType):
+            return self.function_name(array)
         slot = self.arrays.get(id(array))
         if slot is not None:
             return self.names[slot]
@@ -171,6 +174,10 @@ class Program:
         if all(s for s in spelled.values()):
             kwargs = ", ".join(f"{k}={v}" for k, v in spelled.items())
         else:
+            if e.arrays:  # the dict would hold the trace's arrays, not this call's
+                raise TraceError(f"compile: {op} holds a value computed per call in an "
+                                 "attribute the generated code cannot spell out; call the "
+                                 "function uncompiled")
             attrs_name = self.fresh(f"{out_name}_attrs")
             self.namespace[attrs_name] = e.attrs
             kwargs = f"**{attrs_name}"
@@ -185,16 +192,21 @@ class Program:
         spelled = {k: spell(v, self.const) for k, v in options.items()}
         if any(v == "" for v in spelled.values()):
             return None
-        name = identifier(compute.__name__)
-        if getattr(np, name, None) is compute:
-            name = f"np.{name}"
-        else:
-            if name in self.taken and self.namespace.get(name) is not compute:
-                name = self.fresh(name)
-            self.taken.add(name)
-            self.namespace[name] = compute
+        name = self.function_name(compute)
         call_args = [*args, *(f"{k}={v}" for k, v in spelled.items())]
         return f"np.asarray({name}({', '.join(call_args)}))"
+
+    def function_name(self, fn: Any) -> str:
+        """A function's name in the generated code: `np.isfinite`, or the library's own
+        (`finite_max`), bound in the namespace."""
+        name = identifier(fn.__name__)
+        if getattr(np, name, None) is fn:
+            return f"np.{name}"
+        if name in self.taken and self.namespace.get(name) is not fn:
+            name = self.fresh(name)
+        self.taken.add(name)
+        self.namespace[name] = fn
+        return name
 
     def bound_per_call(self, e: Entry) -> bool:
         """A primitive whose attributes hold this call's values (a slot's array) and whose

@@ -11,6 +11,7 @@ forward saves for a kernel (ConvIm2col's im2col matrix).
 
 from __future__ import annotations
 
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -55,10 +56,17 @@ TEMPLATES: dict[type[Function], str] = {
 }
 
 
-def spell(value: Any, const: Callable[[np.ndarray], str]) -> str:
-    """Python source for an attribute value; arrays become constants (`const`)."""
-    if isinstance(value, np.ndarray):
+def spell(value: Any, const: Callable[[Any], str]) -> str:
+    """Python source for an attribute value; arrays (and module-level functions, as a
+    loss's `build`) become names in the generated code's namespace (`const`)."""
+    if isinstance(value, np.ndarray) or isinstance(value, types.FunctionType) and \
+            "<" not in value.__qualname__:
         return const(value)
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        items = {k: spell(v, const) for k, v in value.items()}
+        if any(p == "" for p in items.values()):
+            return ""
+        return "{" + ", ".join(f"{k!r}: {p}" for k, p in items.items()) + "}"
     if isinstance(value, np.dtype):
         return f"np.{value.name}"
     if value is Ellipsis:

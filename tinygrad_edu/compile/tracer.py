@@ -251,9 +251,10 @@ class Tracer:
                                        else "")
         self.entries.append(Entry(cls, [ref], dict(attrs), self.new_slot(t), fn, where))
 
-    def refuse(self, what: str) -> None:
+    def refuse(self, what: str,
+               hint: str = "use the out-of-place op inside a compiled function") -> None:
         raise TraceError(f"compile: {what} cannot be traced: the generated code would not "
-                         "repeat it; use the out-of-place op inside a compiled function")
+                         f"repeat it; {hint}")
 
     def read_value(self, t: Any, how: str) -> None:
         """A tensor's value is read back into Python: an error for a traced tensor."""

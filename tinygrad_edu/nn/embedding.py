@@ -106,8 +106,8 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None,
     if max_norm is not None:
         if _state.trace is not None:  # numpy writes into the weight: compile cannot replay it
             _state.trace.refuse(f"embedding(max_norm={max_norm}) (it renorms the rows of the "
-                                f"weight of shape {w.shape} in place, with numpy; renorm "
-                                "outside the compiled function, or call it uncompiled)")
+                                f"weight of shape {w.shape} in place, with numpy)",
+                                "renorm outside the compiled function, or call it uncompiled")
         _renorm_(w, ids.array, float(max_norm), float(norm_type))
     rows = w[ids.array]
     if pad is not None:  # the padding row's copy is detached: no gradient
