@@ -132,19 +132,32 @@ def convnet_rows() -> dict[str, Callable[[], Any]]:
     x, y, _ = bench_convnet.fixed_batch()
     tuned = bench_convnet.numpy_rows(x, y)[bench_convnet.TUNED][0]
     rows: dict[str, Callable[[], Any]] = {"numpy (tuned)": tuned}
-    xt, yt = Tensor(x), Tensor(y)
+    rows.update(eager_and_compiled(lambda: SmallConvNet(seed=0),
+                                   lambda m: tg.optim.SGD(m.parameters(), lr=bench_convnet.LR),
+                                   lambda m, x, y: F.cross_entropy(m(x), y),
+                                   Tensor(x), Tensor(y)))
+    return rows
+
+
+def eager_and_compiled(make: Callable[[], Any], optimizer: Callable[[Any], Any],
+                       loss: Callable[[Any, Tensor, Tensor], Tensor], x: Tensor, y: Tensor
+                       ) -> dict[str, Callable[[], Any]]:
+    """A training step (zero_grad, loss, backward, step) of a fresh model from `make`,
+    eager and compiled."""
+    rows: dict[str, Callable[[], Any]] = {}
     for label in ("eager", "compiled"):
-        model = SmallConvNet(seed=0)
-        opt = tg.optim.SGD(model.parameters(), lr=bench_convnet.LR)
+        tg.manual_seed(0)
+        model = make()
+        opt = optimizer(model)
 
-        def loss(x: Tensor, y: Tensor, model: Any = model) -> Tensor:
-            return F.cross_entropy(model(x), y)
+        def bound(x: Tensor, y: Tensor, model: Any = model) -> Tensor:
+            return loss(model, x, y)
 
-        fn = tg.compile(loss) if label == "compiled" else loss
+        fn = tg.compile(bound) if label == "compiled" else bound
 
         def step(fn: Any = fn, opt: Any = opt) -> None:
             opt.zero_grad()
-            fn(xt, yt).backward()
+            fn(x, y).backward()
             opt.step()
 
         rows[label] = step
@@ -186,24 +199,10 @@ def seq_rows(kind: str) -> dict[str, Callable[[], Any]]:
 
     rng = np.random.default_rng(0)
     x, y = Tensor(rng.integers(0, 60, (32, 64))), Tensor(rng.integers(0, 60, (32, 64)))
-    rows: dict[str, Callable[[], Any]] = {}
-    for label in ("eager", "compiled"):
-        tg.manual_seed(0)
-        model = char_lm.build_model(tg, kind, 60, 128, 64)
-        opt = tg.optim.Adam(model.parameters(), lr=1e-3)
-
-        def loss(x: Tensor, y: Tensor, model: Any = model) -> Tensor:
-            return F.cross_entropy(model(x)[0].reshape(-1, 60), y.reshape(-1))
-
-        fn = tg.compile(loss) if label == "compiled" else loss
-
-        def step(fn: Any = fn, opt: Any = opt) -> None:
-            opt.zero_grad()
-            fn(x, y).backward()
-            opt.step()
-
-        rows[label] = step
-    return rows
+    return eager_and_compiled(lambda: char_lm.build_model(tg, kind, 60, 128, 64),
+                              lambda m: tg.optim.Adam(m.parameters(), lr=1e-3),
+                              lambda m, x, y: F.cross_entropy(m(x)[0].reshape(-1, 60),
+                                                              y.reshape(-1)), x, y)
 
 
 def main() -> None:
@@ -225,30 +224,28 @@ def main() -> None:
     only = set(args.only or ["mlp", "convnet", "chain"])
     print("| row | ms (median) | ratio, median of pairs [quartiles] | faults/step | bar |")
     print("|---|---|---|---|---|")
-    if "mlp" in only:
-        mlp = Rows(mlp_rows(), args.steps, clock)
-        for k in mlp.ms:
-            print(f"| MLP 784-256-10 step, raw ops: {k} | {mlp.median(k):.3f} | "
-                  f"{mlp.ratio(k, 'numpy')} | {mlp.faults[k]:.0f} | "
-                  f"{'<= 1.10x numpy' if k == 'compiled' else ''} |")
-    if "convnet" in only:
-        conv = Rows(convnet_rows(), args.steps, clock)
-        for k in conv.ms:
-            print(f"| convnet step: {k} | {conv.median(k):.2f} | {conv.ratio(k, 'eager')}, "
-                  f"{conv.ratio(k, 'numpy (tuned)')} | {conv.faults[k]:.0f} | "
-                  f"{'<= eager, <= 1.05x tuned' if k == 'compiled' else ''} |")
-    if "chain" in only:
-        chain = Rows(chain_rows(), args.steps, clock)
-        for k in chain.ms:
-            print(f"| 1,000-op chain: {k} | {chain.median(k):.3f} | "
-                  f"{chain.ratio(k, 'numpy forward')} | {chain.faults[k]:.0f} | "
-                  f"{'<= 5x' if k.startswith('compiled') else ''} |")
+    tables = [("mlp", "MLP 784-256-10 step, raw ops", mlp_rows, ["numpy"], "compiled",
+               "<= 1.10x numpy", 3),
+              ("convnet", "convnet step", convnet_rows, ["eager", "numpy (tuned)"],
+               "compiled", "<= eager, <= 1.05x tuned", 2),
+              ("chain", "1,000-op chain", chain_rows, ["numpy forward"], "compiled fwd+bwd",
+               "<= 5x", 3)]
+    for name, title, make, bases, barred, bar, digits in tables:
+        if name in only:
+            print_table(Rows(make(), args.steps, clock), title, bases, barred, bar, digits)
     for kind in ("lstm", "transformer") if "seq" in only else ():
-        seq = Rows(seq_rows(kind), max(args.steps // 10, 5), clock)
-        for k in seq.ms:
-            print(f"| char-LM {kind} step (examples/char_lm.py): {k} | {seq.median(k):.1f} | "
-                  f"{seq.ratio(k, 'eager')} | {seq.faults[k]:.0f} | |")
+        print_table(Rows(seq_rows(kind), max(args.steps // 10, 5), clock),
+                    f"char-LM {kind} step (examples/char_lm.py)", ["eager"], "", "", 1)
 
+
+def print_table(table: Rows, title: str, bases: list[str], barred: str, bar: str,
+                digits: int) -> None:
+    """One markdown row per row of `table`: its median, its ratios to `bases`, its page
+    faults, and the bar beside the row `barred`."""
+    for k in table.ms:
+        ratios = ", ".join(table.ratio(k, base) for base in bases)
+        print(f"| {title}: {k} | {table.median(k):.{digits}f} | {ratios} | "
+              f"{table.faults[k]:.0f} | {bar if k == barred else ''} |")
 
 if __name__ == "__main__":
     main()

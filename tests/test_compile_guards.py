@@ -34,6 +34,20 @@ def _run(fn: Callable[..., Tensor], arrays: Sequence[Any], diff: Sequence[int]
     return out.numpy(), [None if g is None else g.numpy() for g in grads]
 
 
+def _same_draws_as_eager(fn: Callable[..., Tensor], x: np.ndarray) -> None:
+    """Under the same seeds, compiled calls draw the masks eager draws (values and the
+    gradient of x equal), from one trace."""
+    compiled = tg.compile(fn)
+    for seed in (0, 1, 2):
+        tg.manual_seed(seed)
+        out, (g,) = _run(compiled, [x], (0,))
+        tg.manual_seed(seed)
+        out_e, (g_e,) = _run(fn, [x], (0,))
+        np.testing.assert_array_equal(out, out_e)
+        np.testing.assert_array_equal(g, g_e)
+    assert compiled.traces == 1
+
+
 def _same_as_eager(fn: Callable[..., Tensor], first: Sequence[Any],
                    later: Sequence[Sequence[Any]], diff: Sequence[int] = (0,)) -> None:
     """Trace fn on `first`, then each of `later` compiled equals eager exactly; one trace."""
@@ -245,15 +259,7 @@ def test_sdpa_dropout_draws_a_fresh_mask_per_call() -> None:
     def fn(q: Tensor) -> Tensor:
         return F.scaled_dot_product_attention(q, q, q, dropout_p=0.5)
 
-    compiled = tg.compile(fn)
-    for seed in (0, 1, 2):
-        tg.manual_seed(seed)
-        out, (g,) = _run(compiled, [_Q], (0,))
-        tg.manual_seed(seed)
-        out_e, (g_e,) = _run(fn, [_Q], (0,))
-        np.testing.assert_array_equal(out, out_e)
-        np.testing.assert_array_equal(g, g_e)
-    assert compiled.traces == 1
+    _same_draws_as_eager(fn, _Q)
 
 
 # ----------------------------------------------------------------------------- refused
@@ -403,16 +409,7 @@ def test_feature_dropout_draws_a_fresh_mask_per_call(inplace: bool) -> None:
     def fn(t: Tensor) -> Tensor:
         return F.dropout2d(t * 1.0, 0.5, inplace=inplace)
 
-    compiled = tg.compile(fn)
-    x = np.random.default_rng(0).standard_normal((3, 4, 2, 2))
-    for seed in (0, 1, 2):
-        tg.manual_seed(seed)
-        out, (g,) = _run(compiled, [x], (0,))
-        tg.manual_seed(seed)
-        out_e, (g_e,) = _run(fn, [x], (0,))
-        np.testing.assert_array_equal(out, out_e)
-        np.testing.assert_array_equal(g, g_e)
-    assert compiled.traces == 1
+    _same_draws_as_eager(fn, np.random.default_rng(0).standard_normal((3, 4, 2, 2)))
 
 
 def test_argmax_max_indices_and_logical_reductions_are_held() -> None:
