@@ -256,7 +256,6 @@ def test_version(capsys: pytest.CaptureFixture[str]) -> None:
 
 def test_demo_names_the_data_it_used(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                      capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("sklearn")
     monkeypatch.setattr(data, "find_mnist_dir", lambda: None)
     assert main(["demo", "--epochs", "1", "--no-progress", "--out", "demo"]) == 0
     out = capsys.readouterr().out

@@ -37,7 +37,6 @@ def accuracy_line(capsys: pytest.CaptureFixture[str]) -> tuple[int, int]:
 
 def test_train_resume_finishes_the_run_as_an_uninterrupted_one(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    pytest.importorskip("sklearn")
     common = ["--dataset", "digits", "--batch-size", "64", "--hidden", "16", "--lr", "1e-2",
               "--optimizer", "momentum", "--lr-decay", "0.9", "--no-progress"]
     assert main(["train", *common, "--epochs", "3", "--out", str(tmp_path / "straight")]) == 0
@@ -152,8 +151,6 @@ def test_predict_and_evaluate_refuse_weights_without_a_description(
     ("digits", "mean_image", True), ("blobs", None, True)])
 def test_preprocessing_reproduces_the_training_inputs_exactly(
         name: str, preprocess: str | None, flatten: bool, tmp_path: Path) -> None:
-    if name == "digits":
-        pytest.importorskip("sklearn")
     splits = data.load_dataset(name, flatten=flatten, preprocess=preprocess, seed=4)
     raw = data.load_dataset(name, flatten=flatten, preprocess=None, seed=4)
     saved = Preprocessing.of(splits, seed=4)
@@ -164,7 +161,6 @@ def test_preprocessing_reproduces_the_training_inputs_exactly(
 
 
 def test_preprocessing_accepts_images_rows_and_raw_integers() -> None:
-    pytest.importorskip("sklearn")
     splits = data.load_dataset("digits", flatten=True, preprocess="mean_image")
     prep = Preprocessing.of(splits)
     assert (prep.dataset, prep.input_shape, prep.image_shape, prep.flatten) == (

@@ -18,7 +18,6 @@ from tinygrad_edu.sweep import check_grid, grid_search, heatmap_axes
 
 @pytest.fixture(scope="module")
 def digits() -> data.Splits:
-    pytest.importorskip("sklearn")
     return data.load_dataset("digits", flatten=True)
 
 
