@@ -26,7 +26,10 @@ def pad(input: Any, pad: Any, mode: str = "constant", value: float | None = None
     """Pad with PyTorch's tuple: (left, right) for the last dim, then (top, bottom) for the
     one before, and so on. Negative widths crop. Modes: 'constant' (with `value`, default 0),
     'reflect' (mirror without repeating the edge), 'replicate' (repeat the edge),
-    'circular' (wrap around)."""
+    'circular' (wrap around). The non-constant modes pad any number of trailing dims of an
+    input of any rank (PyTorch: 1-3 dims of a (C, ...) or (N, C, ...) input, else
+    NotImplementedError); each dim is padded on its own, so the values are PyTorch's on the
+    input reshaped to (-1, *padded dims) and numpy.pad's."""
     x = as_tensor(input)
     widths = _pad_widths(pad, x)
     if len(widths) % 2 or len(widths) // 2 > x.ndim:
@@ -52,7 +55,6 @@ def pad(input: Any, pad: Any, mode: str = "constant", value: float | None = None
     if mode not in ("reflect", "replicate", "circular"):
         raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or "
                          f"'circular', got {mode!r}")
-    _check_non_constant_dims(mode, widths, x)
     if mode == "circular":
         return _circular(x, pairs, widths)
     _check_edges(mode, pairs, widths, x)
@@ -64,31 +66,20 @@ def pad(input: Any, pad: Any, mode: str = "constant", value: float | None = None
     return _crop(out, pairs)
 
 
-def _check_non_constant_dims(mode: str, widths: list[int], x: Tensor) -> None:
-    """PyTorch pads k = 1, 2 or 3 trailing dims in the non-constant modes, of an input
-    with k + 1 or k + 2 dims (a batch and a channel dim, or only a channel dim)."""
-    k = len(widths) // 2
-    if not 1 <= k <= 3 or x.ndim not in (k + 1, k + 2):
-        raise NotImplementedError(
-            f"pad: mode {mode!r} with a pad of length {len(widths)} {tuple(widths)} is not "
-            f"supported for a {x.ndim}-D input of shape {x.shape}, as in PyTorch; supported: "
-            "a pad of length 2 for 2-D or 3-D input, 4 for 3-D or 4-D, 6 for 4-D or 5-D")
-
-
 def _check_edges(mode: str, pairs: list[tuple[int, int]], widths: list[int], x: Tensor) -> None:
     """reflect and replicate, as PyTorch: every dim but a batch dim is non-empty, a
     reflection is shorter than its dim, and some padded dim keeps an element."""
     k = len(widths) // 2
-    batched = x.ndim == k + 2
+    channel = x.ndim - k - 1  # the dim before the padded ones; those before it are batch dims
     sizes = [n + lo + hi for (lo, hi), n in zip(pairs[-k:], x.shape[-k:])]
     if not any(sizes):  # PyTorch's test: some padded dim keeps an element
         raise ValueError(f"pad: {mode} padding {tuple(widths)} leaves every padded dim of the "
                          f"input of shape {x.shape} empty (sizes {tuple(sizes)}); PyTorch "
                          "needs one of them non-empty")
     for axis, ((lo, hi), n) in enumerate(zip(pairs, x.shape)):
-        if n == 0 and not (batched and axis == 0):
-            raise ValueError(f"pad: {mode} padding {(lo, hi)} needs non-empty dims (but a "
-                             f"batch dim), got dim {axis} empty in input of shape {x.shape} "
+        if n == 0 and axis >= channel:
+            raise ValueError(f"pad: {mode} padding {(lo, hi)} needs non-empty dims (but the "
+                             f"batch dims), got dim {axis} empty in input of shape {x.shape} "
                              f"(pad {tuple(widths)})")
         if mode == "reflect" and (lo >= n or hi >= n):
             raise ValueError(f"pad: reflect padding {(lo, hi)} must be smaller than the "

@@ -90,16 +90,14 @@ def embedding(input: Any, weight: Any, padding_idx: int | None = None,
 
     `padding_idx`: that row gets no gradient. `max_norm`: the rows read are first renormed
     in place (weight is changed, as in PyTorch). `scale_grad_by_freq`: each row's gradient
-    is divided by its index's count in `input`. `sparse=True` (a sparse gradient) is not
-    supported.
+    is divided by its index's count in `input`. `sparse=True`: PyTorch gives `weight` a
+    sparse gradient (only the rows read); there are no sparse tensors here, so the gradient
+    is dense, with the same values (zero rows elsewhere), and every optimizer takes it.
     """
     w = weight if isinstance(weight, Tensor) else as_tensor(weight)
     if w.ndim != 2:
         raise ShapeError(f"embedding: weight must be 2-D (num_embeddings, embedding_dim), got "
                          f"shape {w.shape}")
-    if sparse:
-        raise NotImplementedError("embedding: sparse=True (a sparse gradient for weight) is "
-                                  "not supported here; use sparse=False (a dense gradient)")
     n = w.shape[0]
     pad = _padding_index(padding_idx, n, "embedding")
     ids = _indices(input, n, "embedding")
