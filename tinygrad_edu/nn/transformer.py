@@ -33,15 +33,48 @@ __all__ = ["TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderL
            "TransformerDecoder", "Transformer"]
 
 
-def _activation(activation: Any) -> Callable[[Tensor], Tensor]:
+def _activation(activation: Any, op: str) -> Callable[[Tensor], Tensor]:
     if activation == "relu":
         return F.relu
     if activation == "gelu":
         return F.gelu
     if callable(activation):
         return activation  # type: ignore[no-any-return]
-    raise ValueError(f"TransformerEncoderLayer: activation should be relu/gelu, not "
-                     f"{activation!r}")
+    raise ValueError(f"{op}: activation should be relu/gelu, not {activation!r}")
+
+
+def _feed_forward_and_norms(layer: Module, blocks: int, d_model: int, dim_feedforward: int,
+                            dropout: float, activation: Any, layer_norm_eps: float,
+                            norm_first: bool, bias: bool, dtype: Any) -> None:
+    """The parts the encoder and decoder layers share, registered in PyTorch's order
+    (linear1, dropout, linear2, then norm1..norm{blocks} and dropout1..dropout{blocks}), so
+    their state dicts list the keys as PyTorch's do."""
+    act = _activation(activation, type(layer).__name__)
+    layer.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
+    layer.dropout = Dropout(dropout)
+    layer.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
+    layer.norm_first = norm_first
+    for i in range(1, blocks + 1):
+        setattr(layer, f"norm{i}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias,
+                                             dtype=dtype))
+    for i in range(1, blocks + 1):
+        setattr(layer, f"dropout{i}", Dropout(dropout))
+    layer.activation = act
+
+
+def _attend(attention: Module, x: Tensor, memory: Tensor, mask: Any, padding: Any,
+            is_causal: bool, dropout: Module) -> Tensor:
+    """dropout(attention(x, memory, memory)): a layer's self- or cross-attention block."""
+    out = attention(x, memory, memory, attn_mask=mask, key_padding_mask=padding,
+                    need_weights=False, is_causal=is_causal)[0]
+    return dropout(out)  # type: ignore[no-any-return]
+
+
+def _copies(layer: Module, num_layers: Any, op: str) -> ModuleList:
+    """`num_layers` deep copies of `layer` (each with its own parameters, as PyTorch)."""
+    if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 0:
+        raise ValueError(f"{op}: num_layers must be an int >= 0, got {num_layers!r}")
+    return ModuleList([copy.deepcopy(layer) for _ in range(num_layers)])
 
 
 class TransformerEncoderLayer(Module):
@@ -57,24 +90,15 @@ class TransformerEncoderLayer(Module):
                  batch_first: bool = False, norm_first: bool = False, bias: bool = True,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
-        act = _activation(activation)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
                                             batch_first=batch_first, dtype=dtype)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.activation = act
+        _feed_forward_and_norms(self, 2, d_model, dim_feedforward, dropout, activation,
+                                layer_norm_eps, norm_first, bias, dtype)
 
     def _sa_block(self, x: Tensor, attn_mask: Any, key_padding_mask: Any, is_causal: bool
                   ) -> Tensor:
-        out = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
-                             need_weights=False, is_causal=is_causal)[0]
-        return self.dropout1(out)  # type: ignore[no-any-return]
+        return _attend(self.self_attn, x, x, attn_mask, key_padding_mask, is_causal,
+                       self.dropout1)
 
     def _ff_block(self, x: Tensor) -> Tensor:
         return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))  # type: ignore[no-any-return]
@@ -100,10 +124,7 @@ class TransformerEncoder(Module):
                  norm: Module | None = None, enable_nested_tensor: bool = True,
                  mask_check: bool = True) -> None:
         super().__init__()
-        if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 0:
-            raise ValueError(f"TransformerEncoder: num_layers must be an int >= 0, got "
-                             f"{num_layers!r}")
-        self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
+        self.layers = _copies(encoder_layer, num_layers, "TransformerEncoder")
         self.num_layers = num_layers
         self.norm = norm
         self.enable_nested_tensor, self.mask_check = enable_nested_tensor, mask_check
@@ -130,33 +151,20 @@ class TransformerDecoderLayer(Module):
                  batch_first: bool = False, norm_first: bool = False, bias: bool = True,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
-        act = _activation(activation)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
                                             batch_first=batch_first, dtype=dtype)
         self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
                                                  batch_first=batch_first, dtype=dtype)
-        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
-        self.dropout = Dropout(dropout)
-        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, dtype=dtype)
-        self.norm_first = norm_first
-        self.norm1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.norm3 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-        self.dropout1 = Dropout(dropout)
-        self.dropout2 = Dropout(dropout)
-        self.dropout3 = Dropout(dropout)
-        self.activation = act
+        _feed_forward_and_norms(self, 3, d_model, dim_feedforward, dropout, activation,
+                                layer_norm_eps, norm_first, bias, dtype)
 
     def _sa_block(self, x: Tensor, mask: Any, padding: Any, is_causal: bool) -> Tensor:
-        out = self.self_attn(x, x, x, attn_mask=mask, key_padding_mask=padding,
-                             need_weights=False, is_causal=is_causal)[0]
-        return self.dropout1(out)  # type: ignore[no-any-return]
+        return _attend(self.self_attn, x, x, mask, padding, is_causal, self.dropout1)
 
     def _mha_block(self, x: Tensor, memory: Tensor, mask: Any, padding: Any,
                    is_causal: bool) -> Tensor:
-        out = self.multihead_attn(x, memory, memory, attn_mask=mask, key_padding_mask=padding,
-                                  need_weights=False, is_causal=is_causal)[0]
-        return self.dropout2(out)  # type: ignore[no-any-return]
+        return _attend(self.multihead_attn, x, memory, mask, padding, is_causal,
+                       self.dropout2)
 
     def _ff_block(self, x: Tensor) -> Tensor:
         return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))  # type: ignore[no-any-return]
@@ -183,10 +191,7 @@ class TransformerDecoder(Module):
     def __init__(self, decoder_layer: TransformerDecoderLayer, num_layers: int,
                  norm: Module | None = None) -> None:
         super().__init__()
-        if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 0:
-            raise ValueError(f"TransformerDecoder: num_layers must be an int >= 0, got "
-                             f"{num_layers!r}")
-        self.layers = ModuleList([copy.deepcopy(decoder_layer) for _ in range(num_layers)])
+        self.layers = _copies(decoder_layer, num_layers, "TransformerDecoder")
         self.num_layers = num_layers
         self.norm = norm
 
