@@ -9,7 +9,13 @@ import numpy as np
 
 from tinygrad_edu.autograd import mark_modified, no_grad
 from tinygrad_edu.optim import _rules
-from tinygrad_edu.optim.optimizer import Optimizer, ParamsT, _check_range, _gradients
+from tinygrad_edu.optim.optimizer import (
+    Optimizer,
+    ParamsT,
+    _check_betas,
+    _check_range,
+    _gradients,
+)
 
 
 class Adam(Optimizer):
@@ -36,15 +42,9 @@ class Adam(Optimizer):
         name = type(self).__name__
         _check_range(name, "learning rate", lr, 0.0)
         _check_range(name, "eps", eps, 0.0)
-        try:
-            beta1, beta2 = betas
-        except (TypeError, ValueError):
-            raise ValueError(f"{name}: betas should be a pair (beta1, beta2), "
-                             f"got {betas!r}") from None
-        _check_range(name, "beta1", beta1, 0.0, 1.0)
-        _check_range(name, "beta2", beta2, 0.0, 1.0)
+        beta1, beta2 = _check_betas(name, betas)
         _check_range(name, "weight_decay", weight_decay, 0.0)
-        defaults = dict(lr=lr, betas=(float(beta1), float(beta2)), eps=eps,
+        defaults = dict(lr=lr, betas=(beta1, beta2), eps=eps,
                         weight_decay=weight_decay, amsgrad=amsgrad, maximize=maximize)
         super().__init__(params, defaults)
 
