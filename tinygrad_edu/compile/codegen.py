@@ -31,11 +31,17 @@ from tinygrad_edu.compile.trace import Trace, backward_mode
 from tinygrad_edu.compile.tracer import Entry, TraceError
 from tinygrad_edu.kernels import KERNELS
 from tinygrad_edu.ops import elementwise as el
-from tinygrad_edu.ops.values import ValueConstant
+from tinygrad_edu.ops.values import VALUE_NAMES, ValueConstant
 
 #: shorter names for the values of a few primitives (`crossentropy_log_probs`)
-SHORT_NAMES = {"LabelCoefficients": "target_coef", "LogSoftmax": "log_probs",
+SHORT_NAMES = {"LogSoftmax": "log_probs",
                "DropoutMask": "mask", "ConvIm2col": "conv", "WindowMax": "pool"}
+
+
+def held_name(compute: Any) -> str:
+    """The value of a held computation: `target_coef` (`ops.values.value_name`), or
+    `held_<function>`."""
+    return VALUE_NAMES.get(compute, f"held_{compute.__name__.lstrip('_')}")
 
 
 def identifier(text: str) -> str:
@@ -121,7 +127,7 @@ class Program(BufferRules):
         for i, e in enumerate(tracer.entries[:trace.backward_start]):
             if e.op is None or e.out is None:
                 continue
-            op = (f"held_{e.attrs['compute'].__name__}" if e.op is ValueConstant
+            op = (held_name(e.attrs["compute"]) if e.op is ValueConstant
                   else SHORT_NAMES.get(e.op.__name__, e.op.__name__.lower()))
             where = tracer.path_names.get(e.where, e.where)
             if e.where and last_of.get(e.where) == i:

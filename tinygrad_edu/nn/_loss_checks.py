@@ -10,8 +10,7 @@ import numpy as np
 
 from tinygrad_edu.errors import ShapeError
 from tinygrad_edu.modes import _state, value_check
-from tinygrad_edu.ops.constants import LabelCoefficients
-from tinygrad_edu.ops.values import held
+from tinygrad_edu.ops.values import held, value_name
 from tinygrad_edu.tensor import Tensor, as_tensor
 
 _REDUCTIONS = ("mean", "sum", "none")
@@ -180,15 +179,15 @@ def one_hot(labels: np.ndarray, num_classes: int, dtype: np.dtype,
 
 def label_rows(target: Any, num_classes: int, dtype: np.dtype, name: str) -> Tensor:
     """The one-hot rows (M, C) of integer labels, in `dtype`. They come from the labels
-    through a primitive (LabelCoefficients) and the range check is a guard
+    through a held computation (`ops.values`) and the range check is a guard
     (`modes.value_check`), so compiled code rebuilds and checks them on every call."""
     labels = target if isinstance(target, Tensor) else as_tensor(np.asarray(target))
     value_check(check_label_range, labels, num_classes=num_classes, ignore_index=None,
                 name=name)
-    return LabelCoefficients.apply(labels, build=one_hot_rows,  # type: ignore[no-any-return]
-                                   options={"num_classes": num_classes, "dtype": dtype})
+    return held(one_hot_rows, labels, num_classes=num_classes, dtype=dtype)
 
 
+@value_name("target_rows")
 def one_hot_rows(labels: np.ndarray, num_classes: int, dtype: np.dtype) -> np.ndarray:
     return one_hot(labels.reshape(-1), num_classes, dtype)
 

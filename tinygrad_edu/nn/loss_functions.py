@@ -48,9 +48,8 @@ from tinygrad_edu.nn._regression_losses import (  # noqa: F401  (re-exported)
     mse_loss,
     smooth_l1_loss,
 )
-from tinygrad_edu.ops.constants import LabelCoefficients
 from tinygrad_edu.ops.linalg import Einsum
-from tinygrad_edu.ops.values import held
+from tinygrad_edu.ops.values import held, value_name
 from tinygrad_edu.tensor import Tensor, as_tensor
 
 #: warnings point at the user's call: user -> composite wrapper -> the loss -> the check
@@ -99,8 +98,8 @@ def _picked_sum(x: Tensor, log_probs: Tensor, target: Any, w: Tensor | None, nam
     """-sum_c w_c q_nc log_probs_nc, reduced, for integer labels (q their smoothed one-hot
     rows): cross_entropy's and nll_loss's value.
 
-    The coefficients come from the labels through a primitive (LabelCoefficients), so that
-    compiled code rebuilds them from each call's labels; the range check is a guard."""
+    The coefficients come from the labels through a held computation (`ops.values`), so
+    that compiled code rebuilds them from each call's labels; the range check is a guard."""
     labels = target if isinstance(target, Tensor) else as_tensor(np.asarray(target))
     labelled = value_check(check_label_range, labels, num_classes=log_probs.shape[1],
                            ignore_index=ignore_index, name=name)
@@ -109,7 +108,7 @@ def _picked_sum(x: Tensor, log_probs: Tensor, target: Any, w: Tensor | None, nam
                "weight": None if w is None else w.array,  # held under compile: per call
                "label_smoothing": label_smoothing,
                "reduction": reduction}
-    coef = LabelCoefficients.apply(labels, build=_cross_entropy_coefficients, options=options)
+    coef = held(_cross_entropy_coefficients, labels, **options)
     if reduction == "none":
         terms = _unused_zeroed(log_probs, coef) * coef
         return per_example(-terms.sum(axis=1), x)
@@ -136,6 +135,7 @@ def _any_weight(coef: np.ndarray) -> bool:
     return bool(coef.any())
 
 
+@value_name("target_coef")
 def _cross_entropy_coefficients(target: np.ndarray, num_classes: int, dtype: np.dtype,
                                 ignore_index: int, weight: np.ndarray | None,
                                 label_smoothing: float, reduction: str) -> np.ndarray:

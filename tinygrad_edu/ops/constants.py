@@ -1,15 +1,15 @@
-"""Primitives without a gradient whose values are drawn or derived, not differentiated:
-the coefficients a loss builds from integer labels, and dropout's random mask.
+"""Dropout's random mask: a primitive without a gradient, drawn, not differentiated.
+(Values derived from other values, such as the coefficients a loss builds from integer
+labels, are `ops.values.ValueConstant`.)
 
-They are primitives (not numpy code on `.array` beside the graph) so that everything a
-computation reads goes through `Function.apply`: `tinygrad_edu.compile` then records them
-and the generated code recomputes them on every call (new labels, a fresh mask) instead of
-baking in the first call's values.
+It is a primitive (not numpy code on `.array` beside the graph) so that everything a
+computation reads goes through `Function.apply`: `tinygrad_edu.compile` then records it
+and the generated code draws a fresh mask on every call instead of baking in the first
+call's.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -19,23 +19,7 @@ from tinygrad_edu.function import Function
 from tinygrad_edu.modes import _state
 
 if TYPE_CHECKING:
-    from tinygrad_edu.tensor import Tensor
-
-
-class LabelCoefficients(Function):
-    """y = build(labels, **options): a constant matrix made from integer class labels (a
-    loss's one-hot rows, weighted, smoothed and scaled; `build` is a module-level function
-    of the loss). Labels are integers, so there is no gradient."""
-
-    __slots__ = ()
-    saves = ()
-
-    def forward(self, labels: np.ndarray, build: Callable[..., np.ndarray],
-                options: dict[str, Any]) -> np.ndarray:
-        return build(labels, **options)
-
-    def backward(self, grad: Tensor) -> None:
-        return None
+    pass
 
 
 class DropoutMask(Function):

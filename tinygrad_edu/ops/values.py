@@ -1,5 +1,6 @@
 """Arrays an op computes from the values of its inputs and then holds constant: the mask
-`x > 0` that picks leaky_relu's slope, softmax's max shift, the bounds clamp cuts at.
+`x > 0` that picks leaky_relu's slope, softmax's max shift, the bounds clamp cuts at, the
+coefficients a loss builds from integer labels.
 
 The maths treats them as constants (the max shift does not change softmax's value; a mask is
 piecewise constant), so no gradient flows through them. They are primitives all the same
@@ -11,7 +12,7 @@ first call's.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -20,6 +21,9 @@ from tinygrad_edu.modes import _GradMode, _state, _tensor_types
 
 if TYPE_CHECKING:
     from tinygrad_edu.tensor import Tensor
+
+
+Compute = TypeVar("Compute", bound=Callable[..., np.ndarray])
 
 
 class ValueConstant(Function):
@@ -37,6 +41,19 @@ class ValueConstant(Function):
 
     def backward(self, grad: Tensor) -> None:
         return None
+
+
+#: readable names for the values of some computations in compile's generated code
+#: (`crossentropy_target_coef`); others are named `held_<function name>`
+VALUE_NAMES: dict[Callable[..., np.ndarray], str] = {}
+
+
+def value_name(name: str) -> Callable[[Compute], Compute]:
+    """Decorate a held computation with the name its value gets in compile's code."""
+    def mark(compute: Compute) -> Compute:
+        VALUE_NAMES[compute] = name
+        return compute
+    return mark
 
 
 def held(compute: Callable[..., np.ndarray], *inputs: Tensor, **options: Any) -> Tensor:
